@@ -1,0 +1,3 @@
+"""paysync_core (work in progress; see the package README)."""
+
+__all__: list[str] = []

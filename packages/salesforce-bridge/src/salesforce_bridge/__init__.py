@@ -1,0 +1,3 @@
+"""salesforce_bridge (work in progress; see the package README)."""
+
+__all__: list[str] = []
