@@ -16,6 +16,7 @@ from ._errors import PayTraceInputError
 
 __all__ = [
     "format_amount",
+    "format_non_negative_amount",
     "format_request_date",
     "parse_amount",
     "parse_export_timestamp",
@@ -75,3 +76,22 @@ def parse_export_timestamp(value: str, *, tz: tzinfo) -> datetime:
     except ValueError:
         raise ValueError(f"unrecognised PayTrace timestamp {value!r}") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+def format_non_negative_amount(value: Decimal | int | str, *, field: str = "amount") -> str:
+    """Like :func:`format_amount` but also accepts zero.
+
+    Level 3 fields (tax, discount, duty, ...) legitimately carry ``0.00``; a sale amount
+    never does, so this is a separate function rather than a flag on ``parse_amount``.
+    """
+    if not isinstance(value, (bool, float)):
+        try:
+            number: Decimal | None = Decimal(value)
+        except (InvalidOperation, ValueError, TypeError):
+            number = None  # parse_amount below produces the error message
+        if number is not None and number.is_finite():
+            if number == 0:
+                return "0.00"
+            if number < 0:
+                raise PayTraceInputError(field, f"must not be negative, got {number}")
+    return format_amount(value, field=field)
