@@ -1,6 +1,28 @@
-"""Typed client for the PayTrace JSON API v1, with a wire-faithful local emulator."""
+"""Typed client for the PayTrace JSON API v1, with a wire-faithful local emulator.
 
-from ._cards import card_brand, luhn_valid, mask_pan, routing_number_valid
+Start with :class:`PayTraceClient`; the emulator lives in :mod:`paytrace_client.emulator`.
+"""
+
+from ._auth import (
+    AccessToken,
+    PasswordGrant,
+    StaticToken,
+)
+from ._cards import (
+    card_brand,
+    luhn_valid,
+    mask_pan,
+    routing_number_valid,
+)
+from ._client import (
+    PayTraceClient,
+)
+from ._config import (
+    PRODUCTION_URL,
+    SANDBOX_URL,
+    RetryConfig,
+    Timeouts,
+)
 from ._errors import (
     LookupHint,
     PayTraceAPIError,
@@ -19,11 +41,89 @@ from ._errors import (
     PayTraceTimeoutError,
     PayTraceValidationError,
 )
+from ._lookup import (
+    LookupOutcome,
+    LookupResult,
+)
+from ._requester import (
+    CallKind,
+    RequestOptions,
+)
+from .models import (
+    DEFAULT_EXPORT_TIMEZONE,
+    Address,
+    AmountInput,
+    Batch,
+    Check,
+    CheckExtras,
+    CheckResult,
+    ClientKey,
+    CreditCard,
+    CustomerExtras,
+    CustomerRecord,
+    CustomerResult,
+    ExportedAddress,
+    ExportedCheck,
+    ExportedCreditCard,
+    ExportedTransaction,
+    Level3Data,
+    Level3LineItem,
+    PayTraceResponse,
+    ProtectToken,
+    SwipeData,
+    TransactionCreated,
+    TransactionExtras,
+    TransactionResult,
+)
+from .resources import (
+    Batches,
+    Checks,
+    Customers,
+    Exports,
+    ExportTransactionType,
+    LevelThree,
+    Protect,
+    Transactions,
+)
+
+__version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_EXPORT_TIMEZONE",
+    "PRODUCTION_URL",
+    "SANDBOX_URL",
+    "AccessToken",
+    "Address",
+    "AmountInput",
+    "Batch",
+    "Batches",
+    "CallKind",
+    "Check",
+    "CheckExtras",
+    "CheckResult",
+    "Checks",
+    "ClientKey",
+    "CreditCard",
+    "CustomerExtras",
+    "CustomerRecord",
+    "CustomerResult",
+    "Customers",
+    "ExportTransactionType",
+    "ExportedAddress",
+    "ExportedCheck",
+    "ExportedCreditCard",
+    "ExportedTransaction",
+    "Exports",
+    "Level3Data",
+    "Level3LineItem",
+    "LevelThree",
     "LookupHint",
+    "LookupOutcome",
+    "LookupResult",
+    "PasswordGrant",
     "PayTraceAPIError",
     "PayTraceAuthError",
+    "PayTraceClient",
     "PayTraceConnectionError",
     "PayTraceDeclinedError",
     "PayTraceDuplicateError",
@@ -33,10 +133,22 @@ __all__ = [
     "PayTraceNotFoundError",
     "PayTraceOutcomeUnknownError",
     "PayTraceRateLimitError",
+    "PayTraceResponse",
     "PayTraceStateError",
     "PayTraceStatusError",
     "PayTraceTimeoutError",
     "PayTraceValidationError",
+    "Protect",
+    "ProtectToken",
+    "RequestOptions",
+    "RetryConfig",
+    "StaticToken",
+    "SwipeData",
+    "Timeouts",
+    "TransactionCreated",
+    "TransactionExtras",
+    "TransactionResult",
+    "Transactions",
     "card_brand",
     "luhn_valid",
     "mask_pan",

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import requests
 
@@ -30,14 +29,13 @@ from ._lookup import LookupResult, find_transaction
 from ._requester import CallKind, JSONObject, RequestOptions, WriteCorrelation
 from ._retry import ConnectionFailure, decide_retry
 from ._transport import RawResponse, connection_failure_kind, encode_json, post
+from .models import DEFAULT_EXPORT_TIMEZONE
 from .resources import Batches, Checks, Customers, Exports, LevelThree, Protect, Transactions
 
-__all__ = ["PAYTRACE_TIMEZONE", "PayTraceClient"]
+__all__ = ["PayTraceClient"]
 
 logger = logging.getLogger("paytrace_client")
 
-#: PayTrace is in Spokane, WA; exports carry local timestamps without a zone.
-PAYTRACE_TIMEZONE: tzinfo = ZoneInfo("America/Los_Angeles")
 _USER_AGENT = "paytrace-client-python"
 
 
@@ -72,7 +70,7 @@ class PayTraceClient:
         session: requests.Session | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryConfig | None = None,
-        export_timezone: tzinfo = PAYTRACE_TIMEZONE,
+        export_timezone: tzinfo = DEFAULT_EXPORT_TIMEZONE,
         token_refresh_margin: timedelta = timedelta(seconds=120),
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,

@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from paytrace_client import PayTraceInputError
+from paytrace_client import PayTraceInputError, luhn_valid
 from paytrace_client.models import (
     Address,
     Check,
@@ -162,3 +164,24 @@ def test_level3_wire_form_allows_zero_and_names_bad_line_items() -> None:
     with pytest.raises(PayTraceInputError) as info:
         Level3LineItem(unit_cost=Decimal("1.001"))
     assert info.value.field == "line_items.unit_cost"
+
+
+def _with_check_digit(body: str) -> str:
+    for digit in "0123456789":
+        if luhn_valid(body + digit):
+            return body + digit
+    raise AssertionError("unreachable: one check digit always fits")
+
+
+@given(
+    body=st.text(alphabet="0123456789", min_size=12, max_size=18),
+    csc=st.from_regex(r"\A[0-9]{3,4}\Z"),
+)
+def test_card_repr_never_contains_the_number_or_csc(body: str, csc: str) -> None:
+    number = _with_check_digit(body)
+    card = CreditCard(number, 12, 2099, csc=csc, today=TODAY)
+    text = repr(card)
+    assert number not in text
+    assert number[:-4] not in text
+    assert f"'{csc}'" not in text
+    assert text.endswith("csc=<redacted>)")

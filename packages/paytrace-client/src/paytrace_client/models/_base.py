@@ -78,9 +78,9 @@ class ResponseModel(BaseModel):
 
 
 class PayTraceResponse(ResponseModel):
-    """The fields of every v1 answer. Only successes are parsed into models: failures are
-    raised as exceptions by the client, so ``success`` is always true here except for the
-    codes PayTrace reports as ``success: true`` with a caveat (103)."""
+    """The fields of every v1 answer (PayTrace's ``PayTraceBasicResponse``). Only successes are
+    parsed into models; failures, declines and auto-voids (103) are raised as exceptions by
+    the client, so ``success`` is true here."""
 
     success: bool
     response_code: int

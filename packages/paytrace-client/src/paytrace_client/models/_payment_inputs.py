@@ -8,7 +8,7 @@ token: only the masked form PayTrace itself returns (``xxxxxxxxxxxx1111``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from paytrace_client._cards import CardBrand, card_brand, luhn_valid, mask_pan, routing_number_valid
@@ -155,7 +155,7 @@ class Check:
 class SwipeData:
     """Magnetic-stripe track data (``swipe``), sent as read; it contains the full PAN."""
 
-    track_data: str = field()
+    track_data: str
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track_data", required_text(self.track_data, "swipe"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, tzinfo
 from typing import Any
 
-from paytrace_client._errors import PayTraceInputError
 from paytrace_client._requester import CallKind, Requester, RequestOptions
 from paytrace_client._wire import format_request_date
 from paytrace_client.models import DEFAULT_EXPORT_TIMEZONE, Batch, ExportedTransaction
@@ -27,17 +26,17 @@ class Batches(Resource):
 
     def export_one(
         self, batch_number: int | None = None, *, options: RequestOptions | None = None
-    ) -> Batch:
+    ) -> Batch | None:
         """One batch summary, the latest when ``batch_number`` is None: ``batches/export_one``
-        (``success: true`` with ``batch``)."""
+        (``success: true`` with ``batch``); ``None`` if the answer carries no batch (an account
+        that has never settled)."""
         body: dict[str, Any] = {}
         if batch_number is not None:
             body["batch_number"] = positive_int(batch_number, "batch_number")
         data = self._requester.call("batches/export_one", body, kind=CallKind.READ, options=options)
         batch: object = data.get("batch")
         if not isinstance(batch, dict):
-            # A success without a batch object is off-contract; say so rather than invent one.
-            raise PayTraceInputError("batch_number", "PayTrace returned no batch")
+            return None
         return Batch.model_validate(batch, context={"tz": self._tz})
 
     def export(
