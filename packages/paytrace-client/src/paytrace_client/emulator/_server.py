@@ -8,10 +8,12 @@ response withheld after commit keeps the connection silent, then drops it the sa
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+import traceback
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -27,12 +29,76 @@ __all__ = ["EmulatorServer", "make_emulator_server"]
 
 
 class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; werkzeug's default handler speaks 1.0 framing
+    """werkzeug's request handler, speaking HTTP/1.1 with keep-alive.
+
+    werkzeug's own ``run_wsgi`` closes every connection and, after each response, drains the
+    socket (which would swallow a pipelined or quickly-following request). PayTrace clients
+    keep connections open, and the emulator's apps always return small, complete bodies, so
+    this handler reads the request body completely, runs the app, and writes the response
+    with a Content-Length; the socket then stands exactly at the next request line. Accepting,
+    threading, request-line parsing and TLS stay werkzeug's.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; on a kept-alive connection Nagle's
+        # algorithm would hold the body back until the client's delayed ACK (~40 ms).
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's dechunker reads to the end
+            body = environ["wsgi.input"].read()
+        else:
+            length = environ.get("CONTENT_LENGTH", "")
+            body = self.rfile.read(int(length)) if length.isdigit() else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        return environ
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.make_environ()
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: object = None
+        ) -> Callable[[bytes], object]:
+            started[:] = [(status, headers)]
+            return lambda _data: None  # the legacy write() callable; our apps never use it
+
+        try:
+            body = b"".join(self.server.app(environ, start_response))
+        except self.connection_dropped_errors as error:
+            self.connection_dropped(error, environ)
+            return
+        except Exception:
+            self.log_error("emulator error:\n%s", traceback.format_exc())
+            started[:] = [("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])]
+            body = b"Internal Server Error"
+        status, headers = started[0]
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if environ["REQUEST_METHOD"] != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
 
     def connection_dropped(
         self, error: BaseException, environ: WSGIEnvironment | None = None
     ) -> None:
-        # werkzeug calls this when the app raises ConnectionError: close with an RST, no bytes.
+        # Called when the app raises ConnectionError: close with an RST and no bytes.
         self.close_connection = True
         with contextlib.suppress(OSError):  # the peer may have closed it already
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
