@@ -1,0 +1,288 @@
+"""Typed resource classes: every endpoint is a declared method.
+
+Writes keyed by a natural key are retried safely: a receipt by its ``ReceiptNumber`` (Fusion
+refuses a second one with ``AR_RCP_DUP_NUM``), an order by its OrderKey with
+``Upsert-Mode: true``. Any other write is sent once; a lost response surfaces as a
+:class:`FusionConnectionError` with ``sent=True``, to be resolved with the ``find_*`` lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from ._errors import FusionDuplicateError
+from ._http import ACTION_TYPE, FusionHTTP
+from ._models import (
+    ActionResult,
+    ApplyReceipt,
+    CreditMemo,
+    CurrencyRate,
+    CustomerAccountActivity,
+    FusionModel,
+    Invoice,
+    NewCreditMemo,
+    NewInvoice,
+    NewSalesOrder,
+    NewStandardReceipt,
+    PaymentSchedule,
+    RemittanceReference,
+    SalesOrder,
+    StandardReceipt,
+)
+from ._query import Cond, Query, finder, q_and
+
+__all__ = [
+    "CreditMemos",
+    "CurrencyRates",
+    "CustomerAccountActivities",
+    "Fetched",
+    "Invoices",
+    "SalesOrders",
+    "StandardReceipts",
+]
+
+M = TypeVar("M", bound=FusionModel)
+
+
+class Fetched(Generic[M]):
+    """A model with the ETag the server sent (for ``If-Match`` on a later PATCH)."""
+
+    __slots__ = ("etag", "model")
+
+    def __init__(self, model: M, etag: str | None) -> None:
+        self.model = model
+        self.etag = etag
+
+    def __repr__(self) -> str:
+        return f"Fetched({self.model!r}, etag={self.etag!r})"
+
+
+def _key(value: str | int) -> str:
+    return quote(str(value), safe="")
+
+
+class _Resource(Generic[M]):
+    path: str
+    model: type[M]
+
+    def __init__(self, http: FusionHTTP) -> None:
+        self._http = http
+
+    def _get(self, key: str | int, query: Query | None = None) -> Fetched[M]:
+        params = (query or Query()).params()
+        item = self._http.json("GET", f"{self.path}/{_key(key)}", params=params)
+        return Fetched(self.model.model_validate(item.data), item.etag)
+
+    def _create(self, payload: FusionModel, *, upsert: bool = False, write_safe: bool = False) -> M:
+        headers = {"Upsert-Mode": "true"} if upsert else {}
+        item = self._http.json(
+            "POST",
+            self.path,
+            body=payload.to_dict(),
+            headers=headers,
+            write_safe=write_safe or upsert,
+        )
+        return self.model.model_validate(item.data)
+
+    def list(self, query: Query | None = None) -> Iterator[M]:
+        """Lazily iterate the collection (``q``, ``finder``, ``orderBy`` from ``query``)."""
+        for raw in self._http.iterate(self.path, query or Query()):
+            yield self.model.model_validate(raw)
+
+    def _patch(self, key: str | int, changes: Mapping[str, Any], etag: str | None) -> Fetched[M]:
+        headers = {"If-Match": etag} if etag else {}
+        item = self._http.json(
+            "PATCH", f"{self.path}/{_key(key)}", body=dict(changes), headers=headers
+        )
+        return Fetched(self.model.model_validate(item.data), item.etag)
+
+    def _first(self, query: Query) -> M | None:
+        return next(iter(self.list(query)), None)
+
+
+class StandardReceipts(_Resource[StandardReceipt]):
+    """``/standardReceipts``."""
+
+    path = "standardReceipts"
+    model = StandardReceipt
+
+    def create(self, receipt: NewStandardReceipt) -> StandardReceipt:
+        """POST a receipt; retried safely because the ReceiptNumber is a natural key.
+
+        When a *retried* attempt is refused with ``AR_RCP_DUP_NUM``, an earlier attempt was
+        committed before its response was lost: the receipt is looked up by number and
+        returned. A duplicate on the first attempt is raised as :class:`FusionDuplicateError`.
+        """
+        try:
+            return self._create(receipt, write_safe=True)
+        except FusionDuplicateError as exc:
+            if exc.attempts < 2:
+                raise
+            found = self.find_by_number(receipt.ReceiptNumber)
+            same = found is not None and (
+                found.Amount == receipt.Amount
+                and found.Currency == receipt.Currency
+                and found.CustomerAccountNumber == receipt.CustomerAccountNumber
+            )
+            if found is None or not same:
+                raise
+            return found
+
+    def get(self, standard_receipt_id: int, query: Query | None = None) -> Fetched[StandardReceipt]:
+        return self._get(standard_receipt_id, query)
+
+    def find_by_number(self, receipt_number: str) -> StandardReceipt | None:
+        """``GET ?q=ReceiptNumber='...'``: how an unknown outcome is resolved."""
+        return self._first(Query(q=Cond("ReceiptNumber", "=", receipt_number), limit=1))
+
+    def delete(self, standard_receipt_id: int) -> None:
+        self._http.request("DELETE", f"{self.path}/{_key(standard_receipt_id)}")
+
+    def add_remittance_reference(
+        self, standard_receipt_id: int, reference: RemittanceReference
+    ) -> RemittanceReference:
+        """POST a ``remittanceReferences`` child (AutoMatch applies it asynchronously)."""
+        item = self._http.json(
+            "POST",
+            f"{self.path}/{_key(standard_receipt_id)}/child/remittanceReferences",
+            body=reference.to_dict(),
+        )
+        return RemittanceReference.model_validate(item.data)
+
+    def apply_bulk(
+        self, standard_receipt_id: int, payment_schedule_ids: Sequence[int]
+    ) -> ActionResult:
+        """The ``bulkApplyReceipt`` action: apply to the schedules in order (26x pods)."""
+        item = self._http.json(
+            "POST",
+            f"{self.path}/{_key(standard_receipt_id)}/action/bulkApplyReceipt",
+            body={"appliedPaymentScheduleIds": list(payment_schedule_ids)},
+            content_type=ACTION_TYPE,
+        )
+        return ActionResult.model_validate(item.data)
+
+    def apply(self, standard_receipt_id: int, application: ApplyReceipt) -> ActionResult:
+        """The ``applyReceipt`` action (``application/vnd.oracle.adf.action+json``)."""
+        item = self._http.json(
+            "POST",
+            f"{self.path}/{_key(standard_receipt_id)}/action/applyReceipt",
+            body=application.to_dict(),
+            content_type=ACTION_TYPE,
+        )
+        return ActionResult.model_validate(item.data)
+
+
+class Invoices(_Resource[Invoice]):
+    """``/receivablesInvoices``."""
+
+    path = "receivablesInvoices"
+    model = Invoice
+
+    def create(self, invoice: NewInvoice) -> Invoice:
+        return self._create(invoice)
+
+    def get(self, customer_transaction_id: int, query: Query | None = None) -> Fetched[Invoice]:
+        return self._get(customer_transaction_id, query)
+
+    def find_by_number(self, transaction_number: str) -> Invoice | None:
+        return self._first(Query(q=Cond("TransactionNumber", "=", transaction_number), limit=1))
+
+    def update_status(
+        self, customer_transaction_id: int, invoice_status: str, *, etag: str | None = None
+    ) -> Fetched[Invoice]:
+        """PATCH ``InvoiceStatus`` (``If-Match`` when ``etag`` is given: 412 if it changed)."""
+        return self._patch(customer_transaction_id, {"InvoiceStatus": invoice_status}, etag)
+
+
+class CreditMemos(_Resource[CreditMemo]):
+    """``/receivablesCreditMemos`` (on-account credit memos)."""
+
+    path = "receivablesCreditMemos"
+    model = CreditMemo
+
+    def create(self, credit_memo: NewCreditMemo) -> CreditMemo:
+        return self._create(credit_memo)
+
+    def get(self, customer_transaction_id: int, query: Query | None = None) -> Fetched[CreditMemo]:
+        return self._get(customer_transaction_id, query)
+
+
+def order_key(source_transaction_system: str, source_transaction_id: str) -> str:
+    """``<SourceTransactionSystem>:<SourceTransactionId>``."""
+    return f"{source_transaction_system}:{source_transaction_id}"
+
+
+class SalesOrders(_Resource[SalesOrder]):
+    """``/salesOrdersForOrderHub``."""
+
+    path = "salesOrdersForOrderHub"
+    model = SalesOrder
+
+    def create(self, order: NewSalesOrder, *, upsert: bool = True) -> SalesOrder:
+        """POST with ``Upsert-Mode: true`` by default, so a retry updates instead of doubling."""
+        return self._create(order, upsert=upsert)
+
+    def get(
+        self, source_transaction_system: str, source_transaction_id: str
+    ) -> Fetched[SalesOrder]:
+        return self._get(order_key(source_transaction_system, source_transaction_id))
+
+    def find_by_source(
+        self, source_transaction_number: str, source_transaction_system: str
+    ) -> SalesOrder | None:
+        name = finder(
+            "findBySourceOrderNumberAndSystem",
+            SourceTransactionNumber=source_transaction_number,
+            SourceTransactionSystem=source_transaction_system,
+        )
+        return self._first(Query(finder=name, limit=1))
+
+
+class CustomerAccountActivities(_Resource[CustomerAccountActivity]):
+    """``/receivablesCustomerAccountActivities`` (read only): open balances and schedules."""
+
+    path = "receivablesCustomerAccountActivities"
+    model = CustomerAccountActivity
+
+    def get(self, account_id: int, query: Query | None = None) -> Fetched[CustomerAccountActivity]:
+        return self._get(account_id, query)
+
+    def find_by_account_number(self, account_number: str) -> CustomerAccountActivity | None:
+        return self._first(Query(q=Cond("AccountNumber", "=", account_number), limit=1))
+
+    def open_payment_schedules(self, account_number: str) -> list[PaymentSchedule]:
+        """The account's installments with a balance due, oldest due date first."""
+        query = Query(
+            q=Cond("AccountNumber", "=", account_number),
+            expand=["transactionPaymentSchedules"],
+            limit=1,
+        )
+        activity = self._first(query)
+        schedules = (activity.transactionPaymentSchedules or []) if activity else []
+        open_ones = [s for s in schedules if s.BalanceDue]
+        return sorted(open_ones, key=lambda s: (s.DueDate is None, s.DueDate))
+
+
+class CurrencyRates(_Resource[CurrencyRate]):
+    """``/currencyRates`` lookup."""
+
+    path = "currencyRates"
+    model = CurrencyRate
+
+    def find(
+        self,
+        from_currency: str,
+        to_currency: str,
+        conversion_date: date,
+        conversion_type: str = "Corporate",
+    ) -> CurrencyRate | None:
+        q = q_and(
+            Cond("FromCurrency", "=", from_currency),
+            Cond("ToCurrency", "=", to_currency),
+            Cond("ConversionDate", "=", conversion_date),
+            Cond("ConversionType", "=", conversion_type),
+        )
+        return self._first(Query(q=q, limit=1))

@@ -1,0 +1,375 @@
+"""The WSGI application: routing, authentication, faults, batch and control endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
+
+import requests
+from werkzeug.wrappers import Request, Response
+
+from oracle_fusion_client._wsgi import WSGIAdapter
+
+from . import _rules as rules
+from . import _views as views
+from ._authcheck import AuthPolicy
+from ._erp import erp_get, erp_post
+from ._faults import Fault, FaultQueue
+from ._render import COLLECTION_TYPE, ITEM_TYPE, child_collection, collection, dumps, error_body
+from ._render import render_item as render
+from ._soap import SERVICE_PATH, handle_soap, wsdl_text
+from ._state import READ_ONLY, RESOURCES, ApiError, State
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+__all__ = ["EmulatorConfig", "FusionEmulator"]
+
+log = logging.getLogger("oracle_fusion_client.emulator")
+API_VERSIONS = ("11.13.18.05", "latest")
+ROOT = "/fscmRestApi/resources"
+CONTROL = "/__emulator__"
+Result = tuple[int, Any, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How the emulator behaves; the defaults accept any well-formed credentials."""
+
+    auth: AuthPolicy = field(default_factory=AuthPolicy)
+    default_framework_version: int = 1
+    seed: Mapping[str, Any] | None = None
+    today: Callable[[], date] = date.today
+
+
+class FusionEmulator:
+    """A stateful Oracle Fusion ``fscmRestApi`` emulator (a WSGI application)."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.state = State(self.config.seed)
+        self.faults = FaultQueue()
+
+    # -- Python control API (the HTTP control endpoints call these) ----------------------
+    def reset(self) -> None:
+        self.state = State(self.config.seed)
+        self.faults.clear()
+
+    def inject(self, fault: Fault) -> None:
+        self.faults.add(fault)
+
+    def session(self, base_url: str = "https://fusion.emulator") -> requests.Session:
+        """A ``requests.Session`` whose calls to ``base_url`` are served in-process."""
+        session = requests.Session()
+        session.mount(base_url.rstrip("/") + "/", WSGIAdapter(self))
+        return session
+
+    # -- WSGI ----------------------------------------------------------------------------
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.handle(request)
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        fv_header = request.headers.get("REST-Framework-Version")
+        framework = int(fv_header) if fv_header and fv_header.isdigit() else None
+        framework = framework or self.config.default_framework_version
+        try:
+            if path.startswith(CONTROL + "/"):
+                return self._json(*self._control(request, path[len(CONTROL) :]))
+            fault = self.faults.take(request.method, path)
+            if fault is not None:
+                self._pre_fault(fault)
+            if path == SERVICE_PATH:
+                return self._soap(request)
+            self.config.auth.check(request.headers.get("Authorization"))
+            result = self._route(request, path)
+            if fault is not None and fault.kind == "timeout_after_commit":
+                time.sleep(fault.delay)
+                raise TimeoutError("the emulator committed, then timed out")
+            status, payload, headers = result
+            if status == 304 or payload is None:
+                return Response(b"", status=status, headers=headers)
+            ctype = headers.pop("Content-Type", ITEM_TYPE)
+            return Response(dumps(payload), status=status, headers=headers, content_type=ctype)
+        except ApiError as exc:
+            body, ctype = error_body(exc, framework)
+            return Response(body, status=exc.status, headers=exc.headers, content_type=ctype)
+        except (ConnectionError, TimeoutError):
+            raise  # injected network faults
+        except Exception as exc:  # an emulator bug or a payload it cannot digest: answer 500
+            log.exception("emulator error")
+            error = ApiError(500, f"Internal error in the emulator: {type(exc).__name__}")
+            body, ctype = error_body(error, framework)
+            return Response(body, status=500, content_type=ctype)
+
+    def _soap(self, request: Request) -> Response:
+        if request.method == "GET" and "wsdl" in {k.lower() for k in request.args}:
+            text = wsdl_text(request.host_url.rstrip("/") + SERVICE_PATH)
+            return Response(text, content_type="text/xml; charset=UTF-8")
+        if request.method != "POST":
+            raise ApiError(405, "Use POST for SOAP requests, or GET ?WSDL.")
+        status, body = handle_soap(
+            self.state,
+            self.config.auth,
+            request.get_data(),
+            request.headers.get("Authorization"),
+        )
+        return Response(body, status=status, content_type="text/xml; charset=UTF-8")
+
+    def _pre_fault(self, fault: Fault) -> None:
+        if fault.kind == "latency":
+            time.sleep(fault.delay)
+        elif fault.kind == "status":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after else {}
+            raise ApiError(fault.status, "Injected fault.", headers=headers)
+        elif fault.kind == "reset":
+            raise ConnectionResetError("the emulator dropped the connection")
+        elif fault.kind == "expired_token":
+            raise ApiError(401, "The token has expired.", headers={"WWW-Authenticate": "Bearer"})
+
+    @staticmethod
+    def _json(status: int, payload: Any, headers: dict[str, str]) -> Response:
+        return Response(
+            dumps(payload), status=status, headers=headers, content_type="application/json"
+        )
+
+    # -- routing -------------------------------------------------------------------------
+    def _route(self, request: Request, path: str) -> Result:
+        if path.rstrip("/") == ROOT and request.method == "GET":
+            return 200, self._versions(), {}
+        if not path.startswith(ROOT + "/"):
+            raise ApiError(404, f"No resource at {path}.")
+        version, _, rest = path[len(ROOT) + 1 :].partition("/")
+        if version not in API_VERSIONS:
+            raise ApiError(404, f"The resource version {version} doesn't exist.")
+        base = request.host_url.rstrip("/") + f"{ROOT}/{version}"
+        body = self._body(request)
+        if rest.strip("/") == "" and request.method == "POST":
+            return self._batch(body, base)
+        segments = [unquote(s) for s in rest.split("/") if s]
+        with self.state.lock:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            params = dict(request.args.items())
+            return self.dispatch(request.method, segments, params, headers, body=body, base=base)
+
+    @staticmethod
+    def _body(request: Request) -> dict[str, Any]:
+        raw = request.get_data()
+        if not raw:
+            return {}
+        try:
+            value: object = json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "The request body isn't valid JSON.") from None
+        if not isinstance(value, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        return cast(dict[str, Any], value)
+
+    def dispatch(
+        self,
+        method: str,
+        segments: list[str],
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        body: Mapping[str, Any],
+        base: str,
+    ) -> Result:
+        """One operation on a resource path (shared by plain requests and batch parts).
+
+        ``headers`` keys are lower-case.
+        """
+        if segments == ["erpintegrations"]:
+            if method == "GET":
+                return 200, erp_get(self.state, params), {"Content-Type": COLLECTION_TYPE}
+            if method == "POST":
+                return 201, erp_post(self.state, body), {}
+        if not segments or segments[0] not in RESOURCES:
+            raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
+        resource = segments[0]
+        if resource in READ_ONLY:
+            if method != "GET":
+                raise ApiError(405, f"{method} isn't supported on {resource}.")
+            views.refresh_activities(self.state)
+            views.refresh_currency_rates(self.state)
+        if len(segments) == 1:
+            if method == "GET":
+                page = collection(self.state, resource, params, base)
+                return 200, page, {"Content-Type": COLLECTION_TYPE}
+            if method == "POST":
+                upsert = headers.get("upsert-mode", "false").lower() == "true"
+                return self._create(resource, body, upsert=upsert, base=base)
+            raise ApiError(405, f"{method} isn't supported on {resource}.")
+        if len(segments) == 4:
+            return self._sub(method, resource, segments[1], segments[2:], body=body, base=base)
+        if len(segments) != 2:
+            raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
+        return self._item(method, resource, segments[1], params, headers, body=body, base=base)
+
+    def _sub(
+        self, method: str, resource: str, key: str, rest: list[str], *, body: Any, base: str
+    ) -> Result:
+        kind, name = rest
+        if kind == "child" and method == "GET":
+            page = child_collection(self.state, resource, key, name, base)
+            return 200, page, {"Content-Type": COLLECTION_TYPE}
+        if kind == "child" and method == "POST" and name == "remittanceReferences":
+            now = datetime.combine(self.config.today(), datetime.min.time(), timezone.utc)
+            reference = views.add_remittance_reference(self.state, key, body, now)
+            return 201, reference, {}
+        if kind == "action" and method == "POST":
+            actions = {
+                "applyReceipt": rules.apply_receipt,
+                "bulkApplyReceipt": rules.bulk_apply_receipt,
+            }
+            if resource != "standardReceipts" or name not in actions:
+                raise ApiError(404, f"The action {name} doesn't exist.")
+            snapshot = self.state.snapshot()
+            try:
+                result = actions[name](self.state, key, body, self.config.today())
+            except ApiError:
+                self.state.restore(snapshot)
+                raise
+            return 200, result, {"Content-Type": "application/vnd.oracle.adf.actionresult+json"}
+        raise ApiError(404, f"The resource {resource}/{key}/{kind}/{name} doesn't exist.")
+
+    def _item(
+        self,
+        method: str,
+        resource: str,
+        key: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        body: Mapping[str, Any],
+        base: str,
+    ) -> Result:
+        state = self.state
+        state.get(resource, key)
+        etag = state.etag(resource, key)
+        if method == "GET":
+            if headers.get("if-none-match") == etag:
+                return 304, None, {"ETag": etag}
+            return 200, render(state, resource, key, params, base), {"ETag": etag}
+        if method == "DELETE" and resource == "standardReceipts":
+            state.delete(resource, key)
+            return 204, None, {}
+        if method in {"PATCH", "PUT"} and resource == "receivablesInvoices":
+            if_match = headers.get("if-match")
+            if if_match is not None and if_match not in {"*", etag}:
+                raise ApiError(412, "The resource was changed by another request.")
+            rules.patch_invoice(state, key, body)
+            item = render(state, resource, key, {}, base)
+            return 200, item, {"ETag": state.etag(resource, key)}
+        raise ApiError(405, f"{method} isn't supported on {resource}/{key}.")
+
+    def _create(self, resource: str, body: Mapping[str, Any], *, upsert: bool, base: str) -> Result:
+        today = self.config.today()
+        status = 201
+        if resource == "standardReceipts":
+            existed = {
+                k
+                for k, r in self.state.records[resource].items()
+                if r["ReceiptNumber"] == body.get("ReceiptNumber")
+            }
+            key = rules.create_receipt(self.state, body, today, upsert=upsert)
+            status = 200 if key in existed else 201
+        elif resource == "receivablesInvoices":
+            key = rules.create_invoice(self.state, body, today)
+        elif resource == "receivablesCreditMemos":
+            key = rules.create_credit_memo(self.state, body, today)
+        else:
+            key, created = rules.create_order(self.state, body, upsert=upsert)
+            status = 201 if created else 200
+        item = render(self.state, resource, key, {}, base, children=True)
+        return status, item, {"ETag": self.state.etag(resource, key)}
+
+    def _batch(self, body: Mapping[str, Any], base: str) -> Result:
+        parts = body.get("parts")
+        if not isinstance(parts, list) or not parts:
+            raise ApiError(400, "A batch request needs a non-empty parts array.")
+        verbs = {"get": "GET", "create": "POST", "update": "PATCH", "replace": "PUT"}
+        verbs["delete"] = "DELETE"
+        results: list[dict[str, Any]] = []
+        with self.state.lock:
+            snapshot = self.state.snapshot()
+            for raw in cast(list[object], parts):
+                part = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
+                part_id, part_path, op = part.get("id"), part.get("path"), part.get("operation")
+                try:
+                    if not part_id or not part_path or op not in verbs:
+                        raise ApiError(400, "Each part needs id, path and a valid operation.")
+                    headers = {"if-match": str(part["ifMatch"])} if part.get("ifMatch") else {}
+                    segments = [unquote(s) for s in str(part_path).split("?")[0].split("/") if s]
+                    payload = cast(dict[str, Any], part.get("payload") or {})
+                    _, out, _ = self.dispatch(
+                        verbs[str(op)], segments, {}, headers, body=payload, base=base
+                    )
+                except ApiError as exc:
+                    self.state.restore(snapshot)
+                    exc.path = str(part_id)
+                    raise
+                except Exception:
+                    self.state.restore(snapshot)
+                    raise
+                results.append(
+                    {"id": part_id, "path": part_path, "operation": op, "payload": out or {}}
+                )
+        return 200, {"parts": results}, {"Content-Type": "application/vnd.oracle.adf.batch+json"}
+
+    @staticmethod
+    def _versions() -> dict[str, Any]:
+        return {
+            "items": [
+                {
+                    "version": "11.13.18.05",
+                    "isLatest": True,
+                    "adf:extension": {
+                        "defaultFrameworkVersion": "1",
+                        "allowedFrameworkVersions": [str(v) for v in range(1, 10)],
+                    },
+                }
+            ]
+        }
+
+    # -- control endpoints ---------------------------------------------------------------
+    def _control(self, request: Request, sub: str) -> Result:
+        method = request.method
+        if sub == "/reset" and method == "POST":
+            self.reset()
+            return 200, {"reset": True}, {}
+        if sub in {"/seed", "/state"}:
+            with self.state.lock:
+                if method == "POST":
+                    self.state.seed(self._body(request))
+                return 200, self.state.summary(), {}
+        if sub == "/faults":
+            return self._fault_control(request)
+        if sub.startswith("/orders/") and sub.endswith("/ship") and method == "POST":
+            key = unquote(sub[len("/orders/") : -len("/ship")])
+            with self.state.lock:
+                return 200, rules.ship_order(self.state, key), {}
+        raise ApiError(404, f"No control endpoint {method} {sub}.")
+
+    def _fault_control(self, request: Request) -> Result:
+        if request.method == "DELETE":
+            self.faults.clear()
+        elif request.method == "POST":
+            body = self._body(request)
+            specs = body.get("faults", [body])
+            try:
+                for spec in cast(list[dict[str, Any]], specs):
+                    self.faults.add(Fault.from_json(spec))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ApiError(400, f"invalid fault: {exc}") from None
+        elif request.method != "GET":
+            raise ApiError(405, "GET, POST or DELETE")
+        return 200, {"faults": self.faults.pending()}, {}

@@ -1,0 +1,181 @@
+"""Wire shapes: items with links, collections with paging, error bodies, JSON encoding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from ._qparse import QueryError, compile_q, parse_finder
+from ._state import RESOURCES, ApiError, State
+
+__all__ = ["collection", "dumps", "error_body", "render_item"]
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 500
+COLLECTION_TYPE = "application/vnd.oracle.adf.resourcecollection+json"
+ITEM_TYPE = "application/vnd.oracle.adf.resourceitem+json"
+ERROR_TYPE = "application/vnd.oracle.adf.error+json"
+
+#: finder name -> attributes its variables filter on (``PrimaryKey`` exists everywhere)
+FINDERS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "salesOrdersForOrderHub": {
+        "findBySourceOrderNumberAndSystem": ("SourceTransactionNumber", "SourceTransactionSystem"),
+    },
+    "standardReceipts": {"ReceiptsFinder": ("ReceiptNumber", "BusinessUnit")},
+    "receivablesInvoices": {"invoiceSearch": ("TransactionNumber", "BusinessUnit")},
+}
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return (
+            int(value)
+            if value == value.to_integral_value() and "." not in str(value)
+            else float(value)
+        )
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps(payload: object) -> bytes:
+    """JSON as Fusion writes it: amounts are numbers."""
+    return json.dumps(payload, default=_default).encode()
+
+
+def error_body(error: ApiError, framework_version: int) -> tuple[bytes, str]:
+    """The JSON error schema for framework >= 4, else Oracle's plain-text message."""
+    if framework_version < 4:
+        text = f"{error.detail}"
+        return text.encode(), "text/plain; charset=UTF-8"
+    titles = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict"}
+    titles |= {412: "Precondition Failed", 429: "Too Many Requests", 503: "Service Unavailable"}
+    body: dict[str, Any] = {
+        "type": "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+        "title": titles.get(error.status, "Error"),
+        "status": str(error.status),
+        "o:errorDetails": [
+            {"detail": error.detail, "o:errorCode": error.code, "o:errorPath": error.path}
+        ],
+    }
+    return dumps(body), ERROR_TYPE
+
+
+def _links(base: str, resource: str, key: str, etag: str) -> list[dict[str, Any]]:
+    href = f"{base}/{resource}/{key}"
+    links: list[dict[str, Any]] = [
+        {
+            "rel": "self",
+            "href": href,
+            "name": resource,
+            "kind": "item",
+            "properties": {"changeIndicator": etag.strip('"')},
+        },
+        {"rel": "canonical", "href": href, "name": resource, "kind": "item"},
+    ]
+    links += [
+        {"rel": "child", "href": f"{href}/child/{child}", "name": child, "kind": "collection"}
+        for child in RESOURCES[resource][1]
+    ]
+    return links
+
+
+def render_item(
+    state: State,
+    resource: str,
+    key: str,
+    params: Mapping[str, str],
+    base: str,
+    *,
+    children: bool = False,
+) -> dict[str, Any]:
+    """One item: children only when expanded (or just written), ``fields``, links."""
+    record = state.get(resource, key)
+    child_names = RESOURCES[resource][1]
+    expand = {e.strip() for e in params.get("expand", "").split(",") if e.strip()}
+    out: dict[str, Any] = {}
+    fields = params.get("fields", "").split(";", 1)[0]
+    wanted = {f.strip() for f in fields.split(",") if f.strip()}
+    for name, value in record.items():
+        if name in child_names:
+            if children or "all" in expand or name in expand:
+                out[name] = value
+            continue
+        if name == "applications":
+            continue
+        if wanted and name not in wanted:
+            continue
+        out[name] = value
+    if params.get("onlyData", "false").lower() != "true":
+        out["links"] = _links(base, resource, key, state.etag(resource, key))
+    return out
+
+
+def _order_key(value: object) -> tuple[int, object]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return (1, Decimal(value))
+    return (2, str(value))
+
+
+def collection(state: State, resource: str, params: Mapping[str, str], base: str) -> dict[str, Any]:
+    """A collection GET: finder, q, orderBy, offset/limit, totalResults."""
+    rows = list(state.records[resource].items())
+    try:
+        if params.get("finder"):
+            name, variables = parse_finder(params["finder"])
+            key_attr = RESOURCES[resource][0]
+            allowed = {"PrimaryKey": (key_attr,), **FINDERS.get(resource, {})}
+            if name not in allowed:
+                raise ApiError(400, f"The finder {name} isn't defined for {resource}.")
+            for var, value in variables.items():
+                if var not in allowed[name]:
+                    raise ApiError(400, f"The finder {name} has no variable {var}.")
+                rows = [(k, r) for k, r in rows if str(r.get(var)) == value]
+        if params.get("q"):
+            predicate = compile_q(params["q"])
+            rows = [(k, r) for k, r in rows if predicate(r)]
+    except QueryError as exc:
+        raise ApiError(
+            400, f"The query parameter was provided but it could not be processed: {exc}"
+        ) from None
+    for spec in reversed([s for s in params.get("orderBy", "").split(",") if s.strip()]):
+        attr, _, direction = spec.partition(":")
+        rows.sort(key=lambda kr: _order_key(kr[1].get(attr.strip())), reverse=direction == "desc")
+    try:
+        limit = min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+        offset = int(params.get("offset", 0))
+    except ValueError:
+        raise ApiError(400, "limit and offset must be integers.") from None
+    if limit < 1 or offset < 0:
+        raise ApiError(400, "limit must be positive and offset not negative.")
+    page = rows[offset : offset + limit]
+    items = [render_item(state, resource, k, params, base) for k, _ in page]
+    body: dict[str, Any] = {
+        "items": items,
+        "count": len(items),
+        "hasMore": offset + len(items) < len(rows),
+        "limit": limit,
+        "offset": offset,
+    }
+    if params.get("totalResults", "false").lower() == "true":
+        body["totalResults"] = len(rows)
+    if params.get("onlyData", "false").lower() != "true":
+        body["links"] = [
+            {"rel": "self", "href": f"{base}/{resource}", "name": resource, "kind": "collection"}
+        ]
+    return body
+
+
+def child_collection(
+    state: State, resource: str, key: str, child: str, base: str
+) -> dict[str, Any]:
+    record = state.get(resource, key)
+    if child not in RESOURCES[resource][1]:
+        raise ApiError(404, f"The child {child} of {resource} doesn't exist.")
+    items = cast(list[dict[str, Any]], record.get(child) or [])
+    return {"items": items, "count": len(items), "hasMore": False, "limit": 25, "offset": 0}

@@ -1,0 +1,185 @@
+"""The emulator's mutable state: reference data, records, ids and ETags."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from oracle_fusion_client._errors import ORACLE_MESSAGES
+
+from ._seed import default_seed
+
+__all__ = ["READ_ONLY", "RESOURCES", "ApiError", "State", "money", "oracle_error"]
+
+#: resource name -> (key attribute, child collections)
+RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "standardReceipts": ("StandardReceiptId", ("remittanceReferences", "standardReceiptDFF")),
+    "receivablesInvoices": (
+        "CustomerTransactionId",
+        (
+            "receivablesInvoiceLines",
+            "receivablesInvoiceDistributions",
+            "receivablesInvoiceInstallments",
+        ),
+    ),
+    "receivablesCreditMemos": (
+        "CustomerTransactionId",
+        ("receivablesCreditMemoLines", "receivablesCreditMemoDistributions"),
+    ),
+    "salesOrdersForOrderHub": ("OrderKey", ("lines", "billToCustomer", "shipToCustomer")),
+    "receivablesCustomerAccountActivities": ("AccountId", ("transactionPaymentSchedules",)),
+    "currencyRates": ("CurrencyRateKey", ()),
+}
+#: resources that only answer GET
+READ_ONLY = frozenset({"receivablesCustomerAccountActivities", "currencyRates"})
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, optional Oracle code, message and error path."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.path = path
+        self.headers = dict(headers or {})
+
+
+def oracle_error(code: str, *, path: str | None = None, **values: str) -> ApiError:
+    """A 400 with Oracle's documented message for ``code``."""
+    message = ORACLE_MESSAGES[code]
+    for name, value in values.items():
+        message = message.replace("{" + name + "}", value)
+    return ApiError(400, message, code=code, path=path)
+
+
+def money(value: object, attribute: str) -> Decimal:
+    """A Decimal from a JSON string or number."""
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ApiError(
+            400, f"The value {value!r} of the attribute {attribute} isn't a number.", path=attribute
+        ) from None
+    if not result.is_finite():
+        raise ApiError(400, f"The attribute {attribute} must be a finite number.", path=attribute)
+    return result
+
+
+class State:
+    """All records; guarded by ``lock`` (one request at a time mutates it)."""
+
+    def __init__(self, seed: Mapping[str, Any] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.ref: dict[str, Any] = copy.deepcopy(dict(seed)) if seed else default_seed()
+        self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in RESOURCES}
+        self.versions: dict[tuple[str, str], int] = {}
+        self.next_id = 300100170000001
+        self.next_number = 10001
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.gl_journal_lines: list[list[str]] = []
+        self.ucm: dict[str, dict[str, Any]] = {}
+
+    # -- ids and versions --------------------------------------------------------------
+    def new_id(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+    def new_number(self) -> str:
+        value = self.next_number
+        self.next_number += 1
+        return str(value)
+
+    def put(self, resource: str, key: str, record: dict[str, Any]) -> None:
+        self.records[resource][key] = record
+        self.versions[(resource, key)] = self.versions.get((resource, key), 0) + 1
+
+    def etag(self, resource: str, key: str) -> str:
+        version = self.versions.get((resource, key), 0)
+        digest = hashlib.sha256(f"{resource}/{key}/{version}".encode()).hexdigest()
+        return f'"{digest[:40].upper()}"'
+
+    def get(self, resource: str, key: str) -> dict[str, Any]:
+        record = self.records[resource].get(key)
+        if record is None:
+            raise ApiError(404, f"The requested resource {resource}/{key} doesn't exist.")
+        return record
+
+    def delete(self, resource: str, key: str) -> None:
+        self.get(resource, key)
+        del self.records[resource][key]
+        self.versions.pop((resource, key), None)
+
+    # -- reference data ----------------------------------------------------------------
+    def business_unit(self, name: object = None, bu_id: object = None) -> dict[str, Any] | None:
+        for bu in cast(list[dict[str, Any]], self.ref["businessUnits"]):
+            if (name is not None and bu["BusinessUnitName"] == name) or (
+                bu_id is not None and str(bu["BusinessUnitId"]) == str(bu_id)
+            ):
+                return bu
+        return None
+
+    def account(self, number: object = None, account_id: object = None) -> dict[str, Any] | None:
+        for acct in cast(list[dict[str, Any]], self.ref["customerAccounts"]):
+            if (number is not None and acct["AccountNumber"] == str(number)) or (
+                account_id is not None and str(acct["CustomerAccountId"]) == str(account_id)
+            ):
+                return acct
+        return None
+
+    def party(self, number: object = None, party_id: object = None) -> dict[str, Any] | None:
+        for acct in cast(list[dict[str, Any]], self.ref["customerAccounts"]):
+            if (number is not None and acct["PartyNumber"] == str(number)) or (
+                party_id is not None and str(acct["PartyId"]) == str(party_id)
+            ):
+                return acct
+        return None
+
+    def receipt_method(self, name: object) -> dict[str, Any] | None:
+        methods = cast(list[dict[str, Any]], self.ref["receiptMethods"])
+        return next((m for m in methods if m["ReceiptMethod"] == name), None)
+
+    def payment_terms(self, name: object) -> dict[str, Any] | None:
+        terms = cast(list[dict[str, Any]], self.ref["paymentTerms"])
+        return next((t for t in terms if t["Name"] == name), None)
+
+    def seed(self, extra: Mapping[str, Any]) -> None:
+        """Append reference data (same keys as the default seed)."""
+        for key, values in extra.items():
+            if key not in self.ref or not isinstance(values, list):
+                raise ApiError(400, f"unknown seed collection {key}")
+            cast(list[Any], self.ref[key]).extend(copy.deepcopy(cast(list[Any], values)))
+
+    # -- transactions ------------------------------------------------------------------
+    def snapshot(self) -> tuple[Any, ...]:
+        return copy.deepcopy(
+            (self.records, self.versions, self.next_id, self.next_number, self.jobs)
+        )
+
+    def restore(self, snap: tuple[Any, ...]) -> None:
+        self.records, self.versions, self.next_id, self.next_number, self.jobs = snap
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "counts": {name: len(items) for name, items in self.records.items()},
+            "records": self.records,
+            "essJobs": {
+                rid: {"JobName": job["JobName"], "errors": job["errors"], "polls": job["polls"]}
+                for rid, job in self.jobs.items()
+            },
+            "glJournalLines": self.gl_journal_lines,
+        }
