@@ -1,0 +1,92 @@
+"""A ``requests`` transport adapter that serves requests from the emulator in-process."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from werkzeug.test import EnvironBuilder
+
+from ._app import SalesforceEmulator
+from ._faults import EmulatedDisconnect, EmulatedTimeout
+
+__all__ = ["DEFAULT_BASE_URL", "EmulatorAdapter", "emulator_session"]
+
+DEFAULT_BASE_URL = "https://salesforce.emulator"
+
+
+class EmulatorAdapter(BaseAdapter):
+    """Mount on a ``requests.Session`` to talk to a :class:`SalesforceEmulator` without sockets.
+
+    Faults behave like the network: ``reset`` raises ``requests.ConnectionError`` and
+    ``timeout_after_commit`` raises ``requests.ReadTimeout`` after the write was committed.
+    """
+
+    def __init__(self, emulator: SalesforceEmulator) -> None:
+        super().__init__()
+        self.emulator = emulator
+
+    def send(  # noqa: PLR0917 - requests' own adapter signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        """Build a WSGI environ from ``request`` and answer it from the emulator."""
+        url = urlsplit(request.url or "")
+        body = request.body
+        data = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
+        builder = EnvironBuilder(
+            method=request.method or "GET",
+            path=url.path,
+            query_string=url.query,
+            base_url=f"{url.scheme}://{url.netloc}",
+            headers=[(k, str(v)) for k, v in request.headers.items()],
+            data=data,
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        try:
+            answer = self.emulator.respond(environ)
+        except EmulatedDisconnect:
+            raise requests.ConnectionError(
+                "Connection reset by peer (emulated)", request=request
+            ) from None
+        except EmulatedTimeout:
+            raise requests.ReadTimeout(
+                "Read timed out (emulated, after commit)", request=request
+            ) from None
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.reason = answer.status.partition(" ")[2]
+        response.headers = CaseInsensitiveDict(dict(answer.headers.items()))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = io.BytesIO(answer.get_data())
+        response.url = request.url or ""
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return f"EmulatorAdapter({self.emulator!r})"
+
+
+def emulator_session(
+    emulator: SalesforceEmulator, base_url: str = DEFAULT_BASE_URL
+) -> requests.Session:
+    """A ``requests.Session`` with an :class:`EmulatorAdapter` mounted for ``base_url``."""
+    session = requests.Session()
+    session.mount(base_url, EmulatorAdapter(emulator))
+    return session
