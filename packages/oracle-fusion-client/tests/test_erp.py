@@ -14,7 +14,6 @@ from responses import matchers
 
 from oracle_fusion_client import (
     BasicAuth,
-    FusionBadRequestError,
     FusionClient,
     FusionInputError,
     FusionJobTimeoutError,
@@ -116,15 +115,20 @@ def test_wait_for_job_times_out(client: FusionClient) -> None:
     assert info.value.request_id == request_id
 
 
-def test_import_rejects_a_non_zip(client: FusionClient) -> None:
-    with pytest.raises(FusionBadRequestError):
-        client.erp_integrations.import_bulk_data(
-            document=b"not a zip",
-            file_name="x.zip",
-            document_account="fin$/generalLedger$/import$",
-            job_name="/x,Y",
-            parameter_list="",
-        )
+def test_a_non_zip_is_accepted_then_the_job_fails(client: FusionClient) -> None:
+    request_id = client.erp_integrations.import_bulk_data(
+        document=b"not a zip",
+        file_name="x.zip",
+        document_account="fin$/generalLedger$/import$",
+        job_name="/x,Y",
+        parameter_list="",
+    )
+    statuses = [client.erp_integrations.job_status(request_id) for _ in range(3)]
+    assert statuses == ["WAIT", "RUNNING", "ERROR"]
+    log = client.erp_integrations.download_job_output(request_id)
+    with zipfile.ZipFile(io.BytesIO(log)) as archive:
+        text = archive.read(archive.namelist()[0]).decode()
+    assert "ERROR DocumentContent isn't a base64-encoded zip file" in text
 
 
 @responses.activate

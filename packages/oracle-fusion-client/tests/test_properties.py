@@ -11,6 +11,7 @@ from oracle_fusion_client import (
     BasicAuth,
     Cond,
     FusionClient,
+    NewSalesOrder,
     NewStandardReceipt,
     Query,
     finder,
@@ -113,3 +114,35 @@ def test_paging_loses_and_repeats_nothing(
     assert len(seen) == len(set(seen))
     originals = [s for s in seen if s.startswith("I-")]
     assert originals == [f"I-{i}" for i in range(initial)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(number=TEXT, system=TEXT, other=TEXT)
+def test_finder_through_the_emulator(number: str, system: str, other: str) -> None:
+    emulator = FusionEmulator()
+    client = FusionClient(base_url=BASE, auth=BasicAuth("u", "p"), session=emulator.session(BASE))
+    order = NewSalesOrder.model_validate(
+        {
+            "SourceTransactionNumber": number,
+            "SourceTransactionSystem": system,
+            "SourceTransactionId": "ID-1",
+            "TransactionalCurrencyCode": "USD",
+            "BusinessUnitId": 204,
+            "BuyingPartyNumber": "1006",
+            "lines": [
+                {
+                    "SourceTransactionLineId": "1",
+                    "SourceTransactionLineNumber": "1",
+                    "OrderedQuantity": 1,
+                    "ProductNumber": "P",
+                }
+            ],
+        }
+    )
+    created = client.sales_orders.create(order)
+    found = client.sales_orders.find_by_source(number, system)
+    assert found is not None
+    assert found.OrderKey == created.OrderKey
+    if other != number:
+        assert client.sales_orders.find_by_source(other, system) is None
+    assert client.sales_orders.get(system, "ID-1").model.SourceTransactionNumber == number

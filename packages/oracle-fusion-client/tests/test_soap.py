@@ -90,8 +90,17 @@ def test_zeep_over_http_with_the_served_wsdl() -> None:
         assert wsdl.status_code == 200
         assert f"{url}/fscmService/ErpIntegrationService" in wsdl.text
         soap = ErpIntegrationSoap(base_url=url, auth=BasicAuth("u", "p"))
-        _run_import(soap)
+        request_id = _run_import(soap)
         assert len(emulator.state.gl_journal_lines) == 2
+        (log,) = soap.download_ess_job_execution_details(request_id, "LOG")
+        with zipfile.ZipFile(io.BytesIO(log)) as archive:
+            assert "GlInterface.csv: 2 rows" in archive.read(archive.namelist()[0]).decode()
+        document_id = soap.upload_file_to_ucm(
+            _document(), file_name="j.zip", document_account="fin$/generalLedger$/import$"
+        )
+        assert emulator.state.ucm[document_id]["FileName"] == "j.zip"
+        job = soap.submit_ess_job_request("/oracle/apps/ess/x", "APXIAWRE", ["1", "#NULL"])
+        assert [soap.get_ess_job_status(job) for _ in range(3)] == ["WAIT", "RUNNING", "SUCCEEDED"]
 
 
 def test_soap_faults_and_auth() -> None:

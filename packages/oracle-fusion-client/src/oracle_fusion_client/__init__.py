@@ -42,6 +42,16 @@ from ._errors import (
     FusionStatusError,
     FusionTimeoutError,
 )
+from ._fbdi_ar import (
+    AUTOINVOICE_IMPORT_JOB,
+    AUTOINVOICE_LINES,
+    LOCKBOX_IMPORT_JOB,
+    LOCKBOX_RECEIPTS,
+    RECEIVABLES_IMPORT_ACCOUNT,
+    ArInvoiceInterfaceLine,
+    ArReceiptInterfaceLine,
+    FbdiLayout,
+)
 from ._http import BatchPart, BatchResult, Item, Page, Timeouts
 from ._keys import SigningKey, x5t_thumbprint
 from ._models import (
@@ -52,6 +62,7 @@ from ._models import (
     CreditMemoLine,
     CurrencyRate,
     CustomerAccountActivity,
+    CustomerAccountSite,
     FusionModel,
     Invoice,
     InvoiceDistribution,
@@ -61,6 +72,7 @@ from ._models import (
     NewSalesOrder,
     NewStandardReceipt,
     PaymentSchedule,
+    ReceiptDFF,
     RemittanceReference,
     SalesOrder,
     SalesOrderBillTo,
@@ -73,6 +85,7 @@ from ._resources import (
     CreditMemos,
     CurrencyRates,
     CustomerAccountActivities,
+    CustomerAccountSites,
     Fetched,
     Invoices,
     SalesOrders,
@@ -86,10 +99,17 @@ from ._wsgi import WSGIAdapter
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUTOINVOICE_IMPORT_JOB",
+    "AUTOINVOICE_LINES",
+    "LOCKBOX_IMPORT_JOB",
+    "LOCKBOX_RECEIPTS",
     "ORACLE_MESSAGES",
+    "RECEIVABLES_IMPORT_ACCOUNT",
     "TERMINAL_JOB_STATES",
     "ActionResult",
     "ApplyReceipt",
+    "ArInvoiceInterfaceLine",
+    "ArReceiptInterfaceLine",
     "BasicAuth",
     "BatchPart",
     "BatchResult",
@@ -106,9 +126,12 @@ __all__ = [
     "CurrencyRates",
     "CustomerAccountActivities",
     "CustomerAccountActivity",
+    "CustomerAccountSite",
+    "CustomerAccountSites",
     "ErpIntegrationSoap",
     "ErpIntegrations",
     "ErrorDetail",
+    "FbdiLayout",
     "Fetched",
     "FusionAuth",
     "FusionAuthError",
@@ -145,6 +168,7 @@ __all__ = [
     "Page",
     "PaymentSchedule",
     "Query",
+    "ReceiptDFF",
     "RemittanceReference",
     "RetryConfig",
     "SalesOrder",

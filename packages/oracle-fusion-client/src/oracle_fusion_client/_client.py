@@ -24,6 +24,7 @@ from ._resources import (
     CreditMemos,
     CurrencyRates,
     CustomerAccountActivities,
+    CustomerAccountSites,
     Invoices,
     SalesOrders,
     StandardReceipts,
@@ -78,6 +79,7 @@ class FusionClient:
         self.receivables_credit_memos = CreditMemos(self.http)
         self.sales_orders = SalesOrders(self.http)
         self.customer_account_activities = CustomerAccountActivities(self.http)
+        self.customer_account_sites = CustomerAccountSites(self.http)
         self.currency_rates = CurrencyRates(self.http)
         self.erp_integrations = ErpIntegrations(self.http)
 

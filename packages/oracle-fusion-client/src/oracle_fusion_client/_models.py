@@ -25,6 +25,7 @@ __all__ = [
     "CreditMemoLine",
     "CurrencyRate",
     "CustomerAccountActivity",
+    "CustomerAccountSite",
     "FusionModel",
     "Invoice",
     "InvoiceDistribution",
@@ -34,6 +35,7 @@ __all__ = [
     "NewSalesOrder",
     "NewStandardReceipt",
     "PaymentSchedule",
+    "ReceiptDFF",
     "RemittanceReference",
     "SalesOrder",
     "SalesOrderBillTo",
@@ -52,6 +54,24 @@ class FusionModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+class ReceiptDFF(FusionModel):
+    """One ``standardReceiptDFF`` row: the context, then the context's segments.
+
+    ``__FLEX_Context`` is the descriptive flexfield context code (for example
+    ``"Third Party"``); segment attributes depend on the pod's flexfield setup, so they are
+    kept as extra attributes (``model_extra``) under their Oracle names.
+    """
+
+    FLEX_Context: str | None = Field(default=None, alias="__FLEX_Context")
+    FLEX_Context_DisplayValue: str | None = Field(default=None, alias="__FLEX_Context_DisplayValue")
+    CashReceiptId: int | None = None
+
+    @property
+    def segments(self) -> dict[str, Any]:
+        """The segment values (every attribute that is not the context or a link)."""
+        return {k: v for k, v in (self.model_extra or {}).items() if k != "links"}
+
+
 class NewStandardReceipt(FusionModel):
     ReceiptNumber: str
     ReceiptMethod: str
@@ -67,6 +87,7 @@ class NewStandardReceipt(FusionModel):
     ConversionRateType: str | None = None
     ConversionRate: Decimal | None = None
     Comments: str | None = None
+    standardReceiptDFF: list[ReceiptDFF] | None = None
 
 
 class StandardReceipt(FusionModel):
@@ -92,6 +113,7 @@ class StandardReceipt(FusionModel):
     AccountingDate: date | None = None
     MaturityDate: date | None = None
     Comments: str | None = None
+    standardReceiptDFF: list[ReceiptDFF] | None = None
 
 
 class ApplyReceipt(FusionModel):
@@ -211,7 +233,10 @@ class CreditMemo(FusionModel):
     BillToCustomerNumber: str | None = None
     CreditMemoCurrency: str | None = None
     EnteredAmount: Decimal | None = None
+    BillToCustomerName: str | None = None
+    CreditReason: str | None = None
     receivablesCreditMemoLines: list[CreditMemoLine] | None = None
+    receivablesCreditMemoDistributions: list[CreditMemoDistribution] | None = None
 
 
 class SalesOrderLine(FusionModel):
@@ -296,6 +321,19 @@ class PaymentSchedule(FusionModel):
     BalanceDue: Decimal | None = None
     CurrencyCode: str | None = None
     Status: str | None = None
+
+
+class CustomerAccountSite(FusionModel):
+    """``receivablesCustomerAccountSiteActivities`` item: one bill-to site of an account."""
+
+    BillToSiteUseId: int | None = None
+    BillToSiteNumber: str | None = None
+    AccountId: int | None = None
+    AccountNumber: str | None = None
+    CustomerId: int | None = None
+    CustomerName: str | None = None
+    TotalOpenReceivablesForSite: Decimal | None = None
+    TotalTransactionsDueForSite: int | None = None
 
 
 class CustomerAccountActivity(FusionModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
 from ._errors import FusionDuplicateError
@@ -21,6 +21,7 @@ from ._models import (
     CreditMemo,
     CurrencyRate,
     CustomerAccountActivity,
+    CustomerAccountSite,
     FusionModel,
     Invoice,
     NewCreditMemo,
@@ -28,6 +29,7 @@ from ._models import (
     NewSalesOrder,
     NewStandardReceipt,
     PaymentSchedule,
+    ReceiptDFF,
     RemittanceReference,
     SalesOrder,
     StandardReceipt,
@@ -38,6 +40,7 @@ __all__ = [
     "CreditMemos",
     "CurrencyRates",
     "CustomerAccountActivities",
+    "CustomerAccountSites",
     "Fetched",
     "Invoices",
     "SalesOrders",
@@ -152,6 +155,16 @@ class StandardReceipts(_Resource[StandardReceipt]):
         )
         return RemittanceReference.model_validate(item.data)
 
+    def get_dff(self, standard_receipt_id: int) -> list[ReceiptDFF]:
+        """GET the receipt's ``standardReceiptDFF`` child (descriptive flexfield rows)."""
+        page = self._http.json(
+            "GET",
+            f"{self.path}/{_key(standard_receipt_id)}/child/standardReceiptDFF",
+            params={"onlyData": "true"},
+        )
+        items = cast(list[Any], page.data.get("items") or [])
+        return [ReceiptDFF.model_validate(row) for row in items]
+
     def apply_bulk(
         self, standard_receipt_id: int, payment_schedule_ids: Sequence[int]
     ) -> ActionResult:
@@ -209,6 +222,10 @@ class CreditMemos(_Resource[CreditMemo]):
     def get(self, customer_transaction_id: int, query: Query | None = None) -> Fetched[CreditMemo]:
         return self._get(customer_transaction_id, query)
 
+    def find_by_number(self, transaction_number: str) -> CreditMemo | None:
+        """``GET ?q=TransactionNumber='...'``."""
+        return self._first(Query(q=Cond("TransactionNumber", "=", transaction_number), limit=1))
+
 
 def order_key(source_transaction_system: str, source_transaction_id: str) -> str:
     """``<SourceTransactionSystem>:<SourceTransactionId>``."""
@@ -264,6 +281,33 @@ class CustomerAccountActivities(_Resource[CustomerAccountActivity]):
         schedules = (activity.transactionPaymentSchedules or []) if activity else []
         open_ones = [s for s in schedules if s.BalanceDue]
         return sorted(open_ones, key=lambda s: (s.DueDate is None, s.DueDate))
+
+
+class CustomerAccountSites(_Resource[CustomerAccountSite]):
+    """``/receivablesCustomerAccountSiteActivities`` (read only): an account's bill-to sites.
+
+    Together with :meth:`CustomerAccountActivities.find_by_account_number` (the account:
+    ``AccountId``, ``CustomerId``, ``CustomerName``) this is the customer account and site
+    lookup, from the Receivables side of ``fscmRestApi``.
+    """
+
+    path = "receivablesCustomerAccountSiteActivities"
+    model = CustomerAccountSite
+
+    def get(self, bill_to_site_use_id: int) -> Fetched[CustomerAccountSite]:
+        return self._get(bill_to_site_use_id)
+
+    def find_by_account_number(self, account_number: str) -> list[CustomerAccountSite]:
+        """Finder ``CustomerAccountSiteActivitiesFinder;AccountNumber=...``."""
+        name = finder("CustomerAccountSiteActivitiesFinder", AccountNumber=account_number)
+        return list(self.list(Query(finder=name)))
+
+    def find_site(self, account_number: str, site_number: str) -> CustomerAccountSite | None:
+        """The bill-to site with ``BillToSiteNumber`` ``site_number`` of the account."""
+        for site in self.find_by_account_number(account_number):
+            if site.BillToSiteNumber == site_number:
+                return site
+        return None
 
 
 class CurrencyRates(_Resource[CurrencyRate]):

@@ -134,6 +134,11 @@ class FusionEmulator:
             raise ConnectionResetError("the emulator dropped the connection")
         elif fault.kind == "expired_token":
             raise ApiError(401, "The token has expired.", headers={"WWW-Authenticate": "Bearer"})
+        elif fault.kind == "api_limit":
+            now = datetime.now(timezone.utc)
+            left = 86400 - (now.hour * 3600 + now.minute * 60 + now.second)
+            message = "The daily API request limit has been reached."
+            raise ApiError(429, message, headers={"Retry-After": str(left)})
 
     @staticmethod
     def _json(status: int, payload: Any, headers: dict[str, str]) -> Response:
@@ -154,11 +159,20 @@ class FusionEmulator:
         body = self._body(request)
         if rest.strip("/") == "" and request.method == "POST":
             return self._batch(body, base)
-        segments = [unquote(s) for s in rest.split("/") if s]
+        segments = [unquote(s) for s in self._raw_rest(request, rest).split("/") if s]
         with self.state.lock:
             headers = {k.lower(): v for k, v in request.headers.items()}
             params = dict(request.args.items())
             return self.dispatch(request.method, segments, params, headers, body=body, base=base)
+
+    @staticmethod
+    def _raw_rest(request: Request, rest: str) -> str:
+        """``rest`` as sent, still percent-encoded, so a key may contain ``/``."""
+        raw = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "")
+        raw = raw.split("?", 1)[0]
+        _, _, raw_rest = raw.partition(ROOT + "/")
+        raw_rest = raw_rest.partition("/")[2]
+        return raw_rest if unquote(raw_rest) == rest else rest
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:
@@ -325,15 +339,14 @@ class FusionEmulator:
                 )
         return 200, {"parts": results}, {"Content-Type": "application/vnd.oracle.adf.batch+json"}
 
-    @staticmethod
-    def _versions() -> dict[str, Any]:
+    def _versions(self) -> dict[str, Any]:
         return {
             "items": [
                 {
                     "version": "11.13.18.05",
                     "isLatest": True,
                     "adf:extension": {
-                        "defaultFrameworkVersion": "1",
+                        "defaultFrameworkVersion": str(self.config.default_framework_version),
                         "allowedFrameworkVersions": [str(v) for v in range(1, 10)],
                     },
                 }

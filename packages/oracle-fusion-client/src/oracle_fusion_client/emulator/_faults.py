@@ -9,9 +9,11 @@ from typing import Any, Literal, cast
 
 __all__ = ["Fault", "FaultQueue"]
 
-FaultKind = Literal["latency", "status", "reset", "timeout_after_commit", "expired_token"]
+FaultKind = Literal[
+    "latency", "status", "reset", "timeout_after_commit", "expired_token", "api_limit"
+]
 KINDS: frozenset[str] = frozenset(
-    {"latency", "status", "reset", "timeout_after_commit", "expired_token"}
+    {"latency", "status", "reset", "timeout_after_commit", "expired_token", "api_limit"}
 )
 
 
@@ -25,7 +27,10 @@ class Fault:
     - ``reset``: drop the connection before processing;
     - ``timeout_after_commit``: process and commit, then wait ``delay`` and drop the connection
       (in-process: the client sees a read timeout);
-    - ``expired_token``: answer 401 as for an expired token.
+    - ``expired_token``: answer 401 as for an expired token;
+    - ``api_limit``: a daily API quota is exhausted: 429 with ``Retry-After`` = the seconds
+      until the next UTC midnight (Fusion publishes no such limit; the shape is the
+      emulator's own).
 
     ``method`` and ``path`` (a substring of the request path) restrict the calls it matches.
     """

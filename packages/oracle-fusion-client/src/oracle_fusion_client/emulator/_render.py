@@ -26,6 +26,9 @@ FINDERS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "standardReceipts": {"ReceiptsFinder": ("ReceiptNumber", "BusinessUnit")},
     "receivablesInvoices": {"invoiceSearch": ("TransactionNumber", "BusinessUnit")},
+    "receivablesCustomerAccountSiteActivities": {
+        "CustomerAccountSiteActivitiesFinder": ("AccountNumber",)
+    },
 }
 
 

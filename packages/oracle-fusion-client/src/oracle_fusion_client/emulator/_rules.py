@@ -118,6 +118,13 @@ def create_receipt(state: State, body: Mapping[str, Any], today: date, *, upsert
     }
     extra = {k: v for k, v in body.items() if k not in record}
     record.update(extra)
+    if isinstance(body.get("standardReceiptDFF"), list):
+        rows = cast(list[Any], body["standardReceiptDFF"])
+        record["standardReceiptDFF"] = [
+            {"CashReceiptId": receipt_id, **cast(dict[str, Any], row)}
+            for row in rows
+            if isinstance(row, dict)
+        ]
     state.put("standardReceipts", str(receipt_id), record)
     return str(receipt_id)
 

@@ -32,10 +32,17 @@ RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "salesOrdersForOrderHub": ("OrderKey", ("lines", "billToCustomer", "shipToCustomer")),
     "receivablesCustomerAccountActivities": ("AccountId", ("transactionPaymentSchedules",)),
+    "receivablesCustomerAccountSiteActivities": ("BillToSiteUseId", ()),
     "currencyRates": ("CurrencyRateKey", ()),
 }
 #: resources that only answer GET
-READ_ONLY = frozenset({"receivablesCustomerAccountActivities", "currencyRates"})
+READ_ONLY = frozenset(
+    {
+        "receivablesCustomerAccountActivities",
+        "receivablesCustomerAccountSiteActivities",
+        "currencyRates",
+    }
+)
 
 
 class ApiError(Exception):

@@ -14,6 +14,7 @@ __all__ = ["add_remittance_reference", "refresh_activities", "refresh_currency_r
 
 ACTIVITIES = "receivablesCustomerAccountActivities"
 RATES = "currencyRates"
+SITES = "receivablesCustomerAccountSiteActivities"
 
 
 def refresh_activities(state: State) -> None:
@@ -51,6 +52,35 @@ def refresh_activities(state: State) -> None:
         }
         if state.records[ACTIVITIES].get(key) != record:
             state.put(ACTIVITIES, key, record)
+        _refresh_sites(state, account)
+
+
+def _refresh_sites(state: State, account: Mapping[str, Any]) -> None:
+    """One row per bill-to site; an invoice without ``BillToSite`` counts for the first site
+    (the account's primary bill-to site) **[inferred]**."""
+    sites = cast(list[dict[str, Any]], account.get("sites") or [])
+    for index, site in enumerate(sites):
+        balances: list[Decimal] = []
+        for invoice in state.records["receivablesInvoices"].values():
+            if invoice.get("BillToCustomerNumber") != account["AccountNumber"]:
+                continue
+            bill_to = invoice.get("BillToSite")
+            if bill_to == site["SiteNumber"] or (bill_to is None and index == 0):
+                installments = cast(list[dict[str, Any]], invoice["receivablesInvoiceInstallments"])
+                balances.extend(i["InstallmentBalanceDue"] for i in installments)
+        key = str(site["SiteUseId"])
+        record = {
+            "BillToSiteUseId": site["SiteUseId"],
+            "BillToSiteNumber": site["SiteNumber"],
+            "AccountNumber": account["AccountNumber"],
+            "AccountId": account["CustomerAccountId"],
+            "CustomerName": account["CustomerName"],
+            "CustomerId": account["PartyId"],
+            "TotalOpenReceivablesForSite": sum(balances, Decimal(0)),
+            "TotalTransactionsDueForSite": sum(1 for b in balances if b != 0),
+        }
+        if state.records[SITES].get(key) != record:
+            state.put(SITES, key, record)
 
 
 def refresh_currency_rates(state: State) -> None:
