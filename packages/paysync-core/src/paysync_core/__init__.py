@@ -1,3 +1,116 @@
-"""paysync_core (work in progress; see the package README)."""
+"""paysync-core: exactly-once effects over APIs without idempotency keys.
 
-__all__: list[str] = []
+A durable ledger (SQLite or PostgreSQL) records each step's intent before the call and its
+outcome with the next step's intent in one transaction; unknown outcomes are resolved by lookup,
+never by blind retry. See the package README for concepts and a quickstart.
+"""
+
+from ._audit import AuditReport, AuditTrail, verify_chain
+from ._dlq import DeadLetterDetail, DeadLetterQueue
+from ._engine import Engine, RunReport, SubmitHook
+from ._errors import (
+    AuditVerificationError,
+    ConfigurationError,
+    FlowBusyError,
+    LeaseLostError,
+    LedgerError,
+    MigrationError,
+    NeedsHumanError,
+    PaysyncError,
+    PermanentError,
+    RetryableError,
+    SensitiveDataError,
+    StepError,
+    UnknownFlowError,
+    UnknownOutcomeError,
+)
+from ._keys import idempotency_key, step_key
+from ._ledger import LedgerStore, LedgerTransaction
+from ._metrics import Metrics
+from ._model import (
+    AuditRecord,
+    DeadLetter,
+    DeadLetterStatus,
+    FlowRecord,
+    FlowState,
+    StepRecord,
+    StepState,
+)
+from ._open import open_ledger
+from ._plan import PlannedWrite, plan_flow
+from ._postgres import PostgresLedger
+from ._quota import Quota
+from ._redact import redact
+from ._retry import (
+    Classification,
+    DefaultClassifier,
+    ErrorClassifier,
+    ErrorKind,
+    RetryPolicy,
+    backoff_delay,
+    next_delay,
+    parse_retry_after,
+)
+from ._runtime import CheckpointHook
+from ._sqlite import SqliteLedger
+from ._steps import FlowDefinition, LookupResult, LookupStatus, Step, StepContext
+
+__all__ = [
+    "AuditRecord",
+    "AuditReport",
+    "AuditTrail",
+    "AuditVerificationError",
+    "CheckpointHook",
+    "Classification",
+    "ConfigurationError",
+    "DeadLetter",
+    "DeadLetterDetail",
+    "DeadLetterQueue",
+    "DeadLetterStatus",
+    "DefaultClassifier",
+    "Engine",
+    "ErrorClassifier",
+    "ErrorKind",
+    "FlowBusyError",
+    "FlowDefinition",
+    "FlowRecord",
+    "FlowState",
+    "LeaseLostError",
+    "LedgerError",
+    "LedgerStore",
+    "LedgerTransaction",
+    "LookupResult",
+    "LookupStatus",
+    "Metrics",
+    "MigrationError",
+    "NeedsHumanError",
+    "PaysyncError",
+    "PermanentError",
+    "PlannedWrite",
+    "PostgresLedger",
+    "Quota",
+    "RetryPolicy",
+    "RetryableError",
+    "RunReport",
+    "SensitiveDataError",
+    "SqliteLedger",
+    "Step",
+    "StepContext",
+    "StepError",
+    "StepRecord",
+    "StepState",
+    "SubmitHook",
+    "UnknownFlowError",
+    "UnknownOutcomeError",
+    "backoff_delay",
+    "idempotency_key",
+    "next_delay",
+    "open_ledger",
+    "parse_retry_after",
+    "plan_flow",
+    "redact",
+    "step_key",
+    "verify_chain",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,293 @@
+"""The engine: submit flows, run them (one, or many in a thread pool), resume after crashes."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ._errors import ConfigurationError, FlowBusyError, LedgerError, UnknownFlowError
+from ._executor import run_leased_flow
+from ._keys import idempotency_key as derive_key
+from ._ledger import LedgerStore, LedgerTransaction
+from ._metrics import Metrics
+from ._model import FlowRecord, FlowState, StepRecord, utc_now
+from ._plan import PlannedWrite, plan_flow
+from ._quota import Quota
+from ._redact import ensure_no_sensitive_data
+from ._retry import DefaultClassifier, ErrorClassifier, RetryPolicy
+from ._runtime import CheckpointHook, Runtime, intent_for
+from ._steps import FlowDefinition
+
+__all__ = ["Engine", "RunReport", "SubmitHook"]
+
+SubmitHook = Callable[[LedgerTransaction, FlowRecord], None]
+"""Called inside the transaction that records a submitted flow (e.g. to store a replay id)."""
+
+
+@dataclass
+class RunReport:
+    """What one :meth:`Engine.run_pending` call did."""
+
+    succeeded: list[str] = field(default_factory=list[str])
+    dead: list[str] = field(default_factory=list[str])
+    parked: list[str] = field(default_factory=list[str])
+    """Flows waiting (long backoff, Retry-After, lookup lag); a later pass resumes them."""
+    errors: dict[str, str] = field(default_factory=dict[str, str])
+    """Flows that stopped on an engine error (ledger down, lease lost): still resumable."""
+
+    @property
+    def processed(self) -> int:
+        return len(self.succeeded) + len(self.dead) + len(self.parked) + len(self.errors)
+
+
+class Engine:
+    """Runs flows exactly once per effect on top of a ledger store.
+
+    ``worker_id`` names this worker in leases (default: a random id). ``lease_ttl`` must
+    exceed the longest sleep the policy can ask for and the longest call a step makes: a worker
+    silent for longer is presumed dead and its flows are taken over.
+    ``quotas`` maps a step's ``system`` to its shared API budget; ``metrics`` collects counts
+    and call timings (share one :class:`Metrics` between engines).
+    ``clock``, ``sleep`` and ``rand`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        flows: Iterable[FlowDefinition],
+        *,
+        policy: RetryPolicy | None = None,
+        classifier: ErrorClassifier | None = None,
+        worker_id: str | None = None,
+        lease_ttl: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        on_step_committed: CheckpointHook | None = None,
+        quotas: Mapping[str, Quota] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._flows: dict[str, FlowDefinition] = {}
+        for definition in flows:
+            if definition.use_case in self._flows:
+                raise ConfigurationError(f"use case {definition.use_case!r} defined twice")
+            self._flows[definition.use_case] = definition
+        policy = policy or RetryPolicy()
+        if lease_ttl.total_seconds() <= policy.longest_sleep:
+            raise ConfigurationError(
+                f"lease_ttl ({lease_ttl}) must exceed the policy's longest in-thread sleep "
+                f"({policy.longest_sleep} s), or flows would be taken over while they sleep"
+            )
+        self._store = store
+        self._clock = clock
+        self._rt = Runtime(
+            store=store,
+            policy=policy,
+            classifier=classifier or DefaultClassifier(clock=clock),
+            owner=worker_id or f"worker-{uuid.uuid4().hex[:12]}",
+            lease_ttl=lease_ttl,
+            clock=clock,
+            sleep=sleep,
+            rand=rand,
+            on_step_committed=on_step_committed,
+            quotas=dict(quotas or {}),
+            metrics=metrics,
+        )
+
+    @property
+    def worker_id(self) -> str:
+        return self._rt.owner
+
+    @property
+    def store(self) -> LedgerStore:
+        return self._store
+
+    def _definition(self, use_case: str) -> FlowDefinition:
+        try:
+            return self._flows[use_case]
+        except KeyError:
+            raise UnknownFlowError(f"no flow definition for use case {use_case!r}") from None
+
+    # -- submitting --------------------------------------------------------------------
+    def submit(
+        self,
+        use_case: str,
+        *,
+        source_system: str,
+        source_id: str,
+        version: str | int,
+        input: Mapping[str, object],
+        entity_key: str | None = None,
+        idempotency_key: str | None = None,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord:
+        """Record a flow durably (idempotent: the same key returns the existing flow).
+
+        The key is ``idempotency_key`` if given (the caller's key wins), else derived from
+        (use case, source system, source id, version). Flows with the same ``entity_key``
+        (default ``source_system:source_id``) run one at a time, in submission order.
+        ``input`` must not hold secrets or PANs (:class:`SensitiveDataError`).
+        """
+        definition = self._definition(use_case)
+        ensure_no_sensitive_data(input, what="flow input")
+        key = idempotency_key or derive_key(use_case, source_system, source_id, version)
+        now = self._clock()
+        flow = FlowRecord(
+            flow_id=uuid.uuid4().hex,
+            flow_key=key,
+            use_case=use_case,
+            source_system=source_system,
+            source_id=source_id,
+            version=str(version),
+            entity_key=entity_key or f"{source_system}:{source_id}",
+            input=dict(input),
+            state=FlowState.PENDING,
+            current_step=0,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._store.transaction() as tx:
+            if tx.insert_flow(flow):
+                tx.put_step(intent_for(flow, definition, 0, now))
+                tx.append_audit(
+                    "flow.submitted",
+                    flow_id=flow.flow_id,
+                    detail={
+                        "use_case": use_case,
+                        "source_system": source_system,
+                        "source_id": source_id,
+                        "version": str(version),
+                        "flow_key": key,
+                        "entity_key": flow.entity_key,
+                    },
+                    now=now,
+                )
+            stored = tx.get_flow_by_key(key)
+            if stored is None:  # pragma: no cover - the insert or the conflict guarantees it
+                raise LedgerError(f"flow with key {key} missing right after insert")
+            if checkpoint is not None:
+                checkpoint(tx, stored)
+        return stored
+
+    def plan(
+        self,
+        use_case: str,
+        *,
+        source_system: str,
+        source_id: str,
+        version: str | int,
+        input: Mapping[str, object],
+        idempotency_key: str | None = None,
+    ) -> list[PlannedWrite]:
+        """Dry run: the writes this flow would make (no port is called, nothing is stored)."""
+        return plan_flow(
+            self._definition(use_case),
+            source_system=source_system,
+            source_id=source_id,
+            version=version,
+            input=input,
+            idempotency_key=idempotency_key,
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def flow(self, flow_id: str) -> FlowRecord:
+        with self._store.transaction() as tx:
+            flow = tx.get_flow(flow_id)
+        if flow is None:
+            raise UnknownFlowError(f"no flow {flow_id}")
+        return flow
+
+    def steps(self, flow_id: str) -> list[StepRecord]:
+        with self._store.transaction() as tx:
+            return tx.get_steps(flow_id)
+
+    # -- running -----------------------------------------------------------------------
+    def _claim(
+        self, limit: int, flow_id: str | None = None, exclude: Sequence[str] = ()
+    ) -> list[str]:
+        now = self._clock()
+        with self._store.transaction() as tx:
+            return tx.claim(
+                owner=self._rt.owner,
+                now=now,
+                lease_expires_at=now + self._rt.lease_ttl,
+                limit=limit,
+                flow_id=flow_id,
+                use_cases=sorted(self._flows),
+                exclude=exclude,
+            )
+
+    def _execute(self, flow_id: str) -> FlowRecord:
+        flow = self.flow(flow_id)
+        try:
+            run_leased_flow(self._rt, flow_id, self._definition(flow.use_case))
+        except Exception:
+            self._release_quietly(flow_id)
+            raise
+        self._release_quietly(flow_id)
+        return self.flow(flow_id)
+
+    def _release_quietly(self, flow_id: str) -> None:
+        try:
+            with self._store.transaction() as tx:
+                tx.release(flow_id, owner=self._rt.owner, now=self._clock())
+        except LedgerError:
+            pass  # the lease expires on its own
+
+    def run_flow(self, flow_id: str) -> FlowRecord:
+        """Run one flow now, in this thread, until it succeeds or is dead-lettered.
+
+        Raises :class:`FlowBusyError` if another live worker holds it or an older flow of the
+        same entity is still unfinished.
+        """
+        if not self._claim(1, flow_id):
+            flow = self.flow(flow_id)
+            if flow.state in (FlowState.SUCCEEDED, FlowState.DEAD):
+                return flow
+            raise FlowBusyError(
+                f"flow {flow_id} is leased by another worker, parked until {flow.not_before}, "
+                f"or waits for another flow of entity {flow.entity_key!r}"
+            )
+        return self._execute(flow_id)
+
+    def run_pending(self, *, max_workers: int = 8, limit: int | None = None) -> RunReport:
+        """Run every runnable flow with up to ``max_workers`` threads; return when none is left.
+
+        Flows leased by other live workers, and flows of use cases this engine does not know,
+        are left alone; flows whose lease expired are taken over (resumed from their ledger
+        state). A flow that stops on an engine error is not retried in the same call.
+        """
+        report = RunReport()
+        started = 0
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="paysync") as pool:
+            in_flight: dict[Future[FlowRecord], str] = {}
+            while True:
+                free = max_workers - len(in_flight)
+                if limit is not None:
+                    free = min(free, limit - started)
+                if free > 0:
+                    for flow_id in self._claim(free, exclude=sorted(report.errors)):
+                        in_flight[pool.submit(self._execute, flow_id)] = flow_id
+                        started += 1
+                if not in_flight:
+                    return report
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    flow_id = in_flight.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        # BaseExceptions (a simulated crash) leave the lease to expire.
+                        report.errors[flow_id] = f"{type(error).__name__}: {error}"
+                    else:
+                        state = future.result().state
+                        if state is FlowState.SUCCEEDED:
+                            report.succeeded.append(flow_id)
+                        elif state is FlowState.DEAD:
+                            report.dead.append(flow_id)
+                        else:
+                            report.parked.append(flow_id)

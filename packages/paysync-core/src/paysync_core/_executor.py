@@ -1,0 +1,348 @@
+"""Driving one leased flow through its steps: intent, request, outcome, lookup, dead letter.
+
+Durability protocol for one attempt of a step:
+
+1. the step's intent (``intended``) was committed together with the previous step's outcome
+   (or with the flow's submission);
+2. ``requested`` (+ attempt count) is committed **before** the call, so ``intended`` proves the
+   call was never sent, and ``requested``/``unknown`` mean "maybe sent: look it up first";
+3. the outcome (``succeeded`` + external ids) commits in **one** transaction with the next
+   step's intent, an audit record and the caller's checkpoint hook.
+
+Writes, parking and quotas live in :class:`~paysync_core._writer.FlowWriter`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from ._errors import LeaseLostError, LedgerError
+from ._ledger import LedgerTransaction
+from ._model import FlowRecord, FlowState, StepRecord, StepState, format_ts
+from ._redact import redact_text
+from ._retry import Classification, ErrorKind, backoff_delay, next_delay
+from ._runtime import Runtime, intent_for
+from ._steps import FlowDefinition, LookupResult, LookupStatus, Step, StepContext
+from ._writer import FlowWriter, ParkedError
+
+__all__ = ["run_leased_flow"]
+
+
+def _error_text(error: BaseException) -> str:
+    return redact_text(f"{type(error).__name__}: {error}")[:2000]
+
+
+class _FlowRun(FlowWriter):
+    # -- main loop ---------------------------------------------------------------------
+    def run(self) -> None:
+        while True:
+            with self.rt.store.transaction() as tx:
+                flow = tx.get_flow(self.flow_id)
+                steps = tx.get_steps(self.flow_id)
+            if flow is None:
+                raise LedgerError(f"flow {self.flow_id} vanished from the ledger")
+            self.flow_key = flow.flow_key
+            if flow.lease_owner != self.rt.owner:
+                raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
+            if flow.state is not FlowState.RUNNING:
+                return
+            index = flow.current_step
+            step = self.definition.steps[index]
+            by_index = {s.index: s for s in steps}
+            record = by_index.get(index)
+            if record is None:
+                record = intent_for(flow, self.definition, index, self.rt.clock())
+                self.write(lambda tx, _now, r=record: tx.put_step(r))
+            elif record.name != step.name:
+                raise LedgerError(
+                    f"flow {self.flow_id} step {index} is {record.name!r} in the ledger but "
+                    f"{step.name!r} in the definition of {self.definition.use_case!r}"
+                )
+            results = {s.name: s.external_ids for s in steps if s.state is StepState.SUCCEEDED}
+            try:
+                if not self.run_step(flow, step, record, results):
+                    return
+            except ParkedError:
+                return
+
+    def context(
+        self, flow: FlowRecord, record: StepRecord, results: Mapping[str, Mapping[str, str]]
+    ) -> StepContext:
+        return StepContext(
+            flow_id=flow.flow_id,
+            flow_key=flow.flow_key,
+            use_case=flow.use_case,
+            step_name=record.name,
+            step_index=record.index,
+            idempotency_key=record.idempotency_key,
+            input=flow.input,
+            results=results,
+            attempt=record.attempts,
+        )
+
+    def run_step(
+        self,
+        flow: FlowRecord,
+        step: Step,
+        record: StepRecord,
+        results: Mapping[str, Mapping[str, str]],
+    ) -> bool:
+        """Drive one step to success (True) or the dead-letter queue (False)."""
+        policy = self.rt.policy
+        checks = record.lookup_checks
+        evidence: list[object] = []
+        last_kind = "none"
+        while True:
+            maybe_sent = record.state in (StepState.REQUESTED, StepState.UNKNOWN)
+            if maybe_sent and not step.safe_to_retry:
+                self.take_quota(step)
+                result = self.lookup(step, self.context(flow, record, results))
+                evidence.append({"lookup": result.status.value, "detail": result.detail})
+                if result.status is LookupStatus.FOUND:
+                    self.succeed(flow, record, result.external_ids, via="lookup")
+                    return True
+                if result.status is LookupStatus.PENDING:
+                    if checks >= len(policy.lookup_delays):
+                        self.dead_letter(flow, record, "unresolved_unknown_outcome", evidence)
+                        return False
+                    delay = policy.lookup_delays[checks]
+                    checks += 1
+                    record = replace(record, lookup_checks=checks)
+                    self.write(
+                        lambda tx, now, r=record, d=delay, why=result.detail: self.lookup_pending(
+                            tx, now, r, d, why
+                        )
+                    )
+                    self.wait(delay)
+                    continue
+                self.record("step.lookup_absent", {"step": record.name, "detail": result.detail})
+                if record.attempts:
+                    self.wait(backoff_delay(policy, record.attempts, self.rt.rand))
+            if record.attempts >= policy.max_attempts:
+                self.dead_letter(flow, record, f"max_attempts:{last_kind}", evidence)
+                return False
+            self.take_quota(step)
+            record = self.mark_requested(flow, step, record, results)
+            started = self.started()
+            try:
+                ids = step.perform(self.context(flow, record, results))
+            except Exception as exc:  # every port failure is classified, none escapes
+                self.observe(step, "perform", started, "error")
+                verdict = self.rt.classifier.classify(exc)
+                last_kind = verdict.kind.value
+                error = _error_text(exc)
+                evidence.append({"attempt": record.attempts, "error": error, "kind": last_kind})
+                outcome = self.on_failure(
+                    flow, step, record, verdict=verdict, error=error, evidence=evidence
+                )
+                if outcome is None:
+                    return False
+                record = outcome
+                continue
+            self.observe(step, "perform", started, "ok")
+            self.succeed(flow, record, ids, via="perform")
+            return True
+
+    def lookup_pending(
+        self, tx: LedgerTransaction, now: datetime, record: StepRecord, delay: float, why: str
+    ) -> None:
+        tx.put_step(record)
+        self.audit(
+            tx,
+            now,
+            "step.lookup_pending",
+            {
+                "step": record.name,
+                "check": record.lookup_checks,
+                "recheck_in": delay,
+                "detail": why,
+            },
+        )
+
+    def lookup(self, step: Step, ctx: StepContext) -> LookupResult:
+        started = self.started()
+        try:
+            result = step.lookup(ctx)
+        except Exception as exc:  # a failing lookup cannot decide: treat as pending
+            self.observe(step, "lookup", started, "error")
+            return LookupResult.pending(f"lookup failed: {_error_text(exc)}")
+        self.observe(step, "lookup", started, result.status.value)
+        return result
+
+    def started(self) -> float:
+        return 0.0 if self.rt.metrics is None else self.rt.metrics.timer()
+
+    def observe(self, step: Step, call: str, started: float, outcome: str) -> None:
+        metrics = self.rt.metrics
+        if metrics is not None:
+            metrics.observe_call(
+                use_case=self.definition.use_case,
+                step=step.name,
+                system=step.system,
+                call=call,
+                outcome=outcome,
+                seconds=metrics.timer() - started,
+            )
+
+    def mark_requested(
+        self,
+        flow: FlowRecord,
+        step: Step,
+        record: StepRecord,
+        results: Mapping[str, Mapping[str, str]],
+    ) -> StepRecord:
+        attempt = record.attempts + 1
+        ctx = replace(self.context(flow, record, results), attempt=attempt)
+        summary = dict(step.summarize(ctx)) if step.summarize else {}
+
+        def apply(tx: LedgerTransaction, now: datetime) -> StepRecord:
+            updated = replace(
+                record,
+                state=StepState.REQUESTED,
+                attempts=attempt,
+                requested_at=now,
+                request_summary=summary,
+            )
+            tx.put_step(updated)
+            self.audit(
+                tx,
+                now,
+                "step.requested",
+                {
+                    "step": record.name,
+                    "key": record.idempotency_key,
+                    "attempt": attempt,
+                    "summary": summary,
+                },
+            )
+            return updated
+
+        return self.write(apply)
+
+    def on_failure(
+        self,
+        flow: FlowRecord,
+        step: Step,
+        record: StepRecord,
+        *,
+        verdict: Classification,
+        error: str,
+        evidence: list[object],
+    ) -> StepRecord | None:
+        """Record a failed attempt; the new record to continue with, or None if dead."""
+        kind = verdict.kind
+        if kind in (ErrorKind.PERMANENT, ErrorKind.NEEDS_HUMAN):
+            record = replace(record, last_error=error)
+            self.dead_letter(flow, record, kind.value, evidence)
+            return None
+        delay: float | None = None
+        if kind is ErrorKind.RETRYABLE or step.safe_to_retry:
+            delay = next_delay(self.rt.policy, record.attempts, verdict, self.rt.rand)
+            if delay is None:
+                record = replace(record, last_error=error)
+                self.dead_letter(flow, record, f"retries_exhausted:{kind.value}", evidence)
+                return None
+        new_state = StepState.UNKNOWN if kind is ErrorKind.UNKNOWN_OUTCOME else StepState.FAILED
+        updated = replace(record, state=new_state, last_error=error)
+
+        def apply(tx: LedgerTransaction, now: datetime) -> None:
+            tx.put_step(updated)
+            self.audit(
+                tx,
+                now,
+                f"step.{new_state.value}",
+                {
+                    "step": record.name,
+                    "attempt": record.attempts,
+                    "kind": kind.value,
+                    "error": error,
+                    "retry_in": delay,
+                },
+            )
+
+        self.write(apply)
+        if delay is not None:
+            self.wait(delay)
+        return updated
+
+    def succeed(
+        self, flow: FlowRecord, record: StepRecord, ids: Mapping[str, str], *, via: str
+    ) -> None:
+        done = replace(
+            record,
+            state=StepState.SUCCEEDED,
+            external_ids={str(k): str(v) for k, v in ids.items()},
+            last_error=None,
+        )
+        following = record.index + 1
+        last = following >= len(self.definition.steps)
+
+        def apply(tx: LedgerTransaction, now: datetime) -> None:
+            final = replace(done, finished_at=now)
+            tx.put_step(final)
+            if last:
+                tx.update_flow(
+                    self.flow_id, now=now, state=FlowState.SUCCEEDED, current_step=following
+                )
+            else:
+                tx.put_step(intent_for(flow, self.definition, following, now))
+                tx.update_flow(self.flow_id, now=now, current_step=following)
+            self.audit(
+                tx,
+                now,
+                "step.succeeded",
+                {
+                    "step": record.name,
+                    "key": record.idempotency_key,
+                    "via": via,
+                    "external_ids": dict(final.external_ids),
+                },
+            )
+            if last:
+                self.audit(tx, now, "flow.succeeded", {"use_case": flow.use_case})
+            if self.rt.on_step_committed is not None:
+                self.rt.on_step_committed(tx, flow, final)
+
+        self.write(apply)
+
+    def dead_letter(
+        self, flow: FlowRecord, record: StepRecord, reason: str, evidence: list[object]
+    ) -> None:
+        fingerprint = hashlib.sha256(
+            "\x00".join((flow.flow_key, record.name, reason)).encode()
+        ).hexdigest()[:32]
+        error = record.last_error or reason
+
+        def apply(tx: LedgerTransaction, now: datetime) -> None:
+            tx.put_step(replace(record, state=StepState.DEAD, finished_at=now))
+            tx.update_flow(self.flow_id, now=now, state=FlowState.DEAD, last_error=error)
+            entry = tx.upsert_dead_letter(
+                fingerprint=fingerprint,
+                flow_id=self.flow_id,
+                step_name=record.name,
+                reason=reason,
+                last_error=error,
+                evidence=[*evidence, {"at": format_ts(now), "attempts": record.attempts}],
+                now=now,
+            )
+            self.audit(
+                tx,
+                now,
+                "flow.dead_lettered",
+                {
+                    "step": record.name,
+                    "reason": reason,
+                    "entry_id": entry.entry_id,
+                    "occurrences": entry.occurrences,
+                },
+            )
+
+        self.write(apply)
+
+
+def run_leased_flow(rt: Runtime, flow_id: str, definition: FlowDefinition) -> None:
+    """Run a flow this worker has leased until it succeeds, dead-letters or the lease is lost."""
+    _FlowRun(rt, flow_id, definition).run()

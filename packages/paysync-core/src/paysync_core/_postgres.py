@@ -1,0 +1,164 @@
+"""The shared ledger on PostgreSQL (psycopg 3 with a connection pool).
+
+Many workers on many machines share one database. Flows are leased with
+``SELECT ... FOR UPDATE SKIP LOCKED`` under a short transaction-level advisory lock that
+serialises claimers (per-entity mutual exclusion compares rows no single row lock covers: a
+flow committed late with an older sequence number must not start beside a running one of its
+entity); audit appends serialise on a transaction-level advisory
+lock so the hash chain stays linear; migrations run under another advisory lock, so concurrent
+starters are safe. All tables live in ``schema`` (created if missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ._errors import LedgerError, MigrationError
+from ._ledger import LedgerTransaction
+from ._model import format_ts, utc_now
+from ._schema import MIGRATIONS, POSTGRES, SCHEMA_TABLE
+from ._sqltx import Row, SqlTx
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+__all__ = ["PostgresLedger"]
+
+# psycopg is imported when a PostgresLedger is created, not with paysync_core: importing it
+# costs about a second, which SQLite-only processes (and the CLI) should not pay.
+
+
+def _lock_id(*parts: str) -> int:
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresLedger:
+    """Ledger store in PostgreSQL; ``dsn`` is a libpq connection string or URL."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "paysync",
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        from psycopg import sql as pgsql
+        from psycopg_pool import ConnectionPool
+
+        self._schema = schema
+        self._migrate_lock = _lock_id("paysync-migrate", schema)
+        self._audit_lock = _lock_id("paysync-audit", schema)
+        self._claim_lock = _lock_id("paysync-claim", schema)
+        search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema))
+
+        def configure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+            conn.execute(search_path)
+            conn.commit()
+
+        self._pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]] = ConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            configure=configure,
+            timeout=connect_timeout,
+            open=False,
+            name=f"paysync-{schema}",
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+            self._migrate()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        return POSTGRES.name
+
+    @property
+    def schema(self) -> str:
+        return self._schema
+
+    @contextmanager
+    def _connection(self) -> Generator[psycopg.Connection[tuple[object, ...]], None, None]:
+        import psycopg
+
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise LedgerError(f"PostgreSQL ledger error: {type(exc).__name__}: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Generator[LedgerTransaction, None, None]:
+        with self._connection() as conn, conn.cursor() as cur:
+
+            def run(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
+                cur.execute(statement.encode(), tuple(params))
+                rows: list[Row] = list(cur.fetchall()) if cur.description else []
+                return rows, cur.rowcount
+
+            def lock_audit() -> None:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._audit_lock,))
+
+            def lock_claims() -> None:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._claim_lock,))
+
+            yield SqlTx(POSTGRES, run, lock_audit=lock_audit, lock_claims=lock_claims)
+
+    def _migrate(self) -> None:
+        from psycopg import sql as pgsql
+
+        with self._connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._migrate_lock,))
+            conn.execute(
+                pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self._schema))
+            )
+            conn.execute(SCHEMA_TABLE.encode())
+            row = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM paysync_schema_migrations"
+            ).fetchone()
+            current = int(str(row[0])) if row else 0
+            latest = MIGRATIONS[-1].version
+            if current > latest:
+                raise MigrationError(
+                    f"ledger schema version {current} is newer than this paysync ({latest})"
+                )
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                for statement in migration.render(POSTGRES):
+                    conn.execute(statement.encode())
+                conn.execute(
+                    "INSERT INTO paysync_schema_migrations VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, format_ts(utc_now())),
+                )
+
+    def schema_version(self) -> int:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM paysync_schema_migrations"
+            ).fetchone()
+            return int(str(row[0])) if row else 0
+
+    def drop_schema(self) -> None:
+        """Drop the whole schema (tests and throw-away environments only)."""
+        from psycopg import sql as pgsql
+
+        with self._connection() as conn:
+            conn.execute(
+                pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(self._schema))
+            )
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresLedger(schema={self._schema!r})"

@@ -1,0 +1,149 @@
+"""SQL dialects and the versioned schema migrations shared by both ledger stores.
+
+Migrations are append-only: never edit a released one, add the next version. Each store applies
+the missing ones inside one transaction that holds an exclusive lock (``BEGIN IMMEDIATE`` on
+SQLite, a transaction-level advisory lock on PostgreSQL), so concurrent starters are safe: the
+first one migrates, the others wait and then find nothing to do.
+
+Timestamps are stored as fixed-width ISO-8601 UTC text in both stores (see ``format_ts``), so
+string comparison is time comparison and both stores share every query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MIGRATIONS", "POSTGRES", "SQLITE", "Dialect", "Migration"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    serial_pk: str
+    skip_locked: str
+    placeholder: str
+
+    def sql(self, statement: str) -> str:
+        """Translate ``?`` placeholders to the driver's style."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    serial_pk="INTEGER PRIMARY KEY AUTOINCREMENT",
+    skip_locked="",
+    placeholder="?",
+)
+POSTGRES = Dialect(
+    name="postgresql",
+    serial_pk="BIGSERIAL PRIMARY KEY",
+    skip_locked="FOR UPDATE SKIP LOCKED",
+    placeholder="%s",
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+    def render(self, dialect: Dialect) -> list[str]:
+        return [s.replace("{serial_pk}", dialect.serial_pk) for s in self.statements]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "flows, steps, dead letters, audit trail",
+        (
+            """CREATE TABLE flows (
+                seq {serial_pk},
+                flow_id TEXT NOT NULL UNIQUE,
+                flow_key TEXT NOT NULL UNIQUE,
+                use_case TEXT NOT NULL,
+                source_system TEXT NOT NULL,
+                source_id TEXT NOT NULL,
+                version TEXT NOT NULL,
+                entity_key TEXT NOT NULL,
+                input_json TEXT NOT NULL,
+                state TEXT NOT NULL,
+                current_step INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at TEXT,
+                last_error TEXT
+            )""",
+            "CREATE INDEX flows_state_seq ON flows (state, seq)",
+            "CREATE INDEX flows_entity_seq ON flows (entity_key, seq)",
+            """CREATE TABLE steps (
+                flow_id TEXT NOT NULL,
+                step_index INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                request_summary_json TEXT NOT NULL,
+                external_ids_json TEXT NOT NULL,
+                intended_at TEXT NOT NULL,
+                requested_at TEXT,
+                finished_at TEXT,
+                last_error TEXT,
+                PRIMARY KEY (flow_id, step_index)
+            )""",
+            """CREATE TABLE dead_letters (
+                seq {serial_pk},
+                entry_id TEXT NOT NULL UNIQUE,
+                fingerprint TEXT NOT NULL UNIQUE,
+                flow_id TEXT NOT NULL,
+                step_name TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                last_error TEXT,
+                evidence_json TEXT NOT NULL,
+                occurrences INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                note TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX dead_letters_status ON dead_letters (status, seq)",
+            """CREATE TABLE audit_log (
+                seq BIGINT PRIMARY KEY,
+                at TEXT NOT NULL,
+                flow_id TEXT,
+                kind TEXT NOT NULL,
+                detail_json TEXT NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "parked flows (not_before) and persisted lookup re-checks",
+        (
+            "ALTER TABLE flows ADD COLUMN not_before TEXT",
+            "ALTER TABLE steps ADD COLUMN lookup_checks INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
+    Migration(
+        3,
+        "shared API quota usage",
+        (
+            """CREATE TABLE quota_usage (
+                system TEXT NOT NULL,
+                span TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                used INTEGER NOT NULL,
+                PRIMARY KEY (system, span, window_start)
+            )""",
+        ),
+    ),
+)
+
+SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS paysync_schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)"""

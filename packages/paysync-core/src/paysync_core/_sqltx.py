@@ -1,0 +1,364 @@
+# ruff: noqa: S608  -- SQL text is assembled from module constants only; values are bound.
+"""The SQL behind both ledger stores: one implementation of ``LedgerTransaction``.
+
+Every value that is free text or caller-provided description (request summaries, errors,
+evidence, audit details) passes through :func:`redact` here, on write, so no code path can
+store a PAN or secret by forgetting to redact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import cast
+
+from ._audit_hash import GENESIS_HASH, canonical_json, link_hash
+from ._model import (
+    AuditRecord,
+    DeadLetter,
+    DeadLetterStatus,
+    FlowRecord,
+    FlowState,
+    StepRecord,
+    format_ts,
+)
+from ._redact import redact, redact_text
+from ._rows import (
+    AUDIT_COLS,
+    DLQ_COLS,
+    FLOW_COLS,
+    STEP_COLS,
+    Row,
+    RunSql,
+    audit_from_row,
+    dead_letter_from_row,
+    flow_from_row,
+    int_value,
+    safe_error,
+    step_from_row,
+)
+from ._schema import Dialect
+
+__all__ = ["Row", "RunSql", "SqlTx"]
+
+_LIVE = "('pending', 'running')"
+
+
+class SqlTx:
+    """``LedgerTransaction`` over a DB-API style ``run(sql, params)`` callable."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        run: RunSql,
+        *,
+        lock_audit: Callable[[], None],
+        lock_claims: Callable[[], None],
+    ) -> None:
+        self._d = dialect
+        self._run = run
+        self._lock_audit = lock_audit
+        self._lock_claims = lock_claims
+
+    @property
+    def dialect(self) -> str:
+        return self._d.name
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        rows, _ = self._run(self._d.sql(sql), tuple(params))
+        return rows
+
+    def _exec(self, sql: str, params: Sequence[object] = ()) -> tuple[list[Row], int]:
+        return self._run(self._d.sql(sql), tuple(params))
+
+    # -- flows ----------------------------------------------------------------------------
+    def insert_flow(self, flow: FlowRecord) -> bool:
+        _, count = self._exec(
+            f"INSERT INTO flows ({FLOW_COLS}) VALUES ({', '.join('?' * 16)})"
+            " ON CONFLICT (flow_key) DO NOTHING",
+            (
+                flow.flow_id,
+                flow.flow_key,
+                flow.use_case,
+                flow.source_system,
+                flow.source_id,
+                flow.version,
+                flow.entity_key,
+                canonical_json(redact(dict(flow.input))),
+                flow.state.value,
+                flow.current_step,
+                format_ts(flow.created_at),
+                format_ts(flow.updated_at),
+                flow.lease_owner,
+                None if flow.lease_expires_at is None else format_ts(flow.lease_expires_at),
+                safe_error(flow.last_error),
+                None if flow.not_before is None else format_ts(flow.not_before),
+            ),
+        )
+        return count == 1
+
+    def get_flow(self, flow_id: str) -> FlowRecord | None:
+        rows, _ = self._exec(f"SELECT {FLOW_COLS} FROM flows WHERE flow_id = ?", (flow_id,))
+        return flow_from_row(rows[0]) if rows else None
+
+    def get_flow_by_key(self, flow_key: str) -> FlowRecord | None:
+        rows, _ = self._exec(f"SELECT {FLOW_COLS} FROM flows WHERE flow_key = ?", (flow_key,))
+        return flow_from_row(rows[0]) if rows else None
+
+    def list_flows(self, state: FlowState | None = None) -> list[FlowRecord]:
+        if state is None:
+            rows, _ = self._exec(f"SELECT {FLOW_COLS} FROM flows ORDER BY seq")
+        else:
+            rows, _ = self._exec(
+                f"SELECT {FLOW_COLS} FROM flows WHERE state = ? ORDER BY seq", (state.value,)
+            )
+        return [flow_from_row(r) for r in rows]
+
+    def update_flow(
+        self,
+        flow_id: str,
+        *,
+        now: datetime,
+        owner: str | None = None,
+        state: FlowState | None = None,
+        current_step: int | None = None,
+        input: Mapping[str, object] | None = None,
+        last_error: str | None = None,
+        lease_expires_at: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Update a flow; with ``owner`` the update only applies while that owner holds it."""
+        sets = ["updated_at = ?"]
+        params: list[object] = [format_ts(now)]
+        if state is not None:
+            sets.append("state = ?")
+            params.append(state.value)
+        if current_step is not None:
+            sets.append("current_step = ?")
+            params.append(current_step)
+        if input is not None:
+            sets.append("input_json = ?")
+            params.append(canonical_json(redact(dict(input))))
+        if last_error is not None:
+            sets.append("last_error = ?")
+            params.append(safe_error(last_error))
+        if lease_expires_at is not None:
+            sets.append("lease_expires_at = ?")
+            params.append(format_ts(lease_expires_at))
+        if not_before is not None:
+            sets.append("not_before = ?")
+            params.append(format_ts(not_before))
+        where = "flow_id = ?"
+        params.append(flow_id)
+        if owner is not None:
+            where += " AND lease_owner = ?"
+            params.append(owner)
+        _, count = self._exec(f"UPDATE flows SET {', '.join(sets)} WHERE {where}", params)
+        return count == 1
+
+    def claim(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_expires_at: datetime,
+        limit: int,
+        flow_id: str | None = None,
+        use_cases: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
+    ) -> list[str]:
+        """Lease up to ``limit`` runnable flows, oldest first, one per entity at a time.
+
+        A flow is runnable when it is pending, or running with an expired lease (take-over),
+        and no *other* flow of its entity is running (mutual exclusion) and, if it is pending,
+        no older flow of its entity is pending (submission order). Claims are serialised
+        (write lock / advisory lock) so two claimers cannot both pass the exclusion check.
+        ``use_cases`` restricts to flows this worker can run; ``exclude`` skips flow ids.
+        """
+        self._lock_claims()
+        now_s = format_ts(now)
+        params: list[object] = [now_s, now_s]
+        only = ""
+        if flow_id is not None:
+            only += " AND f.flow_id = ?"
+            params.append(flow_id)
+        if use_cases is not None:
+            if not use_cases:
+                return []
+            only += f" AND f.use_case IN ({', '.join('?' * len(use_cases))})"
+            params.extend(use_cases)
+        if exclude:
+            only += f" AND f.flow_id NOT IN ({', '.join('?' * len(exclude))})"
+            params.extend(exclude)
+        params.append(limit)
+        rows, _ = self._exec(
+            f"SELECT f.flow_id FROM flows f WHERE f.state IN {_LIVE}"
+            " AND (f.lease_owner IS NULL OR f.lease_expires_at < ?)"
+            " AND (f.not_before IS NULL OR f.not_before <= ?)"
+            f"{only} AND NOT EXISTS (SELECT 1 FROM flows e WHERE e.entity_key = f.entity_key"
+            " AND e.flow_id <> f.flow_id AND (e.state = 'running'"
+            " OR (f.state = 'pending' AND e.state = 'pending' AND e.seq < f.seq)))"
+            f" ORDER BY f.seq LIMIT ? {self._d.skip_locked}",
+            params,
+        )
+        ids = [str(r[0]) for r in rows]
+        for fid in ids:
+            self._exec(
+                "UPDATE flows SET state = 'running', lease_owner = ?, lease_expires_at = ?,"
+                " not_before = NULL, updated_at = ? WHERE flow_id = ?",
+                (owner, format_ts(lease_expires_at), now_s, fid),
+            )
+        return ids
+
+    def release(self, flow_id: str, *, owner: str, now: datetime) -> None:
+        self._exec(
+            "UPDATE flows SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,"
+            " state = CASE WHEN state = 'running' THEN 'pending' ELSE state END"
+            " WHERE flow_id = ? AND lease_owner = ?",
+            (format_ts(now), flow_id, owner),
+        )
+
+    # -- quota ----------------------------------------------------------------------------
+    def draw_quota(self, system: str, windows: Sequence[tuple[str, str, int]]) -> int | None:
+        """Take one call from every ``(span, window_start, limit)`` window, or from none.
+
+        Returns ``None`` when drawn, else the index of the first spent window. The conditional
+        UPDATE takes the row lock, so concurrent workers never overdraw.
+        """
+        key = "system = ? AND span = ? AND window_start = ?"
+        for index, (span, start, limit) in enumerate(windows):
+            self._exec(
+                "INSERT INTO quota_usage (system, span, window_start, used) VALUES (?, ?, ?, 0)"
+                " ON CONFLICT (system, span, window_start) DO NOTHING",
+                (system, span, start),
+            )
+            _, drawn = self._exec(
+                f"UPDATE quota_usage SET used = used + 1 WHERE {key} AND used < ?",
+                (system, span, start, limit),
+            )
+            if drawn != 1:
+                for done_span, done_start, _ in windows[:index]:
+                    self._exec(
+                        f"UPDATE quota_usage SET used = used - 1 WHERE {key}",
+                        (system, done_span, done_start),
+                    )
+                return index
+        return None
+
+    # -- steps ----------------------------------------------------------------------------
+    def put_step(self, step: StepRecord) -> None:
+        def opt(moment: datetime | None) -> str | None:
+            return None if moment is None else format_ts(moment)
+
+        self._exec(
+            f"INSERT INTO steps ({STEP_COLS}) VALUES ({', '.join('?' * 13)})"
+            " ON CONFLICT (flow_id, step_index) DO UPDATE SET state = excluded.state,"
+            " attempts = excluded.attempts, request_summary_json = excluded.request_summary_json,"
+            " external_ids_json = excluded.external_ids_json,"
+            " requested_at = excluded.requested_at, finished_at = excluded.finished_at,"
+            " last_error = excluded.last_error, lookup_checks = excluded.lookup_checks",
+            (
+                step.flow_id,
+                step.index,
+                step.name,
+                step.idempotency_key,
+                step.state.value,
+                step.attempts,
+                canonical_json(redact(dict(step.request_summary))),
+                canonical_json({k: str(v) for k, v in step.external_ids.items()}),
+                format_ts(step.intended_at),
+                opt(step.requested_at),
+                opt(step.finished_at),
+                safe_error(step.last_error),
+                step.lookup_checks,
+            ),
+        )
+
+    def get_steps(self, flow_id: str) -> list[StepRecord]:
+        rows, _ = self._exec(
+            f"SELECT {STEP_COLS} FROM steps WHERE flow_id = ? ORDER BY step_index", (flow_id,)
+        )
+        return [step_from_row(r) for r in rows]
+
+    # -- dead letters ---------------------------------------------------------------------
+    def upsert_dead_letter(
+        self,
+        *,
+        fingerprint: str,
+        flow_id: str,
+        step_name: str,
+        reason: str,
+        last_error: str | None,
+        evidence: Sequence[object],
+        now: datetime,
+    ) -> DeadLetter:
+        now_s = format_ts(now)
+        evidence_json = canonical_json(redact(list(evidence)))
+        self._exec(
+            f"INSERT INTO dead_letters ({DLQ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'open',"
+            " NULL, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
+            " occurrences = dead_letters.occurrences + 1, status = 'open',"
+            " last_error = excluded.last_error, evidence_json = excluded.evidence_json,"
+            " updated_at = excluded.updated_at",
+            (
+                uuid.uuid4().hex,
+                fingerprint,
+                flow_id,
+                step_name,
+                reason,
+                safe_error(last_error),
+                evidence_json,
+                now_s,
+                now_s,
+            ),
+        )
+        rows, _ = self._exec(
+            f"SELECT {DLQ_COLS} FROM dead_letters WHERE fingerprint = ?", (fingerprint,)
+        )
+        return dead_letter_from_row(rows[0])
+
+    def get_dead_letter(self, entry_id: str) -> DeadLetter | None:
+        rows, _ = self._exec(f"SELECT {DLQ_COLS} FROM dead_letters WHERE entry_id = ?", (entry_id,))
+        return dead_letter_from_row(rows[0]) if rows else None
+
+    def list_dead_letters(self, status: DeadLetterStatus | None = None) -> list[DeadLetter]:
+        if status is None:
+            rows, _ = self._exec(f"SELECT {DLQ_COLS} FROM dead_letters ORDER BY seq")
+        else:
+            rows, _ = self._exec(
+                f"SELECT {DLQ_COLS} FROM dead_letters WHERE status = ? ORDER BY seq",
+                (status.value,),
+            )
+        return [dead_letter_from_row(r) for r in rows]
+
+    def set_dead_letter_status(
+        self, entry_id: str, *, status: DeadLetterStatus, note: str | None, now: datetime
+    ) -> None:
+        self._exec(
+            "UPDATE dead_letters SET status = ?, note = ?, updated_at = ? WHERE entry_id = ?",
+            (status.value, None if note is None else redact_text(note), format_ts(now), entry_id),
+        )
+
+    # -- audit ----------------------------------------------------------------------------
+    def append_audit(
+        self, kind: str, *, flow_id: str | None, detail: Mapping[str, object], now: datetime
+    ) -> AuditRecord:
+        self._lock_audit()
+        rows, _ = self._exec("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        seq, prev = (int_value(rows[0][0]) + 1, str(rows[0][1])) if rows else (1, GENESIS_HASH)
+        at = format_ts(now)
+        safe = cast(dict[str, object], redact(dict(detail)))
+        detail_json = canonical_json(safe)
+        digest = link_hash(
+            seq=seq, at=at, flow_id=flow_id, kind=kind, detail_json=detail_json, prev_hash=prev
+        )
+        self._exec(
+            f"INSERT INTO audit_log ({AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, flow_id, kind, detail_json, prev, digest),
+        )
+        return AuditRecord(seq, at, flow_id, kind, safe, prev, digest)
+
+    def audit_records(self) -> list[AuditRecord]:
+        rows, _ = self._exec(f"SELECT {AUDIT_COLS} FROM audit_log ORDER BY seq")
+        return [audit_from_row(r) for r in rows]

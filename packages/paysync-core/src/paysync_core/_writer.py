@@ -1,0 +1,130 @@
+"""The ledger side of running a flow: lease-fenced writes, audit + log, parking, quotas.
+
+Every write renews the lease and is fenced on it: a worker that lost its lease stops with
+:class:`LeaseLostError` instead of overwriting the new owner's progress. Events are logged only
+after their transaction committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from ._audit_hash import canonical_json
+from ._errors import LeaseLostError
+from ._ledger import LedgerTransaction
+from ._model import format_ts
+from ._redact import redact
+from ._runtime import Runtime
+from ._steps import FlowDefinition, Step
+
+__all__ = ["FlowWriter", "ParkedError"]
+
+T = TypeVar("T")
+log = logging.getLogger("paysync_core")
+
+
+class ParkedError(Exception):
+    """Internal: the flow was parked (released with ``not_before``); stop driving it."""
+
+
+class FlowWriter:
+    """Writes for one leased flow."""
+
+    def __init__(self, rt: Runtime, flow_id: str, definition: FlowDefinition) -> None:
+        self.rt = rt
+        self.flow_id = flow_id
+        self.definition = definition
+        self.flow_key = ""
+        self._committed_events: list[tuple[str, Mapping[str, object]]] = []
+
+    # -- ledger helpers ----------------------------------------------------------------
+    def write(self, fn: Callable[[LedgerTransaction, datetime], T]) -> T:
+        self._committed_events.clear()
+        with self.rt.store.transaction() as tx:
+            now = self.rt.clock()
+            renewed = tx.update_flow(
+                self.flow_id, now=now, owner=self.rt.owner, lease_expires_at=now + self.rt.lease_ttl
+            )
+            if not renewed:
+                raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
+            result = fn(tx, now)
+        for kind, detail in self._committed_events:  # logged only once durable
+            self.log(kind, detail)
+        self._committed_events.clear()
+        return result
+
+    def log(self, kind: str, detail: Mapping[str, object]) -> None:
+        """One structured log line; flow id and key ride along as ``extra`` attributes."""
+        if self.rt.metrics is not None:
+            self.rt.metrics.count_event(self.definition.use_case, kind)
+        level = logging.WARNING if kind in ("flow.dead_lettered", "step.unknown") else logging.INFO
+        log.log(
+            level,
+            "%s flow=%s use_case=%s key=%s %s",
+            kind,
+            self.flow_id,
+            self.definition.use_case,
+            self.flow_key,
+            canonical_json(redact(dict(detail))),
+            extra={
+                "paysync_flow_id": self.flow_id,
+                "paysync_use_case": self.definition.use_case,
+                "paysync_flow_key": self.flow_key,
+                "paysync_event": kind,
+                "paysync_worker": self.rt.owner,
+            },
+        )
+
+    def audit(
+        self, tx: LedgerTransaction, now: datetime, kind: str, detail: Mapping[str, object]
+    ) -> None:
+        tx.append_audit(kind, flow_id=self.flow_id, detail=detail, now=now)
+        self._committed_events.append((kind, detail))
+
+    def record(self, kind: str, detail: Mapping[str, object]) -> None:
+        """Append one audit record in its own (lease-fenced) transaction."""
+        self.write(lambda tx, now: self.audit(tx, now, kind, detail))
+
+    def wait(self, seconds: float) -> None:
+        """Sleep for a short wait; park the flow (and stop driving it) for a long one."""
+        if seconds <= self.rt.policy.park_after:
+            self.rt.sleep(seconds)
+            return
+
+        self.write(
+            lambda tx, now: self.park(tx, now, now + timedelta(seconds=seconds), {"wait": seconds})
+        )
+        raise ParkedError
+
+    def park(
+        self, tx: LedgerTransaction, now: datetime, until: datetime, why: Mapping[str, object]
+    ) -> None:
+        """Release the flow until ``until``; any worker resumes it from the ledger then."""
+        tx.update_flow(self.flow_id, now=now, not_before=until)
+        tx.release(self.flow_id, owner=self.rt.owner, now=now)
+        self.audit(tx, now, "flow.parked", {"until": format_ts(until), **why})
+
+    def take_quota(self, step: Step) -> None:
+        """Draw one call from the step's system budget; park until the window ends if spent."""
+        quota = self.rt.quotas.get(step.system)
+        if quota is None:
+            return
+
+        def draw(tx: LedgerTransaction, now: datetime) -> bool:
+            windows = quota.windows(now)
+            spent = tx.draw_quota(
+                step.system, [(w.span, format_ts(w.start), w.limit) for w in windows]
+            )
+            if spent is None:
+                return True
+            window = windows[spent]
+            self.park(
+                tx, now, window.end, {"quota": step.system, "span": window.span, "step": step.name}
+            )
+            return False
+
+        if not self.write(draw):
+            raise ParkedError

@@ -1,0 +1,218 @@
+"""Dead-letter queue operations, audit chain tamper detection, and no secrets anywhere."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+
+from paysync_core import (
+    AuditTrail,
+    AuditVerificationError,
+    DeadLetterQueue,
+    DeadLetterStatus,
+    Engine,
+    FlowDefinition,
+    FlowState,
+    LedgerStore,
+    PaysyncError,
+    RetryPolicy,
+    Step,
+    StepState,
+    UnknownFlowError,
+    verify_chain,
+)
+from paysync_core._audit import parse_jsonl
+from paysync_core.testing import FakeClock, FakeSystem, Fault
+
+VISA = "4111111111111111"
+TTL = timedelta(minutes=5)
+
+
+def setup(store: LedgerStore) -> tuple[FakeSystem, Engine]:
+    system, clock = FakeSystem(), FakeClock()
+    definition = FlowDefinition("refund", [system.step("void"), system.step("credit_memo")])
+    engine = Engine(
+        store,
+        [definition],
+        policy=RetryPolicy(max_attempts=3, lookup_delays=(1.0,)),
+        worker_id="w1",
+        lease_ttl=TTL,
+        clock=clock,
+        sleep=clock.sleep,
+        rand=lambda: 0.0,
+    )
+    return system, engine
+
+
+def run_one(engine: Engine, source_id: str = "R-1", amount: str = "5.00") -> str:
+    flow = engine.submit(
+        "refund", source_system="pt", source_id=source_id, version=1, input={"amount": amount}
+    )
+    engine.run_flow(flow.flow_id)
+    return flow.flow_id
+
+
+def test_dlq_list_show_retry_with_edited_input(store: LedgerStore) -> None:
+    system, engine = setup(store)
+    system.script("credit_memo", Fault.REJECTED)
+    flow_id = run_one(engine)
+    queue = DeadLetterQueue(store)
+    (entry,) = queue.list()
+    detail = queue.show(entry.entry_id)
+    assert detail.flow.flow_id == flow_id
+    assert detail.flow.state is FlowState.DEAD
+    assert [s.state for s in detail.steps] == [StepState.SUCCEEDED, StepState.DEAD]
+    assert detail.entry.last_error == "HttpStatusError: HTTP 422"
+    assert detail.entry.evidence
+
+    queued = queue.retry(entry.entry_id, input={"amount": "4.00"})
+    assert queued.state is FlowState.PENDING
+    assert queued.input == {"amount": "4.00"}
+    assert queue.list() == []
+    assert queue.list(DeadLetterStatus.RETRIED)[0].entry_id == entry.entry_id
+    report = engine.run_pending()
+    assert report.succeeded == [flow_id]
+    assert set(system.applied.values()) == {1}
+    assert len(system.applied) == 2
+    # the retried step was looked up first (it might have happened before it died)
+    assert len(system.lookups) == 1
+    with pytest.raises(PaysyncError):
+        queue.retry(entry.entry_id)
+
+
+def test_dlq_retry_never_duplicates_an_effect_that_happened(store: LedgerStore) -> None:
+    system, engine = setup(store)
+    system.script("void", Fault.TIMEOUT_AFTER)
+    system.lag("void", 5)  # the lookup cannot confirm in time
+    flow_id = run_one(engine)
+    queue = DeadLetterQueue(store)
+    (entry,) = queue.list()
+    assert entry.reason == "unresolved_unknown_outcome"
+    system.clear_faults()
+    queue.retry(entry.entry_id)
+    assert engine.run_pending().succeeded == [flow_id]
+    assert set(system.applied.values()) == {1}
+
+
+def test_duplicate_failures_collapse_and_resolve(store: LedgerStore) -> None:
+    system, engine = setup(store)
+    system.script("void", Fault.REJECTED, Fault.REJECTED)
+    run_one(engine)
+    queue = DeadLetterQueue(store)
+    (entry,) = queue.list()
+    queue.retry(entry.entry_id)
+    engine.run_pending()
+    (again,) = queue.list(None)
+    assert again.entry_id == entry.entry_id
+    assert again.occurrences == 2
+    assert again.status is DeadLetterStatus.OPEN
+    resolved = queue.resolve(entry.entry_id, note=f"refunded by hand, card {VISA}")
+    assert resolved.status is DeadLetterStatus.RESOLVED
+    assert resolved.note == "refunded by hand, card <redacted-pan>"
+    assert queue.list() == []
+    with pytest.raises(UnknownFlowError):
+        queue.show("missing")
+
+
+def test_audit_chain_verifies_and_exports(store: LedgerStore) -> None:
+    system, engine = setup(store)
+    system.script("void", Fault.TIMEOUT_AFTER)
+    run_one(engine)
+    trail = AuditTrail(store)
+    report = trail.verify()
+    kinds = [r.kind for r in trail.records()]
+    assert kinds[0] == "flow.submitted"
+    assert "step.unknown" in kinds
+    assert "step.lookup_absent" not in kinds
+    assert kinds[-1] == "flow.succeeded"
+    assert report.count == len(kinds)
+    out = io.StringIO()
+    assert trail.export_jsonl(out) == report.count
+    exported = list(parse_jsonl(out.getvalue().splitlines()))
+    assert verify_chain(exported, expected_head=report.head) == report
+
+
+def _tamper(store: LedgerStore, *statements: str) -> None:
+    with store.transaction() as tx:
+        for statement in statements:
+            tx.execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("statements", "bad_seq"),
+    [
+        (['UPDATE audit_log SET detail_json = \'{"step":"forged"}\' WHERE seq = 3'], 3),
+        (["UPDATE audit_log SET kind = 'x' WHERE seq = 2"], 2),
+        (["DELETE FROM audit_log WHERE seq = 2"], 3),
+        (
+            [
+                "UPDATE audit_log SET seq = 1000 WHERE seq = 2",
+                "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+                "UPDATE audit_log SET seq = 3 WHERE seq = 1000",
+            ],
+            2,
+        ),
+    ],
+    ids=["edit-detail", "edit-kind", "delete", "reorder"],
+)
+def test_audit_tampering_is_detected(
+    store: LedgerStore, statements: list[str], bad_seq: int
+) -> None:
+    _, engine = setup(store)
+    run_one(engine)
+    _tamper(store, *statements)
+    with pytest.raises(AuditVerificationError) as err:
+        AuditTrail(store).verify()
+    assert err.value.seq == bad_seq
+
+
+def test_tail_truncation_needs_the_head(store: LedgerStore) -> None:
+    _, engine = setup(store)
+    run_one(engine)
+    head = AuditTrail(store).verify().head
+    _tamper(store, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+    AuditTrail(store).verify()  # a shorter chain is still a chain ...
+    with pytest.raises(AuditVerificationError, match="expected head"):
+        AuditTrail(store).verify(expected_head=head)  # ... but not the one we recorded
+
+
+def test_no_secrets_or_pans_in_any_table(store: LedgerStore) -> None:
+    system, clock = FakeSystem(), FakeClock()
+
+    def perform(ctx: object) -> dict[str, str]:
+        raise ValueError(f"declined card {VISA} with password=hunter2")
+
+    leaky = Step(
+        "charge",
+        perform=perform,
+        lookup=system.lookup,
+        summarize=lambda ctx: {
+            "card_number": VISA,
+            "csc": "123",
+            "password": "hunter2",
+            "access_token": "tok-secret-value",
+            "memo": f"paid with {VISA}",
+            "amount": "9.99",
+        },
+    )
+    engine = Engine(
+        store,
+        [FlowDefinition("leaky", [leaky])],
+        policy=RetryPolicy(max_attempts=2, lookup_delays=()),
+        lease_ttl=TTL,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    flow = engine.submit("leaky", source_system="s", source_id="1", version=1, input={})
+    assert engine.run_flow(flow.flow_id).state is FlowState.DEAD
+    dump: list[str] = []
+    with store.transaction() as tx:
+        for table in ("flows", "steps", "dead_letters", "audit_log"):
+            dump.append(str(tx.execute(f"SELECT * FROM {table}")))  # noqa: S608
+    text = "\n".join(dump)
+    for secret in (VISA, "hunter2", "tok-secret-value", "'123'", '"123"'):
+        assert secret not in text
+    assert "9.99" in text  # ordinary data is kept
+    assert "<redacted-pan>" in text
