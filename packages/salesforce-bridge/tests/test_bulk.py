@@ -117,3 +117,34 @@ def test_simple_salesforce_bulk2_against_the_emulator(
     assert (summary["numberRecordsProcessed"], summary["numberRecordsFailed"]) == (2, 0)
     pages = list(handler.Account.query("SELECT Name FROM Account ORDER BY Name", wait=0))
     assert str(pages[0]).splitlines() == ["Name", "Acme Renamed", "BulkCo", "Globex", "Initech"]
+
+
+def test_query_page_failure_keeps_the_job_and_resumes(
+    bridge: SalesforceBridge, emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
+    bridge.bulk.ingest("Contact", [{"LastName": f"R{i:03d}"} for i in range(450)])
+    soql = "SELECT Id, LastName FROM Contact WHERE LastName LIKE 'R%' ORDER BY LastName"
+    out = tmp_path / "contacts.csv"
+    # the second page fails (this bridge does not retry)
+    emulator.add_fault(Fault(kind="status", status=500, method="GET", path="/results$", after=1))
+    with pytest.raises(SalesforceBulkError) as info:
+        bridge.bulk.query_to_file(soql, out, max_records=200)
+    failure = info.value
+    assert failure.records == 200
+    assert failure.locator
+    assert failure.failed_job_id == failure.jobs[0].id
+    assert isinstance(failure.__cause__, SalesforceServerError)
+    assert failure.failed_job_id is not None
+    queries_before = sum(1 for c in emulator.calls if c.path.endswith("/jobs/query"))
+    result = bridge.bulk.resume_query(
+        failure.failed_job_id,
+        out,
+        locator=failure.locator,
+        records=failure.records,
+        max_records=200,
+    )
+    assert sum(1 for c in emulator.calls if c.path.endswith("/jobs/query")) == queries_before
+    assert result.records == 450
+    with out.open(encoding="utf-8") as handle:
+        names = [row["LastName"] for row in csv.DictReader(handle)]
+    assert names == [f"R{i:03d}" for i in range(450)]

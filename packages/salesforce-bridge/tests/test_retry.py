@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from email.utils import format_datetime
+
 import pytest
 import requests
 import responses
@@ -100,3 +103,15 @@ def test_create_is_not_retried_on_connection_error() -> None:
             bridge(sleeps).create_many("Account", [{"Name": "x"}])
         assert len(rsps.calls) == 1
     assert sleeps == []
+
+
+def test_retry_after_as_an_http_date() -> None:
+    sleeps: list[float] = []
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=6)
+    with responses.RequestsMock(registry=responses.registries.OrderedRegistry) as rsps:
+        rsps.get(URL, status=503, json=[], headers={"Retry-After": format_datetime(when, True)})
+        rsps.get(URL, status=503, json=[], headers={"Retry-After": "not a date"})
+        rsps.get(URL, json={"Id": "001x"})
+        assert bridge(sleeps).get("Account", "001x")["Id"] == "001x"
+    assert 4.0 < sleeps[0] <= 6.0
+    assert sleeps[1] == 1.0  # unparseable: the backoff (0.5 * 2**1 with rand() == 1)

@@ -23,11 +23,12 @@ from ._errors import (
     SalesforceBridgeError,
     SalesforceConnectionError,
     SalesforceFieldDriftError,
+    SalesforceStatusError,
     SalesforceTimeoutError,
     status_error,
 )
 from ._models import PublishResult, Record, RecordResult, SObjectDescribe, UpsertResult
-from ._retry import RetryConfig, retry_delay
+from ._retry import RETRYABLE_CODES, RetryConfig, retry_delay
 from ._session_auth import ApiUsage, BridgeAuth, UsageTracker
 
 __all__ = ["COLLECTION_CHUNK", "DEFAULT_API_VERSION", "SalesforceBridge"]
@@ -55,6 +56,10 @@ def _translated() -> Generator[None, None, None]:
 def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _retryable(result: RecordResult) -> bool:
+    return not result.success and any(e.code in RETRYABLE_CODES for e in result.errors)
 
 
 def _as_list(body: object) -> list[dict[str, Any]]:
@@ -102,6 +107,7 @@ class SalesforceBridge:
         )
         self.http.auth = self._auth
         self._sf: Salesforce | None = None
+        self._instance = ""
         self._lock = threading.Lock()
         self._describes: dict[str, SObjectDescribe] = {}
         self.bulk = BulkClient(
@@ -119,9 +125,11 @@ class SalesforceBridge:
     def simple_salesforce(self) -> Salesforce:
         """The underlying ``Salesforce`` (sharing this bridge's auth)."""
         with self._lock:
-            if self._sf is None:
-                with _translated():
-                    current = self.grant.session(self.http)
+            with _translated():
+                current = self.grant.session(self.http)
+            if self._sf is None or self._instance != current.instance_url:
+                # first use, or a refresh moved the org to another instance: follow it
+                self._instance = current.instance_url
                 self._sf = Salesforce(
                     instance_url=current.instance_url,
                     session_id=current.access_token,
@@ -222,17 +230,43 @@ class SalesforceBridge:
     ) -> list[RecordResult]:
         results: list[RecordResult] = []
         for chunk in _chunks(records, COLLECTION_CHUNK):
+            results.extend(self._collection_chunk(method, path, sobject, chunk))
+        return results
+
+    def _collection_chunk(
+        self, method: str, path: str, sobject: str, chunk: Sequence[Mapping[str, Any]]
+    ) -> list[RecordResult]:
+        """One request of <= 200 records. On idempotent calls (update/upsert), the records that
+        failed with a retryable per-record code (``UNABLE_TO_LOCK_ROW``) are sent again alone."""
+        idempotent = method != "POST"
+        out: dict[int, RecordResult] = {}
+        pending = list(range(len(chunk)))
+        attempt = 0
+        while True:
             payload = {
                 "allOrNone": False,
-                "records": [{"attributes": {"type": sobject}, **dict(r)} for r in chunk],
+                "records": [{"attributes": {"type": sobject}, **dict(chunk[i])} for i in pending],
             }
-            answer = self._rest(method, path, idempotent=method != "POST", json=payload)
-            items = _as_list(answer)
-            if len(items) != len(chunk):
-                msg = f"collections answered {len(items)} results for {len(chunk)} records"
+            items = _as_list(self._rest(method, path, idempotent=idempotent, json=payload))
+            if len(items) != len(pending):
+                msg = f"collections answered {len(items)} results for {len(pending)} records"
                 raise SalesforceBridgeError(msg)
-            results.extend(RecordResult.from_wire(item) for item in items)
-        return results
+            out.update(
+                (i, RecordResult.from_wire(item)) for i, item in zip(pending, items, strict=True)
+            )
+            locked = [i for i in pending if _retryable(out[i])]
+            if not locked:
+                break
+            lock_error = SalesforceStatusError(200, [e for i in locked for e in out[i].errors])
+            delay = retry_delay(
+                lock_error, attempt, idempotent=idempotent, config=self.retry, rand=self._rand
+            )
+            if delay is None:
+                break
+            self._sleep(delay)
+            attempt += 1
+            pending = locked
+        return [out[i] for i in range(len(chunk))]
 
     # -- platform events --------------------------------------------------------------------
 
@@ -323,22 +357,24 @@ class SalesforceBridge:
         for_update: bool = False,
     ) -> list[FieldProblem]:
         """Problems of writing ``fields`` (or a mapping's Salesforce-side values) to ``sobject``."""
-        names: list[str] = (
-            [str(v) for v in cast("Mapping[str, str]", fields).values()]
+        pairs: list[tuple[str | None, str]] = (
+            [(str(k), str(v)) for k, v in cast("Mapping[str, str]", fields).items()]
             if isinstance(fields, Mapping)
-            else list(fields)
+            else [(None, str(f)) for f in fields]
         )
         described = self.describe(sobject)
         problems: list[FieldProblem] = []
-        for name in names:
+        for source, name in pairs:
             found = described.field(name)
-            if found is None:
-                problems.append(FieldProblem(sobject=sobject, field=name, problem="missing"))
-                continue
-            if not found.createable:
-                problems.append(FieldProblem(sobject=sobject, field=name, problem="not createable"))
-            if for_update and not found.updateable:
-                problems.append(FieldProblem(sobject=sobject, field=name, problem="not updateable"))
+            issues: list[str] = [] if found is not None else ["missing"]
+            if found is not None and not found.createable:
+                issues.append("not createable")
+            if found is not None and for_update and not found.updateable:
+                issues.append("not updateable")
+            problems += [
+                FieldProblem(sobject=sobject, field=name, problem=p, mapped_from=source)
+                for p in issues
+            ]
         return problems
 
     def validate_fields(

@@ -207,24 +207,48 @@ class BulkClient:
         poll_interval: float = 2.0,
         max_wait: float = 600.0,
     ) -> BulkQueryResult:
-        """Run a query job and stream its CSV result pages into ``path`` (one header row)."""
+        """Run a query job and stream its CSV result pages into ``path`` (one header row).
+
+        If a page fails (after retries), :class:`SalesforceBulkError` carries the finished job,
+        the ``locator`` of the failed page and the ``records`` already on disk; pass them to
+        :meth:`resume_query` to continue without running the query again.
+        """
         spec = {"operation": "query", "query": soql}
         job = self._job(self._send("POST", "jobs/query", idempotent=False, json=spec))
         job = self.wait(job.id, kind="query", poll_interval=poll_interval, max_wait=max_wait)
         if job.state != "JobComplete":
             raise SalesforceBulkError(f"bulk query {job.id} ended {job.state}", jobs=[job])
-        locator = ""
-        count = 0
-        with path.open("w", encoding="utf-8", newline="") as out:
+        return self._download(job, path, locator="", records=0, max_records=max_records)
+
+    def resume_query(
+        self, job_id: str, path: Path, *, locator: str, records: int, max_records: int = 50_000
+    ) -> BulkQueryResult:
+        """Append the pages of a finished query job from ``locator`` on (after a failed page)."""
+        job = self.job(job_id, kind="query")
+        return self._download(job, path, locator=locator, records=records, max_records=max_records)
+
+    def _download(
+        self, job: BulkJob, path: Path, *, locator: str, records: int, max_records: int
+    ) -> BulkQueryResult:
+        count = records
+        first = not locator
+        with path.open("w" if first else "a", encoding="utf-8", newline="") as out:
             while True:
                 params = {"maxRecords": str(max_records)}
                 if locator:
                     params["locator"] = locator
-                page = self._send(
-                    "GET", f"jobs/query/{job.id}/results", idempotent=True, params=params
-                )
+                try:
+                    page = self._send(
+                        "GET", f"jobs/query/{job.id}/results", idempotent=True, params=params
+                    )
+                except SalesforceBridgeError as exc:
+                    msg = f"bulk query {job.id} results stopped after {count} records: {exc}"
+                    raise SalesforceBulkError(
+                        msg, jobs=[job], failed_job_id=job.id, locator=locator, records=count
+                    ) from exc
                 lines = page.text.splitlines(keepends=True)
-                out.writelines(lines if count == 0 and not locator else lines[1:])
+                out.writelines(lines if first else lines[1:])
+                first = False
                 count += int(page.headers.get("Sforce-NumberOfRecords", max(len(lines) - 1, 0)))
                 locator = page.headers.get("Sforce-Locator", "null")
                 if not locator or locator == "null":

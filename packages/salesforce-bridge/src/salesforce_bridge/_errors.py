@@ -134,9 +134,12 @@ class FieldProblem(BaseModel):
     sobject: str
     field: str
     problem: str  # "missing" | "not createable" | "not updateable"
+    mapped_from: str | None = None
+    """Our field name, when the check was given a mapping (ours -> Salesforce's)."""
 
     def __str__(self) -> str:
-        return f"{self.sobject}.{self.field}: {self.problem}"
+        source = f" (mapped from {self.mapped_from})" if self.mapped_from else ""
+        return f"{self.sobject}.{self.field}{source}: {self.problem}"
 
 
 class SalesforceFieldDriftError(SalesforceBridgeError):
@@ -151,12 +154,25 @@ class SalesforceBulkError(SalesforceBridgeError):
     """A Bulk API 2.0 run stopped. Nothing finished is lost: :attr:`jobs` holds every job that
 
     reached a final state before the failure, :attr:`failed_job_id` the job that was being worked
-    on (if it was created), and ``__cause__`` the underlying error.
+    on (if it was created), and ``__cause__`` the underlying error. For a query streamed to disk,
+    :attr:`locator` and :attr:`records` say where to resume (``BulkClient.resume_query``).
     """
 
-    def __init__(self, message: str, *, jobs: Sequence[Any] = (), failed_job_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        jobs: Sequence[Any] = (),
+        failed_job_id: str | None = None,
+        locator: str | None = None,
+        records: int = 0,
+    ):
         self.jobs = tuple(jobs)
         self.failed_job_id = failed_job_id
+        self.locator = locator
+        """Query results: the locator of the page that failed ("" for the first) to resume at."""
+        self.records = records
+        """Query results: how many records were written to disk before the failure."""
         super().__init__(message)
 
 

@@ -7,13 +7,17 @@ the ones simple-salesforce builds itself (query, queryMore, bulk, ...). For each
 2. sets ``Authorization: Bearer <current token>`` and ``Sforce-Call-Options: client=<name>``;
 3. records ``Sforce-Limit-Info`` from the response;
 4. on ``401 INVALID_SESSION_ID`` refreshes through the grant and re-sends the *same* prepared
-   request (method, URL, body and every header preserved) exactly once.
+   request (method, URL, body and every header preserved) exactly once;
+5. follows a changed ``instance_url``: when a refreshed session names another instance, the
+   retried request and every later request aimed at an earlier instance go to the new one.
 
 This is why refresh also works for sessions simple-salesforce did not create itself.
 """
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import re
 import threading
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from requests.auth import AuthBase
 from ._auth import SalesforceGrant
 from ._errors import SalesforceQuotaError
 
-__all__ = ["ApiUsage", "BridgeAuth", "UsageTracker", "parse_limit_info"]
+__all__ = ["ApiUsage", "BridgeAuth", "UsageTracker", "parse_limit_info", "retry_after_seconds"]
 
 _API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
 
@@ -77,6 +81,22 @@ class UsageTracker:
             )
 
 
+def retry_after_seconds(value: str) -> float | None:
+    """A ``Retry-After`` header (delay in seconds or an HTTP date) as seconds from now."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+
+
 def _is_invalid_session(response: requests.Response) -> bool:
     if response.status_code != 401:
         return False
@@ -108,15 +128,36 @@ class BridgeAuth(AuthBase):
         self._client_name = client_name
         self._usage = usage
         self._local = threading.local()
+        self._instances_lock = threading.Lock()
+        self._old_instances: list[str] = []
+        self._instance: str | None = None
 
     def last_retry_after(self) -> float | None:
         """``Retry-After`` (seconds) of the last response seen on this thread, if any."""
         value: object = getattr(self._local, "retry_after", None)
         return value if isinstance(value, float) else None
 
+    def _follow_instance(self, r: requests.PreparedRequest, instance_url: str) -> None:
+        """Point ``r`` at ``instance_url`` if it targets an instance a refresh moved away from."""
+        current = instance_url.rstrip("/")
+        with self._instances_lock:
+            previous = self._instance
+            if previous and current and current != previous and previous not in self._old_instances:
+                self._old_instances.append(previous)
+            if current:
+                self._instance = current
+            old_instances = [o for o in self._old_instances if o != current]
+        url = r.url or ""
+        for old in old_instances:
+            if url == old or url.startswith(f"{old}/"):
+                r.url = current + url[len(old) :]
+                return
+
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         self._usage.check()
-        token = self._grant.session(self._http).access_token
+        current = self._grant.session(self._http)
+        self._follow_instance(r, current.instance_url)
+        token = current.access_token
         r.headers["Authorization"] = f"Bearer {token}"
         r.headers["Sforce-Call-Options"] = f"client={self._client_name}"
         r.register_hook("response", self._on_response)
@@ -124,8 +165,7 @@ class BridgeAuth(AuthBase):
 
     def _observe(self, r: requests.Response, **_kwargs: Any) -> requests.Response:
         self._usage.observe(r.headers.get("Sforce-Limit-Info"))
-        hint = str(r.headers.get("Retry-After", "")).strip()
-        self._local.retry_after = float(hint) if hint.isdigit() else None
+        self._local.retry_after = retry_after_seconds(str(r.headers.get("Retry-After", "")))
         return r
 
     def _on_response(self, r: requests.Response, **kwargs: Any) -> requests.Response:
@@ -135,6 +175,7 @@ class BridgeAuth(AuthBase):
         stale = str(r.request.headers.get("Authorization", "")).removeprefix("Bearer ")
         fresh = self._grant.refresh(self._http, stale_token=stale)
         retry = r.request.copy()
+        self._follow_instance(retry, fresh.instance_url)
         retry.headers["Authorization"] = f"Bearer {fresh.access_token}"
         retry.hooks = {"response": [self._observe]}  # no second refresh
         _ = r.content  # release the connection of the failed attempt
