@@ -13,7 +13,7 @@ import pytest
 
 from paysync_core import Engine, FlowDefinition, SqliteLedger
 from paysync_core.cli import main
-from paysync_core.testing import FakeClock, FakeSystem, Fault
+from paysync_core.testing import FakeClock, FakeSystem, Fault, drop_audit_guard
 
 
 @pytest.fixture
@@ -76,6 +76,7 @@ def test_audit_verbs(ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert len(export.read_text().splitlines()) >= 3
     store = SqliteLedger(ledger)
     with store.transaction() as tx:
+        drop_audit_guard(tx)
         tx.execute("UPDATE audit_log SET kind = 'forged' WHERE seq = 1")
     store.close()
     assert main(["--ledger", ledger, "audit", "verify"]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from paysync_core import (
     Engine,
     FlowDefinition,
     FlowState,
+    LedgerError,
     LedgerStore,
     PaysyncError,
+    PostgresLedger,
     RetryPolicy,
     Step,
     StepState,
@@ -24,7 +27,7 @@ from paysync_core import (
     verify_chain,
 )
 from paysync_core._audit import parse_jsonl
-from paysync_core.testing import FakeClock, FakeSystem, Fault
+from paysync_core.testing import FakeClock, FakeSystem, Fault, drop_audit_guard
 
 VISA = "4111111111111111"
 TTL = timedelta(minutes=5)
@@ -136,6 +139,7 @@ def test_audit_chain_verifies_and_exports(store: LedgerStore) -> None:
 
 def _tamper(store: LedgerStore, *statements: str) -> None:
     with store.transaction() as tx:
+        drop_audit_guard(tx)
         for statement in statements:
             tx.execute(statement)
 
@@ -216,3 +220,34 @@ def test_no_secrets_or_pans_in_any_table(store: LedgerStore) -> None:
         assert secret not in text
     assert "9.99" in text  # ordinary data is kept
     assert "<redacted-pan>" in text
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET kind = 'forged' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "DELETE FROM audit_log",
+    ],
+    ids=["update", "delete-one", "delete-all"],
+)
+def test_audit_table_rejects_update_and_delete(store: LedgerStore, statement: str) -> None:
+    _, engine = setup(store)
+    run_one(engine)
+    before = AuditTrail(store).verify()
+    with pytest.raises(LedgerError, match="append-only"), store.transaction() as tx:
+        tx.execute(statement)
+    assert AuditTrail(store).verify() == before  # rolled back, chain intact
+
+
+def test_audit_table_rejects_truncate_on_postgres(postgres_dsn: str) -> None:
+    store = PostgresLedger(postgres_dsn, schema=f"pstest_trunc_{uuid.uuid4().hex[:8]}")
+    try:
+        _, engine = setup(store)
+        run_one(engine)
+        with pytest.raises(LedgerError, match="append-only"), store.transaction() as tx:
+            tx.execute("TRUNCATE audit_log")
+        assert AuditTrail(store).verify().count > 0
+    finally:
+        store.drop_schema()
+        store.close()

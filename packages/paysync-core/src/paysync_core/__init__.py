@@ -5,6 +5,18 @@ outcome with the next step's intent in one transaction; unknown outcomes are res
 never by blind retry. See the package README for concepts and a quickstart.
 """
 
+from ._alert_rules import (
+    Alert,
+    AlertContext,
+    AlertRule,
+    AuditVerificationRule,
+    DeadLetterRule,
+    ErrorRateRule,
+    LagRule,
+    QuotaNearlySpentRule,
+)
+from ._alert_sinks import AlertDeliveryError, EmailSink, WebhookSink, webhook_payload
+from ._alerts import AlertDelivery, AlertManager, AlertReport, AlertSink
 from ._audit import AuditReport, AuditTrail, verify_chain
 from ._dlq import DeadLetterDetail, DeadLetterQueue
 from ._engine import Engine, RunReport, SubmitHook
@@ -39,7 +51,7 @@ from ._model import (
 from ._open import open_ledger
 from ._plan import PlannedWrite, plan_flow
 from ._postgres import PostgresLedger
-from ._quota import Quota
+from ._quota import Quota, QuotaUsage, quota_usage
 from ._redact import redact
 from ._retry import (
     Classification,
@@ -56,25 +68,38 @@ from ._sqlite import SqliteLedger
 from ._steps import FlowDefinition, LookupResult, LookupStatus, Step, StepContext
 
 __all__ = [
+    "Alert",
+    "AlertContext",
+    "AlertDelivery",
+    "AlertDeliveryError",
+    "AlertManager",
+    "AlertReport",
+    "AlertRule",
+    "AlertSink",
     "AuditRecord",
     "AuditReport",
     "AuditTrail",
     "AuditVerificationError",
+    "AuditVerificationRule",
     "CheckpointHook",
     "Classification",
     "ConfigurationError",
     "DeadLetter",
     "DeadLetterDetail",
     "DeadLetterQueue",
+    "DeadLetterRule",
     "DeadLetterStatus",
     "DefaultClassifier",
+    "EmailSink",
     "Engine",
     "ErrorClassifier",
     "ErrorKind",
+    "ErrorRateRule",
     "FlowBusyError",
     "FlowDefinition",
     "FlowRecord",
     "FlowState",
+    "LagRule",
     "LeaseLostError",
     "LedgerError",
     "LedgerStore",
@@ -89,6 +114,8 @@ __all__ = [
     "PlannedWrite",
     "PostgresLedger",
     "Quota",
+    "QuotaNearlySpentRule",
+    "QuotaUsage",
     "RetryPolicy",
     "RetryableError",
     "RunReport",
@@ -102,15 +129,18 @@ __all__ = [
     "SubmitHook",
     "UnknownFlowError",
     "UnknownOutcomeError",
+    "WebhookSink",
     "backoff_delay",
     "idempotency_key",
     "next_delay",
     "open_ledger",
     "parse_retry_after",
     "plan_flow",
+    "quota_usage",
     "redact",
     "step_key",
     "verify_chain",
+    "webhook_payload",
 ]
 
 __version__ = "0.1.0"

@@ -38,12 +38,18 @@ def _error_text(error: BaseException) -> str:
 class _FlowRun(FlowWriter):
     # -- main loop ---------------------------------------------------------------------
     def run(self) -> None:
+        known: tuple[FlowRecord, list[StepRecord]] | None = None
         while True:
-            with self.rt.store.transaction() as tx:
-                flow = tx.get_flow(self.flow_id)
-                steps = tx.get_steps(self.flow_id)
-            if flow is None:
-                raise LedgerError(f"flow {self.flow_id} vanished from the ledger")
+            if known is None:
+                with self.rt.store.transaction() as tx:
+                    flow = tx.get_flow(self.flow_id)
+                    steps = tx.get_steps(self.flow_id)
+                if flow is None:
+                    raise LedgerError(f"flow {self.flow_id} vanished from the ledger")
+            else:
+                # After a committed success the ledger holds exactly what we wrote (every write
+                # is fenced on our lease), so the next step starts without re-reading it.
+                flow, steps = known
             self.flow_key = flow.flow_key
             if flow.lease_owner != self.rt.owner:
                 raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
@@ -67,6 +73,19 @@ class _FlowRun(FlowWriter):
                     return
             except ParkedError:
                 return
+            known = self.advanced(flow, steps)
+
+    def advanced(
+        self, flow: FlowRecord, steps: list[StepRecord]
+    ) -> tuple[FlowRecord, list[StepRecord]] | None:
+        """Flow and steps as committed by the last :meth:`succeed` (None: flow finished)."""
+        committed = self.committed
+        self.committed = []
+        if len(committed) != 2:  # the last step: the flow succeeded
+            return None
+        done, intent = committed
+        kept = [s for s in steps if s.index not in (done.index, intent.index)]
+        return replace(flow, current_step=intent.index), [*kept, done, intent]
 
     def context(
         self, flow: FlowRecord, record: StepRecord, results: Mapping[str, Mapping[str, str]]
@@ -283,13 +302,11 @@ class _FlowRun(FlowWriter):
         def apply(tx: LedgerTransaction, now: datetime) -> None:
             final = replace(done, finished_at=now)
             tx.put_step(final)
-            if last:
-                tx.update_flow(
-                    self.flow_id, now=now, state=FlowState.SUCCEEDED, current_step=following
-                )
-            else:
-                tx.put_step(intent_for(flow, self.definition, following, now))
-                tx.update_flow(self.flow_id, now=now, current_step=following)
+            self.committed = [final]
+            if not last:
+                intent = intent_for(flow, self.definition, following, now)
+                tx.put_step(intent)
+                self.committed.append(intent)
             self.audit(
                 tx,
                 now,
@@ -306,7 +323,8 @@ class _FlowRun(FlowWriter):
             if self.rt.on_step_committed is not None:
                 self.rt.on_step_committed(tx, flow, final)
 
-        self.write(apply)
+        # the flow's new position rides in the lease-renewing UPDATE of the same transaction
+        self.write(apply, state=FlowState.SUCCEEDED if last else None, current_step=following)
 
     def dead_letter(
         self, flow: FlowRecord, record: StepRecord, reason: str, evidence: list[object]

@@ -7,12 +7,15 @@ is spent the flow parks until that window ends and resumes from its ledger state
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ._errors import ConfigurationError
+from ._ledger import LedgerStore
+from ._model import format_ts
 
-__all__ = ["Quota", "QuotaWindow"]
+__all__ = ["Quota", "QuotaUsage", "QuotaWindow", "quota_usage"]
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,38 @@ class Quota:
             start = now.replace(hour=0, minute=0, second=0, microsecond=0)
             found.append(QuotaWindow("day", start, start + timedelta(days=1), self.per_day))
         return found
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """How much of one quota window is spent (the "nearly spent" signal alerts watch)."""
+
+    system: str
+    span: str
+    used: int
+    limit: int
+    resets_at: datetime
+
+    @property
+    def fraction(self) -> float:
+        return self.used / self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def quota_usage(store: LedgerStore, quotas: Mapping[str, Quota], now: datetime) -> list[QuotaUsage]:
+    """Usage of every current window of ``quotas`` as recorded in the shared ledger."""
+    found: list[QuotaUsage] = []
+    with store.transaction() as tx:
+        for system in sorted(quotas):
+            for window in quotas[system].windows(now):
+                rows = tx.execute(
+                    "SELECT used FROM quota_usage WHERE system = ? AND span = ?"
+                    " AND window_start = ?",
+                    (system, window.span, format_ts(window.start)),
+                )
+                used = int(str(rows[0][0])) if rows else 0
+                found.append(QuotaUsage(system, window.span, used, window.limit, window.end))
+    return found

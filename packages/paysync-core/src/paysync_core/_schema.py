@@ -11,9 +11,10 @@ string comparison is time comparison and both stores share every query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-__all__ = ["MIGRATIONS", "POSTGRES", "SQLITE", "Dialect", "Migration"]
+__all__ = ["AUDIT_GUARD_TRIGGERS", "MIGRATIONS", "POSTGRES", "SQLITE", "Dialect", "Migration"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,12 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    per_dialect: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+    """Statements only one dialect runs (triggers), keyed by :attr:`Dialect.name`."""
 
     def render(self, dialect: Dialect) -> list[str]:
-        return [s.replace("{serial_pk}", dialect.serial_pk) for s in self.statements]
+        statements = (*self.statements, *self.per_dialect.get(dialect.name, ()))
+        return [s.replace("{serial_pk}", dialect.serial_pk) for s in statements]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -140,7 +144,51 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "append-only audit trail (UPDATE/DELETE/TRUNCATE rejected by triggers)",
+        (),
+        per_dialect={
+            "sqlite": (
+                """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+                """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+            ),
+            "postgresql": (
+                """CREATE FUNCTION paysync_audit_append_only() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'audit_log is append-only (% rejected)', TG_OP;
+                END
+                $$""",
+                """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+                FOR EACH ROW EXECUTE FUNCTION paysync_audit_append_only()""",
+                """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION paysync_audit_append_only()""",
+            ),
+        },
+    ),
+    Migration(
+        5,
+        "alert incidents (one alert per incident and sink, shared by every process)",
+        (
+            """CREATE TABLE alert_incidents (
+                sink TEXT NOT NULL,
+                dedup_key TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                opened_at TEXT NOT NULL,
+                PRIMARY KEY (sink, dedup_key)
+            )""",
+        ),
+    ),
 )
+
+AUDIT_GUARD_TRIGGERS: Mapping[str, tuple[str, ...]] = {
+    "sqlite": ("audit_log_no_update", "audit_log_no_delete"),
+    "postgresql": ("audit_log_append_only", "audit_log_no_truncate"),
+}
+"""The triggers of migration 4, per dialect (tamper tests drop them to play the attacker)."""
 
 SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS paysync_schema_migrations (
     version INTEGER PRIMARY KEY,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from os import PathLike
@@ -38,12 +39,25 @@ class SqliteLedger:
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if self._path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(time.monotonic() + busy_timeout)
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
         except BaseException:
             self._conn.close()
             raise
+
+    def _enable_wal(self, deadline: float) -> None:
+        # Switching the journal mode needs an exclusive lock, and SQLite answers "database is
+        # locked" at once instead of calling the busy handler while other starters open the
+        # same file; so wait here, up to the same busy timeout.
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     @property
     def dialect(self) -> str:

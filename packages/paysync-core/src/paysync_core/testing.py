@@ -12,9 +12,22 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
+from ._ledger import LedgerTransaction
+from ._schema import AUDIT_GUARD_TRIGGERS
 from ._steps import LookupResult, Step, StepContext
 
-__all__ = ["Crash", "FakeClock", "FakeSystem", "Fault", "HttpStatusError"]
+__all__ = ["Crash", "FakeClock", "FakeSystem", "Fault", "HttpStatusError", "drop_audit_guard"]
+
+
+def drop_audit_guard(tx: LedgerTransaction) -> None:
+    """Drop the append-only triggers of ``audit_log``, as an attacker with DDL rights could.
+
+    Tamper tests use it to show that the hash chain still catches what the triggers no longer
+    block; never call it on a real ledger.
+    """
+    on = " ON audit_log" if tx.dialect == "postgresql" else ""
+    for name in AUDIT_GUARD_TRIGGERS[tx.dialect]:
+        tx.execute(f"DROP TRIGGER {name}{on}")
 
 
 class Crash(BaseException):

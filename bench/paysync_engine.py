@@ -1,0 +1,245 @@
+"""paysync-core engine: ledger overhead per step, and flows/s with many flows in flight.
+
+(a) **Ledger overhead per step** on SQLite and PostgreSQL. The baseline, measured in the same
+run on the same store and durability settings, is a bare loop of one ``INSERT`` + ``COMMIT``
+per row. The engine runs flows of ``--steps`` steps against ports that return at once; the
+per-step cost is the *marginal* cost of a step: (time of N long flows - time of N one-step
+flows) / (N * (steps - 1)), so submission, claim and release are not charged to steps.
+Printed: both costs and their ratio (goal, issue 7: <= 2x).
+
+(b) **Throughput**: ``--flows`` one-step flows run with ``--in-flight`` worker threads against
+ports that sleep ``--latency`` seconds per call (PayTrace's real latency is ~2 s). Printed:
+flows/s against the Little's-law limit ``in_flight / latency`` (goal: >= 0.8).
+
+Run: ``python bench/paysync_engine.py`` (about 30 s; ``--latency 0.2`` for a quick run).
+PostgreSQL comes from ``PAYSYNC_TEST_POSTGRES_DSN`` (default
+``postgresql://postgres@127.0.0.1:5432/test``) and is skipped with a note if unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from paysync_core import (
+    Engine,
+    FlowDefinition,
+    LedgerStore,
+    LookupResult,
+    PostgresLedger,
+    SqliteLedger,
+    Step,
+    StepContext,
+)
+
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+OVERHEAD_FLOWS = 150
+BASELINE_ROWS = 600
+PG_POOL = 40
+"""Connections: a flow holds one only inside a transaction, never during a port call."""
+
+
+def _perform(ctx: StepContext) -> dict[str, str]:
+    return {"id": ctx.idempotency_key[:12]}
+
+
+def _lookup(ctx: StepContext) -> LookupResult:
+    return LookupResult.absent()
+
+
+def _sleeping(latency: float) -> Callable[[StepContext], dict[str, str]]:
+    def perform(ctx: StepContext) -> dict[str, str]:
+        time.sleep(latency)
+        return {"id": ctx.idempotency_key[:12]}
+
+    return perform
+
+
+def _flow(
+    use_case: str, steps: int, perform: Callable[[StepContext], dict[str, str]]
+) -> FlowDefinition:
+    return FlowDefinition(
+        use_case,
+        [Step(f"s{i}", perform=perform, lookup=_lookup, system="bench") for i in range(steps)],
+    )
+
+
+def _run_flows(store: LedgerStore, definition: FlowDefinition, count: int, workers: int) -> float:
+    """Submit ``count`` flows, run them all; seconds spent running (submission excluded)."""
+    engine = Engine(store, [definition], lease_ttl=timedelta(minutes=10))
+    tag = uuid.uuid4().hex[:8]
+    for i in range(count):
+        engine.submit(
+            definition.use_case, source_system="bench", source_id=f"{tag}-{i}", version=1, input={}
+        )
+    started = time.perf_counter()
+    report = engine.run_pending(max_workers=workers)
+    elapsed = time.perf_counter() - started
+    if len(report.succeeded) != count:
+        raise SystemExit(f"bench flows failed: {report}")
+    return elapsed
+
+
+# -- baselines --------------------------------------------------------------------------
+def _sqlite_baseline(path: Path, rows: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE bare (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+    started = time.perf_counter()
+    for i in range(rows):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bare VALUES (?, ?)", (f"k{i}", "x" * 64))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed / rows
+
+
+def _postgres_baseline(dsn: str, schema: str, rows: int) -> float:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        table = sql.Identifier(schema, "bare")
+        conn.execute(sql.SQL("CREATE TABLE {} (k TEXT PRIMARY KEY, v TEXT NOT NULL)").format(table))
+        conn.commit()
+        insert = sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table)
+        started = time.perf_counter()
+        for i in range(rows):
+            conn.execute(insert, (f"k{i}", "x" * 64))
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        conn.commit()
+    return elapsed / rows
+
+
+# -- stores -----------------------------------------------------------------------------
+@contextmanager
+def _sqlite_store(directory: Path, name: str) -> Generator[LedgerStore, None, None]:
+    store = SqliteLedger(directory / f"{name}.db")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _postgres_store(dsn: str, pool: int) -> Generator[LedgerStore, None, None]:
+    store = PostgresLedger(dsn, schema=f"bench_{uuid.uuid4().hex[:8]}", max_size=pool)
+    try:
+        yield store
+    finally:
+        store.drop_schema()
+        store.close()
+
+
+def _postgres_reachable(dsn: str) -> str | None:
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+
+
+# -- measurements -----------------------------------------------------------------------
+def overhead(
+    label: str,
+    open_store: Callable[[str], AbstractContextManager[LedgerStore]],
+    baseline: float,
+    steps: int,
+) -> float:
+    times: dict[int, float] = {}
+    for length in (1, steps):
+        with open_store(f"overhead{length}") as store:
+            _run_flows(store, _flow(f"uc{length}", length, _perform), 20, 1)  # warm up
+            times[length] = _run_flows(
+                store, _flow(f"uc{length}", length, _perform), OVERHEAD_FLOWS, 1
+            )
+    per_step = (times[steps] - times[1]) / (OVERHEAD_FLOWS * (steps - 1))
+    per_flow = times[1] / OVERHEAD_FLOWS
+    ratio = per_step / baseline
+    print(
+        f"{label:10} bare INSERT+COMMIT {baseline * 1e3:7.3f} ms | engine per step "
+        f"{per_step * 1e3:7.3f} ms (ratio {ratio:4.2f}x, goal <= 2x) | one-step flow all-in "
+        f"{per_flow * 1e3:7.3f} ms",
+        flush=True,
+    )
+    return ratio
+
+
+def throughput(
+    label: str,
+    open_store: Callable[[str], AbstractContextManager[LedgerStore]],
+    args: argparse.Namespace,
+) -> float:
+    definition = _flow("throughput", 1, _sleeping(args.latency))
+    with open_store("throughput") as store:
+        elapsed = _run_flows(store, definition, args.flows, args.in_flight)
+    achieved = args.flows / elapsed
+    limit = args.in_flight / args.latency
+    ratio = achieved / limit
+    print(
+        f"{label:10} {args.flows} flows, {args.in_flight} in flight, {args.latency:g} s/call: "
+        f"{achieved:7.1f} flows/s vs Little's-law limit {limit:7.1f} (ratio {ratio:4.2f}, "
+        f"goal >= 0.8) in {elapsed:5.2f} s",
+        flush=True,
+    )
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--latency", type=float, default=2.0, help="seconds per port call")
+    parser.add_argument("--in-flight", type=int, default=200)
+    parser.add_argument("--flows", type=int, default=1000, help="flows in the throughput run")
+    parser.add_argument("--steps", type=int, default=6, help="steps per flow in the overhead run")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", DEFAULT_DSN)
+    unreachable = "skipped by --skip-postgres" if args.skip_postgres else _postgres_reachable(dsn)
+    with tempfile.TemporaryDirectory(prefix="paysync-bench-") as tmp:
+        directory = Path(tmp)
+
+        def sqlite_store(name: str) -> AbstractContextManager[LedgerStore]:
+            return _sqlite_store(directory, name)
+
+        def postgres_store(name: str) -> AbstractContextManager[LedgerStore]:
+            return _postgres_store(dsn, PG_POOL)
+
+        print("(a) ledger overhead per step", flush=True)
+        overhead(
+            "sqlite",
+            sqlite_store,
+            _sqlite_baseline(directory / "bare.db", BASELINE_ROWS),
+            args.steps,
+        )
+        if unreachable is None:
+            schema = f"bench_bare_{uuid.uuid4().hex[:8]}"
+            overhead(
+                "postgresql",
+                postgres_store,
+                _postgres_baseline(dsn, schema, BASELINE_ROWS),
+                args.steps,
+            )
+        else:
+            print(f"postgresql skipped: {unreachable}", flush=True)
+        print("(b) throughput", flush=True)
+        throughput("sqlite", sqlite_store, args)
+        if unreachable is None:
+            throughput("postgresql", postgres_store, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

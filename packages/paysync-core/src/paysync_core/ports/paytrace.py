@@ -1,0 +1,176 @@
+"""PayTrace port: vault profiles and sales, each with its lookup by correlation.
+
+PayTrace v1 has no idempotency key, so a sale carries the flow's correlation in ``invoice_id``
+and an unknown outcome is resolved through the transaction exports
+(:meth:`paytrace_client.PayTraceClient.find_transaction`), never by charging again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from paysync_core import NeedsHumanError
+from paytrace_client import (
+    LookupHint,
+    LookupOutcome,
+    PayTraceClient,
+    PayTraceDeclinedError,
+    PayTraceDuplicateError,
+    PayTraceNotFoundError,
+    ProtectToken,
+)
+from paytrace_client.models import CustomerRecord, ExportedTransaction
+
+__all__ = ["PayTracePort", "SaleOutcome", "VaultProfile"]
+
+_SALE_PATH = "transactions/sale/by_customer"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _last4(masked: str | None) -> str:
+    digits = (masked or "")[-4:]
+    return digits if digits.isdigit() else ""
+
+
+@dataclass(frozen=True)
+class VaultProfile:
+    customer_id: str
+    card_type: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class SaleOutcome:
+    """What a sale did: approved or declined (a decline is data, not an error)."""
+
+    transaction_id: str
+    approved: bool
+    response_code: int
+    message: str
+    last4: str
+    processed_at: datetime
+
+
+class PayTracePort:
+    """``token_source`` supplies a Protect token for a customer that has no vault profile
+    yet (from the hosted payment fields); it is never stored by paysync."""
+
+    def __init__(
+        self,
+        client: PayTraceClient,
+        *,
+        token_source: Callable[[str], ProtectToken | None] = lambda _customer: None,
+        lookback: timedelta = timedelta(days=3),
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.client = client
+        self._token_source = token_source
+        self._lookback = lookback
+        self._clock = clock
+
+    # -- vault ---------------------------------------------------------------------------
+    def find_profile(self, customer_id: str) -> VaultProfile | None:
+        """Lookup by correlation: ``customer/export`` by the vault customer id."""
+        try:
+            records = self.client.customers.export(customer_id)
+        except PayTraceNotFoundError:  # code 30: no such profile
+            return None
+        matching = [r for r in records if r.customer_id == customer_id]
+        return _profile(matching[0]) if matching else None
+
+    def ensure_profile(self, customer_id: str) -> VaultProfile:
+        """Find the profile, or create it from a Protect token (171 means it exists)."""
+        found = self.find_profile(customer_id)
+        if found is not None:
+            return found
+        token = self._token_source(customer_id)
+        if token is None:
+            raise NeedsHumanError(
+                f"vault profile {customer_id} does not exist and no payment token was provided"
+            )
+        # 171: created by an earlier attempt whose answer was lost.
+        with contextlib.suppress(PayTraceDuplicateError):
+            self.client.customers.create_protect(customer_id, token)
+        created = self.find_profile(customer_id)
+        if created is None:
+            raise NeedsHumanError(f"vault profile {customer_id} not visible after creation")
+        return created
+
+    # -- sales ---------------------------------------------------------------------------
+    def sale(
+        self, *, amount: Decimal, customer_id: str, invoice_id: str, description: str
+    ) -> SaleOutcome:
+        try:
+            result = self.client.transactions.sale_by_customer(
+                amount, customer_id, invoice_id=invoice_id, description=description
+            )
+        except PayTraceDeclinedError as declined:
+            return SaleOutcome(
+                transaction_id=str(declined.transaction_id or ""),
+                approved=False,
+                response_code=declined.response_code,
+                message=declined.approval_message or declined.status_message,
+                last4="",
+                processed_at=self._clock(),
+            )
+        return SaleOutcome(
+            transaction_id=str(result.transaction_id),
+            approved=True,
+            response_code=result.response_code,
+            message=(result.approval_message or result.status_message or "").strip(),
+            last4=_last4(result.masked_card_number),
+            processed_at=self._clock(),
+        )
+
+    def find_sale(
+        self, *, invoice_id: str, amount: Decimal, customer_id: str
+    ) -> SaleOutcome | None:
+        """Lookup by correlation: the exports filtered by ``invoice_id``, amount and customer."""
+        now = self._clock()
+        hint = LookupHint(
+            path=_SALE_PATH,
+            started_at=now - self._lookback,
+            finished_at=now,
+            invoice_id=invoice_id,
+            amount=amount,
+            customer_id=customer_id,
+        )
+        found = self.client.find_transaction(hint)
+        if found.outcome is LookupOutcome.NOT_FOUND:
+            return None
+        if found.outcome is LookupOutcome.AMBIGUOUS:
+            ids = ", ".join(str(m.transaction_id) for m in found.matches)
+            raise NeedsHumanError(f"several PayTrace sales carry invoice {invoice_id}: {ids}")
+        return _sale_from_export(found.matches[0], now)
+
+
+def _profile(record: CustomerRecord) -> VaultProfile:
+    card = record.credit_card
+    return VaultProfile(
+        customer_id=record.customer_id,
+        card_type=(card.type or "") if card is not None else "",
+        last4=_last4(card.masked_number if card is not None else None),
+    )
+
+
+def _sale_from_export(record: ExportedTransaction, now: datetime) -> SaleOutcome:
+    """An export row -> outcome. Exports carry no response code: a ``Declined`` status reads
+    as 102, ``Voided`` as 103 (auto-void), anything else as approved (101)."""
+    status = (record.status_message or "").lower()
+    code = 102 if "declined" in status else 103 if "voided" in status else 101
+    card = record.credit_card
+    return SaleOutcome(
+        transaction_id=str(record.transaction_id),
+        approved=code == 101,
+        response_code=code,
+        message=(record.approval_message or record.status_message or "").strip(),
+        last4=_last4(card.masked_number if card is not None else None),
+        processed_at=record.created.at if record.created and record.created.at else now,
+    )
