@@ -12,7 +12,8 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 import requests
 
@@ -137,25 +138,16 @@ class PayTraceClient:
         attempt = 0
         while True:
             token = self._tokens.get()
-            try:
-                raw = self._send(f"/v1/{path}", data, token, options)
-            except requests.RequestException as exc:
-                failure = connection_failure_kind(exc)
-                decision = decide_retry(
-                    kind=kind,
-                    attempt=attempt,
-                    config=self.retry,
-                    random=self._random,
-                    failure=failure,
-                    max_retries=options.max_retries if options else None,
-                )
-                if decision.retry:
-                    self._wait(path, attempt, decision.delay, decision.reason)
-                    attempt += 1
-                    continue
-                raise self._connection_error(
-                    path, exc, failure, kind=kind, started=started, correlation=correlation
-                ) from exc
+            send = partial(self._send, f"/v1/{path}", data, token, options)
+            raw, attempt = self._exchange(
+                path,
+                send,
+                kind=kind,
+                attempt=attempt,
+                options=options,
+                started=started,
+                correlation=correlation,
+            )
             if (
                 is_invalid_token(raw.status, raw.body)
                 and not refreshed
@@ -166,32 +158,11 @@ class PayTraceClient:
                 self._tokens.invalidate(token)
                 refreshed = True
                 continue
-            retry_after = parse_retry_after(raw.headers.get("Retry-After"))
-            if raw.status >= 400:
-                decision = decide_retry(
-                    kind=kind,
-                    attempt=attempt,
-                    config=self.retry,
-                    random=self._random,
-                    status=raw.status,
-                    retry_after=retry_after,
-                    max_retries=options.max_retries if options else None,
+            if kind is CallKind.WRITE and raw.status >= 500:
+                raise self._unknown(
+                    path, f"HTTP {raw.status} after a write was sent", started, correlation
                 )
-                if decision.retry:
-                    self._wait(path, attempt, decision.delay, decision.reason)
-                    attempt += 1
-                    continue
-                if kind is CallKind.WRITE and raw.status >= 500:
-                    raise self._unknown(
-                        path, f"HTTP {raw.status} after a write was sent", started, correlation
-                    )
-            return classify(
-                path=path,
-                status=raw.status,
-                body=raw.body,
-                request_id=raw.request_id,
-                retry_after=retry_after,
-            )
+            return self._classify(path, raw)
 
     def find_transaction(
         self, hint: LookupHint, *, slack: timedelta = timedelta(minutes=10)
@@ -213,7 +184,6 @@ class PayTraceClient:
 
     def _headers(self, token: AccessToken | None, options: RequestOptions | None) -> dict[str, str]:
         headers = {
-            "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": _USER_AGENT,
         }
@@ -229,14 +199,22 @@ class PayTraceClient:
         return self.timeouts.as_requests()
 
     def _send(
-        self, path: str, data: bytes, token: AccessToken | None, options: RequestOptions | None
+        self,
+        path: str,
+        data: bytes | Mapping[str, str],
+        token: AccessToken | None,
+        options: RequestOptions | None,
     ) -> RawResponse:
+        """One POST: ``data`` is an encoded JSON body, or form fields for the token request."""
+        headers = self._headers(token, options)
+        if isinstance(data, bytes):
+            headers["Content-Type"] = "application/json"
         begin = time.monotonic()
         raw = post(
             self._session,
             self.base_url + path,
             data=data,
-            headers=self._headers(token, options),
+            headers=headers,
             timeout=self._timeout(options),
         )
         logger.debug(
@@ -254,64 +232,75 @@ class PayTraceClient:
 
     def _fetch_token(self, form: Mapping[str, str]) -> Mapping[str, Any]:
         """POST the grant to ``/oauth/token`` (form-encoded); safe to retry, it moves no money."""
-        attempt = 0
+        send = partial(self._send, "/oauth/token", dict(form), None, None)
+        raw, _ = self._exchange(
+            "oauth/token",
+            send,
+            kind=CallKind.READ,
+            attempt=0,
+            options=None,
+            started=self._clock(),
+            correlation=None,
+        )
+        return self._classify("oauth/token", raw)
+
+    def _exchange(
+        self,
+        path: str,
+        send: Callable[[], RawResponse],
+        *,
+        kind: CallKind,
+        attempt: int,
+        options: RequestOptions | None,
+        started: datetime,
+        correlation: WriteCorrelation | None,
+    ) -> tuple[RawResponse, int]:
+        """Send, repeating what ``decide_retry`` allows; return the last answer and the number
+        of retries used so far (``attempt`` carries the count across a token refresh)."""
+        max_retries = options.max_retries if options else None
         while True:
             try:
-                response = self._session.post(
-                    self.base_url + "/oauth/token",
-                    data=dict(form),
-                    headers={"Accept": "application/json", "User-Agent": _USER_AGENT},
-                    timeout=self.timeouts.as_requests(),
-                )
-                try:
-                    body: object = response.json()
-                except ValueError:
-                    body = None
-                status, headers = response.status_code, response.headers
-                response.close()
+                raw = send()
             except requests.RequestException as exc:
                 failure = connection_failure_kind(exc)
                 decision = decide_retry(
-                    kind=CallKind.READ,
+                    kind=kind,
                     attempt=attempt,
                     config=self.retry,
                     random=self._random,
                     failure=failure,
+                    max_retries=max_retries,
                 )
-                if decision.retry:
-                    self._wait("oauth/token", attempt, decision.delay, decision.reason)
-                    attempt += 1
-                    continue
-                raise self._connection_error(
-                    "oauth/token",
-                    exc,
-                    failure,
-                    kind=CallKind.READ,
-                    started=self._clock(),
-                    correlation=None,
-                ) from exc
-            mapping = cast(Mapping[str, Any], body) if isinstance(body, dict) else None
-            retry_after = parse_retry_after(headers.get("Retry-After"))
-            if status >= 400:
+                if not decision.retry:
+                    raise self._connection_error(
+                        path, exc, failure, kind=kind, started=started, correlation=correlation
+                    ) from exc
+            else:
+                if raw.status < 400:
+                    return raw, attempt
                 decision = decide_retry(
-                    kind=CallKind.READ,
+                    kind=kind,
                     attempt=attempt,
                     config=self.retry,
                     random=self._random,
-                    status=status,
-                    retry_after=retry_after,
+                    status=raw.status,
+                    retry_after=parse_retry_after(raw.headers.get("Retry-After")),
+                    max_retries=max_retries,
                 )
-                if decision.retry:
-                    self._wait("oauth/token", attempt, decision.delay, decision.reason)
-                    attempt += 1
-                    continue
-            return classify(
-                path="oauth/token",
-                status=status,
-                body=mapping,
-                request_id=headers.get("X-Request-Id"),
-                retry_after=retry_after,
-            )
+                if not decision.retry:
+                    return raw, attempt
+            self._wait(path, attempt, decision.delay, decision.reason)
+            attempt += 1
+
+    @staticmethod
+    def _classify(path: str, raw: RawResponse) -> JSONObject:
+        return classify(
+            path=path,
+            status=raw.status,
+            body=raw.body,
+            request_id=raw.request_id,
+            retry_after=parse_retry_after(raw.headers.get("Retry-After")),
+        )
 
     def _unknown(
         self, path: str, why: str, started: datetime, correlation: WriteCorrelation | None

@@ -28,7 +28,7 @@ class RawResponse:
 
     @property
     def request_id(self) -> str | None:
-        return self.headers.get("X-Request-Id") or self.headers.get("x-request-id")
+        return self.headers.get("X-Request-Id")
 
 
 def _json_default(value: object) -> object:
@@ -54,14 +54,18 @@ def post(
     session: requests.Session,
     url: str,
     *,
-    data: bytes,
+    data: bytes | Mapping[str, str],
     headers: Mapping[str, str],
     timeout: float | tuple[float, float],
 ) -> RawResponse:
-    """POST and read the whole response. Raises ``requests.RequestException`` on failure."""
+    """POST and read the whole response. Raises ``requests.RequestException`` on failure.
+
+    ``data`` is a JSON body already encoded, or form fields (which requests encodes). The
+    response headers stay requests' case-insensitive mapping: proxies may lowercase them.
+    """
     response = session.post(url, data=data, headers=dict(headers), timeout=timeout)
     try:
-        return RawResponse(response.status_code, _decode(response), dict(response.headers))
+        return RawResponse(response.status_code, _decode(response), response.headers)
     finally:
         response.close()
 

@@ -15,6 +15,7 @@ from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from paytrace_client import (
+    PayTraceAPIError,
     PayTraceAuthError,
     PayTraceConnectionError,
     PayTraceOutcomeUnknownError,
@@ -302,3 +303,26 @@ def test_decimal_in_body_is_sent_as_two_place_string(client: PayTraceClient) -> 
     assert isinstance(raw, bytes)
     sent = json.loads(raw)
     assert sent["amount"] == "2.50"
+
+
+@responses.activate
+def test_lowercased_retry_after_and_request_id_are_read(
+    client: PayTraceClient, sleeps: Sleeps
+) -> None:
+    responses.post(TOKEN_URL, json=TOKEN_BODY)
+    responses.post(EXPORT_URL, status=429, headers={"retry-after": "3"})
+    responses.post(
+        EXPORT_URL,
+        status=400,
+        headers={"x-request-id": "req-7"},
+        json={
+            "success": False,
+            "response_code": 1,
+            "status_message": "x",
+            "errors": {"811": ["The Transaction ID that you provided was not found."]},
+        },
+    )
+    with pytest.raises(PayTraceAPIError) as info:
+        client.call("transactions/export/by_date_range", {}, kind=CallKind.READ)
+    assert sleeps == [3.0]
+    assert info.value.request_id == "req-7"
