@@ -14,19 +14,11 @@ from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["AutoVoidTrigger", "EmulatorConfig", "default_export_timezone"]
+from paytrace_client.models import DEFAULT_EXPORT_TIMEZONE
+
+__all__ = ["AutoVoidTrigger", "EmulatorConfig"]
 
 AutoVoidTrigger = Literal["avs", "csc"]
-
-
-def default_export_timezone() -> tzinfo:
-    """PayTrace is in Spokane, WA; its exports are assumed to use US Pacific time."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("America/Los_Angeles")
-    except Exception:  # pragma: no cover - no tz database (e.g. bare Windows without tzdata)
-        return timezone.utc
 
 
 def _utc_now() -> datetime:
@@ -67,7 +59,7 @@ class EmulatorConfig:
     #: OAuth token lifetime in seconds (PayTrace: 7200).
     token_lifetime_seconds: int = 7200
     #: Zone of export timestamps (``settled``, ``created.at``) and of date-range filters.
-    export_timezone: tzinfo = field(default_factory=default_export_timezone)
+    export_timezone: tzinfo = DEFAULT_EXPORT_TIMEZONE
     #: The wall clock; the control endpoint ``/__emulator__/clock`` adds an offset to it.
     clock: Callable[[], datetime] = _utc_now
     #: How fault latency is slept (tests may inject a fake).

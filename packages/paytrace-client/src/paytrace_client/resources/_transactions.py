@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
+
+from typing_extensions import Unpack
 
 from paytrace_client._errors import PayTraceInputError
 from paytrace_client._requester import CallKind, RequestOptions, WriteCorrelation
@@ -29,11 +30,6 @@ from ._base import (
     put_email,
     put_text,
 )
-
-if sys.version_info >= (3, 11):
-    from typing import Unpack
-else:
-    from typing_extensions import Unpack
 
 __all__ = ["Transactions"]
 
