@@ -1,0 +1,87 @@
+"""The ``paysync`` command line (typer + rich).
+
+    paysync --version
+    paysync [--ledger URL] [--schema NAME] dlq list|show|retry|resolve ...
+    paysync [--ledger URL] audit verify|export ...
+    paysync config check [--config paysync.toml]
+
+The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
+Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import click
+import typer
+
+from ._audit import audit_app
+from ._common import CliState
+from ._config import config_app
+from ._dlq import dlq_app
+
+__all__ = ["app", "main"]
+
+
+def _version() -> str:
+    try:
+        return version("paysync-core")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"paysync {_version()}")
+        raise typer.Exit(0)
+
+
+app = typer.Typer(
+    name="paysync",
+    help="paysync: exactly-once sync between PayTrace, Oracle Fusion and Salesforce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    ledger: Annotated[
+        str,
+        typer.Option(envvar="PAYSYNC_LEDGER", help="ledger: a SQLite path or a postgresql:// URL"),
+    ] = "paysync.db",
+    schema: Annotated[str, typer.Option(help="PostgreSQL schema of the ledger")] = "paysync",
+    _version_flag: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    ctx.obj = CliState(ledger=ledger, schema=schema)
+
+
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of exiting (for tests and embedding)."""
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="paysync",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 1
+    return result if isinstance(result, int) else 0

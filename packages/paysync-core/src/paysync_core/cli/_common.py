@@ -1,0 +1,75 @@
+"""What every ``paysync`` verb shares: the ledger option, JSON output, error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from paysync_core._errors import PaysyncError
+from paysync_core._ledger import LedgerStore
+from paysync_core._open import open_ledger
+
+__all__ = ["CliState", "dump_json", "fail", "ledger_store", "print_table", "state"]
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class CliState:
+    ledger: str
+    schema: str
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):  # pragma: no cover - the root callback sets it
+        raise RuntimeError("paysync CLI state missing")
+    return root.obj
+
+
+def dump_json(value: object, *, indent: int | None = None) -> str:
+    return json.dumps(value, default=str, sort_keys=True, indent=indent)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` on stderr and return the exit to raise."""
+    err_console.print(f"paysync: {message}", markup=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def ledger_store(ctx: typer.Context) -> Generator[LedgerStore, None, None]:
+    """Open the ledger named by ``--ledger``; engine errors become exit code 1."""
+    cli = state(ctx)
+    try:
+        store = open_ledger(cli.ledger, schema=cli.schema)
+    except PaysyncError as exc:
+        raise fail(f"cannot open ledger: {exc}") from None
+    try:
+        yield store
+    except PaysyncError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console.print(table)
+
+
+def write_line(text: str) -> None:
+    """Plain stdout line (JSON lines must not pass through rich's wrapping)."""
+    sys.stdout.write(text + "\n")

@@ -1,0 +1,51 @@
+"""``paysync config check``: validate ``paysync.toml`` without running anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paysync_core.config import ConfigCheckError, load_config, resolve_secrets
+
+from ._common import console, dump_json, err_console, fail, write_line
+
+__all__ = ["config_app"]
+
+config_app = typer.Typer(help="Configuration (paysync.toml).", no_args_is_help=True)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="configuration file", envvar="PAYSYNC_CONFIG")
+]
+
+
+@config_app.command("check")
+def check(
+    config: ConfigOption = Path("paysync.toml"),
+    secrets: Annotated[
+        bool, typer.Option("--secrets/--no-secrets", help="also resolve every secret reference")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Validate the file: every problem names the key, the value and what is expected."""
+    try:
+        loaded = load_config(config)
+    except ConfigCheckError as exc:
+        if as_json:
+            write_line(dump_json({"ok": False, "issues": [vars(i) for i in exc.issues]}))
+        else:
+            err_console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        raise fail(str(exc)) from None
+    problems = resolve_secrets(loaded) if secrets else []
+    if as_json:
+        write_line(dump_json({"ok": not problems, "issues": [vars(p) for p in problems]}))
+    elif problems:
+        for problem in problems:
+            err_console.print(f"{config}: {problem}", markup=False)
+    else:
+        console.print(f"{config}: OK")
+    if problems:
+        raise typer.Exit(1)

@@ -1,0 +1,151 @@
+"""Loading ``paysync.toml``: TOML parse, pydantic validation, errors that name the key.
+
+Every problem is reported at once as a :class:`ConfigIssue` (dotted key, the value unless it is
+a secret, what was expected) so ``paysync config check`` can list them all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import BaseModel, ValidationError
+
+from paysync_core._errors import ConfigurationError
+
+from ._models import PaysyncConfig
+from ._secrets import SecretResolver
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # pyright: ignore[reportMissingImports]
+
+# Typed once here: on Python 3.10 the checker cannot see tomli's annotations.
+_toml_loads = cast("Callable[[str], dict[str, Any]]", tomllib.loads)  # pyright: ignore[reportUnknownMemberType]
+_TomlError = cast("type[ValueError]", tomllib.TOMLDecodeError)  # pyright: ignore[reportUnknownMemberType]
+
+__all__ = [
+    "ConfigCheckError",
+    "ConfigIssue",
+    "load_config",
+    "parse_config",
+    "register_usecase_options",
+    "resolve_secrets",
+    "usecase_options",
+]
+
+#: Keys whose values are secret references; their values are never echoed.
+_SECRET_KEYS = frozenset(
+    {"username", "password", "private_key", "client_id", "client_secret", "integrator_id"}
+)
+_USECASE_MODELS: dict[str, type[BaseModel]] = {}
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    key: str
+    value: str
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}: {self.expected}"
+
+
+class ConfigCheckError(ConfigurationError):
+    """The configuration is invalid; ``issues`` lists every problem."""
+
+    def __init__(self, source: str, issues: Iterable[ConfigIssue]) -> None:
+        self.source = source
+        self.issues = tuple(issues)
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        super().__init__(f"{source}: {len(self.issues)} configuration problem(s)\n{lines}")
+
+
+def register_usecase_options(name: str, model: type[BaseModel]) -> None:
+    """Declare the options model of ``[usecases.<name>]`` (use case modules call this)."""
+    _USECASE_MODELS[name] = model
+
+
+def usecase_options(config: PaysyncConfig, name: str, model: type[BaseModel]) -> BaseModel:
+    """The validated options of one use case (defaults when the section is absent)."""
+    section = config.usecases.get(name)
+    return model.model_validate(section.options() if section else {})
+
+
+def _shown(key: str, value: object) -> str:
+    if key.rsplit(".", 1)[-1] in _SECRET_KEYS:
+        return "<hidden>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _issues(error: ValidationError, prefix: str = "") -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for item in error.errors(include_url=False):
+        key = prefix + ".".join(str(part) for part in item["loc"])
+        value = "<missing>" if item["type"] == "missing" else _shown(key, item.get("input"))
+        issues.append(ConfigIssue(key or "<root>", value, str(item["msg"])))
+    return issues
+
+
+def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> PaysyncConfig:
+    """Validate an already-parsed mapping (TOML tables) into :class:`PaysyncConfig`."""
+    try:
+        config = PaysyncConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigCheckError(source, _issues(exc)) from None
+    issues: list[ConfigIssue] = []
+    for name, section in config.usecases.items():
+        model = _USECASE_MODELS.get(name)
+        if model is None:
+            if _USECASE_MODELS:
+                known = ", ".join(sorted(_USECASE_MODELS))
+                issues.append(
+                    ConfigIssue(f"usecases.{name}", "{...}", f"unknown use case; known: {known}")
+                )
+            continue
+        try:
+            model.model_validate(section.options())
+        except ValidationError as exc:
+            issues.extend(_issues(exc, prefix=f"usecases.{name}."))
+    if issues:
+        raise ConfigCheckError(source, issues)
+    return config
+
+
+def load_config(path: str | Path) -> PaysyncConfig:
+    """Read and validate a ``paysync.toml`` file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{file}: cannot read configuration: {exc.strerror}") from None
+    try:
+        data = _toml_loads(text)
+    except _TomlError as exc:
+        raise ConfigCheckError(str(file), [ConfigIssue("<file>", "<toml>", str(exc))]) from None
+    return parse_config(data, source=str(file))
+
+
+def resolve_secrets(
+    config: PaysyncConfig, resolver: SecretResolver | None = None
+) -> list[ConfigIssue]:
+    """Try every secret reference; return the ones that cannot be resolved (values hidden)."""
+    resolver = resolver or SecretResolver()
+    problems: list[ConfigIssue] = []
+    for section_name in ("paytrace", "fusion", "salesforce"):
+        section: BaseModel | None = getattr(config, section_name)
+        if section is None:
+            continue
+        for field_name in type(section).model_fields:
+            ref = getattr(section, field_name)
+            if field_name in _SECRET_KEYS and isinstance(ref, str):
+                try:
+                    resolver.resolve(ref)
+                except ConfigurationError as exc:
+                    problems.append(ConfigIssue(f"{section_name}.{field_name}", ref, str(exc)))
+    return problems

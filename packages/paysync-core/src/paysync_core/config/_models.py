@@ -1,0 +1,180 @@
+"""The shape of ``paysync.toml``: typed, validated sections with sensible defaults.
+
+Credentials are *references* to a secret provider (``env:NAME``, ``file:/path``,
+``keyring:service/name``); a literal credential in the file is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "EngineSection",
+    "EventsSection",
+    "FusionSection",
+    "LedgerSection",
+    "PayTraceSection",
+    "PaysyncConfig",
+    "PollingSection",
+    "QuotaSection",
+    "SalesforceSection",
+    "SecretRef",
+    "UseCaseSection",
+]
+
+_SCHEMES = ("env", "file", "keyring")
+
+
+def _secret_ref(value: str) -> str:
+    scheme, sep, name = value.partition(":")
+    # The message never repeats the value: a misplaced literal password must not be echoed.
+    if not sep or not scheme or not name or not scheme.isidentifier():
+        raise ValueError(
+            "must be a secret reference like 'env:NAME', 'file:/path' or "
+            "'keyring:service/name' (credentials never go in the config file; value hidden)"
+        )
+    return value
+
+
+#: A reference to a secret, resolved at start-up by :class:`~paysync_core.config.SecretResolver`.
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class LedgerSection(_Section):
+    url: str = Field(default="paysync.db", description="SQLite file path or postgresql:// URL")
+    db_schema: str = Field(
+        default="paysync", alias="schema", description="PostgreSQL schema holding the ledger"
+    )
+
+
+class PayTraceSection(_Section):
+    base_url: HttpUrl = Field(default="https://api.paytrace.com", description="API base URL")
+    username: SecretRef = Field(description="API user name (secret reference)")
+    password: SecretRef = Field(description="API password (secret reference)")
+    integrator_id: SecretRef | None = Field(
+        default=None, description="integrator id (secret reference)"
+    )
+    export_timezone: str = Field(
+        default="America/Los_Angeles", description="time zone PayTrace uses in exports"
+    )
+
+    @field_validator("export_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class FusionSection(_Section):
+    base_url: HttpUrl = Field(description="https://<pod>.fa.<dc>.oraclecloud.com")
+    auth: Literal["basic", "jwt", "oauth"] = Field(
+        default="basic", description="authentication scheme"
+    )
+    username: SecretRef | None = Field(default=None, description="user (basic, jwt subject)")
+    password: SecretRef | None = Field(default=None, description="password (basic)")
+    private_key: SecretRef | None = Field(default=None, description="PEM private key (jwt)")
+    key_id: str | None = Field(default=None, description="certificate alias / kid (jwt)")
+    issuer: str | None = Field(default=None, description="JWT issuer (jwt)")
+    client_id: SecretRef | None = Field(default=None, description="IDCS client id (oauth)")
+    client_secret: SecretRef | None = Field(default=None, description="IDCS client secret (oauth)")
+    token_url: HttpUrl | None = Field(default=None, description="IDCS token endpoint (oauth)")
+    scope: str | None = Field(default=None, description="IDCS scope (oauth)")
+
+
+class EventsSection(_Section):
+    transport: Literal["pubsub", "cometd"] = Field(default="pubsub", description="event transport")
+    pubsub_endpoint: str = Field(
+        default="api.pubsub.salesforce.com:7443", description="Pub/Sub API host:port"
+    )
+    channels: tuple[str, ...] = Field(
+        default=("/data/OpportunityChangeEvent", "/data/OrderChangeEvent"),
+        description="topics to subscribe to",
+    )
+    on_invalid_replay: Literal["fail", "earliest", "latest"] = Field(
+        default="fail", description="policy when the stored replay id is no longer valid"
+    )
+
+
+class SalesforceSection(_Section):
+    login_url: HttpUrl = Field(default="https://login.salesforce.com", description="OAuth host")
+    auth: Literal["password", "jwt", "client_credentials"] = Field(
+        default="jwt", description="OAuth flow"
+    )
+    client_id: SecretRef = Field(description="connected app consumer key")
+    client_secret: SecretRef | None = Field(default=None, description="consumer secret")
+    username: SecretRef | None = Field(default=None, description="user (password, jwt)")
+    password: SecretRef | None = Field(default=None, description="password + security token")
+    private_key: SecretRef | None = Field(default=None, description="PEM private key (jwt)")
+    api_version: str = Field(default="62.0", pattern=r"^\d+\.\d$", description="REST API version")
+    events: EventsSection = Field(default_factory=EventsSection)
+
+
+class EngineSection(_Section):
+    workers: int = Field(default=8, ge=1, le=512, description="flows in flight at once")
+    lease_ttl_seconds: float = Field(default=300, gt=0, description="a dead worker's lease expiry")
+    max_attempts: int = Field(default=5, ge=1, le=100, description="attempts before dead-lettering")
+    idle_sleep_seconds: float = Field(
+        default=1.0, gt=0, description="pause when nothing is pending"
+    )
+
+
+class QuotaSection(_Section):
+    daily: int | None = Field(default=None, ge=1, description="calls per day")
+    per_minute: int | None = Field(default=None, ge=1, description="calls per minute")
+
+
+class PollingSection(_Section):
+    paytrace_interval_seconds: float = Field(
+        default=60, gt=0, description="PayTrace export polling"
+    )
+    paytrace_overlap_minutes: int = Field(
+        default=15, ge=0, le=1440, description="re-read window for export lag"
+    )
+    fusion_interval_seconds: float = Field(default=300, gt=0, description="Fusion polling")
+
+
+class UseCaseSection(BaseModel):
+    """``[usecases.<name>]``: ``enabled`` plus the use case's own options (validated by it)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    enabled: bool = True
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class PaysyncConfig(_Section):
+    ledger: LedgerSection = Field(default_factory=LedgerSection)
+    paytrace: PayTraceSection | None = None
+    fusion: FusionSection | None = None
+    salesforce: SalesforceSection | None = None
+    engine: EngineSection = Field(default_factory=EngineSection)
+    polling: PollingSection = Field(default_factory=PollingSection)
+    quota: dict[Literal["paytrace", "fusion", "salesforce"], QuotaSection] = Field(
+        default_factory=dict[Literal["paytrace", "fusion", "salesforce"], QuotaSection]
+    )
+    usecases: dict[str, UseCaseSection] = Field(default_factory=dict[str, UseCaseSection])
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as 'America/Los_Angeles'") from None
+    return value
