@@ -11,6 +11,7 @@ Commands:
     typecheck  pyright (strict)
     check      lint, typecheck and test: what ``.ci/run`` runs
     bench      the benchmarks in bench/
+    browser    install Debian's chromium for the dashboard's browser tests (root + apt only)
     sync       only install / update the environment
 """
 
@@ -78,6 +79,25 @@ def typecheck(uv: Path) -> int:
     return _in_env(uv, "pyright")
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def browser() -> int:
+    """Install Debian's chromium (Playwright drives it; its own browser download is not used)."""
+    if CHROMIUM.exists():
+        return 0
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
+        print("dev.py: chromium is missing; install Debian's 'chromium' package", file=sys.stderr)
+        return 1
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        print("+ " + " ".join(args), file=sys.stderr, flush=True)
+        code = subprocess.run(args, env=env, check=False, stdout=subprocess.DEVNULL).returncode
+        if code:
+            return code
+    return 0
+
+
 def test(uv: Path, extra: list[str]) -> int:
     code = _in_env(uv, "pytest", *extra)
     if code == PYTEST_NO_TESTS_COLLECTED:
@@ -99,6 +119,8 @@ def main(argv: list[str]) -> int:
         "check": lambda uv: lint(uv) or typecheck(uv) or test(uv, extra),
         "bench": lambda uv: _in_env(uv, "python", "bench/run_all.py", *extra),
     }
+    if command == "browser":
+        return browser()
     if command not in commands:
         print(f"dev.py: unknown command {command!r}\n{__doc__}", file=sys.stderr)
         return 2
