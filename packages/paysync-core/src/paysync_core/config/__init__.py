@@ -1,5 +1,6 @@
 """``paysync.toml``: typed configuration, loading with precise errors, and secret providers."""
 
+from ._build import Clients, build_clients, build_fusion, build_paytrace, build_salesforce
 from ._load import (
     ConfigCheckError,
     ConfigIssue,
@@ -32,6 +33,7 @@ from ._secrets import (
 )
 
 __all__ = [
+    "Clients",
     "ConfigCheckError",
     "ConfigIssue",
     "EngineSection",
@@ -50,6 +52,10 @@ __all__ = [
     "SecretRef",
     "SecretResolver",
     "UseCaseSection",
+    "build_clients",
+    "build_fusion",
+    "build_paytrace",
+    "build_salesforce",
     "load_config",
     "parse_config",
     "parse_secret_ref",
