@@ -4,6 +4,7 @@
     paysync [--ledger URL] [--schema NAME] dlq list|show|retry|resolve ...
     paysync [--ledger URL] audit verify|export ...
     paysync config check [--config paysync.toml]
+    paysync [--ledger URL] status [--config paysync.toml] [--json]
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
@@ -22,6 +23,7 @@ from ._audit import audit_app
 from ._common import CliState
 from ._config import config_app
 from ._dlq import dlq_app
+from ._status import status
 
 __all__ = ["app", "main"]
 
@@ -67,6 +69,7 @@ def _root(
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.command("status")(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
