@@ -5,6 +5,7 @@
     paysync [--ledger URL] audit verify|export ...
     paysync config check [--config paysync.toml]
     paysync [--ledger URL] status [--config paysync.toml] [--json]
+    paysync mapping check|suggest ...
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
@@ -23,6 +24,7 @@ from ._audit import audit_app
 from ._common import CliState
 from ._config import config_app
 from ._dlq import dlq_app
+from ._mapping import mapping_app
 from ._status import status
 
 __all__ = ["app", "main"]
@@ -69,6 +71,7 @@ def _root(
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(mapping_app, name="mapping")
 app.command("status")(status)
 
 

@@ -1,0 +1,130 @@
+"""``paysync mapping check|suggest`` against the Salesforce emulator's describe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paysync_core.cli import main
+from paysync_core.mapping._check import check_sobject_mapping, payment_field_kinds
+from salesforce_bridge import PasswordGrant, SalesforceBridge
+from salesforce_bridge.emulator import (
+    DEFAULT_BASE_URL,
+    FieldDef,
+    SalesforceEmulator,
+    emulator_session,
+)
+
+
+@pytest.fixture
+def describe() -> dict[str, Any]:
+    """The emulator's Payment__c with the fields use case 1 writes."""
+    base = SalesforceEmulator(seed=False)
+    payment = base.org.obj("Payment__c").with_fields(
+        FieldDef("Opportunity__c", "reference", reference_to=("Opportunity",)),
+        FieldDef("Card_Type__c", length=40),
+        FieldDef("Vault_Customer_ID__c", length=64),
+        FieldDef("Status_Reason__c", length=255),
+    )
+    grant = PasswordGrant(
+        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
+    )
+    bridge = SalesforceBridge(
+        grant=grant, session=emulator_session(SalesforceEmulator(objects=[payment]))
+    )
+    return bridge.describe("Payment__c").model_dump(by_alias=True)
+
+
+def _write(tmp_path: Path, describe: dict[str, Any]) -> Path:
+    path = tmp_path / "payment.describe.json"
+    path.write_text(json.dumps(describe))
+    return path
+
+
+def test_default_mapping_matches_the_emulator_org(
+    describe: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["mapping", "check", "--describe-file", str(_write(tmp_path, describe))])
+    assert code == 0, capsys.readouterr().err
+    assert "mapping matches" in capsys.readouterr().out
+
+
+def test_drift_is_listed_with_the_slot_it_breaks(
+    describe: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fields: list[dict[str, Any]] = describe["fields"]
+    describe["fields"] = [f for f in fields if f["name"] != "Last4Digits__c"]
+    for field in describe["fields"]:
+        if field["name"] == "Payment_ID__c":
+            field["externalId"] = False
+        if field["name"] == "Amount__c":
+            field["type"] = "string"
+    describe["fields"].append(
+        {"name": "Region__c", "type": "picklist", "createable": True, "nillable": False}
+    )
+    code = main(["mapping", "check", "--describe-file", str(_write(tmp_path, describe)), "--json"])
+    assert code == 1
+    report = json.loads(capsys.readouterr().out)
+    problems = {(d["field"], d["problem"], d["mapped_from"]) for d in report["drift"]}
+    assert problems == {
+        ("Last4Digits__c", "field does not exist", "last4"),
+        ("Payment_ID__c", "not marked as an External ID", "external_id"),
+        ("Amount__c", "type string cannot hold a decimal value", "amount"),
+        ("Region__c", "required field is not mapped", None),
+    }
+
+
+def test_config_mapping_is_what_gets_checked(
+    describe: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "paysync.toml"
+    config.write_text('[usecases.order_to_cash.payment_fields]\nstatus = "Payment_Status__c"\n')
+    code = main(
+        [
+            "mapping",
+            "check",
+            "--config",
+            str(config),
+            "--describe-file",
+            str(_write(tmp_path, describe)),
+        ]
+    )
+    assert code == 1
+    assert "Payment_Status__c (mapped from status): field does not exist" in capsys.readouterr().err
+
+
+def test_suggest_prints_a_snippet_from_a_describe(
+    describe: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "mapping",
+            "suggest",
+            "--object",
+            "Payment__c",
+            "--describe-file",
+            str(_write(tmp_path, describe)),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "[usecases.order_to_cash.payment_fields]" in out
+    assert 'amount = "Amount__c"' in out
+    assert 'last4 = "Last4Digits__c"' in out
+
+
+def test_check_function_ignores_unmapped_optional_slots(describe: dict[str, Any]) -> None:
+    from salesforce_bridge import SObjectDescribe
+
+    parsed = SObjectDescribe.model_validate(describe)
+    assert (
+        check_sobject_mapping(
+            parsed,
+            {"external_id": "Payment_ID__c", "amount": "Amount__c", "currency": None},
+            kinds=payment_field_kinds(),
+        )
+        == []
+    )
