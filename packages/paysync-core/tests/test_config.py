@@ -199,3 +199,12 @@ def test_config_check_cli(
     file.write_text('[engine]\nworkers = "many"\n')
     assert main(["config", "check", "--config", str(file)]) == 1
     assert "engine.workers = 'many'" in capsys.readouterr().err
+
+
+def test_committed_configuration_reference_is_current() -> None:
+    from paysync_core.config._reference import config_reference
+
+    committed = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
+    assert committed.read_text(encoding="utf-8") == config_reference().rstrip("\n") + "\n", (
+        "docs/configuration.md is stale: run `paysync config reference > docs/configuration.md`"
+    )

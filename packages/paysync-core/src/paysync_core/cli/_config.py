@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from paysync_core.config import ConfigCheckError, load_config, resolve_secrets
+from paysync_core.config._reference import config_reference
 
 from ._common import console, dump_json, err_console, fail, write_line
 
@@ -49,3 +50,9 @@ def check(
         console.print(f"{config}: OK")
     if problems:
         raise typer.Exit(1)
+
+
+@config_app.command("reference")
+def reference() -> None:
+    """Print the configuration reference (Markdown) generated from the models."""
+    write_line(config_reference().rstrip("\n"))
