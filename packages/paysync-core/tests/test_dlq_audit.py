@@ -1,5 +1,7 @@
 """Dead-letter queue operations, audit chain tamper detection, and no secrets anywhere."""
 
+# ruff: noqa: S608  -- the tamper statements are built from sequence numbers the test read back
+
 from __future__ import annotations
 
 import io
@@ -9,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from paysync_core import (
+    AuditRecord,
     AuditTrail,
     AuditVerificationError,
     DeadLetterQueue,
@@ -172,14 +175,83 @@ def test_audit_tampering_is_detected(
     assert err.value.seq == bad_seq
 
 
-def test_tail_truncation_needs_the_head(store: LedgerStore) -> None:
+_LAST = "(SELECT MAX(seq) FROM audit_log)"
+
+
+def test_tail_truncation_needs_the_heads(store: LedgerStore) -> None:
     _, engine = setup(store)
     run_one(engine)
     head = AuditTrail(store).verify().head
-    _tamper(store, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
-    AuditTrail(store).verify()  # a shorter chain is still a chain ...
+    _tamper(store, f"DELETE FROM audit_log WHERE seq = {_LAST}")
+    # a shorter chain is still a chain, but not the one audit_heads recorded ...
+    with pytest.raises(AuditVerificationError, match="recorded head"):
+        AuditTrail(store).verify()
+    # ... and an attacker who rewinds audit_heads too is caught by the head kept elsewhere
+    with store.transaction() as tx:  # (one flow: the new last record is in the same chain)
+        tx.execute(
+            "UPDATE audit_heads SET shard_seq = shard_seq - 1, hash = (SELECT hash FROM audit_log"
+            f" WHERE seq = {_LAST}) WHERE shard = (SELECT shard FROM audit_log WHERE seq = {_LAST})"
+        )
+    AuditTrail(store).verify()
     with pytest.raises(AuditVerificationError, match="expected head"):
-        AuditTrail(store).verify(expected_head=head)  # ... but not the one we recorded
+        AuditTrail(store).verify(expected_head=head)
+
+
+def _two_shards(store: LedgerStore) -> dict[int, list[AuditRecord]]:
+    """Run flows until their records sit in at least two shard chains (flow ids are random)."""
+    _, engine = setup(store)
+    by_shard: dict[int, list[AuditRecord]] = {}
+    for i in range(40):
+        run_one(engine, source_id=f"R-{i}")
+        by_shard = {}
+        for record in AuditTrail(store).records():
+            assert record.shard is not None
+            assert record.shard_seq is not None
+            by_shard.setdefault(record.shard, []).append(record)
+        if len(by_shard) >= 2:
+            break
+    assert len(by_shard) >= 2
+    return by_shard
+
+
+def test_records_spread_over_verifiable_shard_chains(store: LedgerStore) -> None:
+    by_shard = _two_shards(store)
+    report = AuditTrail(store).verify()
+    assert report.shard_heads == {shard: chain[-1].hash for shard, chain in by_shard.items()}
+    for chain in by_shard.values():
+        assert [r.shard_seq for r in chain] == list(range(1, len(chain) + 1))
+
+
+def test_deletion_within_one_shard_is_detected(store: LedgerStore) -> None:
+    chain = next(iter(_two_shards(store).values()))
+    _tamper(store, f"DELETE FROM audit_log WHERE seq = {chain[1].seq}")
+    with pytest.raises(AuditVerificationError, match="deleted or reordered") as err:
+        AuditTrail(store).verify()
+    assert err.value.seq == chain[2].seq
+
+
+def test_deletion_across_shards_is_detected(store: LedgerStore) -> None:
+    first, second = list(_two_shards(store).values())[:2]
+    gone = sorted((first[0].seq, second[0].seq))  # the first record of two chains
+    _tamper(store, *(f"DELETE FROM audit_log WHERE seq = {seq}" for seq in gone))
+    with pytest.raises(AuditVerificationError, match="deleted or reordered") as err:
+        AuditTrail(store).verify()
+    survivors = sorted(r.seq for r in (*first[1:], *second[1:]))
+    assert err.value.seq == survivors[0]
+
+
+def test_removing_a_whole_shard_needs_the_heads(store: LedgerStore) -> None:
+    by_shard = _two_shards(store)
+    head = AuditTrail(store).verify().head
+    shard = next(iter(by_shard))
+    _tamper(
+        store,
+        f"DELETE FROM audit_log WHERE shard = {shard}",
+        f"UPDATE audit_heads SET shard_seq = 0, hash = '{'0' * 64}' WHERE shard = {shard}",
+    )
+    AuditTrail(store).verify()  # every remaining chain is intact ...
+    with pytest.raises(AuditVerificationError, match="expected head"):
+        AuditTrail(store).verify(expected_head=head)  # ... but the anchor moved
 
 
 def test_no_secrets_or_pans_in_any_table(store: LedgerStore) -> None:
@@ -214,7 +286,7 @@ def test_no_secrets_or_pans_in_any_table(store: LedgerStore) -> None:
     dump: list[str] = []
     with store.transaction() as tx:
         for table in ("flows", "steps", "dead_letters", "audit_log"):
-            dump.append(str(tx.execute(f"SELECT * FROM {table}")))  # noqa: S608
+            dump.append(str(tx.execute(f"SELECT * FROM {table}")))
     text = "\n".join(dump)
     for secret in (VISA, "hunter2", "tok-secret-value", "'123'", '"123"'):
         assert secret not in text

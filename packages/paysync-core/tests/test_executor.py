@@ -249,10 +249,14 @@ def test_checkpoint_hook_commits_with_the_outcome(store: LedgerStore) -> None:
     flow = submit(engine)
     with pytest.raises(RuntimeError, match="checkpoint"):
         engine.run_flow(flow.flow_id)
-    # the outcome rolled back with the checkpoint: the step still looks in flight
-    assert engine.steps(flow.flow_id)[1].state is StepState.REQUESTED
+    # the outcome rolled back with the checkpoint: the step is back to its armed intent (no
+    # ``requested`` commit for it), which reads as "maybe sent" ...
+    rolled_back = engine.steps(flow.flow_id)[1]
+    assert rolled_back.state is StepState.INTENDED
+    assert rolled_back.requested_at is not None
     assert engine.run_flow(flow.flow_id).state is FlowState.SUCCEEDED
     assert_exactly_once(system, 2)
+    assert len(system.lookups) == 1  # ... so the re-run looked it up instead of calling again
     with store.transaction() as tx:
         rows = tx.execute("SELECT step FROM replay_checkpoints ORDER BY step")
     assert rows == [("charge",), ("create_receipt",)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from paysync_core import (
+    AuditTrail,
     DeadLetterStatus,
     FlowRecord,
     FlowState,
@@ -20,6 +21,13 @@ from paysync_core import (
     SqliteLedger,
     StepRecord,
     StepState,
+)
+from paysync_core._audit_hash import (
+    AUDIT_SHARDS,
+    GENESIS_HASH,
+    anchor_hash,
+    audit_shard,
+    link_hash,
 )
 from paysync_core._schema import MIGRATIONS
 
@@ -209,13 +217,25 @@ def test_dead_letters_collapse_by_fingerprint(store: LedgerStore) -> None:
         assert [e.entry_id for e in tx.list_dead_letters(DeadLetterStatus.OPEN)] == [first.entry_id]
 
 
-def test_audit_append_builds_a_chain(store: LedgerStore) -> None:
+def test_audit_append_builds_a_chain_per_shard(store: LedgerStore) -> None:
+    other = next(f"g{i}" for i in range(100) if audit_shard(f"g{i}") != audit_shard("f"))
     with store.transaction() as tx:
-        a = tx.append_audit("x", flow_id=None, detail={"password": "p", "n": 1}, now=T0)
+        a = tx.append_audit("x", flow_id="f", detail={"password": "p", "n": 1}, now=T0)
         b = tx.append_audit("y", flow_id="f", detail={}, now=T0)
-    assert (a.seq, b.seq) == (1, 2)
+    with store.transaction() as tx:
+        c = tx.append_audit("z", flow_id=other, detail={}, now=T0)
+        d = tx.append_audit("z", flow_id="f", detail={}, now=T0)
+        heads = tx.audit_heads()
+    assert (a.seq, b.seq, c.seq, d.seq) == (1, 2, 3, 4)
+    assert (a.shard_seq, b.shard_seq, c.shard_seq, d.shard_seq) == (1, 2, 1, 3)
+    assert a.prev_hash == GENESIS_HASH
     assert b.prev_hash == a.hash
+    assert d.prev_hash == b.hash  # the next transaction continues the flow's shard chain
+    assert c.prev_hash == GENESIS_HASH  # another shard starts its own chain
     assert a.detail == {"password": "<redacted>", "n": 1}
+    assert len(heads) == AUDIT_SHARDS
+    assert heads[audit_shard("f")] == (3, d.hash)
+    assert heads[audit_shard(other)] == (1, c.hash)
 
 
 def test_concurrent_starters_migrate_once(ledger_factory: Callable[[], LedgerStore]) -> None:
@@ -329,3 +349,37 @@ def test_an_old_ledger_is_upgraded_in_place(
         stored = tx.get_flow(flow.flow_id)
     assert stored is not None
     assert stored.not_before is None
+
+
+def test_a_legacy_audit_chain_is_kept_and_continued_in_shards(
+    ledger_factory: Callable[[], LedgerStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import paysync_core._postgres
+    import paysync_core._sqlite
+
+    before = tuple(m for m in MIGRATIONS if m.version < 7)
+    monkeypatch.setattr(paysync_core._sqlite, "MIGRATIONS", before)
+    monkeypatch.setattr(paysync_core._postgres, "MIGRATIONS", before)
+    old = ledger_factory()
+    prev = GENESIS_HASH
+    with old.transaction() as tx:  # two records of the ledger-wide chain, as 0.x wrote them
+        for seq in (1, 2):
+            at = "2026-01-01T00:00:00.000000+00:00"
+            digest = link_hash(
+                seq=seq, at=at, flow_id="f", kind="k", detail_json="{}", prev_hash=prev
+            )
+            tx.execute(
+                "INSERT INTO audit_log (seq, at, flow_id, kind, detail_json, prev_hash, hash)"
+                " VALUES (?, ?, 'f', 'k', '{}', ?, ?)",
+                (seq, at, prev, digest),
+            )
+            prev = digest
+    monkeypatch.undo()
+    new = ledger_factory()
+    assert AuditTrail(new).verify().head == prev  # a head recorded before the upgrade holds
+    with new.transaction() as tx:
+        record = tx.append_audit("k", flow_id="f", detail={}, now=T0)
+    assert (record.seq, record.shard_seq) == (3, 1)
+    report = AuditTrail(new).verify()
+    assert report.count == 3
+    assert report.head == anchor_hash(prev, {audit_shard("f"): record.hash})

@@ -52,6 +52,7 @@ from ._fbdi_ar import (
     ArReceiptInterfaceLine,
     FbdiLayout,
 )
+from ._gl_journals import GL_REFERENCE1_INDEX, GlJournalBatch, GlJournalBatches
 from ._http import BatchPart, BatchResult, Item, Page, Timeouts
 from ._keys import SigningKey, x5t_thumbprint
 from ._models import (
@@ -101,6 +102,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AUTOINVOICE_IMPORT_JOB",
     "AUTOINVOICE_LINES",
+    "GL_REFERENCE1_INDEX",
     "LOCKBOX_IMPORT_JOB",
     "LOCKBOX_RECEIPTS",
     "ORACLE_MESSAGES",
@@ -154,6 +156,8 @@ __all__ = [
     "FusionStatusError",
     "FusionTimeoutError",
     "GlInterfaceLine",
+    "GlJournalBatch",
+    "GlJournalBatches",
     "IDCSClientCredentialsAuth",
     "IDCSUserAssertionAuth",
     "Invoice",

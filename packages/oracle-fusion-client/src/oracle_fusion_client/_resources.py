@@ -177,6 +177,22 @@ class StandardReceipts(_Resource[StandardReceipt]):
         )
         return ActionResult.model_validate(item.data)
 
+    def reverse(
+        self, standard_receipt_id: int, *, reason: str, reversal_date: date | None = None
+    ) -> ActionResult:
+        """The ``reverseReceipt`` action (26x pods): un-apply and reverse the receipt (its
+        ``State`` becomes ``Reversed``; the invoices it paid are open again)."""
+        body: dict[str, Any] = {"ReversalReason": reason}
+        if reversal_date is not None:
+            body["ReversalDate"] = reversal_date.isoformat()
+        item = self._http.json(
+            "POST",
+            f"{self.path}/{_key(standard_receipt_id)}/action/reverseReceipt",
+            body=body,
+            content_type=ACTION_TYPE,
+        )
+        return ActionResult.model_validate(item.data)
+
     def apply(self, standard_receipt_id: int, application: ApplyReceipt) -> ActionResult:
         """The ``applyReceipt`` action (``application/vnd.oracle.adf.action+json``)."""
         item = self._http.json(

@@ -5,6 +5,7 @@ outcome with the next step's intent in one transaction; unknown outcomes are res
 never by blind retry. See the package README for concepts and a quickstart.
 """
 
+from ._alert_loop import AlertEvaluator, run_alert_loop
 from ._alert_rules import (
     Alert,
     AlertContext,
@@ -72,6 +73,7 @@ __all__ = [
     "AlertContext",
     "AlertDelivery",
     "AlertDeliveryError",
+    "AlertEvaluator",
     "AlertManager",
     "AlertReport",
     "AlertRule",
@@ -138,6 +140,7 @@ __all__ = [
     "plan_flow",
     "quota_usage",
     "redact",
+    "run_alert_loop",
     "step_key",
     "verify_chain",
     "webhook_payload",

@@ -102,6 +102,8 @@ class EmailSink:
 
     ``security``: ``"starttls"`` (upgrade a plain connection), ``"ssl"`` (implicit TLS, port
     465) or ``"none"`` (a local relay). Login happens only when ``username`` is given.
+    ``tls_context``: the TLS settings for a server whose certificate the system trust store does
+    not know (a private CA); by default the system store is used and the hostname is checked.
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class EmailSink:
         security: Literal["starttls", "ssl", "none"] = "starttls",
         timeout: float = 10.0,
         name: str = "email",
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         if not recipients:
             raise ConfigurationError("an email sink needs at least one recipient")
@@ -130,6 +133,8 @@ class EmailSink:
         self._security = security
         self._timeout = timeout
         self._name = name
+        # None: the system's trust store, hostname checked (a private CA: pass a context)
+        self._tls_context = tls_context
 
     @property
     def name(self) -> str:
@@ -156,13 +161,13 @@ class EmailSink:
                     self._host,
                     self._port,
                     timeout=self._timeout,
-                    context=ssl.create_default_context(),
+                    context=self._tls_context or ssl.create_default_context(),
                 )
             else:
                 smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
             with smtp:
                 if self._security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls_context or ssl.create_default_context())
                 if self._username is not None and self._password is not None:
                     smtp.login(self._username, self._password)
                 smtp.send_message(message, self._sender, self._recipients)

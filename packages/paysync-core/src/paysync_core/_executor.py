@@ -3,11 +3,19 @@
 Durability protocol for one attempt of a step:
 
 1. the step's intent (``intended``) was committed together with the previous step's outcome
-   (or with the flow's submission);
-2. ``requested`` (+ attempt count) is committed **before** the call, so ``intended`` proves the
-   call was never sent, and ``requested``/``unknown`` mean "maybe sent: look it up first";
-3. the outcome (``succeeded`` + external ids) commits in **one** transaction with the next
-   step's intent, an audit record and the caller's checkpoint hook.
+   (or, for the first step, by the worker that then calls it);
+2. ``requested`` (+ attempt count) is committed before the call, so a later reader knows the
+   call may have been sent ("look it up first") -- **except** for an *armed* intent: the next
+   step's intent committed with an outcome by the lease holder is written armed
+   (``requested_at`` set while still ``intended``), which already says "maybe sent" to any
+   other reader. Every step has a ``lookup`` (or is ``safe_to_retry``), so an armed intent
+   read back from the ledger is resolved by lookup before any call, like
+   ``requested``/``unknown``; the run that wrote it knows it has not called yet and calls at
+   once. So the steady state is one durable commit per step; the first step of a run (an
+   unarmed intent from the submission) and retries still commit ``requested`` first;
+3. the outcome (``succeeded`` + external ids, or ``unknown``/``failed`` + attempt count)
+   commits in **one** transaction with the ``step.requested`` audit record of the attempt, the
+   next step's intent and the caller's checkpoint hook. One durable commit per step.
 
 Writes, parking and quotas live in :class:`~paysync_core._writer.FlowWriter`.
 """
@@ -24,7 +32,7 @@ from ._ledger import LedgerTransaction
 from ._model import FlowRecord, FlowState, StepRecord, StepState, format_ts
 from ._redact import redact_text
 from ._retry import Classification, ErrorKind, backoff_delay, next_delay
-from ._runtime import Runtime, intent_for
+from ._runtime import Runtime, intent_for, is_armed
 from ._steps import FlowDefinition, LookupResult, LookupStatus, Step, StepContext
 from ._writer import FlowWriter, ParkedError
 
@@ -40,6 +48,7 @@ class _FlowRun(FlowWriter):
     def run(self) -> None:
         known: tuple[FlowRecord, list[StepRecord]] | None = None
         while True:
+            fresh = False  # the step's intent was written by this run: nothing was sent yet
             if known is None:
                 with self.rt.store.transaction() as tx:
                     flow = tx.get_flow(self.flow_id)
@@ -50,6 +59,7 @@ class _FlowRun(FlowWriter):
                 # After a committed success the ledger holds exactly what we wrote (every write
                 # is fenced on our lease), so the next step starts without re-reading it.
                 flow, steps = known
+                fresh = True
             self.flow_key = flow.flow_key
             if flow.lease_owner != self.rt.owner:
                 raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
@@ -62,6 +72,7 @@ class _FlowRun(FlowWriter):
             if record is None:
                 record = intent_for(flow, self.definition, index, self.rt.clock())
                 self.write(lambda tx, _now, r=record: tx.put_step(r))
+                fresh = True
             elif record.name != step.name:
                 raise LedgerError(
                     f"flow {self.flow_id} step {index} is {record.name!r} in the ledger but "
@@ -69,7 +80,7 @@ class _FlowRun(FlowWriter):
                 )
             results = {s.name: s.external_ids for s in steps if s.state is StepState.SUCCEEDED}
             try:
-                if not self.run_step(flow, step, record, results):
+                if not self.run_step(flow, step, record, results, fresh=fresh):
                     return
             except ParkedError:
                 return
@@ -108,14 +119,25 @@ class _FlowRun(FlowWriter):
         step: Step,
         record: StepRecord,
         results: Mapping[str, Mapping[str, str]],
+        *,
+        fresh: bool,
     ) -> bool:
-        """Drive one step to success (True) or the dead-letter queue (False)."""
+        """Drive one step to success (True) or the dead-letter queue (False).
+
+        ``fresh``: this run wrote the step's intent, so it was certainly not sent yet.
+        """
         policy = self.rt.policy
         checks = record.lookup_checks
         evidence: list[object] = []
         last_kind = "none"
+        # An armed intent read back from the ledger may have been sent by an owner that died
+        # after calling (no ``requested`` commit marks that call). Count that possible attempt
+        # so a step that kills its worker every time still reaches max_attempts.
+        recovered = is_armed(record) and not fresh
+        if recovered:
+            record = replace(record, attempts=record.attempts + 1)
         while True:
-            maybe_sent = record.state in (StepState.REQUESTED, StepState.UNKNOWN)
+            maybe_sent = recovered or record.state in (StepState.REQUESTED, StepState.UNKNOWN)
             if maybe_sent and not step.safe_to_retry:
                 self.take_quota(step)
                 result = self.lookup(step, self.context(flow, record, results))
@@ -137,14 +159,17 @@ class _FlowRun(FlowWriter):
                     )
                     self.wait(delay)
                     continue
-                self.record("step.lookup_absent", {"step": record.name, "detail": result.detail})
+                self.note_absent(record, result.detail, persist=recovered)
+                recovered = False
                 if record.attempts:
                     self.wait(backoff_delay(policy, record.attempts, self.rt.rand))
             if record.attempts >= policy.max_attempts:
                 self.dead_letter(flow, record, f"max_attempts:{last_kind}", evidence)
                 return False
+            recovered = False
             self.take_quota(step)
-            record = self.mark_requested(flow, step, record, results)
+            record, request = self.mark_requested(flow, step, record, results)
+            # (request is None when ``requested`` was committed before the call)
             started = self.started()
             try:
                 ids = step.perform(self.context(flow, record, results))
@@ -155,14 +180,20 @@ class _FlowRun(FlowWriter):
                 error = _error_text(exc)
                 evidence.append({"attempt": record.attempts, "error": error, "kind": last_kind})
                 outcome = self.on_failure(
-                    flow, step, record, verdict=verdict, error=error, evidence=evidence
+                    flow,
+                    step,
+                    record,
+                    verdict=verdict,
+                    error=error,
+                    evidence=evidence,
+                    request=request,
                 )
                 if outcome is None:
                     return False
                 record = outcome
                 continue
             self.observe(step, "perform", started, "ok")
-            self.succeed(flow, record, ids, via="perform")
+            self.succeed(flow, record, ids, via="perform", request=request)
             return True
 
     def lookup_pending(
@@ -180,6 +211,16 @@ class _FlowRun(FlowWriter):
                 "detail": why,
             },
         )
+
+    def note_absent(self, record: StepRecord, why: str, *, persist: bool) -> None:
+        """Audit an ``absent`` verdict; ``persist``: with the recovered attempt's count."""
+
+        def apply(tx: LedgerTransaction, now: datetime) -> None:
+            if persist:
+                tx.put_step(record)
+            self.audit(tx, now, "step.lookup_absent", {"step": record.name, "detail": why})
+
+        self.write(apply)
 
     def lookup(self, step: Step, ctx: StepContext) -> LookupResult:
         started = self.started()
@@ -212,34 +253,38 @@ class _FlowRun(FlowWriter):
         step: Step,
         record: StepRecord,
         results: Mapping[str, Mapping[str, str]],
-    ) -> StepRecord:
+    ) -> tuple[StepRecord, dict[str, object] | None]:
+        """The record of the attempt about to be sent, and its ``step.requested`` audit detail.
+
+        If the durable record is an *armed* intent (written by a lease holder, so any reader
+        after us treats it as maybe sent), nothing is committed here: the attempt and its audit
+        record commit with the outcome, and the detail is returned for that. Otherwise (an
+        intent written at submission, a retry after ``failed``/``unknown``) ``requested`` is
+        committed before the call, as that state is what tells a later reader to look first;
+        the detail is then already audited and ``None`` is returned.
+        """
         attempt = record.attempts + 1
         ctx = replace(self.context(flow, record, results), attempt=attempt)
         summary = dict(step.summarize(ctx)) if step.summarize else {}
+        detail: dict[str, object] = {
+            "step": record.name,
+            "key": record.idempotency_key,
+            "attempt": attempt,
+            "summary": summary,
+        }
+        updated = replace(
+            record, state=StepState.REQUESTED, attempts=attempt, request_summary=summary
+        )
+        if is_armed(record):
+            return replace(updated, requested_at=self.rt.clock()), detail
 
         def apply(tx: LedgerTransaction, now: datetime) -> StepRecord:
-            updated = replace(
-                record,
-                state=StepState.REQUESTED,
-                attempts=attempt,
-                requested_at=now,
-                request_summary=summary,
-            )
-            tx.put_step(updated)
-            self.audit(
-                tx,
-                now,
-                "step.requested",
-                {
-                    "step": record.name,
-                    "key": record.idempotency_key,
-                    "attempt": attempt,
-                    "summary": summary,
-                },
-            )
-            return updated
+            durable = replace(updated, requested_at=now)
+            tx.put_step(durable)
+            self.audit(tx, now, "step.requested", detail)
+            return durable
 
-        return self.write(apply)
+        return self.write(apply), None
 
     def on_failure(
         self,
@@ -250,25 +295,30 @@ class _FlowRun(FlowWriter):
         verdict: Classification,
         error: str,
         evidence: list[object],
+        request: Mapping[str, object] | None,
     ) -> StepRecord | None:
         """Record a failed attempt; the new record to continue with, or None if dead."""
         kind = verdict.kind
         if kind in (ErrorKind.PERMANENT, ErrorKind.NEEDS_HUMAN):
             record = replace(record, last_error=error)
-            self.dead_letter(flow, record, kind.value, evidence)
+            self.dead_letter(flow, record, kind.value, evidence, request=request)
             return None
         delay: float | None = None
         if kind is ErrorKind.RETRYABLE or step.safe_to_retry:
             delay = next_delay(self.rt.policy, record.attempts, verdict, self.rt.rand)
             if delay is None:
                 record = replace(record, last_error=error)
-                self.dead_letter(flow, record, f"retries_exhausted:{kind.value}", evidence)
+                self.dead_letter(
+                    flow, record, f"retries_exhausted:{kind.value}", evidence, request=request
+                )
                 return None
         new_state = StepState.UNKNOWN if kind is ErrorKind.UNKNOWN_OUTCOME else StepState.FAILED
         updated = replace(record, state=new_state, last_error=error)
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
             tx.put_step(updated)
+            if request is not None:
+                self.audit(tx, now, "step.requested", request)
             self.audit(
                 tx,
                 now,
@@ -288,7 +338,13 @@ class _FlowRun(FlowWriter):
         return updated
 
     def succeed(
-        self, flow: FlowRecord, record: StepRecord, ids: Mapping[str, str], *, via: str
+        self,
+        flow: FlowRecord,
+        record: StepRecord,
+        ids: Mapping[str, str],
+        *,
+        via: str,
+        request: Mapping[str, object] | None = None,
     ) -> None:
         done = replace(
             record,
@@ -301,12 +357,13 @@ class _FlowRun(FlowWriter):
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
             final = replace(done, finished_at=now)
-            tx.put_step(final)
             self.committed = [final]
             if not last:
-                intent = intent_for(flow, self.definition, following, now)
-                tx.put_step(intent)
-                self.committed.append(intent)
+                # armed: once this commits, a reader other than this run must look it up first
+                self.committed.append(intent_for(flow, self.definition, following, now, armed=True))
+            tx.put_steps(self.committed)  # outcome and next intent in one statement
+            if request is not None:
+                self.audit(tx, now, "step.requested", request)
             self.audit(
                 tx,
                 now,
@@ -327,7 +384,13 @@ class _FlowRun(FlowWriter):
         self.write(apply, state=FlowState.SUCCEEDED if last else None, current_step=following)
 
     def dead_letter(
-        self, flow: FlowRecord, record: StepRecord, reason: str, evidence: list[object]
+        self,
+        flow: FlowRecord,
+        record: StepRecord,
+        reason: str,
+        evidence: list[object],
+        *,
+        request: Mapping[str, object] | None = None,
     ) -> None:
         fingerprint = hashlib.sha256(
             "\x00".join((flow.flow_key, record.name, reason)).encode()
@@ -336,6 +399,8 @@ class _FlowRun(FlowWriter):
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
             tx.put_step(replace(record, state=StepState.DEAD, finished_at=now))
+            if request is not None:
+                self.audit(tx, now, "step.requested", request)
             tx.update_flow(self.flow_id, now=now, state=FlowState.DEAD, last_error=error)
             entry = tx.upsert_dead_letter(
                 fingerprint=fingerprint,

@@ -146,3 +146,7 @@ class AuditRecord:
     detail: Mapping[str, object]
     prev_hash: str
     hash: str
+    shard: int | None = None
+    """The audit chain this record belongs to (None: the legacy ledger-wide chain)."""
+    shard_seq: int | None = None
+    """Position in its shard's chain, from 1 (None for legacy records)."""

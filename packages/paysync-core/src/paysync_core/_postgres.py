@@ -4,9 +4,10 @@ Many workers on many machines share one database. Flows are leased with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` under a short transaction-level advisory lock that
 serialises claimers (per-entity mutual exclusion compares rows no single row lock covers: a
 flow committed late with an older sequence number must not start beside a running one of its
-entity); audit appends serialise on a transaction-level advisory
-lock so the hash chain stays linear; migrations run under another advisory lock, so concurrent
-starters are safe. All tables live in ``schema`` (created if missing).
+entity); audit appends serialise per shard chain on the shard's ``audit_heads`` row
+(``SELECT ... FOR UPDATE``), so flows in different shards never wait for each other;
+migrations run under another advisory lock, so concurrent starters are safe. All tables live
+in ``schema`` (created if missing).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class PostgresLedger:
 
         self._schema = schema
         self._migrate_lock = _lock_id("paysync-migrate", schema)
-        self._audit_lock = _lock_id("paysync-audit", schema)
         self._claim_lock = _lock_id("paysync-claim", schema)
         search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema))
 
@@ -105,13 +105,10 @@ class PostgresLedger:
                 rows: list[Row] = list(cur.fetchall()) if cur.description else []
                 return rows, cur.rowcount
 
-            def lock_audit() -> None:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._audit_lock,))
-
             def lock_claims() -> None:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._claim_lock,))
 
-            yield SqlTx(POSTGRES, run, lock_audit=lock_audit, lock_claims=lock_claims)
+            yield SqlTx(POSTGRES, run, lock_claims=lock_claims)
 
     def _migrate(self) -> None:
         from psycopg import sql as pgsql

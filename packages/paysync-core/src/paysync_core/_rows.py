@@ -50,7 +50,7 @@ DLQ_COLS = (
     "entry_id, fingerprint, flow_id, step_name, reason, last_error, evidence_json, occurrences, "
     "status, note, created_at, updated_at"
 )
-AUDIT_COLS = "seq, at, flow_id, kind, detail_json, prev_hash, hash"
+AUDIT_COLS = "seq, at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
 
 
 def _ts(value: object) -> datetime:
@@ -142,4 +142,6 @@ def audit_from_row(row: Row) -> AuditRecord:
         detail=_json_obj(row[4]),
         prev_hash=str(row[5]),
         hash=str(row[6]),
+        shard=None if row[7] is None else int_value(row[7]),
+        shard_seq=None if row[8] is None else int_value(row[8]),
     )

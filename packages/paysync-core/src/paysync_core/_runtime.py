@@ -14,7 +14,7 @@ from ._quota import Quota
 from ._retry import ErrorClassifier, RetryPolicy
 from ._steps import FlowDefinition
 
-__all__ = ["CheckpointHook", "Runtime", "intent_for"]
+__all__ = ["CheckpointHook", "Runtime", "intent_for", "is_armed"]
 
 CheckpointHook = Callable[[LedgerTransaction, FlowRecord, StepRecord], None]
 """Called inside the transaction that records a step's success (e.g. to store a replay id)."""
@@ -36,8 +36,14 @@ class Runtime:
 
 
 def intent_for(
-    flow: FlowRecord, definition: FlowDefinition, index: int, now: datetime
+    flow: FlowRecord, definition: FlowDefinition, index: int, now: datetime, *, armed: bool = False
 ) -> StepRecord:
+    """A step's intent; ``armed`` when written by the lease holder that goes on to call it.
+
+    An armed intent (``intended`` with ``requested_at`` set) means "maybe sent" to every reader
+    but the run that wrote it: that run calls without committing ``requested`` first, so a
+    crash after the call leaves exactly this record behind.
+    """
     step = definition.steps[index]
     return StepRecord(
         flow_id=flow.flow_id,
@@ -47,4 +53,10 @@ def intent_for(
         state=StepState.INTENDED,
         attempts=0,
         intended_at=now,
+        requested_at=now if armed else None,
     )
+
+
+def is_armed(record: StepRecord) -> bool:
+    """An intent written by a lease holder: it may have been sent (see :func:`intent_for`)."""
+    return record.state is StepState.INTENDED and record.requested_at is not None

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ._audit_hash import AUDIT_SHARDS, GENESIS_HASH
+
 __all__ = ["AUDIT_GUARD_TRIGGERS", "MIGRATIONS", "POSTGRES", "SQLITE", "Dialect", "Migration"]
 
 
@@ -23,6 +25,8 @@ class Dialect:
     serial_pk: str
     skip_locked: str
     placeholder: str
+    for_update: str = ""
+    """Row lock for a read-then-write (SQLite transactions already hold the write lock)."""
 
     def sql(self, statement: str) -> str:
         """Translate ``?`` placeholders to the driver's style."""
@@ -40,6 +44,7 @@ POSTGRES = Dialect(
     serial_pk="BIGSERIAL PRIMARY KEY",
     skip_locked="FOR UPDATE SKIP LOCKED",
     placeholder="%s",
+    for_update="FOR UPDATE",
 )
 
 
@@ -181,6 +186,44 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (sink, dedup_key)
             )""",
         ),
+    ),
+    Migration(
+        6,
+        "dashboard reads (flows per use case and state, throughput, a flow's audit entries)",
+        (
+            # Covering indexes: the overview counts the (few) unfinished and dead flows per
+            # use case, and the flows finished per minute, from the index alone.
+            "CREATE INDEX flows_state_use_case ON flows (state, use_case)",
+            "CREATE INDEX flows_updated_state ON flows (updated_at, state)",
+            "CREATE INDEX audit_log_flow_seq ON audit_log (flow_id, seq)",
+        ),
+    ),
+    Migration(
+        7,
+        "sharded audit chains (one chain per shard of flow ids, heads in audit_heads)",
+        (
+            # Records from now on carry (shard, shard_seq); older ones (NULL) stay the legacy
+            # ledger-wide chain. A shard's appenders serialise on its audit_heads row only.
+            "ALTER TABLE audit_log ADD COLUMN shard INTEGER",
+            "ALTER TABLE audit_log ADD COLUMN shard_seq BIGINT",
+            "CREATE UNIQUE INDEX audit_log_shard_seq ON audit_log (shard, shard_seq)",
+            """CREATE TABLE audit_heads (
+                shard INTEGER PRIMARY KEY,
+                shard_seq BIGINT NOT NULL,
+                hash TEXT NOT NULL
+            )""",
+            "INSERT INTO audit_heads (shard, shard_seq, hash) VALUES "  # noqa: S608 (constants)
+            + ", ".join(f"({n}, 0, '{GENESIS_HASH}')" for n in range(AUDIT_SHARDS)),
+        ),
+        per_dialect={
+            # the global seq only orders the export; a sequence hands it out without a lock
+            "postgresql": (
+                "CREATE SEQUENCE audit_log_seq",
+                "SELECT setval('audit_log_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log),"
+                " false)",
+                "ALTER TABLE audit_log ALTER COLUMN seq SET DEFAULT nextval('audit_log_seq')",
+            ),
+        },
     ),
 )
 

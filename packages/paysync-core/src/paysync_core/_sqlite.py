@@ -83,7 +83,7 @@ class SqliteLedger:
             except sqlite3.Error as exc:
                 raise LedgerError(f"cannot start a SQLite transaction: {exc}") from exc
             try:
-                yield SqlTx(SQLITE, self._run, lock_audit=_noop, lock_claims=_noop)
+                yield SqlTx(SQLITE, self._run, lock_claims=_noop)
             except BaseException:
                 self._rollback()
                 raise

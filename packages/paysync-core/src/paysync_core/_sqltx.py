@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from ._audit_hash import GENESIS_HASH, canonical_json, link_hash
+from ._audit_hash import audit_shard, canonical_json, shard_link_hash
 from ._model import (
     AuditRecord,
     DeadLetter,
@@ -43,6 +43,7 @@ from ._schema import Dialect
 __all__ = ["Row", "RunSql", "SqlTx"]
 
 _LIVE = "('pending', 'running')"
+_AUDIT_INSERT_COLS = "at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
 
 
 class SqlTx:
@@ -53,13 +54,13 @@ class SqlTx:
         dialect: Dialect,
         run: RunSql,
         *,
-        lock_audit: Callable[[], None],
         lock_claims: Callable[[], None],
     ) -> None:
         self._d = dialect
         self._run = run
-        self._lock_audit = lock_audit
         self._lock_claims = lock_claims
+        self._heads: dict[int, tuple[int, str]] = {}
+        """Shard heads this transaction appended to (it holds their rows' locks)."""
 
     @property
     def dialect(self) -> str:
@@ -248,31 +249,44 @@ class SqlTx:
 
     # -- steps ----------------------------------------------------------------------------
     def put_step(self, step: StepRecord) -> None:
+        self.put_steps([step])
+
+    def put_steps(self, steps: Sequence[StepRecord]) -> None:
+        """Upsert step records in one statement (an outcome and the next intent together)."""
+        if not steps:
+            return
+
         def opt(moment: datetime | None) -> str | None:
             return None if moment is None else format_ts(moment)
 
+        params: list[object] = []
+        for step in steps:
+            params.extend(
+                (
+                    step.flow_id,
+                    step.index,
+                    step.name,
+                    step.idempotency_key,
+                    step.state.value,
+                    step.attempts,
+                    canonical_json(redact(dict(step.request_summary))),
+                    canonical_json({k: str(v) for k, v in step.external_ids.items()}),
+                    format_ts(step.intended_at),
+                    opt(step.requested_at),
+                    opt(step.finished_at),
+                    safe_error(step.last_error),
+                    step.lookup_checks,
+                )
+            )
+        row = f"({', '.join('?' * 13)})"
         self._exec(
-            f"INSERT INTO steps ({STEP_COLS}) VALUES ({', '.join('?' * 13)})"
+            f"INSERT INTO steps ({STEP_COLS}) VALUES {', '.join([row] * len(steps))}"
             " ON CONFLICT (flow_id, step_index) DO UPDATE SET state = excluded.state,"
             " attempts = excluded.attempts, request_summary_json = excluded.request_summary_json,"
             " external_ids_json = excluded.external_ids_json,"
             " requested_at = excluded.requested_at, finished_at = excluded.finished_at,"
             " last_error = excluded.last_error, lookup_checks = excluded.lookup_checks",
-            (
-                step.flow_id,
-                step.index,
-                step.name,
-                step.idempotency_key,
-                step.state.value,
-                step.attempts,
-                canonical_json(redact(dict(step.request_summary))),
-                canonical_json({k: str(v) for k, v in step.external_ids.items()}),
-                format_ts(step.intended_at),
-                opt(step.requested_at),
-                opt(step.finished_at),
-                safe_error(step.last_error),
-                step.lookup_checks,
-            ),
+            params,
         )
 
     def get_steps(self, flow_id: str) -> list[StepRecord]:
@@ -344,21 +358,62 @@ class SqlTx:
     def append_audit(
         self, kind: str, *, flow_id: str | None, detail: Mapping[str, object], now: datetime
     ) -> AuditRecord:
-        self._lock_audit()
-        rows, _ = self._exec("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        seq, prev = (int_value(rows[0][0]) + 1, str(rows[0][1])) if rows else (1, GENESIS_HASH)
+        """Append to the flow's shard chain.
+
+        The first append of a shard in a transaction reads (and on PostgreSQL row-locks) the
+        shard's ``audit_heads`` row; later ones continue from the head kept here. Appenders of
+        other shards never wait for this one.
+        """
+        shard = audit_shard(flow_id)
+        head = self._heads.get(shard)
+        if head is None:
+            rows, _ = self._exec(
+                f"SELECT shard_seq, hash FROM audit_heads WHERE shard = ? {self._d.for_update}",
+                (shard,),
+            )
+            head = (int_value(rows[0][0]), str(rows[0][1]))
+        shard_seq, prev = head[0] + 1, head[1]
         at = format_ts(now)
         safe = cast(dict[str, object], redact(dict(detail)))
         detail_json = canonical_json(safe)
-        digest = link_hash(
-            seq=seq, at=at, flow_id=flow_id, kind=kind, detail_json=detail_json, prev_hash=prev
+        digest = shard_link_hash(
+            shard=shard,
+            shard_seq=shard_seq,
+            at=at,
+            flow_id=flow_id,
+            kind=kind,
+            detail_json=detail_json,
+            prev_hash=prev,
         )
-        self._exec(
-            f"INSERT INTO audit_log ({AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, flow_id, kind, detail_json, prev, digest),
-        )
-        return AuditRecord(seq, at, flow_id, kind, safe, prev, digest)
+        values = (at, flow_id, kind, detail_json, prev, digest, shard, shard_seq)
+        if self._d.name == "postgresql":
+            # one round trip: the head moves in a data-modifying CTE; seq comes from a sequence
+            rows, _ = self._exec(
+                "WITH h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?)"
+                f" INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING seq",
+                (shard_seq, digest, shard, *values),
+            )
+        else:
+            self._exec(
+                "UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?",
+                (shard_seq, digest, shard),
+            )
+            rows, _ = self._exec(
+                f"INSERT INTO audit_log (seq, {_AUDIT_INSERT_COLS}) VALUES"
+                " ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING seq",
+                values,
+            )
+        self._heads[shard] = (shard_seq, digest)
+        seq = int_value(rows[0][0])
+        return AuditRecord(seq, at, flow_id, kind, safe, prev, digest, shard, shard_seq)
 
     def audit_records(self) -> list[AuditRecord]:
         rows, _ = self._exec(f"SELECT {AUDIT_COLS} FROM audit_log ORDER BY seq")
         return [audit_from_row(r) for r in rows]
+
+    def audit_heads(self) -> dict[int, tuple[int, str]]:
+        """The recorded head ``(shard_seq, hash)`` of every shard chain."""
+        rows, _ = self._exec("SELECT shard, shard_seq, hash FROM audit_heads ORDER BY shard")
+        return {int_value(r[0]): (int_value(r[1]), str(r[2])) for r in rows}

@@ -243,6 +243,7 @@ class FusionEmulator:
             actions = {
                 "applyReceipt": rules.apply_receipt,
                 "bulkApplyReceipt": rules.bulk_apply_receipt,
+                "reverseReceipt": rules.reverse_receipt,
             }
             if resource != "standardReceipts" or name not in actions:
                 raise ApiError(404, f"The action {name} doesn't exist.")

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._fbdi import RECEIVABLES_FILES, post_receivables
+from ._gl import check_ledgers, record_journal_batches
 from ._qparse import QueryError, parse_finder
 from ._state import ApiError, State, oracle_error
 
@@ -82,6 +83,7 @@ def erp_post(state: State, body: Mapping[str, Any]) -> dict[str, Any]:
             errors.append("DocumentContent isn't a base64-encoded zip file")
         if "GlInterface.csv" in files:
             errors += _check_journals(files["GlInterface.csv"])
+            errors += check_ledgers(state, files["GlInterface.csv"])
         job = {"files": files, "errors": errors, "polls": 0, "JobName": body["JobName"]}
     elif operation == "submitESSJobRequest":
         if not body.get("JobPackageName") or not body.get("JobDefName"):
@@ -120,6 +122,7 @@ def job_status(state: State, request_id: str) -> str:
             return "ERROR"
         job["posted"] = True
         state.gl_journal_lines.extend(job["files"].get("GlInterface.csv", []))
+        record_journal_batches(state, request_id, job["files"].get("GlInterface.csv", []))
     return "SUCCEEDED"
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "create_order",
     "create_receipt",
     "patch_invoice",
+    "reverse_receipt",
     "ship_order",
 ]
 
@@ -296,6 +297,30 @@ def bulk_apply_receipt(
         if state.get("standardReceipts", key)["UnappliedAmount"] == 0:
             raise ApiError(400, "The receipt has no unapplied amount left.", path=str(schedule_id))
         apply_receipt(state, key, {"appliedPaymentScheduleId": schedule_id}, today)
+    return {"result": "SUCCESS"}
+
+
+def reverse_receipt(state: State, key: str, body: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Reverse a receipt: every application is undone (the installments and invoices owe
+    again) and the receipt is marked ``Reversed``; a second reversal is refused."""
+    receipt = state.get("standardReceipts", key)
+    _require(body, "ReversalReason")
+    if receipt.get("State") == "Reversed":
+        raise ApiError(400, f"The receipt {receipt['ReceiptNumber']} is already reversed.")
+    for application in cast(list[dict[str, Any]], receipt.get("applications") or []):
+        schedule_id = str(application["AppliedPaymentScheduleId"])
+        inv_key, invoice, inst = _installment(state, schedule_id)
+        amount: Decimal = application["AmountApplied"]
+        inst["InstallmentBalanceDue"] = inst["InstallmentBalanceDue"] + amount
+        inst["InstallmentStatus"] = "Open"
+        invoice["InvoiceBalanceAmount"] = invoice["InvoiceBalanceAmount"] + amount
+        state.put("receivablesInvoices", inv_key, invoice)
+    receipt["applications"] = []
+    receipt["UnappliedAmount"] = Decimal(0)
+    receipt["State"] = "Reversed"
+    receipt["ReversalReason"] = body["ReversalReason"]
+    receipt["ReversalDate"] = _date(body.get("ReversalDate"), "ReversalDate", today).isoformat()
+    state.put("standardReceipts", key, receipt)
     return {"result": "SUCCESS"}
 
 

@@ -34,6 +34,7 @@ RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "receivablesCustomerAccountActivities": ("AccountId", ("transactionPaymentSchedules",)),
     "receivablesCustomerAccountSiteActivities": ("BillToSiteUseId", ()),
     "currencyRates": ("CurrencyRateKey", ()),
+    "journalBatches": ("JeBatchId", ()),
 }
 #: resources that only answer GET
 READ_ONLY = frozenset(
@@ -41,6 +42,7 @@ READ_ONLY = frozenset(
         "receivablesCustomerAccountActivities",
         "receivablesCustomerAccountSiteActivities",
         "currencyRates",
+        "journalBatches",
     }
 )
 

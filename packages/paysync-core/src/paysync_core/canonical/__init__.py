@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "Address",
+    "BillingInterval",
     "CanonicalModel",
     "Customer",
     "Invoice",
@@ -31,7 +32,12 @@ __all__ = [
     "PaymentStatus",
     "Receipt",
     "Refund",
+    "RefundKind",
+    "RefundRequest",
+    "SettledTransaction",
     "SettlementBatch",
+    "Subscription",
+    "SubscriptionStatus",
 ]
 
 
@@ -182,3 +188,12 @@ class Journal(CanonicalModel):
     source: str
     category: str
     lines: tuple[JournalLine, ...]
+
+
+from ._billing import (  # noqa: E402  (needs CanonicalModel, Money, Currency defined above)
+    BillingInterval,
+    SettledTransaction,
+    Subscription,
+    SubscriptionStatus,
+)
+from ._refund import RefundKind, RefundRequest  # noqa: E402  (needs the entities above)

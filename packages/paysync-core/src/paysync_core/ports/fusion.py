@@ -4,15 +4,25 @@ transaction id)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from decimal import Decimal
 from typing import Any
 
 from oracle_fusion_client import (
     ApplyReceipt,
+    CreditMemo,
+    CustomerAccountActivity,
     FusionClient,
     FusionDuplicateError,
+    FusionNotFoundError,
+    GlInterfaceLine,
+    GlJournalBatch,
+    GlJournalBatches,
     Invoice,
+    NewCreditMemo,
     NewInvoice,
+    NewSalesOrder,
     NewStandardReceipt,
     Query,
     SalesOrder,
@@ -80,7 +90,60 @@ class FusionPort:
         unapplied = receipt.UnappliedAmount if receipt.UnappliedAmount is not None else total
         return total - unapplied >= amount
 
+    # -- customer accounts (use case 5) ----------------------------------------------------
+    def find_customer_account(self, account_number: str) -> CustomerAccountActivity | None:
+        """The Receivables customer account (``AccountId``, party ``CustomerId``) by number."""
+        return self.client.customer_account_activities.find_by_account_number(account_number)
+
     # -- orders ----------------------------------------------------------------------------
     def find_order(self, source_system: str, source_number: str) -> SalesOrder | None:
         """Lookup by correlation: the order by source system and source order number."""
         return self.client.sales_orders.find_by_source(source_number, source_system)
+
+    def order(self, source_system: str, source_id: str) -> SalesOrder | None:
+        """Lookup by OrderKey (``<SourceTransactionSystem>:<SourceTransactionId>``)."""
+        try:
+            return self.client.sales_orders.get(source_system, source_id).model
+        except FusionNotFoundError:
+            return None
+
+    def upsert_order(self, order: NewSalesOrder) -> SalesOrder:
+        """POST with ``Upsert-Mode: true``: repeating it updates the same OrderKey."""
+        return self.client.sales_orders.create(order, upsert=True)
+
+    # -- credit memos and reversals --------------------------------------------------------
+    def find_credit_memo(self, transaction_number: str) -> CreditMemo | None:
+        """Lookup by correlation: ``GET receivablesCreditMemos?q=TransactionNumber='...'``."""
+        return self.client.receivables_credit_memos.find_by_number(transaction_number)
+
+    def create_credit_memo(self, credit_memo: NewCreditMemo) -> CreditMemo:
+        return self.client.receivables_credit_memos.create(credit_memo)
+
+    def reverse_receipt(self, standard_receipt_id: int, reason: str) -> None:
+        self.client.standard_receipts.reverse(standard_receipt_id, reason=reason)
+
+    # -- GL journals through FBDI (use case 6) ---------------------------------------------
+    def import_journal(
+        self, lines: list[GlInterfaceLine], *, source: str, ledger_id: int, group_id: int
+    ) -> str:
+        """Upload ``GlInterface.csv`` (importBulkData + JournalImportLauncher); the ESS id."""
+        return self.client.erp_integrations.import_journals(
+            lines, source=source, ledger_id=ledger_id, group_id=group_id
+        )
+
+    def job_status(self, request_id: str) -> str:
+        """One ``ESSJobStatusRF`` poll."""
+        return self.client.erp_integrations.job_status(request_id)
+
+    def job_log(self, request_id: str, *, limit: int = 4000) -> str:
+        """The ESS job's log text (the first ``limit`` characters of every file in its zip)."""
+        raw = self.client.erp_integrations.download_job_output(request_id, "LOG")
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            text = "\n".join(
+                archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+            )
+        return text[:limit]
+
+    def find_journal_batches(self, batch_name: str) -> list[GlJournalBatch]:
+        """Lookup by correlation: the GL journal batches named ``batch_name``."""
+        return GlJournalBatches(self.client.http).find_by_name(batch_name)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from paysync_core import NeedsHumanError
 from paytrace_client import (
+    Address,
+    ExportTransactionType,
     LookupHint,
     LookupOutcome,
     PayTraceClient,
@@ -23,11 +25,12 @@ from paytrace_client import (
     PayTraceNotFoundError,
     ProtectToken,
 )
-from paytrace_client.models import CustomerRecord, ExportedTransaction
+from paytrace_client.models import Batch, CustomerRecord, ExportedTransaction
 
 __all__ = ["PayTracePort", "SaleOutcome", "VaultProfile"]
 
 _SALE_PATH = "transactions/sale/by_customer"
+_REFUND_PATH = "transactions/refund/for_transaction"
 
 
 def _utc_now() -> datetime:
@@ -149,6 +152,100 @@ class PayTracePort:
             ids = ", ".join(str(m.transaction_id) for m in found.matches)
             raise NeedsHumanError(f"several PayTrace sales carry invoice {invoice_id}: {ids}")
         return _sale_from_export(found.matches[0], now)
+
+    # -- single transactions, declines and profiles (use cases 4 and 5) ---------------------
+    def find_transaction(self, transaction_id: str) -> ExportedTransaction | None:
+        """``transactions/export/by_id``: ``None`` when PayTrace has no such transaction."""
+        try:
+            return self.client.exports.transaction(int(transaction_id))
+        except PayTraceNotFoundError:  # 58 / 811: unknown transaction id
+            return None
+
+    def declined_transactions(self, start: date, end: date) -> list[ExportedTransaction]:
+        """Declined transactions from ``start`` to ``end`` (``transaction_type=DECLINED``)."""
+        return list(self.client.exports.transactions(start, end, transaction_type="DECLINED"))
+
+    def find_profile_record(self, customer_id: str) -> CustomerRecord | None:
+        """The whole vault record (masked card data only) for a field-by-field comparison."""
+        try:
+            records = self.client.customers.export(customer_id)
+        except PayTraceNotFoundError:
+            return None
+        return next((r for r in records if r.customer_id == customer_id), None)
+
+    def token_for(self, customer_id: str) -> ProtectToken | None:
+        """A Protect token for a new profile from ``token_source`` (never stored)."""
+        return self._token_source(customer_id)
+
+    def create_profile(
+        self, customer_id: str, token: ProtectToken, *, billing_address: Address, email: str | None
+    ) -> None:
+        """``customer/pt_protect_create``; 171 (taken) means an earlier attempt created it."""
+        with contextlib.suppress(PayTraceDuplicateError):
+            self.client.customers.create_protect(
+                customer_id, token, billing_address=billing_address, email=email
+            )
+
+    def update_profile(
+        self, customer_id: str, *, billing_address: Address, email: str | None
+    ) -> None:
+        """``customer/update`` of the contact fields only: the card stays as PayTrace has it."""
+        self.client.customers.update(customer_id, billing_address=billing_address, email=email)
+
+    # -- refunds, voids and activity ----------------------------------------------------
+    def void(self, transaction_id: str) -> str:
+        """Void a sale pending settlement (109); returns the voided transaction id."""
+        result = self.client.transactions.void(int(transaction_id))
+        return str(result.transaction_id or transaction_id)
+
+    def refund(self, *, transaction_id: str, amount: Decimal, invoice_id: str) -> str:
+        """Refund (part of) a settled sale (106), labelled with ``invoice_id``; returns the
+        refund's transaction id."""
+        result = self.client.transactions.refund_transaction(
+            int(transaction_id), amount, invoice_id=invoice_id
+        )
+        return str(result.transaction_id)
+
+    def find_refund(self, *, invoice_id: str, amount: Decimal) -> str | None:
+        """Lookup by correlation: the REFUND in the exports carrying ``invoice_id``."""
+        now = self._clock()
+        hint = LookupHint(
+            path=_REFUND_PATH,
+            started_at=now - self._lookback,
+            finished_at=now,
+            invoice_id=invoice_id,
+            amount=amount,
+        )
+        found = self.client.find_transaction(hint)
+        if found.outcome is LookupOutcome.NOT_FOUND:
+            return None
+        if found.outcome is LookupOutcome.AMBIGUOUS:
+            ids = ", ".join(str(m.transaction_id) for m in found.matches)
+            raise NeedsHumanError(f"several PayTrace refunds carry invoice {invoice_id}: {ids}")
+        return str(found.matches[0].transaction_id)
+
+    def activity(
+        self, start: date, end: date, *, transaction_type: ExportTransactionType | None = None
+    ) -> list[ExportedTransaction]:
+        """Transactions created from ``start`` to ``end`` (dates in PayTrace's export zone)."""
+        return list(self.client.exports.transactions(start, end, transaction_type=transaction_type))
+
+    @property
+    def export_timezone(self) -> tzinfo:
+        return self.client.export_timezone
+
+    # -- settlement batches (use case 6) ---------------------------------------------------
+    def settlement_batch(self, batch_number: int | None = None) -> Batch | None:
+        """One batch summary (the latest when ``batch_number`` is None): read only."""
+        return self.client.batches.export_one(batch_number)
+
+    def settlement_batches(self, start: date, end: date) -> list[Batch]:
+        """The batches settled from ``start`` to ``end`` (inclusive)."""
+        return self.client.batches.export(start, end)
+
+    def batch_transactions(self, batch_number: int) -> list[ExportedTransaction]:
+        """The transactions settled in one batch (``batches/transaction_list``)."""
+        return self.client.batches.transactions(batch_number)
 
 
 def _profile(record: CustomerRecord) -> VaultProfile:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from paysync_core import NeedsHumanError
 from salesforce_bridge import SalesforceBridge
 
 __all__ = ["SalesforcePort"]
@@ -39,3 +40,14 @@ class SalesforcePort:
         soql = f"SELECT Id FROM {sobject} WHERE {external_field} = {{}} LIMIT 2"  # noqa: S608
         rows = list(self.bridge.query(soql, external_id))
         return str(rows[0]["Id"]) if rows else None
+
+    def records(self, soql: str, *args: Any) -> list[dict[str, Any]]:
+        """A SOQL query's rows (``args`` quoted into ``{}`` placeholders by the bridge)."""
+        return [dict(row.fields) for row in self.bridge.query(soql, *args)]
+
+    def update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Update one record by Id (safe to repeat: the same values again)."""
+        [result] = self.bridge.update_many(sobject, [{"Id": record_id, **_wire(fields)}])
+        if not result.success:
+            errors = "; ".join(f"{e.code}: {e.message}" for e in result.errors)
+            raise NeedsHumanError(f"{sobject} {record_id} not updated: {errors}")

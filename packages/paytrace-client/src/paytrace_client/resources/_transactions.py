@@ -302,12 +302,26 @@ class Transactions(Resource):
         transaction_id: int,
         amount: AmountInput | None = None,
         *,
+        invoice_id: str | None = None,
         options: RequestOptions | None = None,
     ) -> TransactionResult:
         """Refund a settled transaction, fully or partly: ``transactions/refund/for_transaction``;
-        refunded = 106 (817 -> ``PayTraceStateError`` while unsettled)."""
+        refunded = 106 (817 -> ``PayTraceStateError`` while unsettled).
+
+        ``invoice_id`` labels the refund itself (else it inherits the sale's), so a refund whose
+        answer was lost can be found again in the exports."""
         path = "transactions/refund/for_transaction"
-        return self._follow_up(path, transaction_id, amount, options)
+        if invoice_id is None:
+            return self._follow_up(path, transaction_id, amount, options)
+        body: dict[str, Any] = {"transaction_id": positive_int(transaction_id, "transaction_id")}
+        put_amount(body, "amount", amount)
+        put_text(body, "invoice_id", required_text(invoice_id, "invoice_id"))
+        correlation = WriteCorrelation(
+            transaction_id=transaction_id,
+            invoice_id=invoice_id,
+            amount=parse_amount(amount) if amount is not None else None,
+        )
+        return self._write(path, body, correlation, options)
 
     def refund_keyed(
         self,

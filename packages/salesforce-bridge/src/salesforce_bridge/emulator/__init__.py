@@ -5,6 +5,7 @@ See the package README for endpoints, seed data, control endpoints and faults.
 
 from ._adapter import DEFAULT_BASE_URL, EmulatorAdapter, emulator_session
 from ._app import Call, SalesforceEmulator
+from ._bus import BusEvent, EventBus
 from ._faults import FAULT_KINDS, Fault
 from ._oauth import ConnectedApp, EmulatorUser
 from ._schema import FieldDef, ObjectDef
@@ -15,11 +16,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAULT_KINDS",
     "ORG_ID",
+    "BusEvent",
     "Call",
     "ConnectedApp",
     "EmulatorAdapter",
     "EmulatorServer",
     "EmulatorUser",
+    "EventBus",
     "Fault",
     "FieldDef",
     "ObjectDef",

@@ -1,4 +1,8 @@
-"""``python -m salesforce_bridge.emulator`` / ``salesforce-emulator``: serve the emulator."""
+"""``python -m salesforce_bridge.emulator`` / ``salesforce-emulator``: serve the emulator.
+
+Prints one line per endpoint: ``rest <url>`` (then ``ca <path>`` with ``--tls``),
+``cometd <url>`` and ``pubsub <host:port>``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._app import SalesforceEmulator
-from ._server import serve
+from ._server import EmulatorServer, serve
+
+COMETD_VERSION = "66.0"
+# Salesforce holds an idle /meta/connect up to 110 s (advice.timeout); new events end it early.
+COMETD_HOLD_SECONDS = 110.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,17 +37,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     tls_dir: Path | None = None
     if args.tls:
         tls_dir = args.tls_dir or Path(tempfile.mkdtemp(prefix="salesforce-emulator-"))
+    emulator.cometd.hold_seconds = COMETD_HOLD_SECONDS
     server = serve(emulator, port=args.port, host=args.host, tls_dir=tls_dir)
     print(f"rest {server.url}", flush=True)
     if server.ca_path is not None:
         print(f"ca {server.ca_path}", flush=True)
+    print(f"cometd {server.url}/cometd/{COMETD_VERSION}", flush=True)
+    pubsub = _start_pubsub(emulator, server, args.host)
+    if pubsub is not None:
+        print(f"pubsub {pubsub.target}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if pubsub is not None:
+            pubsub.stop()
         server.stop()
     return 0
+
+
+def _start_pubsub(emulator: SalesforceEmulator, server: EmulatorServer, host: str) -> Any:
+    """The Pub/Sub gRPC service on the same bus, when this build has it."""
+    try:
+        from ._pubsub import PubSubServer
+    except ImportError:  # the Pub/Sub service is optional while it is being built
+        return None
+    return PubSubServer(emulator, host=host, tls=server.tls).start()
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from werkzeug.test import EnvironBuilder
@@ -74,6 +76,12 @@ class EmulatorAdapter(BaseAdapter):
         response.raw = io.BytesIO(answer.get_data())
         response.url = request.url or ""
         response.request = request
+        # A BytesIO body carries no cookies for requests to extract; CometD needs them.
+        jar = RequestsCookieJar()
+        for header in answer.headers.getlist("Set-Cookie"):
+            for name, morsel in SimpleCookie(header).items():
+                jar.set(name, morsel.value, domain=url.hostname or "", path="/")
+        response.cookies = jar
         return response
 
     def close(self) -> None:

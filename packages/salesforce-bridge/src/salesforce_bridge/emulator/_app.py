@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.wrappers import Request, Response
 
+from ._bus import EventBus
+from ._cdc_feed import CdcFeed, change_channel
+from ._cometd import CometdEmulator
 from ._faults import EmulatedDisconnect, EmulatedTimeout, Fault, FaultBook
 from ._oauth import ConnectedApp, EmulatorUser, OAuthError, TokenIssuer
 from ._rest import RestApi
@@ -79,6 +82,7 @@ class SalesforceEmulator:
         api_limit: int = 15000,
         seed: bool = True,
         objects: Sequence[ObjectDef] = (),
+        bus: EventBus | None = None,
     ) -> None:
         self.tokens = TokenIssuer(
             strict=strict, users=users, apps=apps, refresh_tokens=refresh_tokens
@@ -89,6 +93,14 @@ class SalesforceEmulator:
         self.extra_objects = tuple(objects)
         self._usage_lock = threading.Lock()
         self.calls: deque[Call] = deque(maxlen=1000)
+        self.bus = bus if bus is not None else EventBus()
+        self.cdc = CdcFeed(self.bus)
+        self.cometd = CometdEmulator(
+            self.bus,
+            authenticate=self.tokens.accepts,
+            channel_exists=self._channel_exists,
+            faults=self.faults,
+        )
         self.org = Org()
         self.rest = RestApi(self.org, limits=self._limits)
         self.reset(seed=seed)
@@ -100,7 +112,7 @@ class SalesforceEmulator:
         self.org = Org(objects=catalog)
         if seed:
             self.org.seed_default()
-        self.rest = RestApi(self.org, limits=self._limits)
+        self.rest = RestApi(self.org, limits=self._limits, feed=self.cdc)
         self.faults.clear()
         self.calls.clear()
         with self._usage_lock:
@@ -170,8 +182,24 @@ class SalesforceEmulator:
                 self.api_used = self.api_limit
         return None
 
+    def _channel_exists(self, channel: str) -> bool:
+        """Streaming channels of this org: CDC of enabled entities, and platform events."""
+        if channel == "/data/ChangeEvents":
+            return True
+        if channel.startswith("/data/"):
+            return any(
+                change_channel(o.name) == channel and self.cdc.enabled(o.name)
+                for o in self.org.objects.values()
+            )
+        name = channel.removeprefix("/event/")
+        return channel.startswith("/event/") and any(
+            o.event and o.name == name for o in self.org.objects.values()
+        )
+
     def _route(self, request: Request, path: str) -> Response:
         base_url = request.host_url.rstrip("/")
+        if path.startswith("/cometd/"):
+            return self.cometd.respond(request)
         if path == "/services/oauth2/token" and request.method == "POST":
             return self._token(request, base_url)
         if path == "/services/oauth2/revoke" and request.method == "POST":
@@ -271,6 +299,11 @@ class SalesforceEmulator:
             return self._seed(payload)
         if name == "faults":
             return self._faults(request.method, data)
+        if request.method == "POST":
+            options = request.headers.get("Sforce-Call-Options")
+            answered = self.cdc.control(self.org, name, payload, options)
+            if answered is not None:
+                return _json(*answered)
         if name == "state" and request.method == "GET":
             return _json(200, self.state())
         if name == "expire_sessions" and request.method == "POST":

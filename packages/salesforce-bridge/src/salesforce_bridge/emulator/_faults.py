@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast
 
-__all__ = ["FAULT_KINDS", "EmulatedDisconnect", "EmulatedTimeout", "Fault", "FaultBook"]
+__all__ = [
+    "COMETD_FAULT_KINDS",
+    "FAULT_KINDS",
+    "EmulatedDisconnect",
+    "EmulatedTimeout",
+    "Fault",
+    "FaultBook",
+]
 
 FaultKind = Literal[
-    "latency", "status", "reset", "timeout_after_commit", "expire_session", "limit_exhausted"
+    "latency",
+    "status",
+    "reset",
+    "timeout_after_commit",
+    "expire_session",
+    "limit_exhausted",
+    "cometd_unknown_client",
+    "cometd_invalid_replay",
+    "cometd_duplicate",
+    "cometd_hold",
 ]
+# Matched per Bayeux message (``path`` is searched in the message's channel, e.g.
+# ``/meta/connect``) by the CometD endpoint, never per HTTP request.
+COMETD_FAULT_KINDS: tuple[str, ...] = (
+    "cometd_unknown_client",
+    "cometd_invalid_replay",
+    "cometd_duplicate",
+    "cometd_hold",
+)
 FAULT_KINDS: tuple[str, ...] = (
     "latency",
     "status",
@@ -19,6 +44,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "timeout_after_commit",
     "expire_session",
     "limit_exhausted",
+    *COMETD_FAULT_KINDS,
 )
 
 
@@ -39,7 +65,8 @@ class EmulatedTimeout(Exception):  # noqa: N818
 class Fault:
     """One scripted fault.
 
-    ``kind``: latency | status | reset | timeout_after_commit | expire_session | limit_exhausted.
+    ``kind``: latency | status | reset | timeout_after_commit | expire_session | limit_exhausted,
+    or a CometD message fault (``COMETD_FAULT_KINDS``, see the package README).
     ``method``/``path``: filters (``path`` is a regular expression searched in the URL path).
     ``times``: how many matching calls it affects, after letting ``after`` matching calls
     pass. ``status``/``error_code``/``retry_after``:
@@ -101,11 +128,20 @@ class FaultBook:
         with self._lock:
             return list(self._faults)
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The first matching fault, counting one use of it."""
+    def take(self, method: str, path: str, *, kinds: Collection[str] | None = None) -> Fault | None:
+        """The first matching fault of ``kinds``, counting one use of it.
+
+        ``kinds=None`` means every kind except the CometD message faults, which only the
+        CometD endpoint takes (per Bayeux message, not per HTTP request).
+        """
         with self._lock:
             for fault in self._faults:
-                if fault.times > 0 and fault.matches(method, path):
+                wanted = (
+                    fault.kind in kinds
+                    if kinds is not None
+                    else (fault.kind not in COMETD_FAULT_KINDS)
+                )
+                if wanted and fault.times > 0 and fault.matches(method, path):
                     if fault.after > 0:
                         fault.after -= 1
                         continue

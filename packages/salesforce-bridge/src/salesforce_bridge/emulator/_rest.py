@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ._bulk import BulkApi
+from ._cdc_feed import CdcFeed, change_origin
 from ._query import QueryEngine
 from ._schema import ObjectDef, describe_json, global_entry
 from ._store import ApiFailure, Org, error, render
@@ -45,9 +46,14 @@ def _rolled_back() -> dict[str, Any]:
 class RestApi:
     """Stateless routing over an :class:`Org` plus query cursors."""
 
-    def __init__(self, org: Org, *, limits: Callable[[], tuple[int, int]]) -> None:
+    def __init__(
+        self, org: Org, *, limits: Callable[[], tuple[int, int]], feed: CdcFeed | None = None
+    ) -> None:
         self.org = org
         self._limits = limits
+        self.feed = feed
+        if feed is not None:
+            org.event_sink = feed.publish_platform_event
         self.queries = QueryEngine(org)
         self.bulk = BulkApi(org, select=self.queries.bulk_select)
 
@@ -62,9 +68,23 @@ class RestApi:
         body: Any,
     ) -> Answer:
         with self.org.lock:
-            return self._route(
-                method, parts=parts, version=version, params=params, headers=headers, body=body
-            )
+            # One request is one transaction: its writes become change events only if it succeeds.
+            self.org.changes.clear()
+            try:
+                answer = self._route(
+                    method, parts=parts, version=version, params=params, headers=headers, body=body
+                )
+            except BaseException:
+                self.org.discard_changes()
+                raise
+            if self.feed is not None:
+                options = next(
+                    (v for k, v in headers.items() if k.lower() == "sforce-call-options"), None
+                )
+                self.feed.commit(self.org, origin=change_origin("rest", version, options))
+            else:
+                self.org.changes.clear()
+            return answer
 
     def _route(
         self,
@@ -261,6 +281,7 @@ class RestApi:
                 results.append({"success": False, "errors": errs})
         if snapshot is not None and not all(r["success"] for r in results):
             self.org.records = snapshot
+            self.org.discard_changes()
             results = [_rollback_item(r) for r in results]
         return Answer(200, results)
 

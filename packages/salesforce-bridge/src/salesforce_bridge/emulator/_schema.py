@@ -94,7 +94,8 @@ def _obj(name: str, prefix: str, label: str, *fields: FieldDef) -> ObjectDef:
 
 
 def default_objects() -> dict[str, ObjectDef]:
-    """Account, Contact, Opportunity, Order, ``Payment__c`` and ``Payment_Event__e``."""
+    """Account, Contact, Opportunity, Order, ``Payment__c``, ``Payment_Event__e`` and
+    ``Order_Event__e``."""
     objects = [
         _obj(
             "Account",
@@ -170,6 +171,21 @@ def default_objects() -> dict[str, ObjectDef]:
                 FieldDef("CreatedDate", "datetime", createable=False, updateable=False),
                 FieldDef("CreatedById", _REF, createable=False, updateable=False),
                 FieldDef("Payment_ID__c", nillable=False, updateable=False, length=64),
+                FieldDef("Status__c", updateable=False, length=40),
+                FieldDef("Amount__c", "currency", updateable=False),
+            ),
+            event=True,
+        ),
+        ObjectDef(
+            "Order_Event__e",
+            "e01",
+            "Order Event",
+            (
+                FieldDef("ReplayId", createable=False, updateable=False),
+                FieldDef("EventUuid", createable=False, updateable=False, length=36),
+                FieldDef("CreatedDate", "datetime", createable=False, updateable=False),
+                FieldDef("CreatedById", _REF, createable=False, updateable=False),
+                FieldDef("Order_ID__c", nillable=False, updateable=False, length=64),
                 FieldDef("Status__c", updateable=False, length=40),
                 FieldDef("Amount__c", "currency", updateable=False),
             ),

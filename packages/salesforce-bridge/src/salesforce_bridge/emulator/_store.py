@@ -6,14 +6,14 @@ import copy
 import itertools
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from ._schema import ObjectDef, default_objects
 
-__all__ = ["ApiFailure", "Org", "error", "make_id", "render"]
+__all__ = ["ApiFailure", "EventSink", "Org", "RecordChange", "error", "make_id", "render"]
 
 ORG_ID = "00D000000000001AAA"
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -66,6 +66,24 @@ def render(
     return out
 
 
+ChangeKind = Literal["CREATE", "UPDATE", "DELETE", "UNDELETE"]
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One write of the current request, kept until the request commits (for CDC)."""
+
+    kind: ChangeKind
+    obj: ObjectDef
+    record_id: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+EventSink = Callable[[ObjectDef, dict[str, Any]], tuple[str, int]]
+"""Publishes a platform event's fields; returns its (EventUuid, replay id)."""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
@@ -80,6 +98,12 @@ class Org:
     )
     events: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     user_id: str = "005000000000001AAA"
+    changes: list[RecordChange] = field(default_factory=list[RecordChange])
+    """Writes not yet committed (the REST layer publishes or discards them per request)."""
+    recycle_bin: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=dict[str, dict[str, dict[str, Any]]]
+    )
+    event_sink: EventSink | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -166,16 +190,22 @@ class Org:
             return self._publish(obj, record, number)
         self._check_unique(obj, record, None)
         self.table(obj)[record_id] = record
+        self.changes.append(RecordChange("CREATE", obj, record_id, None, dict(record)))
         return record_id
 
     def _publish(self, obj: ObjectDef, record: dict[str, Any], number: int) -> str:
         record.pop("IsDeleted", None)
         record.pop("LastModifiedDate", None)
         record.pop("SystemModstamp", None)
-        record["EventUuid"] = str(uuid.uuid4())
-        record["ReplayId"] = str(len(self.events) + 1)
+        if self.event_sink is not None:
+            event_uuid, replay_id = self.event_sink(obj, dict(record))
+        else:
+            event_uuid, replay_id = str(uuid.uuid4()), len(self.events) + 1
+        record["EventUuid"] = event_uuid
+        record["ReplayId"] = str(replay_id)
         self.events.append({"type": obj.name, **record})
-        return make_id(obj.key_prefix, number)
+        # Publish results always carry an ``e00`` id; it is neither delivered nor unique.
+        return make_id("e00", number)
 
     def get(self, obj: ObjectDef, record_id: str) -> dict[str, Any]:
         table = self.table(obj)
@@ -192,12 +222,40 @@ class Org:
         clean.pop("Id", None)
         merged = {**record, **clean}
         self._check_unique(obj, merged, record["Id"])
+        before = dict(record)
         record.update(clean)
         record["LastModifiedDate"] = record["SystemModstamp"] = _now()
+        self.changes.append(RecordChange("UPDATE", obj, record["Id"], before, dict(record)))
 
     def delete(self, obj: ObjectDef, record_id: str) -> None:
         record = self.get(obj, record_id)
         del self.table(obj)[record["Id"]]
+        self.recycle_bin.setdefault(obj.name, {})[record["Id"]] = {**record, "IsDeleted": True}
+        self.changes.append(RecordChange("DELETE", obj, record["Id"], dict(record), None))
+
+    def discard_changes(self) -> None:
+        """Forget uncommitted writes (a rolled-back request); deletes leave the recycle bin."""
+        for change in self.changes:
+            if change.kind == "DELETE":
+                self.recycle_bin.get(change.obj.name, {}).pop(change.record_id, None)
+        self.changes.clear()
+
+    def undelete(self, record_id: str) -> tuple[ObjectDef, str]:
+        """Restore a deleted record from the recycle bin (Salesforce's ``undelete()`` call)."""
+        for name, binned in self.recycle_bin.items():
+            record = binned.get(record_id) or next(
+                (r for rid, r in binned.items() if rid[:15] == record_id[:15]), None
+            )
+            if record is None:
+                continue
+            obj = self.obj(name)
+            del binned[record["Id"]]
+            record.update(IsDeleted=False, LastModifiedDate=_now(), SystemModstamp=_now())
+            self.table(obj)[record["Id"]] = record
+            self.changes.append(RecordChange("UNDELETE", obj, record["Id"], None, dict(record)))
+            return obj, str(record["Id"])
+        msg = f"entity is not in the recycle bin: {record_id}"
+        raise ApiFailure(400, [error("UNDELETE_FAILED", msg, [])])
 
     def find_by(self, obj: ObjectDef, field_name: str, value: Any) -> list[dict[str, Any]]:
         target = str(value).lower()

@@ -1,0 +1,201 @@
+"""New PayTrace activity, found by polling the exports (PayTrace v1 has no webhooks).
+
+The cursor is durable: a row of ``paysync_poll_cursors`` in the ledger, holding the creation
+instant of the newest transaction handled. Each poll re-reads from ``cursor - overlap`` (the
+exports lag behind: a transaction may appear after newer ones were already read), hands each
+record to the handlers in creation order, and advances the cursor **in the transaction that
+submits the record's flow** (the engine's ``checkpoint`` hook). A crash therefore loses nothing
+and repeats nothing: the record is either submitted with the cursor moved past it, or neither.
+Records seen again in the overlap are deduplicated by transaction id (``paysync_poll_seen``,
+written in the same transaction, pruned once older than the overlap) and, behind that, by the
+flow key, so re-reading them submits nothing new.
+
+Export timestamps carry no zone; :class:`~paytrace_client.PayTraceClient` parses them in its
+configured export time zone, and the date range is computed in that zone too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from paysync_core import (
+    ConfigurationError,
+    Engine,
+    FlowRecord,
+    LedgerStore,
+    LedgerTransaction,
+    SubmitHook,
+)
+from paysync_core.ports import PayTracePort
+from paytrace_client.models import ExportedTransaction
+
+__all__ = ["ActivityHandler", "PayTraceActivityPoller", "PollReport"]
+
+_TABLE = "paysync_poll_cursors"
+_SEEN = "paysync_poll_seen"
+_CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
+    "name TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {_SEEN} (name TEXT NOT NULL, transaction_id BIGINT NOT NULL, "
+    "created TEXT NOT NULL, PRIMARY KEY (name, transaction_id))",
+)
+
+
+class ActivityHandler(Protocol):
+    """A use case trigger: submit a flow for the record (with ``checkpoint`` run inside the
+    submitting transaction), or return ``None`` if the record is not its business."""
+
+    def __call__(
+        self, engine: Engine, record: ExportedTransaction, /, *, checkpoint: SubmitHook | None
+    ) -> FlowRecord | None: ...
+
+
+@dataclass
+class PollReport:
+    """What one :meth:`PayTraceActivityPoller.poll` did."""
+
+    read: int = 0
+    """Export records in the window (overlap included)."""
+    submitted: list[str] = field(default_factory=list[str])
+    """Flows submitted for records not seen before."""
+    already_known: int = 0
+    """Records handled by an earlier poll (the overlap window reads them again)."""
+    ignored: int = 0
+    """Records no handler wanted (declines, other channels, paysync's own refunds)."""
+    cursor: datetime | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _text(moment: datetime) -> str:
+    # fixed-width UTC text: string order is time order
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _created(record: ExportedTransaction) -> datetime | None:
+    return record.created.at if record.created is not None else None
+
+
+class PayTraceActivityPoller:
+    """Polls ``transactions/export/by_date_range`` and submits flows through ``handlers``
+    (tried in order; the first that returns a flow takes the record)."""
+
+    def __init__(
+        self,
+        paytrace: PayTracePort,
+        handlers: Sequence[ActivityHandler],
+        *,
+        name: str = "paytrace",
+        overlap: timedelta = timedelta(hours=2),
+        initial_lookback: timedelta = timedelta(days=1),
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if not handlers:
+            raise ConfigurationError("handlers: at least one activity handler is needed")
+        if overlap < timedelta(0):
+            raise ConfigurationError("overlap must not be negative")
+        self.paytrace = paytrace
+        self.handlers = tuple(handlers)
+        self.name = name
+        self.overlap = overlap
+        self.initial_lookback = initial_lookback
+        self._clock = clock
+
+    # -- the durable cursor ---------------------------------------------------------------
+    @staticmethod
+    def _read(tx: LedgerTransaction, name: str) -> datetime | None:
+        for statement in _CREATE:
+            tx.execute(statement)
+        rows = tx.execute(f"SELECT position FROM {_TABLE} WHERE name = ?", (name,))  # noqa: S608
+        return datetime.fromisoformat(str(rows[0][0])) if rows else None
+
+    def _seen(self, store: LedgerStore, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        with store.transaction() as tx:
+            self._read(tx, self.name)
+            marks = ", ".join("?" for _ in ids)
+            rows = tx.execute(
+                f"SELECT transaction_id FROM {_SEEN} "  # noqa: S608
+                f"WHERE name = ? AND transaction_id IN ({marks})",
+                (self.name, *ids),
+            )
+        return {int(str(row[0])) for row in rows}
+
+    def _advance(self, tx: LedgerTransaction, to: datetime, transaction_id: int) -> None:
+        """Mark the record seen and move the cursor forward (never back), inside the caller's
+        transaction."""
+        current = self._read(tx, self.name)
+        tx.execute(
+            f"INSERT INTO {_SEEN} (name, transaction_id, created) VALUES (?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (name, transaction_id) DO NOTHING",
+            (self.name, transaction_id, _text(to)),
+        )
+        if current is not None and current >= to:
+            return
+        tx.execute(
+            f"DELETE FROM {_SEEN} WHERE name = ? AND created < ?",  # noqa: S608
+            (self.name, _text(to - self.overlap - self.overlap)),
+        )
+        tx.execute(
+            f"INSERT INTO {_TABLE} (name, position, updated_at) VALUES (?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+            "updated_at = excluded.updated_at",
+            (self.name, _text(to), _text(self._clock())),
+        )
+
+    def cursor(self, store: LedgerStore) -> datetime | None:
+        """The creation instant of the newest record handled so far (``None`` before any)."""
+        with store.transaction() as tx:
+            return self._read(tx, self.name)
+
+    # -- polling --------------------------------------------------------------------------
+    def poll(self, engine: Engine) -> PollReport:
+        """Read the window, submit flows for new activity, advance the cursor with them."""
+        store = engine.store
+        started = self._clock()
+        cursor = self.cursor(store)
+        since = (cursor - self.overlap) if cursor is not None else started - self.initial_lookback
+        tz = self.paytrace.export_timezone
+        records = [
+            r
+            for r in self.paytrace.activity(
+                since.astimezone(tz).date(), started.astimezone(tz).date()
+            )
+            if (_created(r) or since) >= since
+        ]
+        records.sort(key=lambda r: (_created(r) or since, r.transaction_id))
+        report = PollReport(read=len(records), cursor=cursor)
+        handled = self._seen(store, sorted({r.transaction_id for r in records}))
+        for record in records:
+            if record.transaction_id in handled:  # read before (overlap), or twice in one read
+                report.already_known += 1
+                continue
+            handled.add(record.transaction_id)
+            at = _created(record) or since
+            flow = self._submit(engine, record, at)
+            if flow is None:
+                report.ignored += 1
+                with store.transaction() as tx:  # nothing submitted: just move past it
+                    self._advance(tx, at, record.transaction_id)
+            else:
+                report.submitted.append(flow.flow_id)
+        report.cursor = self.cursor(store)
+        return report
+
+    def _submit(
+        self, engine: Engine, record: ExportedTransaction, at: datetime
+    ) -> FlowRecord | None:
+        def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
+            self._advance(tx, at, record.transaction_id)
+
+        for handler in self.handlers:
+            flow = handler(engine, record, checkpoint=checkpoint)
+            if flow is not None:
+                return flow
+        return None

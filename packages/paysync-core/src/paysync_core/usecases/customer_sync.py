@@ -1,0 +1,270 @@
+"""Use case 5: customer and vault sync, Salesforce Account/Contact <-> PayTrace vault profile
+<-> Fusion customer account, keyed by the cross-reference table (:mod:`paysync_core.xref`).
+
+:meth:`CustomerSync.submit_account` turns an Account (+ its primary Contact) into a canonical
+:class:`~paysync_core.canonical.Customer` (the flow input, with the mapping explanation); the
+flow version is the Account's ``LastModifiedDate`` plus a digest of the synced fields, so each
+edit syncs once and paysync's own write-back does not start another sync. Steps:
+
+1. ``paytrace_profile``  the vault profile ``customer_id`` (from the cross-reference, else
+   ``sf-<Account id>``): created from a Protect token (``customer/pt_protect_create``; the
+   card goes from the browser to PayTrace, never through paysync) or updated
+   (``customer/update``, contact fields only) where PayTrace differs from Salesforce.
+   Lookup: ``customer/export`` and a field comparison;
+2. ``fusion_account``  the Receivables customer account (number from the cross-reference,
+   else ``Account.AccountNumber``) read from Fusion: its ``AccountId`` and party id
+   (``CustomerId``) go into the cross-reference. Fusion's REST API creates no customer
+   accounts (that is the SOAP ``CustomerAccountService``): a missing one needs a human;
+3. ``salesforce_account``  the Account upserted by ``Id`` with the vault id, the Fusion
+   account number and the masked payment method (``VISA ending 5439``): what PayTrace and
+   Fusion own flows back.
+
+Which system wins per field is :data:`paysync_core.mapping.CUSTOMER_FIELD_OWNERS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from paysync_core import (
+    Engine,
+    FlowDefinition,
+    FlowRecord,
+    LookupResult,
+    NeedsHumanError,
+    Step,
+    StepContext,
+)
+from paysync_core.canonical import Customer
+from paysync_core.mapping import (
+    customer_from_account,
+    customer_to_paytrace_address,
+    paytrace_profile_differences,
+)
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
+from paysync_core.xref import CustomerXrefTable
+from paytrace_client.models import CustomerRecord
+
+__all__ = ["USE_CASE", "AccountFields", "CustomerSync", "CustomerSyncConfig"]
+
+USE_CASE = "customer_vault_sync"
+
+
+class AccountFields(BaseModel):
+    """Account fields written back; ``None`` leaves one out (orgs differ)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vault_id: str | None = "Vault_Customer_ID__c"
+    fusion_account: str | None = "Fusion_Account_Number__c"
+    payment_method: str | None = "Payment_Method__c"
+
+
+class CustomerSyncConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_fields: AccountFields = AccountFields()
+    paytrace_prefix: str = "sf-"
+
+
+def _customer(ctx: StepContext) -> Customer:
+    return Customer.model_validate(ctx.input["customer"])
+
+
+def _account_id(ctx: StepContext) -> str:
+    return _customer(ctx).salesforce_account_id or ""
+
+
+def _masked_method(record: CustomerRecord) -> tuple[str, str]:
+    card = record.credit_card
+    if card is None:
+        return "", ""
+    digits = (card.masked_number or "")[-4:]
+    return (card.type or ""), digits if digits.isdigit() else ""
+
+
+class CustomerSync:
+    def __init__(
+        self,
+        *,
+        paytrace: PayTracePort,
+        fusion: FusionPort,
+        salesforce: SalesforcePort,
+        xref: CustomerXrefTable,
+        config: CustomerSyncConfig | None = None,
+    ) -> None:
+        self.paytrace = paytrace
+        self.fusion = fusion
+        self.salesforce = salesforce
+        self.xref = xref
+        self.config = config or CustomerSyncConfig()
+
+    # -- trigger ---------------------------------------------------------------------------
+    def submit_account(
+        self, engine: Engine, account: Mapping[str, Any], contact: Mapping[str, Any] | None
+    ) -> FlowRecord:
+        """One flow per Account version (``LastModifiedDate``): a re-sent event is a no-op."""
+        account_id = str(account.get("Id") or "")
+        entry = self.xref.get(account_id) if account_id else None
+        customer = customer_from_account(
+            account,
+            contact,
+            paytrace_customer_id=entry.paytrace_customer_id if entry else None,
+            fusion_account_number=entry.fusion_account_number if entry else None,
+            paytrace_prefix=self.config.paytrace_prefix,
+        )
+        # The version is the edit time plus a digest of what is synced: a re-sent event is
+        # the same flow, while paysync's own write-back (not in the digest) changes nothing.
+        content = json.dumps(customer.value.model_dump(mode="json"), sort_keys=True)
+        digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+        modified = str(account.get("LastModifiedDate") or account.get("SystemModstamp") or "")
+        version = f"{modified}:{digest}"
+        return engine.submit(
+            USE_CASE,
+            source_system="salesforce",
+            source_id=account_id,
+            version=version,
+            input={"customer": customer.value.model_dump(mode="json"), "mapping": customer.reason},
+        )
+
+    def definition(self) -> FlowDefinition:
+        return FlowDefinition(
+            USE_CASE,
+            [
+                Step("paytrace_profile", self._profile, self._find_profile, system="paytrace"),
+                Step(
+                    "fusion_account",
+                    self._fusion_account,
+                    self._reread,
+                    safe_to_retry=True,
+                    system="fusion",
+                ),
+                Step(
+                    "salesforce_account",
+                    self._write_back,
+                    self._find_write_back,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+            ],
+        )
+
+    @staticmethod
+    def _reread(_ctx: StepContext) -> LookupResult:
+        return LookupResult.absent("a read: perform it again")
+
+    # 1. PayTrace vault profile
+    def _profile_ids(self, ctx: StepContext, record: CustomerRecord, action: str) -> dict[str, str]:
+        self.xref.link(_account_id(ctx), paytrace_customer_id=record.customer_id)
+        card_type, last4 = _masked_method(record)
+        return {
+            "customer_id": record.customer_id,
+            "action": action,
+            "card_type": card_type,
+            "last4": last4,
+        }
+
+    def _profile(self, ctx: StepContext) -> Mapping[str, str]:
+        customer = _customer(ctx)
+        customer_id = customer.paytrace_customer_id or ""
+        address = customer_to_paytrace_address(customer)
+        record = self.paytrace.find_profile_record(customer_id)
+        if record is None:
+            token = self.paytrace.token_for(customer_id)
+            if token is None:
+                raise NeedsHumanError(
+                    f"Account {customer.salesforce_account_id}: no vault profile {customer_id} "
+                    "and no payment token; the customer must enter a card (PayTrace Protect)"
+                )
+            self.paytrace.create_profile(
+                customer_id, token, billing_address=address, email=customer.email
+            )
+            action = "created"
+        else:
+            changed = paytrace_profile_differences(customer, record)
+            if changed:
+                self.paytrace.update_profile(
+                    customer_id, billing_address=address, email=customer.email
+                )
+                action = f"updated {', '.join(changed)} (Salesforce wins)"
+            else:
+                action = "unchanged"
+        stored = self.paytrace.find_profile_record(customer_id)
+        if stored is None:
+            raise NeedsHumanError(f"vault profile {customer_id} not visible after {action}")
+        return self._profile_ids(ctx, stored, action)
+
+    def _find_profile(self, ctx: StepContext) -> LookupResult:
+        customer = _customer(ctx)
+        customer_id = customer.paytrace_customer_id or ""
+        record = self.paytrace.find_profile_record(customer_id)
+        if record is None:
+            return LookupResult.absent(f"no vault profile {customer_id}")
+        changed = paytrace_profile_differences(customer, record)
+        if changed:
+            # The write did not (fully) land; repeating the update cannot duplicate anything.
+            return LookupResult.absent(f"vault profile {customer_id} differs: {changed}")
+        ids = self._profile_ids(ctx, record, "found")
+        return LookupResult.found(ids, f"vault profile {customer_id} matches Salesforce")
+
+    # 2. Fusion customer account
+    def _fusion_account(self, ctx: StepContext) -> Mapping[str, str]:
+        customer = _customer(ctx)
+        number = customer.fusion_customer_account
+        if not number:
+            raise NeedsHumanError(
+                f"Account {customer.salesforce_account_id} has no Fusion customer account "
+                "number (AccountNumber or cross-reference)"
+            )
+        account = self.fusion.find_customer_account(number)
+        if account is None:
+            raise NeedsHumanError(
+                f"Fusion has no customer account {number} for Account "
+                f"{customer.salesforce_account_id}; create it in Fusion, then replay"
+            )
+        party = "" if account.CustomerId is None else str(account.CustomerId)
+        self.xref.link(
+            _account_id(ctx), fusion_account_number=number, fusion_party_id=party or None
+        )
+        return {
+            "account_number": number,
+            "account_id": "" if account.AccountId is None else str(account.AccountId),
+            "party_id": party,
+            "customer_name": account.CustomerName or "",
+        }
+
+    # 3. Salesforce Account write-back
+    def _write_back_fields(self, ctx: StepContext) -> dict[str, str]:
+        fields, profile = self.config.account_fields, ctx.results["paytrace_profile"]
+        method = (
+            f"{profile['card_type'] or 'card'} ending {profile['last4']}"
+            if profile.get("last4")
+            else None
+        )
+        candidates: dict[str | None, str | None] = {
+            fields.vault_id: profile["customer_id"],
+            fields.fusion_account: ctx.results["fusion_account"]["account_number"],
+            fields.payment_method: method,
+        }
+        return {k: v for k, v in candidates.items() if k is not None and v is not None}
+
+    def _write_back(self, ctx: StepContext) -> Mapping[str, str]:
+        record = self._write_back_fields(ctx)
+        account_id = self.salesforce.upsert("Account", "Id", _account_id(ctx), record)
+        return {"account_id": account_id, **record}
+
+    def _find_write_back(self, ctx: StepContext) -> LookupResult:
+        wanted = self._write_back_fields(ctx)
+        if not wanted:
+            return LookupResult.found({"account_id": _account_id(ctx)})
+        # field names come from the validated config, the id is quoted by format_soql
+        soql = f"SELECT Id, {', '.join(wanted)} FROM Account WHERE Id = {{}}"  # noqa: S608
+        rows = [r.fields for r in self.salesforce.bridge.query(soql, _account_id(ctx))]
+        if rows and all(rows[0].get(k) == v for k, v in wanted.items()):
+            return LookupResult.found({"account_id": _account_id(ctx), **wanted})
+        return LookupResult.absent("Account not yet written back")

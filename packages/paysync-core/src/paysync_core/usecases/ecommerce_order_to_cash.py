@@ -1,0 +1,337 @@
+"""Use case 2: a web order paid in PayTrace -> Fusion Order Hub -> shipment -> cash applied.
+
+The trigger is a PayTrace SALE found by polling the exports (PayTrace has no webhooks; see
+:mod:`paysync_core.usecases._paytrace_poller`): the web store puts its order number in
+``invoice_id``. The export record becomes a canonical :class:`~paysync_core.canonical.Order`
+and :class:`~paysync_core.canonical.Payment` (the flow's input), then:
+
+1. ``fusion_order``        sales order in Order Hub, ``SourceTransactionId`` = PayTrace
+   transaction id, ``Upsert-Mode: true`` (safe to repeat); lookup by OrderKey;
+2. ``salesforce_order``    ``Order`` upserted by ``External_Order_ID__c`` = web order number,
+   status booked;
+3. ``salesforce_payment``  ``Payment__c`` upserted by ``Payment_ID__c`` = transaction id,
+   linked to the Order;
+4. ``await_shipment``      waits for Fusion to ship the order: not shipped yet is an unknown
+   outcome whose lookup answers ``pending``, so the engine re-checks on its bounded
+   ``lookup_delays`` schedule and parks the flow between checks (never spins);
+5. ``fusion_invoice``      AR invoice ``WEB-<transaction id>``;
+6. ``fusion_receipt``      standard receipt ``PT-<transaction id>``;
+7. ``fusion_apply``        the receipt applied to the invoice;
+8. ``salesforce_status``   the Order mirrored as shipped and paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paysync_core import (
+    Engine,
+    FlowDefinition,
+    FlowRecord,
+    LookupResult,
+    Step,
+    StepContext,
+    SubmitHook,
+    UnknownOutcomeError,
+)
+from paysync_core.canonical import Invoice, Order, Payment, Receipt
+from paysync_core.mapping import (
+    FusionReceivablesConfig,
+    GlRule,
+    GlTable,
+    OrderFieldMap,
+    OrderHubConfig,
+    PaymentFieldMap,
+    VaultXref,
+    fusion_date,
+    invoice_to_fusion,
+    order_to_fusion,
+    order_to_salesforce,
+    payment_to_salesforce,
+    receipt_to_fusion,
+    web_order_from_paytrace,
+)
+from paysync_core.ports import FusionPort, SalesforcePort
+from paytrace_client.models import ExportedTransaction
+
+__all__ = ["ECOMMERCE_USE_CASE", "EcommerceConfig", "EcommerceOrderToCash"]
+
+ECOMMERCE_USE_CASE = "ecommerce_order_to_cash"
+SHIPPED_STATUSES = frozenset({"CLOSED", "SHIPPED", "FULFILLED"})
+
+
+class EcommerceConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    xref: VaultXref = VaultXref()
+    order_prefix: str = Field(default="WEB-", min_length=1)
+    """Only SALEs whose ``invoice_id`` starts with this are web orders."""
+    order_hub: OrderHubConfig = OrderHubConfig()
+    gl: GlTable = GlTable(
+        rules=(GlRule(account="01-000-4100-0000", channel="web"),), default="01-000-4999-0000"
+    )
+    fusion: FusionReceivablesConfig = FusionReceivablesConfig()
+    order_fields: OrderFieldMap = OrderFieldMap()
+    payment_fields: PaymentFieldMap = PaymentFieldMap(opportunity=None)
+    payment_order_field: str | None = "Order__c"
+    ledger_timezone: str = "America/Los_Angeles"
+    channel: str = "web"
+
+
+def _order(ctx: StepContext) -> Order:
+    return Order.model_validate(ctx.input["order"])
+
+
+def _payment(ctx: StepContext) -> Payment:
+    return Payment.model_validate(ctx.input["payment"])
+
+
+class EcommerceOrderToCash:
+    """Builds the flow; :meth:`submit_sale` is the trigger (called by the PayTrace poller)."""
+
+    def __init__(
+        self, *, fusion: FusionPort, salesforce: SalesforcePort, config: EcommerceConfig | None
+    ) -> None:
+        self.fusion = fusion
+        self.salesforce = salesforce
+        self.config = config or EcommerceConfig()
+
+    # -- trigger ---------------------------------------------------------------------------
+    def accepts(self, record: ExportedTransaction) -> bool:
+        """An approved, live web-store SALE (declines and voids start nothing)."""
+        status = (record.status_message or "").lower()
+        return (
+            (record.transaction_type or "").upper() == "SALE"
+            and (record.invoice_id or "").startswith(self.config.order_prefix)
+            and "declined" not in status
+            and "voided" not in status
+        )
+
+    def submit_sale(
+        self,
+        engine: Engine,
+        record: ExportedTransaction,
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """Submit the flow for a web sale; ``None`` if the record is not one.
+
+        The flow key is (use case, ``paytrace``, transaction id, 1): the poller seeing the same
+        transaction again (overlap window, restart) gets the existing flow back.
+        """
+        if not self.accepts(record):
+            return None
+        mapped = web_order_from_paytrace(record, self.config.xref, channel=self.config.channel)
+        order, payment = mapped.value
+        return engine.submit(
+            ECOMMERCE_USE_CASE,
+            source_system="paytrace",
+            source_id=payment.transaction_id,
+            version=1,
+            entity_key=f"paytrace:{payment.transaction_id}",
+            input={
+                "order": order.model_dump(mode="json"),
+                "payment": payment.model_dump(mode="json"),
+                "mapping": mapped.reason,
+            },
+            checkpoint=checkpoint,
+        )
+
+    # -- the flow --------------------------------------------------------------------------
+    def definition(self) -> FlowDefinition:
+        return FlowDefinition(
+            ECOMMERCE_USE_CASE,
+            [
+                Step(
+                    "fusion_order",
+                    self._book,
+                    self._find_order,
+                    safe_to_retry=True,  # Upsert-Mode on the OrderKey
+                    system="fusion",
+                ),
+                Step(
+                    "salesforce_order",
+                    self._sf_booked,
+                    self._find_sf_order,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+                Step(
+                    "salesforce_payment",
+                    self._sf_payment,
+                    self._find_sf_payment,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+                Step("await_shipment", self._await, self._find_shipment, system="fusion"),
+                Step("fusion_invoice", self._invoice, self._find_invoice, system="fusion"),
+                Step("fusion_receipt", self._receipt, self._find_receipt, system="fusion"),
+                Step("fusion_apply", self._apply, self._find_apply, system="fusion"),
+                Step(
+                    "salesforce_status",
+                    self._sf_paid,
+                    self._find_sf_order,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+            ],
+        )
+
+    # 1. Fusion Order Hub
+    def _source(self, ctx: StepContext) -> tuple[str, str]:
+        return self.config.order_hub.source_system, _payment(ctx).transaction_id
+
+    def _book(self, ctx: StepContext) -> Mapping[str, str]:
+        order = self.fusion.upsert_order(
+            order_to_fusion(_order(ctx), _payment(ctx), self.config.order_hub)
+        )
+        return {"order_key": str(order.OrderKey), "order_number": str(order.OrderNumber)}
+
+    def _find_order(self, ctx: StepContext) -> LookupResult:
+        found = self.fusion.order(*self._source(ctx))
+        if found is None:
+            return LookupResult.absent("no Order Hub order {}:{}".format(*self._source(ctx)))
+        return LookupResult.found(
+            {"order_key": str(found.OrderKey), "order_number": str(found.OrderNumber)}
+        )
+
+    # 2./8. Salesforce Order
+    def _sf_order(self, ctx: StepContext, stage: str) -> Mapping[str, str]:
+        order, fields = _order(ctx), self.config.order_fields
+        record = order_to_salesforce(order, fields, stage)
+        record_id = self.salesforce.upsert(
+            fields.sobject, fields.external_id, order.source_id, record.value
+        )
+        return {"order_id": record_id, "status": record.reason}
+
+    def _sf_booked(self, ctx: StepContext) -> Mapping[str, str]:
+        return self._sf_order(ctx, "booked")
+
+    def _sf_paid(self, ctx: StepContext) -> Mapping[str, str]:
+        return self._sf_order(ctx, "paid")
+
+    def _find_sf_order(self, ctx: StepContext) -> LookupResult:
+        fields = self.config.order_fields
+        found = self.salesforce.find_id(fields.sobject, fields.external_id, _order(ctx).source_id)
+        return LookupResult.absent() if found is None else LookupResult.found({"order_id": found})
+
+    # 3. Salesforce Payment__c
+    def _sf_payment(self, ctx: StepContext) -> Mapping[str, str]:
+        order, payment, fields = _order(ctx), _payment(ctx), self.config.payment_fields
+        record = payment_to_salesforce(payment, order, fields)
+        values = dict(record.value)
+        if self.config.payment_order_field:
+            values[self.config.payment_order_field] = ctx.results["salesforce_order"]["order_id"]
+        record_id = self.salesforce.upsert(
+            fields.sobject, fields.external_id, payment.transaction_id, values
+        )
+        return {"payment_id": record_id, "status_mapping": record.reason}
+
+    def _find_sf_payment(self, ctx: StepContext) -> LookupResult:
+        fields = self.config.payment_fields
+        found = self.salesforce.find_id(
+            fields.sobject, fields.external_id, _payment(ctx).transaction_id
+        )
+        return LookupResult.absent() if found is None else LookupResult.found({"payment_id": found})
+
+    # 4. shipment
+    def _shipped(self, ctx: StepContext) -> str | None:
+        found = self.fusion.order(*self._source(ctx))
+        status = (found.StatusCode or "") if found is not None else ""
+        return status if status.upper() in SHIPPED_STATUSES else None
+
+    def _await(self, ctx: StepContext) -> Mapping[str, str]:
+        status = self._shipped(ctx)
+        if status is None:
+            # Not an error: the warehouse has not shipped yet. Reported as an unknown outcome
+            # so the engine re-checks through the lookup on its bounded, parking schedule.
+            key = "{}:{}".format(*self._source(ctx))
+            raise UnknownOutcomeError(f"order {key} not shipped yet; re-checking")
+        return {"order_status": status}
+
+    def _find_shipment(self, ctx: StepContext) -> LookupResult:
+        status = self._shipped(ctx)
+        if status is None:
+            return LookupResult.pending("order not shipped yet")
+        return LookupResult.found({"order_status": status}, f"order {status}")
+
+    # 5.-7. receivables
+    def _canonical_invoice(self, ctx: StepContext) -> tuple[Invoice, str]:
+        order, payment = _order(ctx), _payment(ctx)
+        method = payment.method
+        gl = self.config.gl.derive(
+            card_type=method.card_type if method else None, channel=order.channel
+        )
+        day = fusion_date(payment.processed_at, ledger_zone=ZoneInfo(self.config.ledger_timezone))
+        invoice = Invoice(
+            number=f"WEB-{payment.transaction_id}",
+            customer_account=order.customer.fusion_customer_account or "",
+            amount=order.amount,
+            currency=order.currency,
+            invoice_date=day.value,
+            revenue_account=gl.value,
+        )
+        return invoice, f"{gl.reason}; date {day.reason}"
+
+    def _invoice(self, ctx: StepContext) -> Mapping[str, str]:
+        invoice, reason = self._canonical_invoice(ctx)
+        created = self.fusion.create_invoice(invoice_to_fusion(invoice, self.config.fusion))
+        return {
+            "invoice_id": str(created.CustomerTransactionId),
+            "invoice_number": invoice.number,
+            "mapping": reason,
+        }
+
+    def _find_invoice(self, ctx: StepContext) -> LookupResult:
+        invoice, reason = self._canonical_invoice(ctx)
+        found = self.fusion.find_invoice(invoice.number)
+        if found is None:
+            return LookupResult.absent(f"no invoice {invoice.number}")
+        return LookupResult.found(
+            {
+                "invoice_id": str(found.CustomerTransactionId),
+                "invoice_number": invoice.number,
+                "mapping": reason,
+            }
+        )
+
+    def _canonical_receipt(self, ctx: StepContext) -> Receipt:
+        invoice, _ = self._canonical_invoice(ctx)
+        return Receipt(
+            number=f"PT-{_payment(ctx).transaction_id}",
+            customer_account=invoice.customer_account,
+            amount=invoice.amount,
+            currency=invoice.currency,
+            receipt_date=invoice.invoice_date,
+            invoice_number=invoice.number,
+        )
+
+    def _receipt(self, ctx: StepContext) -> Mapping[str, str]:
+        receipt = self._canonical_receipt(ctx)
+        created = self.fusion.create_receipt(receipt_to_fusion(receipt, self.config.fusion))
+        return {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
+
+    def _find_receipt(self, ctx: StepContext) -> LookupResult:
+        number = self._canonical_receipt(ctx).number
+        found = self.fusion.find_receipt(number)
+        if found is None:
+            return LookupResult.absent(f"no receipt {number}")
+        return LookupResult.found(
+            {"receipt_id": str(found.StandardReceiptId), "receipt_number": number}
+        )
+
+    def _apply(self, ctx: StepContext) -> Mapping[str, str]:
+        amount = _order(ctx).amount
+        schedule = self.fusion.installment_id(int(ctx.results["fusion_invoice"]["invoice_id"]))
+        receipt_id = int(ctx.results["fusion_receipt"]["receipt_id"])
+        self.fusion.apply_receipt(receipt_id, schedule, amount)
+        return {"applied_schedule_id": str(schedule), "amount": str(amount)}
+
+    def _find_apply(self, ctx: StepContext) -> LookupResult:
+        number, amount = ctx.results["fusion_receipt"]["receipt_number"], _order(ctx).amount
+        if self.fusion.receipt_applied(number, amount):
+            return LookupResult.found({"amount": str(amount)}, f"receipt {number} applied")
+        return LookupResult.absent(f"receipt {number} not applied")

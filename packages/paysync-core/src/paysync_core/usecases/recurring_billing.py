@@ -1,0 +1,322 @@
+"""Use case 7: recurring billing and dunning of Salesforce subscriptions from the PayTrace vault.
+
+``RecurringBilling.submit_due`` (the scheduler, run as often as wanted) reads the active
+``Subscription__c`` records, asks the :class:`~paysync_core.mapping.DunningPolicy` which
+attempt is due today (injectable clock) and submits one flow per (subscription, period,
+attempt); the flow key makes a second run, or a run after a crash, return the same flow.
+Steps of one attempt:
+
+1. ``charge``                  PayTrace sale on the vault profile, ``invoice_id`` =
+   ``SUB-<subscription id>-<period yyyymmdd>-<attempt>``; lookup through the exports by it;
+2. ``salesforce_payment``      ``Payment__c`` upserted by the PayTrace transaction id (declines
+   included, with their reason);
+3. ``salesforce_subscription`` ``Subscription__c`` updated: next charge date and attempts reset
+   after an approval; failed attempts counted after a decline, and Past Due (or Cancelled)
+   once the retry cadence is spent.
+
+An attempt is submitted only once the previous attempt of the period has recorded its decline
+in Salesforce (step 3 of its flow), so an approved period is never charged again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paysync_core import Engine, FlowDefinition, FlowRecord, LookupResult, Step, StepContext
+from paysync_core.canonical import Customer, Order, PaymentStatus, Subscription
+from paysync_core.mapping import (
+    DunningPolicy,
+    PaymentFieldMap,
+    SubscriptionFieldMap,
+    SubscriptionOutcome,
+    payment_from_paytrace,
+    payment_to_salesforce,
+    subscription_from_salesforce,
+)
+from paysync_core.ports import PayTracePort, SaleOutcome, SalesforcePort
+
+__all__ = ["USE_CASE", "RecurringBilling", "RecurringBillingConfig"]
+
+USE_CASE = "salesforce_recurring_billing"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RecurringBillingConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fields: SubscriptionFieldMap = SubscriptionFieldMap()
+    payment_fields: PaymentFieldMap = PaymentFieldMap(opportunity=None)
+    dunning: DunningPolicy = DunningPolicy()
+    billing_timezone: str = "America/Los_Angeles"
+    """The zone whose calendar day decides what is due."""
+    correlation_prefix: str = Field(default="SUB", max_length=4)
+    max_per_run: int = Field(default=500, ge=1)
+
+
+def _subscription(ctx: StepContext) -> Subscription:
+    return Subscription.model_validate(ctx.input["subscription"])
+
+
+def _attempt(ctx: StepContext) -> int:
+    return int(str(ctx.input["attempt"]))
+
+
+def _invoice_id(ctx: StepContext) -> str:
+    return str(ctx.input["invoice_id"])
+
+
+def _order(subscription: Subscription, invoice_id: str) -> Order:
+    """The attempt as a canonical order (what the payment mapping translates from)."""
+    customer = Customer(
+        customer_id=f"sf:{subscription.account_id or subscription.source_id}",
+        name=subscription.account_id or subscription.source_id,
+        salesforce_account_id=subscription.account_id,
+        paytrace_customer_id=subscription.vault_customer_id,
+    )
+    return Order(
+        source_system=subscription.source_system,
+        source_id=subscription.source_id,
+        customer=customer,
+        amount=subscription.amount,
+        currency=subscription.currency,
+        order_date=subscription.next_charge_date,
+        channel="recurring",
+        description=invoice_id,
+    )
+
+
+class RecurringBilling:
+    """Builds the flow from the ports; ``submit_due`` is the scheduler's trigger.
+
+    ``clock`` gives "now" (injectable for tests); the day is read in ``billing_timezone``.
+    """
+
+    def __init__(
+        self,
+        *,
+        paytrace: PayTracePort,
+        salesforce: SalesforcePort,
+        config: RecurringBillingConfig | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.paytrace = paytrace
+        self.salesforce = salesforce
+        self.config = config or RecurringBillingConfig()
+        self._clock = clock
+
+    def today(self) -> date:
+        return self._clock().astimezone(ZoneInfo(self.config.billing_timezone)).date()
+
+    # -- the scheduler ---------------------------------------------------------------------
+    def submit_due(self, engine: Engine) -> list[FlowRecord]:
+        """Submit a flow for every attempt due today; safe to run any number of times."""
+        fields = self.config.fields
+        soql = (
+            f"SELECT {', '.join(fields.soql_fields())} FROM {fields.sobject} "  # noqa: S608
+            f"WHERE {fields.status} = {{}} ORDER BY {fields.next_charge_date} LIMIT {{}}"
+        )
+        # names are configuration, values are quoted by the bridge's format_soql
+        rows = self.salesforce.records(soql, "Active", self.config.max_per_run)
+        today = self.today()
+        flows: list[FlowRecord] = []
+        for row in rows:
+            subscription = subscription_from_salesforce(row, fields)
+            flow = self.submit(engine, subscription.value, today)
+            if flow is not None:
+                flows.append(flow)
+        return flows
+
+    def submit(self, engine: Engine, subscription: Subscription, today: date) -> FlowRecord | None:
+        """Submit the attempt due ``today`` for ``subscription`` (None if nothing is due)."""
+        due = self.config.dunning.due_attempt(subscription, today)
+        if due.value is None:
+            return None
+        period = subscription.next_charge_date
+        invoice_id = (
+            f"{self.config.correlation_prefix}-{subscription.source_id}-{period:%Y%m%d}-{due.value}"
+        )
+        return engine.submit(
+            USE_CASE,
+            source_system=subscription.source_system,
+            source_id=f"{subscription.source_id}:{period.isoformat()}:{due.value}",
+            version=1,
+            # attempts of one subscription run one at a time, in order
+            entity_key=f"{subscription.source_system}:{subscription.source_id}",
+            input={
+                "subscription": subscription.model_dump(mode="json"),
+                "attempt": due.value,
+                "invoice_id": invoice_id,
+                "schedule": due.reason,
+            },
+        )
+
+    # -- the flow --------------------------------------------------------------------------
+    def definition(self) -> FlowDefinition:
+        return FlowDefinition(
+            USE_CASE,
+            [
+                Step(
+                    "charge",
+                    self._charge,
+                    self._find_charge,
+                    system="paytrace",
+                    summarize=self._charge_summary,
+                ),
+                Step(
+                    "salesforce_payment",
+                    self._upsert_payment,
+                    self._find_payment,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+                Step(
+                    "salesforce_subscription",
+                    self._update_subscription,
+                    self._find_subscription,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+            ],
+        )
+
+    # 1. charge
+    def _charge_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        return {
+            "amount": str(_subscription(ctx).amount),
+            "invoice_id": _invoice_id(ctx),
+            "attempt": _attempt(ctx),
+        }
+
+    @staticmethod
+    def _sale_ids(sale: SaleOutcome, ctx: StepContext) -> dict[str, str]:
+        subscription = _subscription(ctx)
+        payment = payment_from_paytrace(
+            _order(subscription, _invoice_id(ctx)),
+            transaction_id=sale.transaction_id,
+            response_code=sale.response_code,
+            message=sale.message,
+            processed_at=sale.processed_at,
+            vault_id=subscription.vault_customer_id,
+            card_type="",
+            last4=sale.last4,
+        )
+        return {
+            "transaction_id": sale.transaction_id,
+            "response_code": str(sale.response_code),
+            "status": payment.value.status.value,
+            "status_reason": payment.reason,
+            "last4": sale.last4,
+            "processed_at": sale.processed_at.isoformat(),
+        }
+
+    def _charge(self, ctx: StepContext) -> Mapping[str, str]:
+        subscription = _subscription(ctx)
+        sale = self.paytrace.sale(
+            amount=subscription.amount,
+            customer_id=subscription.vault_customer_id,
+            invoice_id=_invoice_id(ctx),
+            description=f"Subscription {subscription.source_id} period "
+            f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
+        )
+        return self._sale_ids(sale, ctx)
+
+    def _find_charge(self, ctx: StepContext) -> LookupResult:
+        subscription = _subscription(ctx)
+        sale = self.paytrace.find_sale(
+            invoice_id=_invoice_id(ctx),
+            amount=subscription.amount,
+            customer_id=subscription.vault_customer_id,
+        )
+        if sale is None:
+            return LookupResult.absent(f"no PayTrace sale with invoice_id {_invoice_id(ctx)}")
+        return LookupResult.found(
+            self._sale_ids(sale, ctx), f"PayTrace sale {sale.transaction_id} found by invoice_id"
+        )
+
+    # 2. Payment__c
+    def _payment_key(self, ctx: StepContext) -> str:
+        return ctx.results["charge"]["transaction_id"] or f"DECLINED-{_invoice_id(ctx)}"
+
+    def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
+        subscription, charge = _subscription(ctx), ctx.results["charge"]
+        order = _order(subscription, _invoice_id(ctx))
+        payment = payment_from_paytrace(
+            order,
+            transaction_id=charge["transaction_id"],
+            response_code=int(charge["response_code"]),
+            message=charge["status_reason"],
+            processed_at=datetime.fromisoformat(charge["processed_at"]),
+            vault_id=subscription.vault_customer_id,
+            card_type="",
+            last4=charge["last4"],
+        ).value.model_copy(update={"status_reason": charge["status_reason"]})
+        fields = self.config.payment_fields
+        record = dict(payment_to_salesforce(payment, order, fields).value)
+        lookup = self.config.fields.payment_lookup
+        if lookup:
+            record[lookup] = subscription.source_id
+        record_id = self.salesforce.upsert(
+            fields.sobject, fields.external_id, self._payment_key(ctx), record
+        )
+        return {"payment_id": record_id, "status": str(record[fields.status])}
+
+    def _find_payment(self, ctx: StepContext) -> LookupResult:
+        fields = self.config.payment_fields
+        found = self.salesforce.find_id(fields.sobject, fields.external_id, self._payment_key(ctx))
+        return LookupResult.absent() if found is None else LookupResult.found({"payment_id": found})
+
+    # 3. Subscription__c
+    def _outcome(self, ctx: StepContext) -> SubscriptionOutcome:
+        charge = ctx.results["charge"]
+        return self.config.dunning.after_attempt(
+            _subscription(ctx),
+            _attempt(ctx),
+            approved=charge["status"] == PaymentStatus.CAPTURED.value,
+            detail=charge["status_reason"],
+        )
+
+    def _subscription_fields(self, outcome: SubscriptionOutcome) -> dict[str, object]:
+        fields = self.config.fields
+        return {
+            fields.status: outcome.status.value,
+            fields.next_charge_date: outcome.next_charge_date.isoformat(),
+            fields.failed_attempts: outcome.failed_attempts,
+        }
+
+    def _update_subscription(self, ctx: StepContext) -> Mapping[str, str]:
+        outcome = self._outcome(ctx)
+        subscription = _subscription(ctx)
+        self.salesforce.update(
+            self.config.fields.sobject,
+            subscription.source_id,
+            self._subscription_fields(outcome),
+        )
+        return {
+            "status": outcome.status.value,
+            "next_charge_date": outcome.next_charge_date.isoformat(),
+            "failed_attempts": str(outcome.failed_attempts),
+            "reason": outcome.reason,
+        }
+
+    def _find_subscription(self, ctx: StepContext) -> LookupResult:
+        outcome = self._outcome(ctx)
+        fields = self.config.fields
+        soql = f"SELECT {', '.join(fields.soql_fields())} FROM {fields.sobject} WHERE Id = {{}}"  # noqa: S608
+        rows = self.salesforce.records(soql, _subscription(ctx).source_id)
+        if not rows:
+            return LookupResult.absent("subscription not found")
+        current = subscription_from_salesforce(rows[0], fields).value
+        if (current.status, current.next_charge_date, current.failed_attempts) == (
+            outcome.status,
+            outcome.next_charge_date,
+            outcome.failed_attempts,
+        ):
+            return LookupResult.found({"status": outcome.status.value, "reason": outcome.reason})
+        return LookupResult.absent("subscription not updated yet")

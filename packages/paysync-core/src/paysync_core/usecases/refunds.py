@@ -1,0 +1,415 @@
+"""Use case 3: refunds and voids -> Fusion credit memo or receipt reversal -> Salesforce.
+
+A refund is requested from Salesforce (:meth:`Refunds.submit_request`: the ``Payment__c``
+record, an amount and the request's id) or found in PayTrace by polling the exports
+(:meth:`Refunds.submit_observed`: a refund made in the virtual terminal). Steps:
+
+1. ``paytrace_reverse``  the sale as it is now decides: pending settlement and the full
+   amount -> ``transactions/void``; settled -> ``transactions/refund/for_transaction`` (partial
+   allowed) labelled ``invoice_id = RF-<sale>-<request>``; a partial refund of an unsettled
+   sale waits for settlement (retryable). Lookup: the sale shows ``Voided``, or a REFUND with
+   that ``invoice_id`` is in the exports. A refund found by polling is taken as done.
+2. ``fusion_reverse``    refund -> on-account credit memo ``CM-<refund id>`` (lookup by
+   ``TransactionNumber``); void -> the sale's receipt ``PT-<sale>`` reversed (lookup: the
+   receipt's ``State`` is ``Reversed``; no receipt -> nothing to reverse, recorded as skipped).
+3. ``salesforce_payment`` ``Payment__c`` upserted by ``Payment_ID__c``: status and the refunded
+   amount netted over every refund of the sale in the exports (so partial refunds add up, and a
+   repeated update writes the same values).
+
+Refunds of one sale run one at a time (entity ``refund:<sale>``), so netting sees the previous
+ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from paysync_core import (
+    Engine,
+    FlowDefinition,
+    FlowRecord,
+    LookupResult,
+    PermanentError,
+    RetryableError,
+    Step,
+    StepContext,
+    SubmitHook,
+)
+from paysync_core.canonical import RefundKind, RefundRequest
+from paysync_core.mapping import (
+    CustomerXref,
+    FusionReceivablesConfig,
+    GlRule,
+    GlTable,
+    RefundFieldMap,
+    VaultXref,
+    credit_memo_to_fusion,
+    refund_status,
+)
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
+from paytrace_client.models import ExportedTransaction
+
+__all__ = ["REFUNDS_USE_CASE", "Refunds", "RefundsConfig"]
+
+REFUNDS_USE_CASE = "refunds_and_voids"
+_SKIPPED = "skipped"
+
+
+class RefundsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accounts: CustomerXref = CustomerXref()
+    """Salesforce Account -> Fusion customer account (refunds requested from Salesforce)."""
+    vaults: VaultXref = VaultXref()
+    """PayTrace vault customer -> Fusion customer account (refunds found by polling)."""
+    invoice_prefix: str = "RF-"
+    """``invoice_id`` prefix of the refunds paysync makes (the poller ignores them)."""
+    gl: GlTable = GlTable(
+        rules=(GlRule(account="01-000-4100-0000", transaction_type="REFUND"),),
+        default="01-000-4999-0000",
+    )
+    """Revenue account the credit memo reverses."""
+    fusion: FusionReceivablesConfig = FusionReceivablesConfig()
+    credit_memo_type: str = "Credit Memo"
+    reversal_reason: str = "PAYMENT VOIDED"
+    payment_fields: RefundFieldMap = RefundFieldMap()
+    channel: str = "refund"
+    lookback: timedelta = timedelta(days=120)
+    """How far back the sale that a polled refund belongs to is searched."""
+
+
+def _request(ctx: StepContext) -> RefundRequest:
+    return RefundRequest.model_validate(ctx.input["request"])
+
+
+def _is_voided(record: ExportedTransaction) -> bool:
+    return "voided" in (record.status_message or "").lower()
+
+
+def _is_settled(record: ExportedTransaction) -> bool:
+    # ``Y`` = pending settlement tonight; a settled record names its batch / has ``settled``.
+    return record.settled is not None or (record.status_code or "").upper() not in ("Y", "N")
+
+
+class Refunds:
+    def __init__(
+        self,
+        *,
+        paytrace: PayTracePort,
+        fusion: FusionPort,
+        salesforce: SalesforcePort,
+        config: RefundsConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.paytrace = paytrace
+        self.fusion = fusion
+        self.salesforce = salesforce
+        self.config = config or RefundsConfig()
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # -- triggers --------------------------------------------------------------------------
+    def submit_request(
+        self,
+        engine: Engine,
+        payment: Mapping[str, Any],
+        *,
+        request_id: str,
+        amount: Decimal,
+        reason: str = "customer refund",
+    ) -> FlowRecord:
+        """A refund requested in Salesforce for a ``Payment__c`` record (its
+        ``Payment_ID__c`` is the PayTrace sale's transaction id, ``Account__c`` its Account).
+
+        ``request_id`` identifies the request (e.g. the Salesforce refund record id): the same
+        id submitted again returns the same flow.
+        """
+        key = str(payment[self.config.payment_fields.external_id])
+        transaction_id = str(payment.get("Transaction_ID__c") or key)
+        fusion = self.config.accounts.fusion_account(str(payment["Account__c"]))
+        request = RefundRequest(
+            request_id=request_id,
+            original_transaction_id=transaction_id,
+            amount=amount,
+            salesforce_payment_key=key,
+            fusion_customer_account=fusion.value,
+            requested_at=self._clock(),
+            reason=reason,
+        )
+        return self._submit(engine, request, "salesforce", fusion.reason, None)
+
+    def accepts_observed(self, record: ExportedTransaction) -> bool:
+        """A REFUND made outside paysync (paysync's own carry ``invoice_prefix``)."""
+        return (
+            (record.transaction_type or "").upper() == "REFUND"
+            and not (record.invoice_id or "").startswith(self.config.invoice_prefix)
+            and not _is_voided(record)
+        )
+
+    def submit_observed(
+        self,
+        engine: Engine,
+        record: ExportedTransaction,
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """A refund found in PayTrace's exports: linked to its sale by ``invoice_id`` (PayTrace
+        copies the sale's onto a referenced refund); ``None`` if it is not ours to post."""
+        if not self.accepts_observed(record) or not record.invoice_id or record.amount is None:
+            return None
+        sale = self._sale_for(record)
+        if sale is None:
+            return None
+        fusion = self.config.vaults.fusion_account(sale.customer_id)
+        created = record.created.at if record.created is not None else None
+        request = RefundRequest(
+            request_id=str(record.transaction_id),
+            original_transaction_id=str(sale.transaction_id),
+            amount=record.amount,
+            salesforce_payment_key=str(sale.transaction_id),
+            fusion_customer_account=fusion.value,
+            requested_at=created or self._clock(),
+            reason=record.description or "refund made in PayTrace",
+            observed_transaction_id=str(record.transaction_id),
+            observed_kind=RefundKind.REFUND,
+        )
+        return self._submit(engine, request, "paytrace", fusion.reason, checkpoint)
+
+    def _sale_for(self, refund: ExportedTransaction) -> ExportedTransaction | None:
+        now = self._clock()
+        tz = self.paytrace.export_timezone
+        start = (now - self.config.lookback).astimezone(tz).date()
+        sales = [
+            r
+            for r in self.paytrace.activity(
+                start, now.astimezone(tz).date(), transaction_type="SALE"
+            )
+            if r.invoice_id == refund.invoice_id and not _is_voided(r)
+        ]
+        return sales[0] if len(sales) == 1 else None
+
+    def _submit(
+        self,
+        engine: Engine,
+        request: RefundRequest,
+        source: str,
+        mapping: str,
+        checkpoint: SubmitHook | None,
+    ) -> FlowRecord:
+        return engine.submit(
+            REFUNDS_USE_CASE,
+            source_system=source,
+            source_id=request.request_id,
+            version=1,
+            entity_key=f"refund:{request.original_transaction_id}",
+            input={"request": request.model_dump(mode="json"), "mapping": mapping},
+            checkpoint=checkpoint,
+        )
+
+    # -- the flow --------------------------------------------------------------------------
+    def definition(self) -> FlowDefinition:
+        return FlowDefinition(
+            REFUNDS_USE_CASE,
+            [
+                Step(
+                    "paytrace_reverse",
+                    self._reverse,
+                    self._find_reverse,
+                    system="paytrace",
+                    summarize=self._summary,
+                ),
+                Step("fusion_reverse", self._fusion, self._find_fusion, system="fusion"),
+                Step(
+                    "salesforce_payment",
+                    self._sf_payment,
+                    self._find_sf_payment,
+                    safe_to_retry=True,
+                    system="salesforce",
+                ),
+            ],
+        )
+
+    # 1. PayTrace
+    def _invoice_id(self, request: RefundRequest) -> str:
+        return f"{self.config.invoice_prefix}{request.original_transaction_id}-{request.request_id}"
+
+    def _summary(self, ctx: StepContext) -> Mapping[str, object]:
+        request = _request(ctx)
+        return {
+            "sale": request.original_transaction_id,
+            "amount": str(request.amount),
+            "invoice_id": self._invoice_id(request),
+        }
+
+    def _sale(self, request: RefundRequest) -> ExportedTransaction:
+        sale = self.paytrace.find_transaction(request.original_transaction_id)
+        if sale is None or sale.amount is None:
+            raise PermanentError(
+                f"original_transaction_id {request.original_transaction_id}: "
+                "no such PayTrace transaction"
+            )
+        # exports carry amounts as JSON numbers: back to cents
+        sale = sale.model_copy(update={"amount": sale.amount.quantize(Decimal("0.01"))})
+        if sale.amount is None or request.amount > sale.amount:
+            raise PermanentError(
+                f"amount {request.amount} exceeds the sale's {sale.amount} "
+                f"(original_transaction_id {request.original_transaction_id})"
+            )
+        return sale
+
+    @staticmethod
+    def _ids(kind: RefundKind, transaction_id: str, sale: ExportedTransaction) -> dict[str, str]:
+        return {
+            "kind": kind.value,
+            "transaction_id": transaction_id,
+            "sale_amount": str((sale.amount or Decimal(0)).quantize(Decimal("0.01"))),
+            "sale_invoice_id": sale.invoice_id or "",
+            "sale_created": sale.created.at.isoformat() if sale.created and sale.created.at else "",
+        }
+
+    def _reverse(self, ctx: StepContext) -> Mapping[str, str]:
+        request = _request(ctx)
+        sale = self._sale(request)
+        if request.observed_transaction_id is not None:
+            kind = request.observed_kind or RefundKind.REFUND
+            return self._ids(kind, request.observed_transaction_id, sale)
+        sale_id = request.original_transaction_id
+        if _is_voided(sale):
+            return self._ids(RefundKind.VOID, sale_id, sale)
+        if not _is_settled(sale):
+            if request.amount != sale.amount:
+                raise RetryableError(
+                    f"partial refund of sale {sale_id} waits for its settlement "
+                    "(a void cannot be partial)"
+                )
+            return self._ids(RefundKind.VOID, self.paytrace.void(sale_id), sale)
+        refund_id = self.paytrace.refund(
+            transaction_id=sale_id, amount=request.amount, invoice_id=self._invoice_id(request)
+        )
+        return self._ids(RefundKind.REFUND, refund_id, sale)
+
+    def _find_reverse(self, ctx: StepContext) -> LookupResult:
+        request = _request(ctx)
+        sale = self._sale(request)
+        if _is_voided(sale) and request.amount == sale.amount:
+            ids = self._ids(RefundKind.VOID, request.original_transaction_id, sale)
+            return LookupResult.found(ids, "sale shows Voided in the exports")
+        invoice_id = self._invoice_id(request)
+        found = self.paytrace.find_refund(invoice_id=invoice_id, amount=request.amount)
+        if found is None:
+            return LookupResult.absent(f"no PayTrace refund with invoice_id {invoice_id}")
+        ids = self._ids(RefundKind.REFUND, found, sale)
+        return LookupResult.found(ids, f"PayTrace refund {found} found by invoice_id")
+
+    # 2. Fusion
+    def _kind(self, ctx: StepContext) -> RefundKind:
+        return RefundKind(ctx.results["paytrace_reverse"]["kind"])
+
+    def _memo_number(self, ctx: StepContext) -> str:
+        return f"CM-{ctx.results['paytrace_reverse']['transaction_id']}"
+
+    def _receipt_number(self, ctx: StepContext) -> str:
+        return f"PT-{_request(ctx).original_transaction_id}"
+
+    def _fusion(self, ctx: StepContext) -> Mapping[str, str]:
+        if self._kind(ctx) is RefundKind.VOID:
+            number = self._receipt_number(ctx)
+            receipt = self.fusion.find_receipt(number)
+            if receipt is None or receipt.StandardReceiptId is None:
+                return {_SKIPPED: f"no receipt {number} in Fusion; nothing to reverse"}
+            if receipt.State != "Reversed":
+                self.fusion.reverse_receipt(receipt.StandardReceiptId, self.config.reversal_reason)
+            return {"receipt_id": str(receipt.StandardReceiptId), "reversed_receipt": number}
+        request, number = _request(ctx), self._memo_number(ctx)
+        gl = self.config.gl.derive(
+            card_type=None, channel=self.config.channel, transaction_type="REFUND"
+        )
+        memo = credit_memo_to_fusion(
+            request,
+            number=number,
+            refund_transaction_id=ctx.results["paytrace_reverse"]["transaction_id"],
+            revenue_account=gl.value,
+            credit_date=request.requested_at,
+            config=self.config.fusion,
+            credit_memo_type=self.config.credit_memo_type,
+        )
+        created = self.fusion.create_credit_memo(memo)
+        return {
+            "credit_memo_id": str(created.CustomerTransactionId),
+            "credit_memo_number": number,
+            "mapping": gl.reason,
+        }
+
+    def _find_fusion(self, ctx: StepContext) -> LookupResult:
+        if self._kind(ctx) is RefundKind.VOID:
+            number = self._receipt_number(ctx)
+            receipt = self.fusion.find_receipt(number)
+            if receipt is None:
+                return LookupResult.found({_SKIPPED: f"no receipt {number} in Fusion"})
+            if receipt.State == "Reversed":
+                ids = {"receipt_id": str(receipt.StandardReceiptId), "reversed_receipt": number}
+                return LookupResult.found(ids, f"receipt {number} reversed")
+            return LookupResult.absent(f"receipt {number} not reversed")
+        number = self._memo_number(ctx)
+        found = self.fusion.find_credit_memo(number)
+        if found is None:
+            return LookupResult.absent(f"no credit memo {number}")
+        return LookupResult.found(
+            {"credit_memo_id": str(found.CustomerTransactionId), "credit_memo_number": number}
+        )
+
+    # 3. Salesforce
+    def _refunded_total(self, ctx: StepContext) -> Decimal:
+        """Every live refund of the sale in the exports: paysync's (``RF-<sale>-*``) and those
+        made in PayTrace (carrying the sale's ``invoice_id``); this one counted even if the
+        exports lag behind."""
+        request, done = _request(ctx), ctx.results["paytrace_reverse"]
+        own_prefix = f"{self.config.invoice_prefix}{request.original_transaction_id}-"
+        sale_invoice = done.get("sale_invoice_id", "")
+        tz = self.paytrace.export_timezone
+        now = self._clock()
+        created = done.get("sale_created")
+        since = datetime.fromisoformat(created) if created else now - self.config.lookback
+        total, seen = Decimal("0.00"), False
+        for record in self.paytrace.activity(
+            since.astimezone(tz).date(), now.astimezone(tz).date(), transaction_type="REFUND"
+        ):
+            invoice = record.invoice_id or ""
+            ours = invoice.startswith(own_prefix) or bool(sale_invoice and invoice == sale_invoice)
+            if not ours or _is_voided(record) or record.amount is None:
+                continue
+            total += record.amount
+            seen = seen or str(record.transaction_id) == done["transaction_id"]
+        return total if seen else total + request.amount
+
+    def _sf_payment(self, ctx: StepContext) -> Mapping[str, str]:
+        request, fields = _request(ctx), self.config.payment_fields
+        kind = self._kind(ctx)
+        sale_amount = Decimal(ctx.results["paytrace_reverse"]["sale_amount"])
+        refunded = Decimal("0.00") if kind is RefundKind.VOID else self._refunded_total(ctx)
+        status = refund_status(kind, sale_amount=sale_amount, refunded_total=refunded)
+        values: dict[str, Any] = {fields.status: status.value}
+        if fields.refunded_amount:
+            values[fields.refunded_amount] = refunded
+        if fields.status_reason:
+            values[fields.status_reason] = status.reason
+        record_id = self.salesforce.upsert(
+            fields.sobject, fields.external_id, request.salesforce_payment_key, values
+        )
+        return {
+            "payment_id": record_id,
+            "status": status.value,
+            "refunded_amount": str(refunded),
+            "status_mapping": status.reason,
+        }
+
+    def _find_sf_payment(self, ctx: StepContext) -> LookupResult:
+        fields = self.config.payment_fields
+        found = self.salesforce.find_id(
+            fields.sobject, fields.external_id, _request(ctx).salesforce_payment_key
+        )
+        return LookupResult.absent() if found is None else LookupResult.found({"payment_id": found})

@@ -1,0 +1,1 @@
+"""Generated Pub/Sub API stubs (build output, see hatch_build.py)."""

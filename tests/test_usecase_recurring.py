@@ -1,0 +1,308 @@
+"""Use case 7 end to end: subscriptions on Salesforce charged from the PayTrace vault, with
+the dunning cadence; an injectable clock drives the schedule.
+
+Both emulators run in-process (mocked only at the wire); the ledger is SQLite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepRecord
+from paysync_core.mapping import DunningPolicy
+from paysync_core.ports import ClientErrorClassifier, PayTracePort, SalesforcePort
+from paysync_core.usecases import RecurringBilling, RecurringBillingConfig
+from paytrace_client import CreditCard, PayTraceClient
+from paytrace_client.emulator import FaultRule, PayTraceEmulator
+from paytrace_client.models import ExportedTransaction
+from salesforce_bridge import PasswordGrant, SalesforceBridge
+from salesforce_bridge.emulator import (
+    DEFAULT_BASE_URL,
+    FieldDef,
+    ObjectDef,
+    SalesforceEmulator,
+    emulator_session,
+)
+
+CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
+PERIOD = date(2026, 3, 1)
+_SUBSCRIPTION_FIELDS = (
+    FieldDef("Amount__c", "currency", nillable=False),
+    FieldDef("Interval__c", "picklist", picklist=("Weekly", "Monthly", "Quarterly", "Yearly")),
+    FieldDef("Next_Charge_Date__c", "date"),
+    FieldDef("Vault_Customer_ID__c", length=64),
+    FieldDef("Status__c", "picklist", picklist=("Active", "Past Due", "Cancelled")),
+    FieldDef("Failed_Attempts__c", "double"),
+    FieldDef("Account__c", "reference", reference_to=("Account",)),
+)
+
+
+def _salesforce() -> SalesforceEmulator:
+    """The seed org plus ``Subscription__c`` and the ``Payment__c`` fields this use case
+    writes (an org adds them as custom fields)."""
+    base = SalesforceEmulator(seed=False)
+    payment = base.org.obj("Payment__c")
+    system = tuple(f for f in payment.fields if f.name in {"Id", "IsDeleted", "CreatedDate"})
+    others = tuple(
+        f
+        for f in payment.fields
+        if f.name in {"CreatedById", "LastModifiedDate", "SystemModstamp", "Name"}
+    )
+    subscription = ObjectDef(
+        "Subscription__c", "a0S", "Subscription", system + others + _SUBSCRIPTION_FIELDS
+    )
+    payment = payment.with_fields(
+        FieldDef("Subscription__c", "reference", reference_to=("Subscription__c",)),
+        FieldDef("Vault_Customer_ID__c", length=64),
+        FieldDef("Status_Reason__c", length=255),
+    )
+    return SalesforceEmulator(objects=[payment, subscription])
+
+
+@dataclass
+class World:
+    paytrace_emulator: PayTraceEmulator
+    paytrace: PayTraceClient
+    bridge: SalesforceBridge
+    usecase: RecurringBilling
+    engine: Engine
+    ledger: SqliteLedger
+    now: list[datetime]
+
+    def subscription(self, amount: str, *, vault: str = "vault-1") -> str:
+        card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
+        self.paytrace.customers.create(vault, credit_card=card)
+        account = next(iter(self.bridge.query("SELECT Id FROM Account LIMIT 1")))
+        [created] = self.bridge.create_many(
+            "Subscription__c",
+            [
+                {
+                    "Amount__c": float(amount),
+                    "Interval__c": "Monthly",
+                    "Next_Charge_Date__c": PERIOD.isoformat(),
+                    "Vault_Customer_ID__c": vault,
+                    "Status__c": "Active",
+                    "Failed_Attempts__c": 0,
+                    "Account__c": account["Id"],
+                }
+            ],
+        )
+        assert created.id is not None
+        return created.id
+
+    def day(self, offset: int) -> None:
+        """Move the billing clock to ``PERIOD + offset`` days, 10:00 in Los Angeles."""
+        self.now[0] = datetime(2026, 3, 1, 18, tzinfo=timezone.utc) + timedelta(days=offset)
+
+    def run(self) -> int:
+        flows = self.usecase.submit_due(self.engine)
+        report = self.engine.run_pending(max_workers=1)
+        assert not report.dead, report
+        return len(flows)
+
+    def state(self, subscription_id: str) -> dict[str, Any]:
+        rows = self.bridge.query(
+            "SELECT Status__c, Next_Charge_Date__c, Failed_Attempts__c FROM Subscription__c "
+            "WHERE Id = {}",
+            subscription_id,
+        )
+        return next(iter(rows)).fields
+
+    def payments(self, subscription_id: str) -> list[dict[str, Any]]:
+        rows = self.bridge.query(
+            "SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c FROM Payment__c "
+            "WHERE Subscription__c = {}",
+            subscription_id,
+        )
+        return [r.fields for r in rows]
+
+    def sales(self, subscription_id: str) -> list[ExportedTransaction]:
+        today = datetime.now(timezone.utc).date()
+        records = self.paytrace.exports.transactions(
+            today - timedelta(days=2), today + timedelta(days=2)
+        )
+        return [r for r in records if (r.invoice_id or "").startswith(f"SUB-{subscription_id}")]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    pt_emulator = PayTraceEmulator()
+    paytrace = PayTraceClient(
+        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+    )
+    sf_emulator = _salesforce()
+    grant = PasswordGrant(
+        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
+    )
+    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
+    now = [datetime(2026, 2, 27, 18, tzinfo=timezone.utc)]
+    usecase = RecurringBilling(
+        paytrace=PayTracePort(paytrace),
+        salesforce=SalesforcePort(bridge),
+        config=RecurringBillingConfig(dunning=DunningPolicy(retry_days=(1, 3, 7))),
+        clock=lambda: now[0],
+    )
+    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
+    engine = Engine(
+        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
+    )
+    yield World(pt_emulator, paytrace, bridge, usecase, engine, ledger, now)
+    ledger.close()
+
+
+def test_charged_once_per_period_even_when_run_twice(world: World) -> None:
+    sub = world.subscription("49.00")
+    assert world.run() == 0  # not due before its date
+    world.day(0)
+    assert world.run() == 1
+    assert world.run() == 0  # the same day again: nothing left to do
+    sales = world.sales(sub)
+    assert len(sales) == 1
+    assert sales[0].amount == Decimal("49.00")
+    assert sales[0].invoice_id == f"SUB-{sub}-20260301-1"
+    state = world.state(sub)
+    assert state["Status__c"] == "Active"
+    assert state["Next_Charge_Date__c"] == "2026-04-01"
+    assert state["Failed_Attempts__c"] == 0
+    [payment] = world.payments(sub)
+    assert payment["Status__c"] == "Captured"
+    assert payment["Payment_ID__c"] == str(sales[0].transaction_id)
+
+    world.day(31)  # April 1st: the next period
+    assert world.run() == 1
+    assert len(world.sales(sub)) == 2
+    assert world.state(sub)["Next_Charge_Date__c"] == "2026-05-01"
+
+
+def test_resubmitting_the_same_period_is_a_noop(world: World) -> None:
+    sub = world.subscription("10.00")
+    world.day(0)
+    [first] = world.usecase.submit_due(world.engine)
+    [again] = world.usecase.submit_due(world.engine)  # Salesforce not updated yet: same key
+    assert again.flow_id == first.flow_id
+    world.engine.run_pending(max_workers=1)
+    assert world.usecase.submit_due(world.engine) == []
+    assert len(world.sales(sub)) == 1
+
+
+def test_unknown_outcome_resolved_by_lookup_never_charged_twice(world: World) -> None:
+    sub = world.subscription("75.00")
+    world.paytrace_emulator.add_fault(
+        FaultRule("timeout_after_commit", path="*transactions/sale/by_customer")
+    )
+    world.day(0)
+    assert world.run() == 1
+    assert world.run() == 0
+    assert len(world.sales(sub)) == 1
+    assert world.state(sub)["Next_Charge_Date__c"] == "2026-04-01"
+    events = [
+        (r["kind"], r["detail"].get("via"))
+        for r in map(json.loads, _audit_text(world).splitlines())
+        if r["detail"].get("step") == "charge"
+    ]
+    assert ("step.unknown", None) in events
+    assert ("step.succeeded", "lookup") in events
+
+
+class _Crash(BaseException):
+    """The worker dies (not an error any handler may catch)."""
+
+
+def test_crash_after_the_charge_resumes_without_charging_again(world: World) -> None:
+    sub = world.subscription("30.00")
+    world.day(0)
+
+    def crash_when_charge_recorded(_tx: object, _flow: object, step: StepRecord) -> None:
+        if step.name == "charge":
+            raise _Crash  # the sale went through; the ledger's record of it is lost
+
+    crashing = Engine(
+        world.ledger,
+        [world.usecase.definition()],
+        classifier=ClientErrorClassifier(),
+        sleep=lambda _: None,
+        on_step_committed=crash_when_charge_recorded,
+    )
+    [flow] = world.usecase.submit_due(crashing)
+    with pytest.raises(_Crash):
+        crashing.run_flow(flow.flow_id)
+    assert len(world.sales(sub)) == 1
+    assert world.state(sub)["Failed_Attempts__c"] == 0  # Salesforce not updated
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)  # the dead worker's lease ran out
+    world.engine = Engine(
+        world.ledger,
+        [world.usecase.definition()],
+        classifier=ClientErrorClassifier(),
+        sleep=lambda _: None,
+        clock=lambda: later,
+    )
+    [again] = world.usecase.submit_due(world.engine)
+    assert again.flow_id == flow.flow_id
+    assert world.engine.run_pending(max_workers=1).succeeded == [flow.flow_id]
+    assert world.engine.flow(flow.flow_id).state is FlowState.SUCCEEDED
+    assert len(world.sales(sub)) == 1  # found by lookup, not charged again
+    assert world.state(sub)["Next_Charge_Date__c"] == "2026-04-01"
+    assert len(world.payments(sub)) == 1
+
+
+def test_decline_then_retry_cadence_then_success(world: World) -> None:
+    sub = world.subscription("0.29")  # the emulator's processor declines $0.29
+    world.day(0)
+    assert world.run() == 1
+    state = world.state(sub)
+    assert (state["Status__c"], state["Failed_Attempts__c"]) == ("Active", 1)
+    assert state["Next_Charge_Date__c"] == "2026-03-01"  # still the same period
+    [declined] = world.payments(sub)
+    assert declined["Status__c"] == "Failed"
+    assert "102" in declined["Status_Reason__c"]
+
+    assert world.run() == 0  # retry 1 is due on day 1, not today
+    world.day(1)
+    # the customer fixed the card: the processor approves from now on
+    world.paytrace_emulator.config = dataclasses.replace(
+        world.paytrace_emulator.config, decline_amounts=frozenset()
+    )
+    assert world.run() == 1
+    state = world.state(sub)
+    assert (state["Status__c"], state["Failed_Attempts__c"]) == ("Active", 0)
+    assert state["Next_Charge_Date__c"] == "2026-04-01"
+    statuses = sorted(p["Status__c"] for p in world.payments(sub))
+    assert statuses == ["Captured", "Failed"]
+    invoices = sorted(s.invoice_id or "" for s in world.sales(sub))
+    assert invoices == [f"SUB-{sub}-20260301-1", f"SUB-{sub}-20260301-2"]
+    world.day(5)
+    assert world.run() == 0  # approved: no more retries for March
+
+
+def test_declines_through_the_cadence_end_past_due(world: World) -> None:
+    sub = world.subscription("0.29")
+    attempts: list[int] = []
+    for offset in range(9):  # day 0 .. day 8: attempts on days 0, 1, 3 and 7
+        world.day(offset)
+        if world.run():
+            attempts.append(offset)
+    assert attempts == [0, 1, 3, 7]
+    state = world.state(sub)
+    assert state["Status__c"] == "Past Due"
+    assert state["Failed_Attempts__c"] == 4
+    assert len(world.payments(sub)) == 4
+    assert len(world.sales(sub)) == 4
+    world.day(40)
+    assert world.run() == 0  # past due subscriptions are not billed
+
+
+def _audit_text(world: World) -> str:
+    buffer = io.StringIO()
+    AuditTrail(world.ledger).export_jsonl(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,266 @@
+"""Use case 6 end to end: a settled PayTrace batch -> one GL journal in Fusion (FBDI).
+
+Both emulators run in-process (mocked only at the wire); the ledger is SQLite. Batches are
+settled through the PayTrace emulator's control endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oracle_fusion_client import BasicAuth, FusionClient, GlJournalBatches
+from oracle_fusion_client.emulator import Fault, FusionEmulator
+from paysync_core import AuditTrail, DeadLetterQueue, Engine, FlowState, SqliteLedger, StepState
+from paysync_core.mapping import FeeRule, GlRule, GlTable, SettlementGlConfig
+from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort
+from paysync_core.usecases import SettlementToGl, SettlementToGlConfig
+from paytrace_client import CreditCard, PayTraceClient
+from paytrace_client.emulator import PayTraceEmulator
+
+FUSION_URL = "https://fusion.emulator"
+PAYTRACE_CONTROL = "http://paytrace-emulator.invalid/__emulator__"
+VISA = "4012000098765439"  # PayTrace's public sandbox cards; only ever given to the emulator
+MASTERCARD = "5499740000000057"
+
+GL = SettlementGlConfig(
+    ledger_id=1,
+    gl=GlTable(
+        rules=(
+            GlRule(account="01-000-1215-0000", card_type="VISA", transaction_type="SALE"),
+            GlRule(account="01-000-1216-0000", transaction_type="SALE"),
+            GlRule(account="01-000-4150-0000", transaction_type="REFUND"),
+        ),
+        default="01-000-1299-0000",
+    ),
+    fees=(
+        FeeRule(card_type="VISA", rate=Decimal("0.029"), fixed=Decimal("0.30")),
+        FeeRule(rate=Decimal("0.035"), fixed=Decimal("0.30")),
+    ),
+)
+
+
+@dataclass
+class World:
+    paytrace_emulator: PayTraceEmulator
+    fusion_emulator: FusionEmulator
+    paytrace: PayTraceClient
+    fusion: FusionClient
+    usecase: SettlementToGl
+    engine: Engine
+    ledger: SqliteLedger
+    sleeps: list[float]
+
+    def sale(self, number: str, amount: str, invoice: str) -> int:
+        card = CreditCard(number=number, expiration_month=12, expiration_year=2030, csc="999")
+        result = self.paytrace.transactions.sale_keyed(Decimal(amount), card, invoice_id=invoice)
+        assert result.transaction_id is not None
+        return result.transaction_id
+
+    def settle(self) -> int:
+        reply = self.paytrace_emulator.session().post(f"{PAYTRACE_CONTROL}/settle", json={})
+        number = reply.json()["batch_number"]
+        assert isinstance(number, int)
+        return number
+
+    def journal_lines(self) -> list[list[str]]:
+        state: dict[str, Any] = self.fusion.http.session.get(
+            f"{FUSION_URL}/__emulator__/state"
+        ).json()
+        return state["glJournalLines"]
+
+    def batches(self, name: str) -> int:
+        return len(GlJournalBatches(self.fusion.http).find_by_name(name))
+
+
+def _world(
+    tmp_path: Path, *, ledger_id: int = 1, fusion_runs_jobs: bool = False
+) -> Iterator[World]:
+    pt_emulator = PayTraceEmulator()
+    paytrace = PayTraceClient(
+        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+    )
+    fu_emulator = FusionEmulator()
+    fu_emulator.state.ref["ledgers"] = [{"LedgerId": 1, "Name": "US Primary Ledger"}]
+    fusion = FusionClient(
+        base_url=FUSION_URL,
+        auth=BasicAuth("casey.brown", "pw"),
+        session=fu_emulator.session(FUSION_URL),
+        sleep=lambda _: None,
+    )
+    sleeps: list[float] = []
+    usecase = SettlementToGl(
+        paytrace=PayTracePort(paytrace),
+        fusion=FusionPort(fusion),
+        config=SettlementToGlConfig(gl=GL.model_copy(update={"ledger_id": ledger_id})),
+        sleep=sleeps.append,
+    )
+    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
+
+    def engine_sleep(_seconds: float) -> None:
+        # time passing: Fusion's scheduler runs the uploaded imports (the emulator advances a
+        # job one state per status poll)
+        if fusion_runs_jobs:
+            for request_id in list(fu_emulator.state.jobs):
+                fusion.erp_integrations.wait_for_job(request_id, sleep=lambda _: None)
+
+    engine = Engine(
+        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=engine_sleep
+    )
+    yield World(pt_emulator, fu_emulator, paytrace, fusion, usecase, engine, ledger, sleeps)
+    ledger.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from _world(tmp_path)
+
+
+def _amounts(rows: list[list[str]]) -> tuple[Decimal, Decimal]:
+    debits = sum((Decimal(r[38] or 0) for r in rows), Decimal(0))
+    credits = sum((Decimal(r[39] or 0) for r in rows), Decimal(0))
+    return debits, credits
+
+
+def test_batch_becomes_one_balanced_journal_with_explained_lines(world: World) -> None:
+    world.sale(VISA, "100.00", "INV-1")
+    world.sale(VISA, "50.00", "INV-2")
+    world.sale(MASTERCARD, "20.00", "INV-3")
+    number = world.settle()
+
+    flow = world.usecase.submit_batch(world.engine, number)
+    assert flow is not None
+    done = world.engine.run_flow(flow.flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+
+    rows = world.journal_lines()
+    by_account = {"-".join(r[8:12]): (r[38], r[39]) for r in rows}
+    # fees: VISA 2.9% + 0.30 -> 3.20 + 1.75; MC 3.5% + 0.30 -> 1.00
+    assert by_account == {
+        "01-000-1215-0000": ("", "150.00"),
+        "01-000-1216-0000": ("", "20.00"),
+        "01-000-6150-0000": ("5.95", ""),
+        "01-000-1110-0000": ("164.05", ""),
+    }
+    assert _amounts(rows) == (Decimal("170.00"), Decimal("170.00"))
+    name = f"PT-BATCH-{number}"
+    assert {r[42] for r in rows} == {name}  # REFERENCE1: the correlation
+    assert {r[62] for r in rows} == {str(number)}  # GROUP_ID
+    explanations = {r[51] for r in rows}  # REFERENCE10: why this account
+    assert (
+        "GL 01-000-1215-0000 because card_type VISA, transaction_type SALE, rule 1: "
+        in (next(e for e in explanations if e.startswith("GL 01-000-1215"))[:80])
+    )
+    assert any(e.startswith("GL 01-000-6150-0000 because processing fees") for e in explanations)
+
+    steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
+    assert steps["journal_completed"].external_ids["batch_name"] == name
+    assert steps["journal_completed"].external_ids["total"] == "170.00"
+    assert world.batches(name) == 1
+    assert world.sleeps  # the ESS job was followed: WAIT, RUNNING, SUCCEEDED
+    assert len(world.sleeps) <= len(SettlementToGlConfig().poll_schedule)
+    audit = _audit_text(world)
+    assert VISA not in audit
+    assert MASTERCARD not in audit
+
+
+def test_refund_batch_debits_refunds_and_credits_cash(world: World) -> None:
+    sale = world.sale(VISA, "80.00", "INV-R")
+    world.settle()
+    world.paytrace.transactions.refund_transaction(sale, Decimal("30.00"), invoice_id="RF-1")
+    number = world.settle()
+
+    flow = world.usecase.submit_batch(world.engine, number)
+    assert flow is not None
+    assert world.engine.run_flow(flow.flow_id).state is FlowState.SUCCEEDED
+    rows = [r for r in world.journal_lines() if r[42] == f"PT-BATCH-{number}"]
+    assert {"-".join(r[8:12]): (r[38], r[39]) for r in rows} == {
+        "01-000-4150-0000": ("30.00", ""),
+        "01-000-1110-0000": ("", "30.00"),
+    }
+
+
+def test_rerun_creates_no_second_journal(world: World) -> None:
+    world.sale(VISA, "10.00", "INV-X")
+    number = world.settle()
+    first = world.usecase.submit_batch(world.engine, number)
+    assert first is not None
+    world.engine.run_flow(first.flow_id)
+    lines = len(world.journal_lines())
+
+    again = world.usecase.submit_batch(world.engine, number)
+    assert again is not None
+    assert again.flow_id == first.flow_id
+    assert world.engine.run_pending(max_workers=1).processed == 0
+    flows = world.usecase.submit_settled(world.engine, *_today_range())
+    assert [f.flow_id for f in flows] == [first.flow_id]
+    assert world.engine.run_pending(max_workers=1).processed == 0
+    assert len(world.journal_lines()) == lines
+    assert world.batches(f"PT-BATCH-{number}") == 1
+
+
+def test_lost_upload_answer_resolved_by_journal_lookup(tmp_path: Path) -> None:
+    """The upload commits but its answer is lost: the lookup waits for Fusion to run the
+    import and finds the journal by name; nothing is uploaded twice."""
+    world = next(_world(tmp_path, fusion_runs_jobs=True))
+    world.sale(VISA, "42.00", "INV-T")
+    number = world.settle()
+    world.fusion_emulator.inject(
+        Fault("timeout_after_commit", method="POST", path="/erpintegrations")
+    )
+    flow = world.usecase.submit_batch(world.engine, number)
+    assert flow is not None
+    done = world.engine.run_flow(flow.flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+
+    assert len(world.fusion_emulator.state.jobs) == 1  # uploaded once
+    assert world.batches(f"PT-BATCH-{number}") == 1
+    events = [
+        (r["kind"], r["detail"].get("via"))
+        for r in map(json.loads, _audit_text(world).splitlines())
+        if r["detail"].get("step") == "journal_import"
+    ]
+    assert ("step.unknown", None) in events
+    assert ("step.lookup_pending", None) in events  # not there until Fusion ran the job
+    assert ("step.succeeded", "lookup") in events
+    world.ledger.close()
+
+
+def _today_range() -> tuple[Any, Any]:
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone.utc).date()
+    return today - timedelta(days=2), today + timedelta(days=2)
+
+
+def test_ess_failure_dead_letters_with_the_log(tmp_path: Path) -> None:
+    world = next(_world(tmp_path, ledger_id=999))  # a ledger Fusion does not know
+    world.sale(VISA, "15.00", "INV-F")
+    number = world.settle()
+    flow = world.usecase.submit_batch(world.engine, number)
+    assert flow is not None
+    done = world.engine.run_flow(flow.flow_id)
+    assert done.state is FlowState.DEAD
+    steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
+    assert steps["journal_import"].state is StepState.SUCCEEDED
+    assert steps["journal_completed"].state is StepState.DEAD
+    [entry] = DeadLetterQueue(world.ledger).list()
+    assert entry.step_name == "journal_completed"
+    error = entry.last_error or ""
+    assert "ended ERROR" in error
+    assert "the ledger 999 doesn't exist" in error  # the ESS log is the evidence
+    assert world.batches(f"PT-BATCH-{number}") == 0
+    world.ledger.close()
+
+
+def _audit_text(world: World) -> str:
+    buffer = io.StringIO()
+    AuditTrail(world.ledger).export_jsonl(buffer)
+    return buffer.getvalue()
