@@ -113,7 +113,7 @@ def _run(label: str, measure: Callable[[], float], raw: float | None) -> float:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Pub/Sub subscribe throughput (emulator)")
     parser.add_argument("--events", type=int, default=20000)
     args = parser.parse_args(argv)
     count: int = args.events

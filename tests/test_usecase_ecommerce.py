@@ -15,17 +15,19 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import Fault, FusionEmulator
 from paysync_core import AuditTrail, Engine, FlowState, RetryPolicy, SqliteLedger, StepRecord
-from paysync_core.mapping import VaultXref
+from paysync_core.mapping import VaultXref, web_order_from_paytrace
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import EcommerceConfig, EcommerceOrderToCash, PayTraceActivityPoller
 from paytrace_client import PayTraceClient, ProtectToken
 from paytrace_client.emulator import PayTraceEmulator
+from paytrace_client.models import ExportedTransaction
 from salesforce_bridge import PasswordGrant, SalesforceBridge
 from salesforce_bridge.emulator import (
     DEFAULT_BASE_URL,
@@ -257,3 +259,64 @@ def test_invoice_timeout_after_commit_is_resolved_by_lookup(world: World) -> Non
     invoice = world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
     assert invoice is not None
     assert invoice.InvoiceBalanceAmount == Decimal("0.00")
+
+
+def test_order_hub_timeout_after_commit_upserts_the_same_order(world: World) -> None:
+    txn = world.web_sale("WEB-1004", "33.00")
+    flow_id = world.poller.poll(world.engine).submitted[0]
+    world.fu_emulator.inject(
+        Fault("timeout_after_commit", method="POST", path="salesOrdersForOrderHub")
+    )
+    world.engine.run_pending(max_workers=1)
+    world.ship(txn)
+    world.clock.advance(61)
+    assert world.engine.run_pending(max_workers=1).succeeded == [flow_id]
+
+    orders = [
+        o for o in world.fusion.sales_orders.list() if o.SourceTransactionNumber == "WEB-1004"
+    ]
+    # the client re-sends an Upsert-Mode POST itself; it updated the same OrderKey
+    assert len(orders) == 1
+    assert orders[0].OrderKey == f"PAYTRACE:{txn}"
+    assert orders[0].StatusCode == "CLOSED"
+
+
+def test_web_order_mapping_normalizes_address_and_names_missing_fields() -> None:
+    chicago = ZoneInfo("America/Chicago")
+    raw: dict[str, Any] = {
+        "transaction_id": 77,
+        "transaction_type": "SALE",
+        "amount": 12.5,
+        "status_message": "Pending Settlement",
+        "invoice_id": "WEB-77",
+        "customer_id": "vault-9",
+        "billing_address": {
+            "name": "Ada  Lovelace",
+            "street_address": "12 main street",
+            "city": "SPRINGFIELD",
+            "state": "il",
+            "zip": "627011234",
+        },
+        "created": {"at": "3/8/2026 11:30:00 PM"},
+    }
+    record = ExportedTransaction.model_validate(raw, context={"tz": chicago})
+    xref = VaultXref(salesforce={"vault-9": "001A"}, default_fusion_account="1008")
+    mapped = web_order_from_paytrace(record, xref)
+    order, payment = mapped.value
+    assert order.amount == Decimal("12.50")
+    assert order.source_id == "WEB-77"
+    assert order.customer.salesforce_account_id == "001A"
+    address = order.customer.billing_address
+    assert address is not None
+    assert (address.street, address.region, address.postal_code) == (
+        "12 main St.",
+        "IL",
+        "62701-1234",
+    )
+    assert "street type STREET -> St." in mapped.reason
+    # 11:30 PM in Chicago (CDT since 2 AM that day) is already the next day in UTC
+    assert payment.processed_at == datetime(2026, 3, 9, 4, 30, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="invoice_id missing"):
+        web_order_from_paytrace(
+            ExportedTransaction.model_validate({**raw, "invoice_id": None}), xref
+        )

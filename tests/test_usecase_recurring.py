@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepRecord
+from paysync_core import AuditTrail, Engine, FlowState, Quota, SqliteLedger, StepRecord
 from paysync_core.mapping import DunningPolicy
 from paysync_core.ports import ClientErrorClassifier, PayTracePort, SalesforcePort
 from paysync_core.usecases import RecurringBilling, RecurringBillingConfig
@@ -300,6 +300,27 @@ def test_declines_through_the_cadence_end_past_due(world: World) -> None:
     assert len(world.sales(sub)) == 4
     world.day(40)
     assert world.run() == 0  # past due subscriptions are not billed
+
+
+def test_paytrace_quota_parks_the_excess_until_the_next_window(world: World) -> None:
+    subs = [world.subscription("5.00", vault=f"vault-{i}") for i in range(3)]
+    world.day(0)
+    engine_now = [datetime.now(timezone.utc)]
+    world.engine = Engine(
+        world.ledger,
+        [world.usecase.definition()],
+        classifier=ClientErrorClassifier(),
+        sleep=lambda _: None,
+        clock=lambda: engine_now[0],
+        quotas={"paytrace": Quota(per_minute=2)},
+    )
+    assert len(world.usecase.submit_due(world.engine)) == 3
+    report = world.engine.run_pending(max_workers=1)
+    assert (len(report.succeeded), len(report.parked)) == (2, 1)
+    assert sum(len(world.sales(s)) for s in subs) == 2
+    engine_now[0] += timedelta(minutes=1)  # the next minute's budget
+    assert len(world.engine.run_pending(max_workers=1).succeeded) == 1
+    assert [len(world.sales(s)) for s in subs] == [1, 1, 1]
 
 
 def _audit_text(world: World) -> str:

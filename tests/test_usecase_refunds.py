@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import FusionEmulator
+from oracle_fusion_client.emulator import Fault, FusionEmulator
 from paysync_core import AuditTrail, Engine, FlowState, PermanentError, RetryPolicy, SqliteLedger
-from paysync_core.mapping import CustomerXref, VaultXref
+from paysync_core.canonical import RefundKind
+from paysync_core.mapping import CustomerXref, VaultXref, refund_status
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import (
     EcommerceConfig,
@@ -298,6 +299,13 @@ def test_bad_refund_request_names_the_field(world: World) -> None:
         world.refunds.submit_request(
             world.engine, world.payment(txn), request_id="RQ5", amount=Decimal("-1.00")
         )
+    with pytest.raises(ValueError, match="Account__c is missing"):
+        world.refunds.submit_request(
+            world.engine,
+            {**world.payment(txn), "Account__c": None},
+            request_id="RQ5",
+            amount=Decimal("1.00"),
+        )
     flow = world.refunds.submit_request(
         world.engine, world.payment(txn), request_id="RQ6", amount=Decimal("20.01")
     )
@@ -306,3 +314,75 @@ def test_bad_refund_request_names_the_field(world: World) -> None:
     assert "exceeds the sale's 20.00" in (dead.last_error or "")
     assert world.refunds_of(txn) == []
     assert PermanentError.__name__ in (dead.last_error or "")
+
+
+def test_partial_refund_before_settlement_waits_and_voids_nothing(world: World) -> None:
+    txn = world.paid_web_order("WEB-2006", "50.00")
+    flow = world.refunds.submit_request(
+        world.engine, world.payment(txn), request_id="RQ7", amount=Decimal("10.00")
+    )
+    dead = world.engine.run_flow(flow.flow_id)  # retries exhausted: settlement never came
+    assert dead.state is FlowState.DEAD
+    assert "waits for its settlement" in (dead.last_error or "")
+    sale = world.paytrace.exports.transaction(int(txn))
+    assert sale is not None
+    assert sale.status_message == "Pending Settlement"  # a void cannot be partial
+    assert world.refunds_of(txn) == []
+    assert world.payment(txn)["Status__c"] == "Captured"
+
+
+def test_credit_memo_timeout_after_commit_is_resolved_by_lookup(world: World) -> None:
+    txn = world.paid_web_order("WEB-2007", "30.00")
+    world.pt_emulator.settle()
+    world.fu_emulator.inject(
+        Fault("timeout_after_commit", method="POST", path="receivablesCreditMemos")
+    )
+    flow = world.refunds.submit_request(
+        world.engine, world.payment(txn), request_id="RQ8", amount=Decimal("30.00")
+    )
+    world.run(flow.flow_id)
+    refund = world.refunds_of(txn)[0]
+    memos = [
+        m
+        for m in world.fusion.receivables_credit_memos.list()
+        if m.TransactionNumber == f"CM-{refund.transaction_id}"
+    ]
+    assert len(memos) == 1  # posted exactly once
+    events = [
+        (r["kind"], r["detail"].get("via"))
+        for r in world.audit()
+        if r["detail"].get("step") == "fusion_reverse"
+    ]
+    assert ("step.unknown", None) in events
+    assert ("step.succeeded", "lookup") in events
+    assert world.payment(txn)["Status__c"] == "Refunded"
+
+
+def test_void_before_shipment_has_no_receipt_to_reverse(world: World) -> None:
+    hpf, enc = world.pt_emulator.register_protect_card(CARD, 12, 2030)
+    world.paytrace.customers.create_protect("web-early", ProtectToken(hpf, enc))
+    sale = world.paytrace.transactions.sale_by_customer(
+        Decimal("18.00"), "web-early", invoice_id="WEB-2008"
+    )
+    txn = str(sale.transaction_id)
+    world.poller.poll(world.engine)
+    world.engine.run_pending(max_workers=1)  # booked, parked until shipment
+    flow = world.refunds.submit_request(
+        world.engine, world.payment(txn), request_id="RQ9", amount=Decimal("18.00")
+    )
+    world.run(flow.flow_id)
+    steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
+    assert "nothing to reverse" in steps["fusion_reverse"].external_ids["skipped"]
+    assert world.payment(txn)["Status__c"] == "Voided"
+    assert world.fusion.standard_receipts.find_by_number(f"PT-{txn}") is None
+
+
+def test_refund_status_rule_nets_partial_refunds() -> None:
+    sale = Decimal("100.00")
+    void = refund_status(RefundKind.VOID, sale_amount=sale, refunded_total=Decimal(0))
+    assert void.value == "Voided"
+    partial = refund_status(RefundKind.REFUND, sale_amount=sale, refunded_total=Decimal("40.00"))
+    assert partial.value == "Settled"
+    assert partial.reason == "partially refunded: 40.00 of 100.00 (net 60.00)"
+    full = refund_status(RefundKind.REFUND, sale_amount=sale, refunded_total=sale)
+    assert full.value == "Refunded"

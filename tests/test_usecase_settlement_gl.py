@@ -257,6 +257,27 @@ def test_ess_failure_dead_letters_with_the_log(tmp_path: Path) -> None:
     assert "ended ERROR" in error
     assert "the ledger 999 doesn't exist" in error  # the ESS log is the evidence
     assert world.batches(f"PT-BATCH-{number}") == 0
+
+    # the ledger id is fixed; the batch is submitted again as version 2: one journal
+    fixed = SettlementToGl(
+        paytrace=world.usecase.paytrace,
+        fusion=world.usecase.fusion,
+        config=SettlementToGlConfig(gl=GL),
+        sleep=lambda _: None,
+    )
+    engine = Engine(
+        world.ledger, [fixed.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
+    )
+    second = fixed.submit_batch(engine, number, version=2)
+    assert second is not None
+    assert engine.run_flow(second.flow_id).state is FlowState.SUCCEEDED
+    assert world.batches(f"PT-BATCH-{number}") == 1
+    jobs = len(world.fusion_emulator.state.jobs)
+    third = fixed.submit_batch(engine, number, version=3)  # by mistake: no second journal
+    assert third is not None
+    assert engine.run_flow(third.flow_id).state is FlowState.SUCCEEDED
+    assert len(world.fusion_emulator.state.jobs) == jobs
+    assert world.batches(f"PT-BATCH-{number}") == 1
     world.ledger.close()
 
 

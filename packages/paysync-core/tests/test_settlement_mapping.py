@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paysync_core.canonical import Journal, JournalLine, SettledTransaction, SettlementBatch
@@ -119,6 +119,7 @@ def test_check_balanced_names_the_difference() -> None:
 _amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999.99"), places=2)
 
 
+@settings(max_examples=40, deadline=None)  # fast on busy CI cores
 @given(
     st.lists(
         st.tuples(st.sampled_from(["SALE", "REFUND"]), _amounts, st.sampled_from(["VISA", "AMEX"])),

@@ -92,6 +92,16 @@ class LedgerTransaction(Protocol):
     def append_audit(
         self, kind: str, *, flow_id: str | None, detail: Mapping[str, object], now: datetime
     ) -> AuditRecord: ...
+    def append_audits(
+        self,
+        entries: Sequence[tuple[str, Mapping[str, object]]],
+        *,
+        flow_id: str | None,
+        now: datetime,
+    ) -> list[AuditRecord]:
+        """Append several ``(kind, detail)`` records of one flow in one statement."""
+        ...
+
     def audit_records(self) -> list[AuditRecord]: ...
     def audit_heads(self) -> dict[int, tuple[int, str]]:
         """The recorded head ``(shard_seq, hash)`` of every audit shard chain."""

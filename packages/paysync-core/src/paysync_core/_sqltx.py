@@ -358,12 +358,25 @@ class SqlTx:
     def append_audit(
         self, kind: str, *, flow_id: str | None, detail: Mapping[str, object], now: datetime
     ) -> AuditRecord:
-        """Append to the flow's shard chain.
+        """Append one record to the flow's shard chain."""
+        return self.append_audits([(kind, detail)], flow_id=flow_id, now=now)[0]
+
+    def append_audits(
+        self,
+        entries: Sequence[tuple[str, Mapping[str, object]]],
+        *,
+        flow_id: str | None,
+        now: datetime,
+    ) -> list[AuditRecord]:
+        """Append ``(kind, detail)`` records of one flow to its shard chain in one statement.
 
         The first append of a shard in a transaction reads (and on PostgreSQL row-locks) the
         shard's ``audit_heads`` row; later ones continue from the head kept here. Appenders of
-        other shards never wait for this one.
+        other shards never wait for this one. Callers append last in their transaction, so
+        the row lock is held only until the commit.
         """
+        if not entries:
+            return []
         shard = audit_shard(flow_id)
         head = self._heads.get(shard)
         if head is None:
@@ -372,42 +385,60 @@ class SqlTx:
                 (shard,),
             )
             head = (int_value(rows[0][0]), str(rows[0][1]))
-        shard_seq, prev = head[0] + 1, head[1]
         at = format_ts(now)
-        safe = cast(dict[str, object], redact(dict(detail)))
-        detail_json = canonical_json(safe)
-        digest = shard_link_hash(
-            shard=shard,
-            shard_seq=shard_seq,
-            at=at,
-            flow_id=flow_id,
-            kind=kind,
-            detail_json=detail_json,
-            prev_hash=prev,
-        )
-        values = (at, flow_id, kind, detail_json, prev, digest, shard, shard_seq)
+        shard_seq, prev = head
+        links: list[tuple[int, str, Mapping[str, object], str, str, str]] = []
+        for kind, detail in entries:
+            shard_seq += 1
+            safe = cast(dict[str, object], redact(dict(detail)))
+            detail_json = canonical_json(safe)
+            digest = shard_link_hash(
+                shard=shard,
+                shard_seq=shard_seq,
+                at=at,
+                flow_id=flow_id,
+                kind=kind,
+                detail_json=detail_json,
+                prev_hash=prev,
+            )
+            links.append((shard_seq, kind, safe, detail_json, prev, digest))
+            prev = digest
+        head_params = (shard_seq, prev, shard)
         if self._d.name == "postgresql":
             # one round trip: the head moves in a data-modifying CTE; seq comes from a sequence
+            # (the column default, taken while the head row is locked: it grows along the chain)
+            params: list[object] = [*head_params]
+            for link_seq, kind, _, detail_json, link_prev, digest in links:
+                params.extend((at, flow_id, kind, detail_json, link_prev, digest, shard, link_seq))
             rows, _ = self._exec(
                 "WITH h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?)"
-                f" INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING seq",
-                (shard_seq, digest, shard, *values),
+                f" INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) VALUES"
+                f" {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(links))}"
+                " RETURNING shard_seq, seq",
+                params,
             )
-        else:
+            seqs = {int_value(r[0]): int_value(r[1]) for r in rows}
+        else:  # the transaction holds the database write lock: MAX(seq) + 1 is ours
             self._exec(
-                "UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?",
-                (shard_seq, digest, shard),
+                "UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?", head_params
             )
-            rows, _ = self._exec(
+            rows, _ = self._exec("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+            first = int_value(rows[0][0]) + 1
+            seqs = {link[0]: first + i for i, link in enumerate(links)}
+            params = []
+            for link_seq, kind, _, detail_json, link_prev, digest in links:
+                params.extend((seqs[link_seq], at, flow_id, kind, detail_json, link_prev, digest))
+                params.extend((shard, link_seq))
+            self._exec(
                 f"INSERT INTO audit_log (seq, {_AUDIT_INSERT_COLS}) VALUES"
-                " ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING seq",
-                values,
+                f" {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(links))}",
+                params,
             )
-        self._heads[shard] = (shard_seq, digest)
-        seq = int_value(rows[0][0])
-        return AuditRecord(seq, at, flow_id, kind, safe, prev, digest, shard, shard_seq)
+        self._heads[shard] = (shard_seq, prev)
+        return [
+            AuditRecord(seqs[link_seq], at, flow_id, kind, safe, link_prev, digest, shard, link_seq)
+            for link_seq, kind, safe, _, link_prev, digest in links
+        ]
 
     def audit_records(self) -> list[AuditRecord]:
         rows, _ = self._exec(f"SELECT {AUDIT_COLS} FROM audit_log ORDER BY seq")

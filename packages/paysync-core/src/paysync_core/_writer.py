@@ -38,6 +38,7 @@ class FlowWriter:
         self.definition = definition
         self.flow_key = ""
         self._committed_events: list[tuple[str, Mapping[str, object]]] = []
+        self._pending_audits: list[tuple[str, Mapping[str, object]]] = []
         self.committed: list[StepRecord] = []
         """Step records written by the last successful step (its outcome, the next intent)."""
 
@@ -55,6 +56,7 @@ class FlowWriter:
         fewer per step than a separate flow update).
         """
         self._committed_events.clear()
+        self._pending_audits.clear()
         with self.rt.store.transaction() as tx:
             now = self.rt.clock()
             renewed = tx.update_flow(
@@ -68,6 +70,11 @@ class FlowWriter:
             if not renewed:
                 raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
             result = fn(tx, now)
+            # the transaction's audit records go last, in one statement: the shard chain's
+            # head row is then locked only from here to the commit
+            records = tx.append_audits(self._pending_audits, flow_id=self.flow_id, now=now)
+            self._pending_audits.clear()
+            self._committed_events.extend((r.kind, r.detail) for r in records)
         for kind, detail in self._committed_events:  # logged only once durable
             self.log(kind, detail)
         self._committed_events.clear()
@@ -101,8 +108,8 @@ class FlowWriter:
     def audit(
         self, tx: LedgerTransaction, now: datetime, kind: str, detail: Mapping[str, object]
     ) -> None:
-        record = tx.append_audit(kind, flow_id=self.flow_id, detail=detail, now=now)
-        self._committed_events.append((kind, record.detail))
+        """Queue an audit record; :meth:`write` appends the queue just before its commit."""
+        self._pending_audits.append((kind, detail))
 
     def record(self, kind: str, detail: Mapping[str, object]) -> None:
         """Append one audit record in its own (lease-fenced) transaction."""

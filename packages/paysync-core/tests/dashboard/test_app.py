@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from typer.testing import CliRunner
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from paysync_core import (
     AuditTrail,
+    ConfigurationError,
     DeadLetterQueue,
     DeadLetterStatus,
     FlowState,
     LedgerStore,
 )
-from paysync_core.dashboard import AuthMode, create_app
+from paysync_core.dashboard import AuthMode, Role, create_app, load_config
+from paysync_core.dashboard.cli import app as cli_app
 from paysync_core.testing import drop_audit_guard
 
 from .conftest import OPERATOR, USE_CASE, VIEWER, Demo, LoginAs, csrf_token
@@ -276,9 +281,7 @@ def test_reports_listed_by_day_and_served_sandboxed(demo: Demo, login_as: LoginA
     assert client.get("/reports/%2e%2e/secret.html").status_code == 404
 
 
-def test_audit_page_reports_intact_and_broken_chains(
-    store: LedgerStore, demo: Demo, login_as: LoginAs
-) -> None:
+def test_audit_page_reports_intact_and_broken_chains(demo: Demo, login_as: LoginAs) -> None:
     flow = demo.submit()
     demo.engine.run_pending()
     client = login_as(VIEWER)
@@ -307,6 +310,66 @@ def test_use_case_page_is_drawn_from_the_flow_definition(login_as: LoginAs) -> N
     assert client.get("/use-cases/nope").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/", "/dlq", "/reports", "/audit", "/use-cases"])
-def test_pages_render_for_viewers(login_as: LoginAs, path: str) -> None:
-    assert login_as(VIEWER).get(path).status_code == 200
+def test_pages_render_for_viewers(login_as: LoginAs) -> None:
+    client = login_as(VIEWER)
+    for path in ("/", "/?window=24h", "/dlq?status=all", "/reports", "/audit", "/use-cases"):
+        assert client.get(path).status_code == 200, path
+
+
+# -- configuration ------------------------------------------------------------------------
+def test_load_config_reads_users_quotas_and_refuses_plain_passwords(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("s3cret-key\n")
+    file = tmp_path / "dashboard.toml"
+    file.write_text(
+        f"""
+ledger = "sqlite:///{tmp_path}/l.db"
+secret_key_file = "{key}"
+reports_dir = "{tmp_path}"
+secure_cookies = false
+same_site = "Strict"
+
+[users.alice]
+password_hash = "{generate_password_hash("pw", method="pbkdf2:sha256:1000")}"
+role = "operator"
+
+[users.bob]
+password_hash = "{generate_password_hash("pw", method="pbkdf2:sha256:1000")}"
+
+[quotas.paytrace]
+per_minute = 60
+
+[links]
+paytrace = "https://paytrace.example/tx/{{id}}"
+"""
+    )
+    config = load_config(file)
+    assert config.secret_key == "s3cret-key"
+    assert config.users["alice"].role is Role.OPERATOR
+    assert config.users["bob"].role is Role.VIEWER
+    assert config.quotas["paytrace"].per_minute == 60
+    assert config.same_site == "Strict"
+    assert config.secure_cookies is False
+    assert "s3cret" not in repr(config)
+    assert "pbkdf2" not in repr(config.users["alice"])
+
+    file.write_text('[users.eve]\npassword = "plain"\n')
+    with pytest.raises(ConfigurationError, match=r"users\.eve\.password"):
+        load_config(file)
+    file.write_text('[users.eve]\npassword_hash = "md5:x"\n')
+    with pytest.raises(ConfigurationError, match=r"users\.eve\.password_hash"):
+        load_config(file)
+    file.write_text('[users.eve]\nrole = "admin"\n')
+    with pytest.raises(ConfigurationError, match=r"users\.eve\.role"):
+        load_config(file)
+    file.write_text('same_site = "None"\n')
+    with pytest.raises(ConfigurationError, match="same_site"):
+        load_config(file)
+
+
+def test_hash_password_command_prints_a_usable_hash() -> None:
+    result = CliRunner().invoke(cli_app, ["hash-password"], input="pw-1\npw-1\n")
+    assert result.exit_code == 0, result.output
+    digest = result.output.strip().splitlines()[-1]
+    assert check_password_hash(digest, "pw-1")
+    assert digest.startswith("scrypt:")

@@ -41,7 +41,9 @@ ARGS = [
 TIMEOUT_MS = 10_000
 
 if not CHROMIUM.exists() and not os.environ.get("PAYSYNC_REQUIRE_BROWSER"):
-    pytest.skip("no /usr/bin/chromium (set PAYSYNC_REQUIRE_BROWSER=1 to fail)", allow_module_level=True)
+    pytest.skip(
+        "no /usr/bin/chromium (set PAYSYNC_REQUIRE_BROWSER=1 to fail)", allow_module_level=True
+    )
 
 
 @dataclass
@@ -140,6 +142,9 @@ def test_fail_retry_and_succeed_live(live: Live, page: Page) -> None:
     expect(page.locator("#audit")).to_contain_text("dashboard.dlq_retry")
     shot(page, "05-flow-detail")
 
+    (live.demo.reports / "2026-11-22").mkdir()
+    (live.demo.reports / "2026-11-22" / "batch-0007.html").write_text("<h1>batch 7</h1>")
+    (live.demo.reports / "2026-11-23-batch-0008.json").write_text('{"matched": 42}')
     for path, name in (
         ("/audit", "06-audit"),
         (f"/use-cases/{USE_CASE}", "07-use-case"),

@@ -48,7 +48,9 @@ def rec(
     }
 
 
-def write(path: Path, rows: Iterable[Mapping[str, str | int]], columns: Iterable[str] | None = None) -> Path:
+def write(
+    path: Path, rows: Iterable[Mapping[str, str | int]], columns: Iterable[str] | None = None
+) -> Path:
     with RecordWriter(path, *(() if columns is None else (columns,))) as out:
         for r in rows:
             out.write(r)
@@ -80,7 +82,9 @@ def kinds(result: ReconcileResult) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_exact_keys_match_across_prefix_and_every_class_is_found(tmp_path: Path, engine: str) -> None:
+def test_exact_keys_match_across_prefix_and_every_class_is_found(
+    tmp_path: Path, engine: str
+) -> None:
     paytrace = [
         rec("101", 1000),
         rec("102", 500),
@@ -115,11 +119,17 @@ def test_exact_keys_match_across_prefix_and_every_class_is_found(tmp_path: Path,
     ]
     assert result.counts[D.MATCHED] == 2  # 101, and 104 (declined: no receipt expected)
     assert result.keys == 7
+    [day] = result.day_totals  # the declined 104 moved no money
+    assert (day.paytrace_cents, day.fusion_cents, day.salesforce_cents) == (2750, 3000, 2450)
     mismatch = result.discrepancies[0]
     assert mismatch.paytrace_amount == Decimal("5.00")
     assert mismatch.fusion_amount == Decimal("4.00")
     assert mismatch.fix is not None
-    assert (mismatch.fix.action, mismatch.fix.system, mismatch.fix.value) == ("correct", "fusion", "5.00")
+    assert (mismatch.fix.action, mismatch.fix.system, mismatch.fix.value) == (
+        "correct",
+        "fusion",
+        "5.00",
+    )
     missing = next(d for d in result.discrepancies if d.kind is D.MISSING_IN_SALESFORCE)
     assert missing.fix is not None
     assert (missing.fix.action, missing.fix.step) == ("replay", "salesforce_payment")
@@ -160,14 +170,20 @@ def test_fuzzy_rules_pair_unkeyed_records(tmp_path: Path, engine: str) -> None:
     result = run(tmp_path, engine, paytrace, fusion, salesforce)
     assert kinds(result) == [("missing_in_fusion", "402"), ("missing_in_paytrace", "fusion#1")]
     assert result.counts[D.MATCHED] == 1
-    strict = run(tmp_path, engine, paytrace, fusion, salesforce, rules=ReconcileRules(date_window_days=0))
+    strict = run(
+        tmp_path, engine, paytrace, fusion, salesforce, rules=ReconcileRules(date_window_days=0)
+    )
     assert ("missing_in_fusion", "401") in kinds(strict)
-    loose = run(tmp_path, engine, paytrace, fusion, salesforce, rules=ReconcileRules(match_customer=False))
+    loose = run(
+        tmp_path, engine, paytrace, fusion, salesforce, rules=ReconcileRules(match_customer=False)
+    )
     assert kinds(loose) == []
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_fuzzy_pair_within_amount_tolerance_is_an_amount_mismatch(tmp_path: Path, engine: str) -> None:
+def test_fuzzy_pair_within_amount_tolerance_is_an_amount_mismatch(
+    tmp_path: Path, engine: str
+) -> None:
     rules = ReconcileRules(fuzzy_amount_tolerance=Decimal("0.05"))
     result = run(
         tmp_path,

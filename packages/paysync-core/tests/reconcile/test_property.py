@@ -58,14 +58,29 @@ def _snapshot(result: Any) -> tuple[Any, ...]:
     return (
         result.keys,
         result.matched,
-        [(d.kind, d.key, d.evidence, d.paytrace_cents, d.fusion_cents, d.salesforce_cents, d.day, d.batch, d.fix) for d in result.discrepancies],
+        [
+            (
+                d.kind,
+                d.key,
+                d.evidence,
+                d.paytrace_cents,
+                d.fusion_cents,
+                d.salesforce_cents,
+                d.day,
+                d.batch,
+                d.fix,
+            )
+            for d in result.discrepancies
+        ],
         result.batch_checks,
         result.day_totals,
     )
 
 
 @settings(max_examples=40, deadline=None)
-@given(paytrace=rows, fusion=rows, salesforce=rows, rules=rules_strategy, reported=st.integers(0, 3000))
+@given(
+    paytrace=rows, fusion=rows, salesforce=rows, rules=rules_strategy, reported=st.integers(0, 3000)
+)
 def test_fast_engine_equals_reference(
     paytrace: list[dict[str, Any]],
     fusion: list[dict[str, Any]],

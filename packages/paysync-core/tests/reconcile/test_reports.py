@@ -64,7 +64,14 @@ def _files(folder: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def result(tmp_path: Path) -> ReconcileResult:
-    return reconcile(**_files(tmp_path), engine="python")
+    paths = _files(tmp_path)
+    return reconcile(
+        paytrace=paths["paytrace"],
+        fusion=paths["fusion"],
+        salesforce=paths["salesforce"],
+        batches=paths["batches"],
+        engine="python",
+    )
 
 
 def test_json_report_carries_counts_rows_and_fix_plan(result: ReconcileResult) -> None:
@@ -72,7 +79,10 @@ def test_json_report_carries_counts_rows_and_fix_plan(result: ReconcileResult) -
     assert body["counts"]["amount_mismatch"] == 1
     assert body["counts"]["missing_in_salesforce"] == 1
     assert body["counts"]["matched"] == 1
-    assert {d["class"] for d in body["discrepancies"]} == {"amount_mismatch", "missing_in_salesforce"}
+    assert {d["class"] for d in body["discrepancies"]} == {
+        "amount_mismatch",
+        "missing_in_salesforce",
+    }
     assert body["batches"] == [
         {
             "batch": "55",
@@ -86,7 +96,9 @@ def test_json_report_carries_counts_rows_and_fix_plan(result: ReconcileResult) -
     plan = body["fixes"]
     assert plan["dry_run"] is True
     assert [(r["key"], r["step"]) for r in plan["replays"]] == [("3", "salesforce_payment")]
-    assert [(c["key"], c["field"], c["value"]) for c in plan["corrections"]] == [("2", "amount", "5.00")]
+    assert [(c["key"], c["field"], c["value"]) for c in plan["corrections"]] == [
+        ("2", "amount", "5.00")
+    ]
     assert fix_plan(result) == plan
 
 
@@ -102,7 +114,9 @@ def test_csv_and_markdown_reports(result: ReconcileResult, tmp_path: Path) -> No
     assert "| 55 | 23.00 | 22.00 | -1.00 | NO |" in md
 
 
-def test_html_is_self_contained_escaped_and_charted(result: ReconcileResult, tmp_path: Path) -> None:
+def test_html_is_self_contained_escaped_and_charted(
+    result: ReconcileResult, tmp_path: Path
+) -> None:
     page = write_report(result, tmp_path / "r.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"(?i)https?:|//[a-z]|<script|<link|src=|href=|url\(", page)
@@ -126,8 +140,22 @@ def test_cli_writes_report_and_fix_plan(tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     done = CliRunner().invoke(
         reconcile_app,
-        [*args, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "html",
-         "--output", str(out), "--fix", "--fix-output", str(plan), "--engine", "python"],
+        [
+            *args,
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "html",
+            "--output",
+            str(out),
+            "--fix",
+            "--fix-output",
+            str(plan),
+            "--engine",
+            "python",
+        ],
     )
     assert done.exit_code == 1, done.output  # discrepancies found
     assert "<h1>Reconciliation report</h1>" in out.read_text(encoding="utf-8")

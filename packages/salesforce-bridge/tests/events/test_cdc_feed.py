@@ -301,3 +301,23 @@ def test_gap_events_on_demand(emulator: SalesforceEmulator, http: requests.Sessi
 )
 def test_change_origin_from_call_options(options: str | None, origin: str) -> None:
     assert change_origin("rest", "61.0", options) == origin
+
+
+def test_bulk_ingest_publishes_one_transaction(
+    emulator: SalesforceEmulator, http: requests.Session
+) -> None:
+    job = http.post(
+        f"{V}/jobs/ingest", json={"object": "Contact", "operation": "insert"}, timeout=5
+    ).json()
+    upload = http.put(
+        f"{V}/jobs/ingest/{job['id']}/batches",
+        data="LastName\nOne\nTwo\n",
+        headers={"Content-Type": "text/csv"},
+        timeout=5,
+    )
+    assert upload.status_code == 201
+    http.patch(f"{V}/jobs/ingest/{job['id']}", json={"state": "UploadComplete"}, headers=CLIENT)
+    headers = [header_of(e) for e in events(emulator, "/data/ContactChangeEvent")]
+    assert [h["changeType"] for h in headers] == ["CREATE", "CREATE"]
+    assert [h["sequenceNumber"] for h in headers] == [1, 2]
+    assert headers[0]["changeOrigin"] == "com/salesforce/api/rest/66.0;client=paysync-bridge"

@@ -272,3 +272,25 @@ def test_all_change_events_channel_carries_every_entity(
         events = _take(subscription, 2)
     assert [e.channel for e in events] == ["/data/ChangeEvents"] * 2
     assert all(isinstance(e, ChangeEvent) and e.header.entity_name == "Account" for e in events)
+
+
+def test_server_closes_a_stream_owed_nothing_past_the_idle_limit(
+    emulator: SalesforceEmulator,
+) -> None:
+    _publish(emulator, 3)
+    with PubSubServer(emulator, keepalive_interval=30, idle_timeout=0.3) as server:
+        channel = grpc.insecure_channel(server.target)
+        stub = wire.stub_for(channel)
+        hold = threading.Event()
+
+        def requests() -> Iterator[wire.FetchRequest]:
+            yield wire.FetchRequest(topic_name=TOPIC, replay_preset=wire.EARLIEST, num_requested=1)
+            hold.wait(5)
+
+        metadata = TokenBox()(False).metadata
+        started = time.monotonic()
+        responses = list(stub.subscribe(requests(), metadata=metadata))  # ends by itself
+        hold.set()
+        channel.close()
+    assert [len(r.events) for r in responses] == [1]
+    assert time.monotonic() - started >= 0.3

@@ -46,7 +46,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     config = state().config
     if config.auth_mode is AuthMode.PROXY:
         abort(404)
@@ -61,7 +61,7 @@ def login() -> str | Response:
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
         error = "Unknown user or wrong password."
-    return render_template("login.html", error=error), 401 if error else 200  # type: ignore[return-value]
+    return render_template("login.html", error=error), 401 if error else 200
 
 
 @blueprint.route("/logout", methods=["POST"])

@@ -23,7 +23,7 @@ from paysync_core.canonical import (
     RefundRequest,
 )
 from paysync_core.mapping._records import FusionReceivablesConfig
-from paysync_core.mapping._rules import Decision
+from paysync_core.mapping._rules import Decision, normalize_address
 from paytrace_client.models import ExportedTransaction
 
 __all__ = [
@@ -93,21 +93,23 @@ def web_order_from_paytrace(
     fusion = xref.fusion_account(record.customer_id)
     billing = record.billing_address
     name = (billing.name if billing else None) or record.customer_id or record.invoice_id
+    address: Decision[Address] | None = None
+    if billing is not None and (billing.street_address or billing.zip):
+        address = normalize_address(
+            name=billing.name,
+            street=billing.street_address,
+            city=billing.city,
+            region=billing.state,
+            postal_code=billing.zip,
+            country=billing.country,
+        )
     customer = Customer(
         customer_id=f"paytrace:{record.customer_id or record.invoice_id}",
         name=name,
         salesforce_account_id=account.value,
         paytrace_customer_id=record.customer_id,
         fusion_customer_account=fusion.value,
-        billing_address=Address(
-            name=billing.name,
-            street=billing.street_address,
-            city=billing.city,
-            region=billing.state,
-            postal_code=billing.zip,
-        )
-        if billing is not None
-        else None,
+        billing_address=address.value if address is not None else None,
     )
     amount = record.amount.quantize(Decimal("0.01"))
     order = Order(
@@ -136,6 +138,8 @@ def web_order_from_paytrace(
         processed_at=created,
     )
     reason = f"web order {record.invoice_id} from PayTrace sale; {account.reason}; {fusion.reason}"
+    if address is not None:
+        reason += f"; address {address.reason}"
     return Decision((order, payment), reason)
 
 
@@ -216,6 +220,8 @@ class RefundFieldMap(BaseModel):
 
     sobject: str = "Payment__c"
     external_id: str = "Payment_ID__c"
+    account: str = "Account__c"
+    transaction_id: str | None = "Transaction_ID__c"
     status: str = "Status__c"
     refunded_amount: str | None = "Refunded_Amount__c"
     status_reason: str | None = "Status_Reason__c"

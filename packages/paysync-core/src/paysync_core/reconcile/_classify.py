@@ -103,7 +103,8 @@ def classify(key: str, aggs: dict[str, Agg], rules: ReconcileRules) -> list[Disc
                 source_id=key,
                 use_case=USE_CASE,
                 step=_REPLAY_STEP[system],
-                reason=f"PayTrace {pt.status} {_money(pt.net_cents)} never reached {_LABEL[system]}",
+                reason=f"PayTrace {pt.status} {_money(pt.net_cents)} "
+                f"never reached {_LABEL[system]}",
             )
             evidence = f"PayTrace {key} {pt.status} {_money(pt.net_cents)} on {pt.day}"
             found.append(finding(kind, evidence, fix))
@@ -126,7 +127,9 @@ def classify(key: str, aggs: dict[str, Agg], rules: ReconcileRules) -> list[Disc
         found.append(finding(DiscrepancyClass.AMOUNT_MISMATCH, evidence, fix))
     statuses = {s: aggs[s].status for s in SYSTEMS if s in aggs}
     if len(set(statuses.values())) > 1:
-        wrong = next(s for s in ("salesforce", "fusion") if s in statuses and statuses[s] != pt.status)
+        wrong = next(
+            s for s in ("salesforce", "fusion") if s in statuses and statuses[s] != pt.status
+        )
         fix = SuggestedFix(
             action="correct",
             system=wrong,
@@ -153,36 +156,86 @@ class _Candidate:
     agg: Agg
 
 
+def _block(agg: Agg, rules: ReconcileRules) -> tuple[str, str]:
+    return (
+        agg.customer if rules.match_customer else "",
+        agg.invoice if rules.match_invoice else "",
+    )
+
+
+def _pool(
+    items: list[Outcome], system: str, rules: ReconcileRules, absorbed: set[str]
+) -> dict[tuple[str, str], list[_Candidate]]:
+    """Keys only ``system`` knows (one payment record each), blocked by customer/invoice."""
+    pool: dict[tuple[str, str], list[_Candidate]] = {}
+    for o in items:
+        if o.key in absorbed or set(o.aggs) != {system} or o.aggs[system].payments != 1:
+            continue
+        agg = o.aggs[system]
+        pool.setdefault(_block(agg, rules), []).append(_Candidate(o.key, agg))
+    return pool
+
+
+def _closest(
+    pt: Agg, candidates: Iterable[_Candidate], used: set[str], rules: ReconcileRules
+) -> tuple[tuple[int, int, str], _Candidate] | None:
+    best: tuple[tuple[int, int, str], _Candidate] | None = None
+    for cand in candidates:
+        if cand.key in used:
+            continue
+        diff = abs(cand.agg.net_cents - pt.net_cents)
+        days = _days_apart(cand.agg.day, pt.day)
+        if diff > rules.fuzzy_tolerance_cents or days > rules.date_window_days:
+            continue
+        rank = (diff, days, cand.key)
+        if best is None or rank < best[0]:
+            best = (rank, cand)
+    return best
+
+
+def _fuzzy_mismatch(o: Outcome, system: str, cand: _Candidate, days: int) -> Discrepancy:
+    pt = o.aggs["paytrace"]
+    fix = SuggestedFix(
+        action="correct",
+        system=system,
+        source_id=cand.agg.record_id or cand.key,
+        field="amount",
+        value=_money(pt.net_cents),
+        reason=f"fuzzy pair of PayTrace {o.key}; PayTrace is the source of truth",
+    )
+    return Discrepancy(
+        o.key,
+        DiscrepancyClass.AMOUNT_MISMATCH,
+        f"fuzzy pair {_LABEL[system]} {cand.agg.record_id or cand.key}: "
+        f"PayTrace {_money(pt.net_cents)} vs {_money(cand.agg.net_cents)}, {days} day(s) apart",
+        paytrace_cents=pt.net_cents,
+        fusion_cents=cand.agg.net_cents if system == "fusion" else None,
+        salesforce_cents=cand.agg.net_cents if system == "salesforce" else None,
+        day=pt.day,
+        batch=pt.batch or None,
+        fix=fix,
+    )
+
+
 def fuzzy_pass(outcomes: Iterable[Outcome], rules: ReconcileRules) -> tuple[list[Outcome], int]:
     """Pair records left unmatched by exact keys, under ``rules``' fuzzy criteria.
 
     A PayTrace key missing in Fusion (or Salesforce) may pair with a Fusion (Salesforce)
     record whose key is unknown to PayTrace. Greedy and deterministic: PayTrace keys in
     order, each taking the closest candidate (amount, then days, then key). A pairing drops
-    the "missing" findings on both sides; a non-zero amount difference becomes an amount
-    mismatch. Returns the outcomes left and how many keys were absorbed into another.
+    the "missing" findings on both sides; an amount difference beyond the exact-pair
+    tolerance becomes an amount mismatch. Returns the outcomes left and how many keys were
+    absorbed into another.
     """
     items = list(outcomes)
     if not rules.fuzzy:
         return items, 0
-    by_key = {o.key: o for o in items}
     absorbed: set[str] = set()
     for system, missing in (
         ("fusion", DiscrepancyClass.MISSING_IN_FUSION),
         ("salesforce", DiscrepancyClass.MISSING_IN_SALESFORCE),
     ):
-        pool: dict[tuple[str, str], list[_Candidate]] = {}
-        for o in items:
-            if o.key in absorbed or "paytrace" in o.aggs or set(o.aggs) != {system}:
-                continue
-            agg = o.aggs[system]
-            if agg.payments != 1:
-                continue
-            block = (
-                agg.customer if rules.match_customer else "",
-                agg.invoice if rules.match_invoice else "",
-            )
-            pool.setdefault(block, []).append(_Candidate(o.key, agg))
+        pool = _pool(items, system, rules, absorbed)
         if not pool:
             continue
         used: set[str] = set()
@@ -190,50 +243,14 @@ def fuzzy_pass(outcomes: Iterable[Outcome], rules: ReconcileRules) -> tuple[list
             if not any(d.kind is missing for d in o.found):
                 continue
             pt = o.aggs["paytrace"]
-            block = (
-                pt.customer if rules.match_customer else "",
-                pt.invoice if rules.match_invoice else "",
-            )
-            best: tuple[int, int, str] | None = None
-            chosen: _Candidate | None = None
-            for cand in pool.get(block, ()):
-                if cand.key in used:
-                    continue
-                diff = abs(cand.agg.net_cents - pt.net_cents)
-                days = _days_apart(cand.agg.day, pt.day)
-                if diff > rules.fuzzy_tolerance_cents or days > rules.date_window_days:
-                    continue
-                rank = (diff, days, cand.key)
-                if best is None or rank < best:
-                    best, chosen = rank, cand
-            if chosen is None or best is None:
+            best = _closest(pt, pool.get(_block(pt, rules), ()), used, rules)
+            if best is None:
                 continue
+            (diff, days, _), chosen = best
             used.add(chosen.key)
             absorbed.add(chosen.key)
             o.aggs[system] = chosen.agg
             o.found = [d for d in o.found if d.kind is not missing]
-            if best[0] > rules.tolerance_cents:
-                fix = SuggestedFix(
-                    action="correct",
-                    system=system,
-                    source_id=chosen.agg.record_id or chosen.key,
-                    field="amount",
-                    value=_money(pt.net_cents),
-                    reason=f"fuzzy pair of PayTrace {o.key}; PayTrace is the source of truth",
-                )
-                o.found.append(
-                    Discrepancy(
-                        o.key,
-                        DiscrepancyClass.AMOUNT_MISMATCH,
-                        f"fuzzy pair {_LABEL[system]} {chosen.agg.record_id or chosen.key}: "
-                        f"PayTrace {_money(pt.net_cents)} vs {_money(chosen.agg.net_cents)}, "
-                        f"{best[1]} day(s) apart",
-                        paytrace_cents=pt.net_cents,
-                        fusion_cents=chosen.agg.net_cents if system == "fusion" else None,
-                        salesforce_cents=chosen.agg.net_cents if system == "salesforce" else None,
-                        day=pt.day,
-                        batch=pt.batch or None,
-                        fix=fix,
-                    )
-                )
+            if diff > rules.tolerance_cents:
+                o.found.append(_fuzzy_mismatch(o, system, chosen, days))
     return [o for o in items if o.key not in absorbed], len(absorbed)

@@ -8,6 +8,7 @@ objects; the engines then read the files column-wise.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from paytrace_client import PayTraceClient
 from paytrace_client.models import ExportedTransaction
 from salesforce_bridge import SalesforceBridge
 
+from ._model import ReconcileInputError
 from ._schema import BATCH_COLUMNS, RECORD_COLUMNS, amount_to_cents
 
 __all__ = [
@@ -37,9 +39,7 @@ __all__ = [
 class RecordWriter:
     """Append rows to a record (or batch) CSV file; a context manager."""
 
-    def __init__(
-        self, path: str | PathLike[str], columns: Iterable[str] = RECORD_COLUMNS
-    ) -> None:
+    def __init__(self, path: str | PathLike[str], columns: Iterable[str] = RECORD_COLUMNS) -> None:
         self.path = Path(path)
         self.columns = tuple(columns)
         self.rows = 0
@@ -132,7 +132,9 @@ def export_paytrace(
                 out.write(
                     {
                         "batch": str(batch.number),
-                        "net_cents": amount_to_cents(str(extra.get("net_amount", "0")), "net_amount"),
+                        "net_cents": amount_to_cents(
+                            str(extra.get("net_amount", "0")), "net_amount"
+                        ),
                         "count": str(extra.get("transaction_count", "")),
                     }
                 )
@@ -190,6 +192,7 @@ def export_fusion(
         return out.rows
 
 
+_SOQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?")
 _SF_STATUS = {
     "authorized": "captured",
     "captured": "captured",
@@ -221,7 +224,13 @@ def export_salesforce(
     fields = ["Id", ref_field, amount_field, status_field, date_field]
     if customer_field:
         fields.append(customer_field)
-    soql = f"SELECT {', '.join(fields)} FROM {sobject}" + (f" WHERE {where}" if where else "")
+    for name in (sobject, *fields):
+        if not _SOQL_NAME.fullmatch(name):
+            raise ReconcileInputError("salesforce field", f"{name!r} is not an API name")
+    # Names are checked identifiers; ``where`` is the caller's own SOQL condition.
+    soql = f"SELECT {', '.join(fields)} FROM {sobject}"  # noqa: S608
+    if where:
+        soql += f" WHERE {where}"
     with RecordWriter(records) as out:
         for row in bridge.query(soql, batch_size=batch_size):
             out.write(

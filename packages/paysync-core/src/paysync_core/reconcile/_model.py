@@ -70,7 +70,7 @@ class ReconcileRules:
 
     def __post_init__(self) -> None:
         for name in ("amount_tolerance", "fuzzy_amount_tolerance"):
-            value: Decimal = getattr(self, name)
+            value: object = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
                 raise ReconcileInputError(name, "must be a non-negative Decimal")
             if value != value.quantize(Decimal("0.01")):
@@ -160,7 +160,8 @@ class BatchCheck:
 
 @dataclass(frozen=True)
 class DayTotal:
-    """PayTrace / Fusion / Salesforce net totals of one day (for the report's charts)."""
+    """PayTrace / Fusion / Salesforce net totals of one day, failed payments left out (for
+    the report's charts)."""
 
     day: str
     paytrace_cents: int
@@ -173,8 +174,8 @@ class ReconcileResult:
     engine: str
     keys: int
     discrepancies: list[Discrepancy]
-    batch_checks: list[BatchCheck] = field(default_factory=lambda: list[BatchCheck]())
-    day_totals: list[DayTotal] = field(default_factory=lambda: list[DayTotal]())
+    batch_checks: list[BatchCheck] = field(default_factory=list[BatchCheck])
+    day_totals: list[DayTotal] = field(default_factory=list[DayTotal])
     matched: int = 0
 
     @property

@@ -32,7 +32,7 @@ def _scan(path: Path) -> pl.LazyFrame:
     if not path.is_file():
         raise ReconcileInputError(str(path), "no such file")
     if record_format(path) == "csv":
-        schema = {c: pl.String for c in _TEXT} | {"amount_cents": pl.Int64}
+        schema = dict.fromkeys(_TEXT, pl.String) | {"amount_cents": pl.Int64}
         frame = pl.scan_csv(path, schema_overrides=schema, empty_string_is_null=False)
     else:
         frame = pl.scan_parquet(path)
@@ -71,9 +71,7 @@ def _keyed(system: str, frame: pl.LazyFrame, rules: ReconcileRules) -> pl.LazyFr
     if rules.receipt_prefix:
         ref = ref.str.strip_prefix(rules.receipt_prefix)
     key = (
-        pl.when(ref == "")
-        .then(pl.lit(f"{system}#") + pl.col("row").cast(pl.String))
-        .otherwise(ref)
+        pl.when(ref == "").then(pl.lit(f"{system}#") + pl.col("row").cast(pl.String)).otherwise(ref)
     )
     return frame.with_columns(key=key)
 
@@ -139,17 +137,27 @@ def _window(frame: pl.LazyFrame, rules: ReconcileRules) -> pl.LazyFrame:
 
 def _suspicious() -> pl.Expr:
     pt, fu, sf = (pl.col("payments" + _SUFFIX[s]).is_not_null() for s in SYSTEMS)
-    dup = pl.any_horizontal(
-        *[pl.col("payments" + _SUFFIX[s]).fill_null(0) > 1 for s in SYSTEMS]
-    )
+    dup = pl.any_horizontal(*[pl.col("payments" + _SUFFIX[s]).fill_null(0) > 1 for s in SYSTEMS])
     failed = pl.col("status_pt") == "failed"
     return (
         dup
         | ~pt
         | ~sf
         | (~fu & ~failed)
-        | (fu & ((pl.col("net_fu") != pl.col("net_pt")) | (pl.col("status_fu") != pl.col("status_pt"))))
-        | (sf & ((pl.col("net_sf") != pl.col("net_pt")) | (pl.col("status_sf") != pl.col("status_pt"))))
+        | (
+            fu
+            & (
+                (pl.col("net_fu") != pl.col("net_pt"))
+                | (pl.col("status_fu") != pl.col("status_pt"))
+            )
+        )
+        | (
+            sf
+            & (
+                (pl.col("net_sf") != pl.col("net_pt"))
+                | (pl.col("status_sf") != pl.col("status_pt"))
+            )
+        )
     )
 
 
@@ -168,21 +176,22 @@ def _aggs(row: dict[str, Any]) -> dict[str, Agg]:
 
 
 def _join(frames: list[pl.LazyFrame]) -> pl.LazyFrame:
-    return frames[0].join(frames[1], on="key", how="full", coalesce=True).join(
-        frames[2], on="key", how="full", coalesce=True
+    return (
+        frames[0]
+        .join(frames[1], on="key", how="full", coalesce=True)
+        .join(frames[2], on="key", how="full", coalesce=True)
     )
 
 
 def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
     paths = {"paytrace": inputs.paytrace, "fusion": inputs.fusion, "salesforce": inputs.salesforce}
     scans = {s: _scan(paths[s]) for s in SYSTEMS}
-    keyed = {
-        s: _keyed(s, _window(scans[s].with_row_index("row"), rules), rules) for s in SYSTEMS
-    }
+    keyed = {s: _keyed(s, _window(scans[s].with_row_index("row"), rules), rules) for s in SYSTEMS}
     joined = _join([_slim_fold(s, keyed[s]) for s in SYSTEMS])
     days = pl.concat(
         [
             keyed[s]
+            .filter(pl.col("status") != "failed")  # day totals count money that moved
             .group_by("day")
             .agg(_signed().sum().alias("net"))
             .with_columns(system=pl.lit(i, dtype=pl.Int8))
@@ -197,7 +206,7 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
     )
     # Problems first: a bad file must fail before anything is computed from it.
     problems = pl.collect_all([_problems(scans[s]) for s in SYSTEMS])
-    for system, found in zip(SYSTEMS, problems):
+    for system, found in zip(SYSTEMS, problems, strict=True):
         _check(found, paths[system])
     suspects, total, day_frame, batch_frame = pl.collect_all(
         [
@@ -222,4 +231,12 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
     for day, net, system in day_frame.iter_rows():
         day_sums.setdefault(str(day), [0, 0, 0])[int(system)] += int(net)
     computed = {str(b): [int(n), int(c)] for b, n, c in batch_frame.iter_rows()}
-    return finish("polars", int(total.item()), outcomes, rules, day_sums, inputs, computed)
+    return finish(
+        "polars",
+        int(total.item()),
+        outcomes,
+        rules=rules,
+        days=day_sums,
+        inputs=inputs,
+        computed=computed,
+    )

@@ -40,7 +40,14 @@ class _Fold:
         self.any_min: list[str] | None = None
 
     def add(self, row: Mapping[str, str], cents: int, is_payment: bool) -> None:
-        values = [row["status"], row["day"], row["customer"], row["invoice"], row["batch"], row["id"]]
+        values = [
+            row["status"],
+            row["day"],
+            row["customer"],
+            row["invoice"],
+            row["batch"],
+            row["id"],
+        ]
         self.any_min = values if self.any_min is None else list(map(min, self.any_min, values))
         if is_payment:
             self.payments += 1
@@ -84,7 +91,9 @@ def _fold_file(
         row = {c: (raw.get(c) or "") for c in RECORD_COLUMNS}
         kind = row["kind"]
         if kind not in KINDS:
-            raise ReconcileInputError(f"{path}:{row_number}:kind", f"{kind!r} is not payment/refund")
+            raise ReconcileInputError(
+                f"{path}:{row_number}:kind", f"{kind!r} is not payment/refund"
+            )
         if row["status"] not in STATUSES:
             raise ReconcileInputError(f"{path}:{row_number}:status", f"{row['status']!r} unknown")
         cents = _cents(row, path, row_number)
@@ -102,7 +111,8 @@ def _fold_file(
         if fold is None:
             fold = folds[key] = _Fold()
         fold.add(row, cents, kind == "payment")
-        days.setdefault(day, [0, 0, 0])[index] += signed
+        if row["status"] != "failed":  # day totals count money that moved
+            days.setdefault(day, [0, 0, 0])[index] += signed
     return folds
 
 
@@ -119,9 +129,7 @@ def _batch_checks(path: Path, computed: dict[str, list[int]]) -> list[BatchCheck
             raise ReconcileInputError(f"{path}:{line}:net_cents", f"{net!r} is not cents") from exc
         count = (row.get("count") or "").strip()
         sums = computed.get(batch, [0, 0])
-        checks.append(
-            BatchCheck(batch, reported, sums[0], int(count) if count else None, sums[1])
-        )
+        checks.append(BatchCheck(batch, reported, sums[0], int(count) if count else None, sums[1]))
     return sorted(checks, key=lambda b: b.batch)
 
 
@@ -142,13 +150,16 @@ def reconcile_python(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
         found = classify(key, aggs, rules)
         if found:
             outcomes.append(Outcome(key, aggs, found))
-    return finish("python", len(keys), outcomes, rules, days, inputs, computed)
+    return finish(
+        "python", len(keys), outcomes, rules=rules, days=days, inputs=inputs, computed=computed
+    )
 
 
 def finish(
     engine: str,
     keys: int,
     outcomes: list[Outcome],
+    *,
     rules: ReconcileRules,
     days: dict[str, list[int]],
     inputs: Inputs,

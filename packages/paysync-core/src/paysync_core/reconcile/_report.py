@@ -26,7 +26,7 @@ from ._model import (
 __all__ = ["ReportFormat", "render_report", "write_report"]
 
 ReportFormat = Literal["json", "csv", "md", "html"]
-_CSV_COLUMNS = (
+_CSV_COLUMNS: tuple[str, ...] = (
     "class",
     "key",
     "day",
@@ -169,8 +169,7 @@ def _bars_svg(values: list[tuple[str, float]], title: str, *, signed: bool) -> s
     span = (width - label_w - 70) / (2 if signed else 1)
     zero = label_w + (span if signed else 0)
     parts = [
-        f'<svg width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(title)}">',
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
         f'<text x="4" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{zero:.1f}" y1="18" x2="{zero:.1f}" y2="{height}" stroke="#888"/>',
     ]
@@ -192,9 +191,7 @@ def _bars_svg(values: list[tuple[str, float]], title: str, *, signed: bool) -> s
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -209,7 +206,9 @@ _CSS = (
 
 def _html(result: ReconcileResult) -> str:
     counts = result.counts
-    class_chart = _bars_svg([(k.value, float(v)) for k, v in counts.items()], "Keys per class", signed=False)
+    class_chart = _bars_svg(
+        [(k.value, float(v)) for k, v in counts.items()], "Keys per class", signed=False
+    )
     variance = [
         (
             t.day,
@@ -285,7 +284,7 @@ def _html(result: ReconcileResult) -> str:
             + "</details>"
         )
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>paysync reconciliation</title><style>{_CSS}</style></head><body>"
         "<h1>Reconciliation report</h1>"
         f"<p>{result.keys} keys reconciled by the {escape(result.engine)} engine; "
@@ -298,16 +297,14 @@ def _html(result: ReconcileResult) -> str:
         f"{days_table}"
         "<h2>Totals per batch</h2>"
         f"{batches_table}"
-        "<h2>Discrepancies</h2>"
-        + ("".join(drill) or "<p>None.</p>")
-        + "</body></html>\n"
+        "<h2>Discrepancies</h2>" + ("".join(drill) or "<p>None.</p>") + "</body></html>\n"
     )
 
 
 _RENDER = {"json": _json, "csv": _csv, "md": _markdown, "html": _html}
 
 
-def render_report(result: ReconcileResult, format: ReportFormat) -> str:  # noqa: A002
+def render_report(result: ReconcileResult, format: ReportFormat) -> str:
     render = _RENDER.get(format)
     if render is None:
         raise ReconcileInputError("format", f"{format!r} is not json, csv, md or html")
@@ -317,7 +314,7 @@ def render_report(result: ReconcileResult, format: ReportFormat) -> str:  # noqa
 def write_report(
     result: ReconcileResult,
     path: str | PathLike[str],
-    format: ReportFormat | None = None,  # noqa: A002
+    format: ReportFormat | None = None,
 ) -> Path:
     """Write the report; the format defaults to the file's suffix (``.markdown`` too)."""
     target = Path(path)

@@ -17,7 +17,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -33,7 +33,7 @@ reconcile_app = typer.Typer(add_completion=False, help="Three-way reconciliation
 _FORMATS: tuple[ReportFormat, ...] = ("json", "csv", "md", "html")
 
 
-def _day(value: Optional[str], name: str) -> Optional[date]:  # noqa: UP045 - typer reads it
+def _day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
@@ -51,20 +51,21 @@ def _money(value: str, name: str) -> Decimal:
 
 @reconcile_app.callback(invoke_without_command=True)
 def reconcile_command(
+    *,
     paytrace: Annotated[Path, typer.Option(help="PayTrace record file (CSV or Parquet)")],
     fusion: Annotated[Path, typer.Option(help="Fusion record file")],
     salesforce: Annotated[Path, typer.Option(help="Salesforce record file")],
-    batches: Annotated[Optional[Path], typer.Option(help="PayTrace batch totals (CSV)")] = None,  # noqa: UP045
-    date_from: Annotated[Optional[str], typer.Option("--from", help="first day, YYYY-MM-DD")] = None,  # noqa: UP045
-    date_to: Annotated[Optional[str], typer.Option("--to", help="last day, YYYY-MM-DD")] = None,  # noqa: UP045
+    batches: Annotated[Path | None, typer.Option(help="PayTrace batch totals (CSV)")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     report_format: Annotated[str, typer.Option("--format", help="json, csv, md or html")] = "md",
-    output: Annotated[Optional[Path], typer.Option(help="report file (default: stdout)")] = None,  # noqa: UP045
+    output: Annotated[Path | None, typer.Option(help="report file (default: stdout)")] = None,
     engine: Annotated[str, typer.Option(help="auto, polars or python")] = "auto",
     tolerance: Annotated[str, typer.Option(help="amount tolerance of exact pairs")] = "0.00",
     fuzzy_tolerance: Annotated[str, typer.Option(help="amount tolerance of fuzzy pairs")] = "0.00",
     window: Annotated[int, typer.Option(help="fuzzy date window in days")] = 3,
     fix: Annotated[bool, typer.Option("--fix", help="also write the fix plan (dry run)")] = False,
-    fix_output: Annotated[Optional[Path], typer.Option(help="fix plan file (default: stdout)")] = None,  # noqa: UP045
+    fix_output: Annotated[Path | None, typer.Option(help="fix plan file (default: stdout)")] = None,
 ) -> None:
     try:
         if report_format not in _FORMATS:
@@ -84,12 +85,12 @@ def reconcile_command(
             salesforce=salesforce,
             batches=batches,
             rules=rules,
-            engine=engine,  # type: ignore[arg-type]  # checked above
+            engine=engine,
         )
     except ReconcileInputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    text = render_report(result, report_format)  # type: ignore[arg-type]  # checked above
+    text = render_report(result, report_format)
     if output is None:
         typer.echo(text, nl=False)
     else:

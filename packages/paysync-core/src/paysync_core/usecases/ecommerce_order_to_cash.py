@@ -93,7 +93,11 @@ class EcommerceOrderToCash:
     """Builds the flow; :meth:`submit_sale` is the trigger (called by the PayTrace poller)."""
 
     def __init__(
-        self, *, fusion: FusionPort, salesforce: SalesforcePort, config: EcommerceConfig | None
+        self,
+        *,
+        fusion: FusionPort,
+        salesforce: SalesforcePort,
+        config: EcommerceConfig | None = None,
     ) -> None:
         self.fusion = fusion
         self.salesforce = salesforce

@@ -8,7 +8,9 @@ record, an amount and the request's id) or found in PayTrace by polling the expo
    amount -> ``transactions/void``; settled -> ``transactions/refund/for_transaction`` (partial
    allowed) labelled ``invoice_id = RF-<sale>-<request>``; a partial refund of an unsettled
    sale waits for settlement (retryable). Lookup: the sale shows ``Voided``, or a REFUND with
-   that ``invoice_id`` is in the exports. A refund found by polling is taken as done.
+   that ``invoice_id`` is in the exports; not (yet) in the exports answers ``pending`` (export
+   lag), never "absent", so an unknown outcome is never refunded twice. A refund found by
+   polling is taken as done.
 2. ``fusion_reverse``    refund -> on-account credit memo ``CM-<refund id>`` (lookup by
    ``TransactionNumber``); void -> the sale's receipt ``PT-<sale>`` reversed (lookup: the
    receipt's ``State`` is ``Reversed``; no receipt -> nothing to reverse, recorded as skipped).
@@ -128,9 +130,14 @@ class Refunds:
         ``request_id`` identifies the request (e.g. the Salesforce refund record id): the same
         id submitted again returns the same flow.
         """
-        key = str(payment[self.config.payment_fields.external_id])
-        transaction_id = str(payment.get("Transaction_ID__c") or key)
-        fusion = self.config.accounts.fusion_account(str(payment["Account__c"]))
+        fields = self.config.payment_fields
+        for name in (fields.external_id, fields.account):
+            if not payment.get(name):
+                raise ValueError(f"Payment__c record: {name} is missing")
+        key = str(payment[fields.external_id])
+        linked = payment.get(fields.transaction_id) if fields.transaction_id else None
+        transaction_id = str(linked or key)
+        fusion = self.config.accounts.fusion_account(str(payment[fields.account]))
         request = RefundRequest(
             request_id=request_id,
             original_transaction_id=transaction_id,
@@ -301,7 +308,11 @@ class Refunds:
         invoice_id = self._invoice_id(request)
         found = self.paytrace.find_refund(invoice_id=invoice_id, amount=request.amount)
         if found is None:
-            return LookupResult.absent(f"no PayTrace refund with invoice_id {invoice_id}")
+            # Money goes out: "not in the exports" may only be export lag, so never refund
+            # again on it. The engine re-checks on its bounded schedule, then a person decides.
+            return LookupResult.pending(
+                f"no PayTrace refund with invoice_id {invoice_id} in the exports (yet)"
+            )
         ids = self._ids(RefundKind.REFUND, found, sale)
         return LookupResult.found(ids, f"PayTrace refund {found} found by invoice_id")
 

@@ -62,7 +62,8 @@ class SettlementToGlConfig(BaseModel):
         default=(2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0), min_length=1
     )
     """Seconds to wait before each ESS status poll after the first; when spent, the step's
-    outcome is unknown and the engine's retry policy takes over."""
+    outcome is unknown and the engine's retry policy takes over. Keep the sum below the
+    engine's ``lease_ttl``: the polls run inside one step."""
 
 
 class JournalImportFailedError(NeedsHumanError):
@@ -114,9 +115,13 @@ class SettlementToGl:
         self._sleep = sleep
 
     # -- triggers --------------------------------------------------------------------------
-    def submit_batch(self, engine: Engine, batch_number: int | None = None) -> FlowRecord | None:
+    def submit_batch(
+        self, engine: Engine, batch_number: int | None = None, *, version: int = 1
+    ) -> FlowRecord | None:
         """Submit the flow of one batch (the latest when ``batch_number`` is None); ``None``
-        when PayTrace has no such batch. Submitting a batch again returns its existing flow.
+        when PayTrace has no such batch. Submitting a batch again returns its existing flow;
+        after fixing the cause of a failed import, submit it with ``version=2`` (a new flow,
+        which uploads only if no journal of the batch's name exists).
 
         Raises :class:`~paysync_core.mapping.UnbalancedJournalError` (nothing is submitted)
         when the journal would not balance, and ``ValueError`` for an inconsistent batch.
@@ -135,7 +140,7 @@ class SettlementToGl:
             USE_CASE,
             source_system="paytrace",
             source_id=canonical.batch_number,
-            version=1,
+            version=version,
             input={
                 "batch": canonical.model_dump(mode="json"),
                 "transactions": [t.model_dump(mode="json") for t in transactions],
@@ -220,6 +225,15 @@ class SettlementToGl:
 
     def _import(self, ctx: StepContext) -> Mapping[str, str]:
         lines = self._interface_lines(ctx)
+        # a batch resubmitted under a new version (after a failed import) must not be
+        # journaled twice: an existing journal of the same name is this flow's effect
+        existing = self.fusion.find_journal_batches(_batch_name(ctx))
+        if len(existing) == 1:
+            return {"request_id": existing[0].request_id, "batch_name": _batch_name(ctx)}
+        if existing:
+            raise NeedsHumanError(
+                f"journal batch {_batch_name(ctx)} was imported {len(existing)} times"
+            )
         journal = _journal(ctx)
         group_id = _group_id(ctx)
         request_id = self.fusion.import_journal(

@@ -61,6 +61,16 @@ _CHANGE_TYPES = (
 )
 _FIELD_LISTS = ("changedFields", "nulledFields", "diffFields")
 _EPOCH = date(1970, 1, 1)
+_ZERO: dict[str, object] = {"long": 0, "int": 0, "double": 0.0, "boolean": False, "string": ""}
+_HEADER_DEFAULTS: dict[str, object] = {
+    "recordIds": [],
+    "changeOrigin": "",
+    "transactionKey": "",
+    "sequenceNumber": 1,
+    "commitTimestamp": 0,
+    "commitNumber": 0,
+    "commitUser": "",
+}
 
 # Order_Event__e is part of the Pub/Sub product promise but not of the REST seed catalog.
 ORDER_EVENT = ObjectDef(
@@ -166,6 +176,7 @@ class AvroSchema:
     schema: Mapping[str, Any]
     parsed: ParsedSchema = field(repr=False, compare=False)
     types: Mapping[str, str] = field(repr=False, compare=False)
+    required: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def schema_json(self) -> str:
@@ -174,18 +185,24 @@ class AvroSchema:
     @classmethod
     def build(cls, schema: Mapping[str, Any]) -> AvroSchema:
         types: dict[str, str] = {}
+        required: list[str] = []
         for item in cast("list[Mapping[str, Any]]", schema["fields"]):
             kind = item["type"]
             if isinstance(kind, list):
                 types[str(item["name"])] = str(cast("list[object]", kind)[-1])
             elif isinstance(kind, str):
                 types[str(item["name"])] = kind
-        return cls(schema_id_of(schema), schema, parse_avro_schema(schema), types)
+                required.append(str(item["name"]))
+        parsed = parse_avro_schema(schema)
+        return cls(schema_id_of(schema), schema, parsed, types, tuple(required))
 
 
 def _to_epoch_ms(value: object) -> object:
     if isinstance(value, str) and value:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        text = value.replace("Z", "+00:00")
+        if text.endswith("+0000"):  # REST's form, which Python 3.10 cannot parse
+            text = text.removesuffix("+0000") + "+00:00"
+        parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return int(parsed.timestamp() * 1000)
@@ -250,14 +267,24 @@ class AvroRegistry:
         header = cast("Mapping[str, Any]", payload.get("ChangeEventHeader") or {})
         return self._by_entity.get(str(header.get("entityName", "")))
 
-    def encode(self, schema: AvroSchema, payload: Mapping[str, Any]) -> bytes:
-        """Avro binary (no container) of ``payload``; CDC field names become bitmaps."""
+    def encode(
+        self, schema: AvroSchema, payload: Mapping[str, Any], *, published_ms: int = 0
+    ) -> bytes:
+        """Avro binary (no container) of ``payload``; CDC field names become bitmaps.
+
+        Required fields the bus payload lacks get their zero value; a platform event without
+        ``CreatedDate`` gets ``published_ms`` (REST publishes may leave the system fields out).
+        """
         record: dict[str, Any] = {
             name: _coerce(kind, payload.get(name)) for name, kind in schema.types.items()
         }
+        for name in schema.required:
+            if record.get(name) is None:
+                record[name] = published_ms if name == "CreatedDate" else _ZERO[schema.types[name]]
         raw_header = payload.get("ChangeEventHeader")
         if isinstance(raw_header, Mapping):
-            header = dict(cast("Mapping[str, Any]", raw_header))
+            given = cast("Mapping[str, Any]", raw_header)
+            header = {**_HEADER_DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
             fields = schema_fields(schema.schema)
             known = {f.name for f in fields}
             for key in _FIELD_LISTS:
@@ -267,7 +294,6 @@ class AvroRegistry:
                     if n.partition(".")[0] in known
                 ]
                 header[key] = encode_field_bitmaps(names, fields)
-            header.setdefault("recordIds", [])
             record["ChangeEventHeader"] = header
         return encode_avro(schema.parsed, record)
 

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass
@@ -167,7 +167,8 @@ class PubSubServicer:
         self._faults: list[PubSubFault] = []
         self._lock = threading.Lock()
         self._encoded: OrderedDict[tuple[int, str], bytes] = OrderedDict()
-        self.requests_seen: list[tuple[str, int]] = []  # (topic, num_requested), for tests
+        # (topic, num_requested) of recent FetchRequests, so tests can check flow control.
+        self.requests_seen: deque[tuple[str, int]] = deque(maxlen=10_000)
 
     @property
     def bus(self) -> EventBus:
@@ -199,6 +200,12 @@ class PubSubServicer:
         return None
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _give_back(self, fault: PubSubFault) -> None:
+        with self._lock:
+            fault.count += 1
+            if all(f is not fault for f in self._faults):
+                self._faults.insert(0, fault)
 
     @staticmethod
     def _fail(context: grpc.ServicerContext, rpc_id: str, abort: _AbortCall) -> NoReturn:
@@ -244,7 +251,8 @@ class PubSubServicer:
         with self._lock:
             payload = self._encoded.get(key)
         if payload is None:
-            payload = self.registry.encode(schema, event.payload)
+            published_ms = int(event.published_at * 1000)
+            payload = self.registry.encode(schema, event.payload, published_ms=published_ms)
             with self._lock:
                 self._encoded[key] = payload
                 if len(self._encoded) > 50_000:
@@ -496,7 +504,7 @@ class PubSubServicer:
                             self.emulator.tokens.revoke(token)
                         elif fault.kind == "slow":
                             time.sleep(fault.delay)
-                        elif fault.kind == "duplicate" and last_batch:
+                        elif fault.kind == "duplicate":
                             with stream.cond:
                                 take = min(stream.pending, len(last_batch))
                                 stream.pending -= take
@@ -509,6 +517,8 @@ class PubSubServicer:
                                     pending_num_requested=owed,
                                 )
                                 last_sent = time.monotonic()
+                            else:  # nothing to repeat or nothing owed yet: keep it armed
+                                self._give_back(fault)
                     if not self.emulator.tokens.accepts(token):
                         raise _AbortCall(
                             grpc.StatusCode.UNAUTHENTICATED,
@@ -537,9 +547,12 @@ class PubSubServicer:
                             continue
                     now = time.monotonic()
                     if now - last_sent >= self.keepalive_interval:
-                        tip = self.bus.latest_replay_id(topic) if position is None else position
+                        # The stream's own position: resuming there loses nothing, even when
+                        # undelivered events wait for more num_requested (empty before any).
                         yield wire.FetchResponse(
-                            latest_replay_id=replay_bytes(tip) if tip is not None else b"",
+                            latest_replay_id=replay_bytes(position)
+                            if position is not None
+                            else b"",
                             rpc_id=rpc_id,
                             pending_num_requested=owed,
                         )

@@ -43,7 +43,7 @@ from salesforce_bridge.events import (
 )
 
 from . import _wire as wire
-from ._client import ReplayStart, error_from_rpc, is_auth_error
+from ._client import ReplayStart, Schema, error_from_rpc, is_auth_error
 from ._codec import decode_avro
 from ._credentials import PubSubCredentials
 from ._errors import PubSubConnectionError, PubSubError, PubSubInvalidReplayError
@@ -185,6 +185,7 @@ class PubSubSubscription(Iterator[SalesforceEvent]):
         self._unsaved: bytes | None = None
         self._saved_at = float("-inf")
         self._bitmap_names: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._schemas: dict[str, Schema] = {}
         self._closed = False
         self._call: wire.ResponseStream[wire.FetchResponse] | None = None
         self._events = self._run()
@@ -258,7 +259,9 @@ class PubSubSubscription(Iterator[SalesforceEvent]):
 
     def _decode(self, consumer: wire.ConsumerEvent) -> SalesforceEvent:
         event = consumer.event
-        schema = self.client.get_schema(event.schema_id)
+        schema = self._schemas.get(event.schema_id)
+        if schema is None:  # the client caches too; this skips its lock per event
+            schema = self._schemas[event.schema_id] = self.client.get_schema(event.schema_id)
         payload = decode_avro(schema.parsed, event.payload)
         header = payload.get("ChangeEventHeader")
         if isinstance(header, dict):

@@ -103,7 +103,7 @@
       cell(row, c.name); cell(row, c.position); cell(row, c.advanced_at || "never");
     }, data.cursors_configured ? "No cursors." : "No poller configured.", 3);
     fill(document.querySelector("#recent-dead tbody"), data.recent_dead, (row, f) => {
-      link(cell(row, ""), "/flows/" + encodeURIComponent(f.flow_id), f.flow_id.slice(0, 12));
+      link(cell(row, ""), root() + "/flows/" + encodeURIComponent(f.flow_id), f.flow_id.slice(0, 12));
       cell(row, f.use_case); cell(row, f.last_error || "");
     }, "None.", 3);
   }
@@ -140,6 +140,11 @@
     }, "", 4);
   }
 
+  function root() {
+    // where the app is mounted (a reverse proxy may serve it under a path prefix)
+    return document.body.dataset.root || "";
+  }
+
   function poll(url, render) {
     const every = Number(document.body.dataset.pollMs || "2000");
     let busy = false;
@@ -164,7 +169,7 @@
     if (page === "overview") {
       const initial = JSON.parse(document.getElementById("initial").textContent);
       renderOverview(initial);
-      poll("/api/overview?window=" + encodeURIComponent(initial.window), renderOverview);
+      poll(root() + "/api/overview?window=" + encodeURIComponent(initial.window), renderOverview);
     } else if (page === "flow") {
       poll(document.getElementById("flow-root").dataset.api, renderFlow);
     }

@@ -1,0 +1,364 @@
+"""The seven use cases of issue 8 as registry entries (builders from ports + options)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from paysync_core import Engine, FlowRecord
+from paysync_core.mapping import subscription_from_salesforce
+from paysync_core.usecases import (
+    CustomerSync,
+    CustomerSyncConfig,
+    DeclinesChargebacks,
+    DeclinesChargebacksConfig,
+    EcommerceConfig,
+    EcommerceOrderToCash,
+    OrderToCash,
+    OrderToCashConfig,
+    RecurringBilling,
+    RecurringBillingConfig,
+    Refunds,
+    RefundsConfig,
+    SettlementToGl,
+    SettlementToGlConfig,
+)
+from paysync_core.xref import CustomerXrefTable
+from paytrace_client.models import ExportedTransaction
+
+from ._registry import Ports, UseCase, UseCaseBuild, register
+from ._sources import CallSource, SoqlSource, WindowSource
+
+__all__ = [
+    "CUSTOMER_SYNC",
+    "DECLINES_CHARGEBACKS",
+    "ECOMMERCE",
+    "ORDER_TO_CASH",
+    "RECURRING_BILLING",
+    "REFUNDS",
+    "SETTLEMENT_GL",
+]
+
+_OPPORTUNITY_SOQL = (
+    "SELECT Id, Name, StageName, CloseDate, Amount, AccountId, LastModifiedDate "
+    "FROM Opportunity WHERE StageName = {} AND LastModifiedDate >= {} "
+    "ORDER BY LastModifiedDate LIMIT 2000"
+)
+
+
+def _field(data: Mapping[str, Any], name: str, what: str) -> Any:
+    if name not in data:
+        raise ValueError(f"input: {name} is missing ({what})")
+    return data[name]
+
+
+def _only(flow: FlowRecord | None) -> list[FlowRecord]:
+    return [] if flow is None else [flow]
+
+
+# -- 1. Salesforce Opportunity -> cash ------------------------------------------------------
+def _order_to_cash(ports: Ports, options: OrderToCashConfig) -> UseCaseBuild:
+    name = "order_to_cash"
+    usecase = OrderToCash(
+        paytrace=ports.need_paytrace(name),
+        fusion=ports.need_fusion(name),
+        salesforce=ports.need_salesforce(name),
+        config=options,
+    )
+    stage = options.closed_won_stage
+
+    def submit(engine: Engine, row: Mapping[str, Any]) -> FlowRecord | None:
+        return usecase.submit_opportunity(engine, row)
+
+    source = SoqlSource(
+        "salesforce-opportunities",
+        ports.need_salesforce(name),
+        _OPPORTUNITY_SOQL,
+        submit,
+        clock=ports.clock,
+        soql_args=lambda since: (stage, since),
+    )
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        sources=(source,),
+        submit_json=lambda engine, data: _only(usecase.submit_opportunity(engine, data)),
+        instance=usecase,
+    )
+
+
+ORDER_TO_CASH = register(
+    UseCase(
+        1,
+        "order_to_cash",
+        "Salesforce Opportunity Closed Won to cash",
+        ("salesforce", "paytrace", "fusion"),
+        OrderToCashConfig,
+        _order_to_cash,
+        input_hint="an Opportunity record: Id, Name, StageName, CloseDate, Amount, AccountId",
+    )
+)
+
+
+# -- 2. eCommerce order to cash -------------------------------------------------------------
+def _ecommerce(ports: Ports, options: EcommerceConfig) -> UseCaseBuild:
+    name = "ecommerce"
+    usecase = EcommerceOrderToCash(
+        fusion=ports.need_fusion(name), salesforce=ports.need_salesforce(name), config=options
+    )
+    ports.need_paytrace(name)
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        record = ExportedTransaction.model_validate(dict(data))
+        return _only(usecase.submit_sale(engine, record, checkpoint=None))
+
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        activity_handlers=(usecase.submit_sale,),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+ECOMMERCE = register(
+    UseCase(
+        2,
+        "ecommerce",
+        "eCommerce order to cash (PayTrace web sale -> Fusion Order Hub -> cash)",
+        ("paytrace", "fusion", "salesforce"),
+        EcommerceConfig,
+        _ecommerce,
+        input_hint="a PayTrace export record (transactions/export) of a WEB- sale",
+    )
+)
+
+
+# -- 3. refunds and voids -------------------------------------------------------------------
+def _refunds(ports: Ports, options: RefundsConfig) -> UseCaseBuild:
+    name = "refunds"
+    usecase = Refunds(
+        paytrace=ports.need_paytrace(name),
+        fusion=ports.need_fusion(name),
+        salesforce=ports.need_salesforce(name),
+        config=options,
+        clock=ports.clock,
+    )
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        payment = _field(data, "payment", "the Payment__c record")
+        if not isinstance(payment, Mapping):
+            raise ValueError("input: payment must be an object (the Payment__c record)")
+        flow = usecase.submit_request(
+            engine,
+            dict(payment),  # pyright: ignore[reportUnknownArgumentType]
+            request_id=str(_field(data, "request_id", "the refund request's id")),
+            amount=Decimal(str(_field(data, "amount", "the amount to refund"))),
+        )
+        return [flow]
+
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        activity_handlers=(usecase.submit_observed,),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+REFUNDS = register(
+    UseCase(
+        3,
+        "refunds",
+        "Refunds and voids (PayTrace -> Fusion credit memo / receipt reversal -> Salesforce)",
+        ("paytrace", "fusion", "salesforce"),
+        RefundsConfig,
+        _refunds,
+        input_hint='{"payment": <Payment__c record>, "request_id": "...", "amount": "10.00"}',
+    )
+)
+
+
+# -- 4. declines and chargebacks ------------------------------------------------------------
+def _declines(ports: Ports, options: DeclinesChargebacksConfig) -> UseCaseBuild:
+    name = "declines_chargebacks"
+    paytrace = ports.need_paytrace(name)
+    usecase = DeclinesChargebacks(
+        paytrace=paytrace,
+        fusion=ports.need_fusion(name),
+        salesforce=ports.need_salesforce(name),
+        xref=CustomerXrefTable(ports.store),
+        config=options,
+    )
+
+    def today() -> date:
+        return ports.clock().astimezone(paytrace.export_timezone).date()
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        if "dispute_file" in data:
+            return usecase.import_dispute_file(engine, str(data["dispute_file"]))
+        record = ExportedTransaction.model_validate(dict(_field(data, "declined", "an export")))
+        return [usecase.submit_decline(engine, record)]
+
+    return UseCaseBuild(
+        definitions=tuple(usecase.definitions()),
+        sources=(WindowSource("paytrace-declines", usecase.import_declines, today),),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+DECLINES_CHARGEBACKS = register(
+    UseCase(
+        4,
+        "declines_chargebacks",
+        "Declines and chargebacks (PayTrace -> Salesforce Task / Case, Fusion credit memo)",
+        ("paytrace", "salesforce", "fusion"),
+        DeclinesChargebacksConfig,
+        _declines,
+        input_hint='{"declined": <export record>} or {"dispute_file": "<CSV text>"}',
+    )
+)
+
+
+# -- 5. customer and vault sync -------------------------------------------------------------
+_ACCOUNT_SOQL = (
+    "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
+    "BillingPostalCode, BillingCountry, LastModifiedDate FROM Account "
+    "WHERE LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
+)
+_CONTACT_SOQL = (
+    "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
+)
+
+
+def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
+    name = "customer_sync"
+    salesforce = ports.need_salesforce(name)
+    usecase = CustomerSync(
+        paytrace=ports.need_paytrace(name),
+        fusion=ports.need_fusion(name),
+        salesforce=salesforce,
+        xref=CustomerXrefTable(ports.store),
+        config=options,
+    )
+
+    def from_account(engine: Engine, account: Mapping[str, Any]) -> FlowRecord | None:
+        contacts = salesforce.records(_CONTACT_SOQL, str(account.get("Id") or ""))
+        # Polling sees paysync's own write-back as a change of LastModifiedDate: the version
+        # is then the synced content only, so a write-back starts no new flow.
+        synced = {k: v for k, v in account.items() if k not in ("LastModifiedDate", "attributes")}
+        return usecase.submit_account(engine, synced, contacts[0] if contacts else None)
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        account = _field(data, "account", "the Account record")
+        contact = data.get("contact")
+        return [
+            usecase.submit_account(
+                engine,
+                dict(account),
+                dict(contact) if isinstance(contact, Mapping) else None,  # pyright: ignore[reportUnknownArgumentType]
+            )
+        ]
+
+    source = SoqlSource(
+        "salesforce-accounts",
+        salesforce,
+        _ACCOUNT_SOQL,
+        from_account,
+        clock=ports.clock,
+        soql_args=lambda since: (since,),
+    )
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        sources=(source,),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+CUSTOMER_SYNC = register(
+    UseCase(
+        5,
+        "customer_sync",
+        "Customer and vault sync (Salesforce Account -> PayTrace vault, Fusion account)",
+        ("salesforce", "paytrace", "fusion"),
+        CustomerSyncConfig,
+        _customer_sync,
+        input_hint='{"account": <Account record>, "contact": <Contact record or null>}',
+    )
+)
+
+
+# -- 6. settlement batch -> GL journal -----------------------------------------------------
+def _settlement(ports: Ports, options: SettlementToGlConfig) -> UseCaseBuild:
+    name = "settlement_gl"
+    paytrace = ports.need_paytrace(name)
+    usecase = SettlementToGl(
+        paytrace=paytrace, fusion=ports.need_fusion(name), config=options, sleep=ports.sleep
+    )
+
+    def today() -> date:
+        return ports.clock().astimezone(paytrace.export_timezone).date()
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        number = _field(data, "batch_number", "the PayTrace settlement batch number")
+        return _only(usecase.submit_batch(engine, int(number)))
+
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        sources=(WindowSource("paytrace-settlements", usecase.submit_settled, today),),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+SETTLEMENT_GL = register(
+    UseCase(
+        6,
+        "settlement_gl",
+        "PayTrace settlement batch to a GL journal (FBDI Journal Import)",
+        ("paytrace", "fusion"),
+        SettlementToGlConfig,
+        _settlement,
+        input_hint='{"batch_number": 123} (read from PayTrace; nothing is written)',
+    )
+)
+
+
+# -- 7. recurring billing and dunning -------------------------------------------------------
+def _recurring(ports: Ports, options: RecurringBillingConfig) -> UseCaseBuild:
+    name = "recurring_billing"
+    usecase = RecurringBilling(
+        paytrace=ports.need_paytrace(name),
+        salesforce=ports.need_salesforce(name),
+        config=options,
+        clock=ports.clock,
+    )
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        row = _field(data, "subscription", "the Subscription__c record")
+        subscription = subscription_from_salesforce(dict(row), options.fields).value
+        day = data.get("today")
+        today = date.fromisoformat(str(day)) if day else usecase.today()
+        return _only(usecase.submit(engine, subscription, today))
+
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        sources=(CallSource("salesforce-subscriptions", usecase.submit_due),),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+RECURRING_BILLING = register(
+    UseCase(
+        7,
+        "recurring_billing",
+        "Recurring billing and dunning (Salesforce Subscription__c -> PayTrace -> Payment__c)",
+        ("salesforce", "paytrace"),
+        RecurringBillingConfig,
+        _recurring,
+        input_hint='{"subscription": <Subscription__c record>, "today": "2026-03-01"}',
+    )
+)
+
