@@ -24,16 +24,29 @@ def planted(clean: Dataset) -> tuple[Dataset, set[tuple[AnomalyKind, tuple[str, 
     at = START + timedelta(days=3, hours=5, minutes=7)
     for i, minutes in enumerate((0, 1, 4)):
         rows.append(
-            txn(f"DUP{i}", at + timedelta(minutes=minutes), 4_999, customer="CX",
-                token="tok_dupdupdup", last4="4242", batch="5003")
+            txn(
+                f"DUP{i}",
+                at + timedelta(minutes=minutes),
+                4_999,
+                customer="CX",
+                token="tok_dupdupdup",
+                last4="4242",
+                batch="5003",
+            )
         )
     expected.add((AnomalyKind.DUPLICATE_CHARGE, ("DUP0", "DUP1", "DUP2")))
 
     usual = next(r for r in rows if r["customer"] == "C000" and r["status"] == "captured")
     big = int(usual["amount_cents"]) * 20
     rows.append(
-        txn("BIG", START + timedelta(days=5, hours=3), big, customer="C000",
-            product=str(usual["product"]), batch="5005")
+        txn(
+            "BIG",
+            START + timedelta(days=5, hours=3),
+            big,
+            customer="C000",
+            product=str(usual["product"]),
+            batch="5005",
+        )
     )
     expected.add((AnomalyKind.CUSTOMER_AMOUNT_OUTLIER, ("BIG",)))
     expected.add((AnomalyKind.PRODUCT_AMOUNT_OUTLIER, ("BIG",)))
@@ -41,14 +54,22 @@ def planted(clean: Dataset) -> tuple[Dataset, set[tuple[AnomalyKind, tuple[str, 
     hour = START + timedelta(days=6, hours=10)
     declines = [f"DEC{i:02d}" for i in range(30)]
     for i, record_id in enumerate(declines):
-        rows.append(txn(record_id, hour + timedelta(minutes=i), 1_000 + i, status="failed", customer="CY"))
+        rows.append(
+            txn(record_id, hour + timedelta(minutes=i), 1_000 + i, status="failed", customer="CY")
+        )
     expected.add((AnomalyKind.DECLINE_SPIKE, tuple(declines)))
 
     refunds = [f"REF{i:02d}" for i in range(30)]
     for i, record_id in enumerate(refunds):
         rows.append(
-            txn(record_id, hour + timedelta(days=1, minutes=i), 1_000, kind="refund",
-                customer="CY", batch="5007")
+            txn(
+                record_id,
+                hour + timedelta(days=1, minutes=i),
+                1_000,
+                kind="refund",
+                customer="CY",
+                batch="5007",
+            )
         )
     expected.add((AnomalyKind.REFUND_SPIKE, tuple(refunds)))
 
@@ -59,9 +80,18 @@ def planted(clean: Dataset) -> tuple[Dataset, set[tuple[AnomalyKind, tuple[str, 
     data.batches = batches
 
     data.receipts.append(
-        {"ref": "PT-OLD", "id": "RCPT-OLD", "kind": "payment", "amount_cents": 5_000,
-         "status": "captured", "day": (NOW - timedelta(days=45)).date().isoformat(),
-         "customer": "C001", "invoice": "", "batch": "", "unapplied_cents": 2_500}
+        {
+            "ref": "PT-OLD",
+            "id": "RCPT-OLD",
+            "kind": "payment",
+            "amount_cents": 5_000,
+            "status": "captured",
+            "day": (NOW - timedelta(days=45)).date().isoformat(),
+            "customer": "C001",
+            "invoice": "",
+            "batch": "",
+            "unapplied_cents": 2_500,
+        }
     )
     expected.add((AnomalyKind.UNAPPLIED_RECEIPT, ("RCPT-OLD",)))
     return data, expected

@@ -204,12 +204,9 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
         .group_by("batch")
         .agg(_signed().sum().alias("net"), pl.len().alias("count"))
     )
-    # Problems first: a bad file must fail before anything is computed from it.
-    problems = pl.collect_all([_problems(scans[s]) for s in SYSTEMS])
-    for system, found in zip(SYSTEMS, problems, strict=True):
-        _check(found, paths[system])
-    suspects, total, day_frame, batch_frame = pl.collect_all(
+    found = pl.collect_all(
         [
+            *(_problems(scans[s]) for s in SYSTEMS),
             joined.filter(_suspicious()).select("key"),
             joined.select(pl.len()),
             days,
@@ -217,6 +214,10 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
         ],
         engine=_ENGINE,
     )
+    # A bad file fails the run before anything computed from it is used.
+    for system, problems in zip(SYSTEMS, found[:3], strict=True):
+        _check(problems, paths[system])
+    suspects, total, day_frame, batch_frame = found[3:]
     # Second, narrow pass: the evidence columns, for the suspicious keys only.
     wanted = suspects.lazy()
     detail = _join([_fold(s, keyed[s].join(wanted, on="key", how="semi")) for s in SYSTEMS])

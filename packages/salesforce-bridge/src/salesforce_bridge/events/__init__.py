@@ -14,6 +14,14 @@ from ._cdc import (
     schema_fields,
 )
 from ._cometd import CometdError, CometdInvalidReplayError, CometdSubscriber
+from ._dedup import DedupWindow, event_keys
+from ._lease import (
+    ConsumerLease,
+    FileLease,
+    LeaseLostError,
+    PostgresAdvisoryLease,
+    lease_id,
+)
 from ._models import (
     ChangeEvent,
     PlatformEvent,
@@ -25,6 +33,7 @@ from ._models import (
     event_from_pubsub,
     parse_salesforce_datetime,
 )
+from ._policy import InvalidReplayError, InvalidReplayEvent, InvalidReplayPolicy, ReplayGap
 from ._replay import (
     AckTracker,
     Checkpointer,
@@ -35,6 +44,7 @@ from ._replay import (
 )
 from ._replay_postgres import PostgresReplayStore
 from ._replay_sqlite import SqliteReplayStore
+from ._subscribe import Delivery, EventSubscription, subscribe
 
 __all__ = [
     "AckTracker",
@@ -45,10 +55,21 @@ __all__ = [
     "CometdError",
     "CometdInvalidReplayError",
     "CometdSubscriber",
+    "ConsumerLease",
+    "DedupWindow",
+    "Delivery",
     "DeliveryTicket",
+    "EventSubscription",
+    "FileLease",
     "InMemoryReplayStore",
+    "InvalidReplayError",
+    "InvalidReplayEvent",
+    "InvalidReplayPolicy",
+    "LeaseLostError",
     "PlatformEvent",
+    "PostgresAdvisoryLease",
     "PostgresReplayStore",
+    "ReplayGap",
     "ReplayStore",
     "SalesforceEvent",
     "SchemaField",
@@ -62,7 +83,10 @@ __all__ = [
     "encode_field_bitmaps",
     "event_from_cometd",
     "event_from_pubsub",
+    "event_keys",
     "is_echo",
+    "lease_id",
     "parse_salesforce_datetime",
     "schema_fields",
+    "subscribe",
 ]

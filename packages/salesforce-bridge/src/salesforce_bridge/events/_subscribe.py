@@ -1,0 +1,363 @@
+"""One ``subscribe(...)`` over CometD or Pub/Sub: typed deliveries, acks, checkpoints, policies.
+
+Each :class:`Delivery` carries a typed event (the same shape whichever transport) and a
+ticket. Acknowledge it once the application's effects are durable: :meth:`Delivery.ack`
+saves the checkpoint in the store's own transaction, :meth:`Delivery.ack_in` writes it through
+your connection so it commits with your effects. The checkpoint only ever covers a contiguous
+run of acknowledged events, so a crash replays what was not finished and skips nothing.
+
+Before delivering, the subscription drops redeliveries (:class:`DedupWindow`) and, with
+``echo_client_id``, change events our own REST calls caused; both are acknowledged for you so
+the checkpoint moves past them. A refused replay id is reported and handled by the policy
+(:mod:`._policy`). With a ``lease``, only its holder consumes; the checkpoint is read after the
+lease is won, so a successor continues exactly where the last durable ack left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ._cdc import is_echo
+from ._cometd import CometdSubscriber
+from ._dedup import DedupWindow
+from ._feeds import CometdFeed, Feed, Preset, PubSubFeed, ReplayRefused
+from ._lease import ConsumerLease, LeaseLostError
+from ._models import ChangeEvent, SalesforceEvent, Transport
+from ._policy import InvalidReplayError, InvalidReplayEvent, InvalidReplayPolicy, ReplayGap
+from ._replay import Checkpointer, DeliveryTicket, ReplayStore
+
+if TYPE_CHECKING:
+    from salesforce_bridge._auth import SalesforceGrant
+    from salesforce_bridge.pubsub import PubSubClient
+
+__all__ = ["Delivery", "EventSubscription", "Opener", "Report", "subscribe"]
+
+_log = logging.getLogger(__name__)
+Report = InvalidReplayEvent | ReplayGap
+Opener = Callable[[bytes | None, Preset], Feed]
+"""Opens a transport feed after a replay id (or at a preset when there is none)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivered event and its ticket; acknowledge it once its effects are durable."""
+
+    event: SalesforceEvent
+    ticket: DeliveryTicket
+    subscription: EventSubscription = field(repr=False, compare=False)
+
+    def ack(self) -> bytes | None:
+        """Mark handled; the checkpoint is saved (store's own transaction) if it advanced."""
+        return self.subscription.ack(self.ticket)
+
+    def ack_in(self, connection: Any) -> bytes | None:
+        """Mark handled and write any checkpoint advance through ``connection`` (uncommitted).
+
+        Commit your transaction afterwards. If it rolls back instead, close the subscription
+        and subscribe again (the in-memory position already counted this event as handled).
+        """
+        return self.subscription.ack_in(connection, self.ticket)
+
+
+class EventSubscription(Iterator[Delivery]):
+    """Deliveries of one channel; iterate (blocking) or call :meth:`fetch` (bounded wait)."""
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        channel: str,
+        transport: Transport,
+        store: ReplayStore,
+        store_key: str | None = None,
+        replay: Preset = "latest",
+        on_invalid_replay: InvalidReplayPolicy = InvalidReplayPolicy.FAIL,
+        on_report: Callable[[Report], None] | None = None,
+        dedup_window: int = 10_000,
+        echo_client_id: str | None = None,
+        lease: ConsumerLease | None = None,
+        lease_retry: float = 1.0,
+        checkpoint_interval: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if replay not in ("latest", "earliest"):
+            raise ValueError(f"replay: must be 'latest' or 'earliest', got {replay!r}")
+        if checkpoint_interval < 0:
+            raise ValueError("checkpoint_interval: must be >= 0")
+        self.channel = channel
+        self.transport: Transport = transport
+        self.store = store
+        self.store_key = store_key or channel
+        self.replay: Preset = replay
+        self.policy = on_invalid_replay
+        self.on_report = on_report
+        self.dedup = DedupWindow(dedup_window)
+        self.echo_client_id = echo_client_id
+        self.lease = lease
+        self.lease_retry = lease_retry
+        self.checkpoint_interval = checkpoint_interval
+        self.reports: list[Report] = []
+        self.echoes_dropped = 0
+        self._open = opener
+        self._sleep = sleep
+        self._feed: Feed | None = None
+        self._checkpointer: Checkpointer | None = None
+        self._buffer: deque[Delivery] = deque()
+        self._gap_after: tuple[bytes | None, datetime] | None = None
+        self._save_lock = threading.Lock()
+        self._unsaved: bytes | None = None
+        self._saved_at = float("-inf")
+        self._closed = False
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> bytes | None:
+        """The replay id up to which every delivered event is acknowledged (in memory)."""
+        return self._checkpointer.tracker.checkpoint if self._checkpointer else None
+
+    @property
+    def active(self) -> bool:
+        """Whether this subscription is consuming (it holds the lease, if there is one)."""
+        return self._feed is not None
+
+    def _start(self) -> bool:
+        if self._feed is not None:
+            if self.lease is not None and not self.lease.held:
+                self._stop()
+                raise LeaseLostError(f"{self.store_key}: consumer lease lost")
+            return True
+        if self.lease is not None and not self.lease.acquire():
+            return False
+        # Read the checkpoint only now: a predecessor may have advanced it until it died.
+        self._checkpointer = Checkpointer(self.store, self.store_key)
+        self._feed = self._open(self._checkpointer.resume_from, self.replay)
+        _log.info("subscribed to %s over %s", self.channel, self.transport)
+        return True
+
+    def _stop(self) -> None:
+        feed, self._feed = self._feed, None
+        self._buffer.clear()
+        self._checkpointer = None
+        if feed is not None:
+            feed.close()
+
+    # -- receiving ---------------------------------------------------------------------------
+    def fetch(self, max_events: int = 100, timeout: float = 1.0) -> list[Delivery]:
+        """Up to ``max_events`` deliveries, waiting about ``timeout`` s for the first ones.
+
+        Returns ``[]`` at once while another consumer holds the lease.
+        """
+        if self._closed:
+            raise ValueError("subscription is closed")
+        if not self._buffer:
+            if not self._start():
+                return []
+            self._receive(timeout)
+        out: list[Delivery] = []
+        while self._buffer and len(out) < max_events:
+            out.append(self._buffer.popleft())
+        return out
+
+    def _receive(self, timeout: float) -> None:
+        feed = self._feed
+        checkpointer = self._checkpointer
+        if feed is None or checkpointer is None:
+            return
+        try:
+            events = feed.take(timeout)
+        except ReplayRefused as refused:
+            self._refused(refused)
+            return
+        if not events:
+            self.flush()  # idle: persist a coalesced checkpoint
+        for event in events:
+            if self._gap_after is not None:
+                after, detected = self._gap_after
+                self._gap_after = None
+                self._report(ReplayGap(self.channel, after, event.replay_id, detected))
+            if self.dedup.seen(event):
+                continue  # its first delivery holds the checkpoint until acknowledged
+            ticket = checkpointer.delivered(event.replay_id)
+            if (
+                self.echo_client_id is not None
+                and isinstance(event, ChangeEvent)
+                and is_echo(event.header, self.echo_client_id)
+            ):
+                self.echoes_dropped += 1
+                self.ack(ticket)
+                continue
+            self._buffer.append(Delivery(event, ticket, self))
+
+    def _report(self, report: Report) -> None:
+        self.reports.append(report)
+        _log.warning("%s: %s", self.channel, report)
+        if self.on_report is not None:
+            self.on_report(report)
+
+    def _refused(self, refused: ReplayRefused) -> None:
+        report = InvalidReplayEvent(
+            channel=self.channel,
+            transport=self.transport,
+            replay_id=refused.replay_id,
+            error=refused.error,
+            policy=self.policy,
+        )
+        self._report(report)
+        if self.policy is InvalidReplayPolicy.FAIL:
+            self._stop()
+            raise InvalidReplayError(report) from refused.__cause__
+        preset: Preset = "earliest" if self.policy is InvalidReplayPolicy.EARLIEST else "latest"
+        if preset == "latest":
+            self._gap_after = (refused.replay_id, report.at)
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
+        self._feed = self._open(None, preset)
+
+    # -- acknowledging -----------------------------------------------------------------------
+    def _tracker_ack(self, ticket: DeliveryTicket) -> bytes | None:
+        checkpointer = self._checkpointer
+        if checkpointer is None:  # lease lost or closed: the successor replays it
+            return None
+        return checkpointer.tracker.ack(ticket)
+
+    def ack(self, ticket: DeliveryTicket) -> bytes | None:
+        """Acknowledge ``ticket``; save the checkpoint if it advanced (see ``checkpoint_interval``)."""
+        advanced = self._tracker_ack(ticket)
+        if advanced is not None:
+            with self._save_lock:
+                self._unsaved = advanced
+            if time.monotonic() - self._saved_at >= self.checkpoint_interval:
+                self.flush()
+        return advanced
+
+    def ack_in(self, connection: Any, ticket: DeliveryTicket) -> bytes | None:
+        """Acknowledge ``ticket`` and write an advanced checkpoint in ``connection``'s transaction."""
+        save_in = getattr(self.store, "save_in", None)
+        if save_in is None:
+            raise TypeError(f"store: {type(self.store).__name__} has no save_in(connection, ...)")
+        advanced = self._tracker_ack(ticket)
+        if advanced is not None:
+            save_in(connection, self.store_key, advanced)
+            with self._save_lock:
+                self._unsaved = None  # advances are monotonic: this one covers any pending
+        return advanced
+
+    def flush(self) -> None:
+        """Save the latest acknowledged checkpoint now (if one is pending)."""
+        with self._save_lock:
+            pending, self._unsaved = self._unsaved, None
+            if pending is not None:
+                self.store.save(self.store_key, pending)
+                self._saved_at = time.monotonic()
+
+    # -- iteration and lifetime ----------------------------------------------------------------
+    def __iter__(self) -> EventSubscription:
+        return self
+
+    def __next__(self) -> Delivery:
+        while True:
+            batch = self.fetch(1, timeout=1.0)
+            if batch:
+                return batch[0]
+            if self._closed:
+                raise StopIteration
+            if not self.active:
+                self._sleep(self.lease_retry)  # a standby: wait for the lease
+
+    def close(self) -> None:
+        """Save the pending checkpoint, end the transport session and release the lease."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.flush()
+        finally:
+            self._stop()
+            if self.lease is not None:
+                self.lease.release()
+
+    def __enter__(self) -> EventSubscription:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"EventSubscription(channel={self.channel!r}, transport={self.transport!r}, "
+            f"active={self.active})"
+        )
+
+
+def subscribe(
+    topic: str,
+    *,
+    store: ReplayStore,
+    transport: Transport = "pubsub",
+    pubsub: PubSubClient | None = None,
+    cometd: CometdSubscriber | None = None,
+    grant: SalesforceGrant | None = None,
+    store_key: str | None = None,
+    replay: Preset = "latest",
+    on_invalid_replay: InvalidReplayPolicy = InvalidReplayPolicy.FAIL,
+    on_report: Callable[[Report], None] | None = None,
+    dedup_window: int = 10_000,
+    echo_client_id: str | None = None,
+    lease: ConsumerLease | None = None,
+    checkpoint_interval: float = 0.0,
+    batch_size: int = 100,
+    idle_pause: float = 0.0,
+) -> EventSubscription:
+    """Subscribe to ``topic`` (``/event/X__e`` or ``/data/...ChangeEvent``) with checkpoints.
+
+    ``transport="pubsub"`` needs ``pubsub`` (a :class:`~salesforce_bridge.pubsub.PubSubClient`);
+    ``"cometd"`` needs ``cometd`` (a :class:`CometdSubscriber`) or a ``grant`` to build one.
+    ``replay`` applies when ``store`` holds no checkpoint for ``store_key`` (default: the topic;
+    prefix it with the org id when one store serves several orgs). ``checkpoint_interval``
+    coalesces store saves (0: save each advance). ``idle_pause`` (CometD) pauses after an
+    empty poll, for servers that answer idle polls at once.
+    """
+    if transport == "pubsub":
+        if pubsub is None:
+            raise ValueError("pubsub: a PubSubClient is required for transport='pubsub'")
+        client = pubsub
+
+        def open_pubsub(position: bytes | None, preset: Preset) -> Feed:
+            return PubSubFeed(client, topic, position, preset, batch_size=batch_size)
+
+        opener: Opener = open_pubsub
+    elif transport == "cometd":
+        if cometd is None:
+            if grant is None:
+                raise ValueError("cometd: a CometdSubscriber or a grant is required")
+            cometd = CometdSubscriber(grant=grant)
+        subscriber = cometd
+
+        def open_cometd(position: bytes | None, preset: Preset) -> Feed:
+            return CometdFeed(subscriber, topic, position, preset, idle_pause=idle_pause)
+
+        opener = open_cometd
+    else:
+        raise ValueError(f"transport: must be 'pubsub' or 'cometd', got {transport!r}")
+    return EventSubscription(
+        opener,
+        channel=topic,
+        transport=transport,
+        store=store,
+        store_key=store_key,
+        replay=replay,
+        on_invalid_replay=on_invalid_replay,
+        on_report=on_report,
+        dedup_window=dedup_window,
+        echo_client_id=echo_client_id,
+        lease=lease,
+        checkpoint_interval=checkpoint_interval,
+    )
