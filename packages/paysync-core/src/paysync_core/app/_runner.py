@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -171,7 +171,8 @@ class Runner:
         config: PaysyncConfig,
         ports: Ports,
         usecases: Sequence[UseCase],
-        **overrides: object,
+        *,
+        engine_sleep: Callable[[float], None] = time.sleep,
     ) -> Runner:
         """Engine settings, quotas and use case options from ``paysync.toml``."""
         options = {e.name: usecase_options(config, e.name, e.options) for e in usecases}
@@ -189,13 +190,16 @@ class Runner:
             lease_ttl=timedelta(seconds=config.engine.lease_ttl_seconds),
             quotas=quotas,
             paytrace_overlap=timedelta(minutes=config.polling.paytrace_overlap_minutes),
-            **overrides,  # type: ignore[arg-type]
+            engine_sleep=engine_sleep,
         )
 
-    def poll(self, report: PassReport | None = None) -> PassReport:
-        """Poll every source once; a failing source is reported, the others still run."""
-        report = report or PassReport()
+    def poll(self, *, only: Collection[str] | None = None) -> PassReport:
+        """Poll every source (or those named in ``only``) once; a failing source is reported,
+        the others still run."""
+        report = PassReport()
         for source in self.sources:
+            if only is not None and source.name not in only:
+                continue
             try:
                 report.polled[source.name] = source.poll(self.engine)
             except Exception as exc:  # noqa: BLE001 - one bad source must not stop the others

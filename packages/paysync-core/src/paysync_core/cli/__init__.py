@@ -6,6 +6,7 @@
     paysync config check [--config paysync.toml]
     paysync [--ledger URL] status [--config paysync.toml] [--json]
     paysync mapping check|suggest ...
+    paysync demo [--json] [--ledger FILE]
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
@@ -23,6 +24,7 @@ import typer
 from ._audit import audit_app
 from ._common import CliState
 from ._config import config_app
+from ._demo import demo
 from ._dlq import dlq_app
 from ._mapping import mapping_app
 from ._status import status
@@ -73,6 +75,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(mapping_app, name="mapping")
 app.command("status")(status)
+app.command("demo")(demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

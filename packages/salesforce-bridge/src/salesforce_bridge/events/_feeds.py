@@ -146,7 +146,7 @@ class PubSubFeed:
             for event in self._subscription:
                 if not self._put(event):
                     return
-        except Exception as exc:  # noqa: BLE001 - handed to the consumer's thread
+        except Exception as exc:  # handed to the consumer's thread
             self._put(exc)
             return
         self._put(_END)

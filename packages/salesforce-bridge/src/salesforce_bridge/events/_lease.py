@@ -149,7 +149,7 @@ class PostgresAdvisoryLease:
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - already broken; closing is best effort
+            except Exception:  # already broken; closing is best effort
                 _log.debug("closing a broken lease connection failed", exc_info=True)
 
     def release(self) -> None:

@@ -229,7 +229,7 @@ class EventSubscription(Iterator[Delivery]):
         return checkpointer.tracker.ack(ticket)
 
     def ack(self, ticket: DeliveryTicket) -> bytes | None:
-        """Acknowledge ``ticket``; save the checkpoint if it advanced (see ``checkpoint_interval``)."""
+        """Acknowledge ``ticket``; save the checkpoint if it advanced (``checkpoint_interval``)."""
         advanced = self._tracker_ack(ticket)
         if advanced is not None:
             with self._save_lock:
@@ -239,7 +239,7 @@ class EventSubscription(Iterator[Delivery]):
         return advanced
 
     def ack_in(self, connection: Any, ticket: DeliveryTicket) -> bytes | None:
-        """Acknowledge ``ticket`` and write an advanced checkpoint in ``connection``'s transaction."""
+        """Acknowledge ``ticket``; write an advanced checkpoint in ``connection``'s transaction."""
         save_in = getattr(self.store, "save_in", None)
         if save_in is None:
             raise TypeError(f"store: {type(self.store).__name__} has no save_in(connection, ...)")

@@ -1,0 +1,53 @@
+"""The application layer: the use case registry, the runner behind ``paysync run`` and the
+world behind ``paysync demo``.
+
+Every entry point (``run``, ``demo``, ``plan``, ``replay``, the dashboard) reads the same
+:class:`UseCase` descriptions: name, title, systems, options model and a builder from ports.
+"""
+
+from ._demo import DemoResult, DemoSummary, run_demo
+from ._demo_world import DemoClock, DemoWorld, demo_salesforce_emulator
+from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, register, registered
+from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
+from ._sources import CallSource, PayTraceExportSource, SoqlSource, WindowSource
+from ._usecases import (
+    CUSTOMER_SYNC,
+    DECLINES_CHARGEBACKS,
+    ECOMMERCE,
+    ORDER_TO_CASH,
+    RECURRING_BILLING,
+    REFUNDS,
+    SETTLEMENT_GL,
+)
+
+__all__ = [
+    "CUSTOMER_SYNC",
+    "DECLINES_CHARGEBACKS",
+    "ECOMMERCE",
+    "ORDER_TO_CASH",
+    "RECURRING_BILLING",
+    "REFUNDS",
+    "SETTLEMENT_GL",
+    "CallSource",
+    "DemoClock",
+    "DemoResult",
+    "DemoSummary",
+    "DemoWorld",
+    "PassReport",
+    "PayTraceExportSource",
+    "Ports",
+    "Runner",
+    "SoqlSource",
+    "Source",
+    "UseCase",
+    "UseCaseBuild",
+    "UseCaseSelection",
+    "WindowSource",
+    "demo_salesforce_emulator",
+    "get_usecase",
+    "ports_from_config",
+    "register",
+    "registered",
+    "run_demo",
+    "select_usecases",
+]
