@@ -7,6 +7,9 @@
     paysync [--ledger URL] status [--config paysync.toml] [--json]
     paysync mapping check|suggest ...
     paysync demo [--json] [--ledger FILE]
+    paysync run --config paysync.toml [--once] [--use-case NAME ...] [--json]
+    paysync plan --use-case NAME --input FILE.json [--config paysync.toml] [--json]
+    paysync [--ledger URL] replay --flow ID | --use-case NAME [--since DATE] [--json]
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
@@ -27,6 +30,10 @@ from ._config import config_app
 from ._demo import demo
 from ._dlq import dlq_app
 from ._mapping import mapping_app
+from ._plan import plan
+from ._replay import replay
+from ._run import run
+from ._serve import dashboard_app, serve
 from ._status import status
 
 __all__ = ["app", "main"]
@@ -74,8 +81,13 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(dashboard_app, name="dashboard")
+app.command("serve")(serve)
 app.command("status")(status)
 app.command("demo")(demo)
+app.command("run")(run)
+app.command("plan")(plan)
+app.command("replay")(replay)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
