@@ -1,6 +1,6 @@
 """Three-way reconciliation at scale: our engine against a straightforward pandas merge.
 
-    python bench/reconcile.py [--rows 1000000] [--engines polars,pandas] [--keep DIR]
+    python bench/reconcile.py [--rows 1000000] [--engines polars,pandas] [--repeat 1] [--keep DIR]
 
 Generates PayTrace / Fusion / Salesforce record files (CSV, the layout of
 ``paysync_core.reconcile``) with a known number of planted discrepancies of every class,
@@ -278,6 +278,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--engines", default="polars,pandas")
+    parser.add_argument("--repeat", type=int, default=1, help="best wall time of N runs")
     parser.add_argument("--keep", type=Path, default=None, help="write the data here and keep it")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
@@ -291,7 +292,13 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         planted: dict[str, int] = spawn("generate", data, args.rows)
         print(f"generated {args.rows:,} rows per system in {time.perf_counter() - started:.1f} s")
-        results = {e: spawn(e, data, args.rows) for e in args.engines.split(",")}
+        results: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeat):  # engines alternate, so load drifts hit each alike
+            for engine in args.engines.split(","):
+                run = spawn(engine, data, args.rows)
+                best = results.get(engine)
+                if best is None or run["wall"] < best["wall"]:
+                    results[engine] = run
     return report(args.rows, planted, results)
 
 

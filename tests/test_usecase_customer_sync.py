@@ -1,5 +1,6 @@
 """Use case 5 end to end: Salesforce Account/Contact -> PayTrace vault profile -> Fusion
-customer account, keyed by the cross-reference table, against the three emulators.
+customer account (found over REST, created once over SOAP when missing), keyed by the
+cross-reference table, against the three emulators.
 
 Every request body sent to Salesforce and Fusion is captured at the wire (a response hook on
 the clients' sessions) to prove that no card number ever leaves PayTrace.
@@ -18,7 +19,7 @@ import pytest
 import requests
 
 from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import FusionEmulator
+from oracle_fusion_client.emulator import Fault, FusionEmulator
 from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepState
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases.customer_sync import CustomerSync
@@ -53,6 +54,7 @@ class World:
     engine: Engine
     ledger: SqliteLedger
     db_path: Path
+    fusion_emulator: FusionEmulator
     sent: list[str] = field(default_factory=list[str])
 
     def new_account(self, **fields: Any) -> str:
@@ -85,6 +87,11 @@ class World:
         buffer = io.StringIO()
         AuditTrail(self.ledger).export_jsonl(buffer)
         return buffer.getvalue()
+
+    def fusion_accounts(self, number: str) -> list[dict[str, Any]]:
+        """The emulator's customer accounts with this number (its state, not our client)."""
+        accounts: list[dict[str, Any]] = self.fusion_emulator.state.ref["customerAccounts"]
+        return [a for a in accounts if a["AccountNumber"] == number]
 
 
 def _capture(session: requests.Session, sink: list[str]) -> requests.Session:
@@ -139,7 +146,9 @@ def world(tmp_path: Path) -> Iterator[World]:
     engine = Engine(
         ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
     )
-    yield World(pt_emulator, paytrace, bridge, usecase, xref, engine, ledger, db_path, sent)
+    yield World(
+        pt_emulator, paytrace, bridge, usecase, xref, engine, ledger, db_path, fu_emulator, sent
+    )
     ledger.close()
 
 
@@ -240,15 +249,83 @@ def test_profile_create_timeout_after_commit_resolved_by_lookup(world: World) ->
     assert ("step.succeeded", "lookup") in events
 
 
-def test_missing_fusion_account_needs_a_human(world: World) -> None:
+def _step(world: World, flow_id: str, name: str) -> Any:
+    return next(s for s in world.engine.steps(flow_id) if s.name == name)
+
+
+def test_missing_fusion_account_is_created_once(world: World) -> None:
     account_id = _northwind(world)  # no AccountNumber, nothing in the cross-reference
     flow_id, state, error = world.sync(account_id)
-    assert state is FlowState.DEAD
-    assert "no Fusion customer account" in (error or "")
-    # what could be done was done: the vault profile exists and is cross-referenced
-    assert len(world.profiles(f"sf-{account_id}")) == 1
+    assert state is FlowState.SUCCEEDED, error
+
+    number = f"SF-{account_id}"
+    (created,) = world.fusion_accounts(number)
+    assert created["OrigSystemReference"] == account_id
+    assert created["CustomerName"] == "Northwind Traders"
+    assert len(created["sites"]) == 1  # one BILL_TO site
+    step = _step(world, flow_id, "fusion_account")
+    assert step.external_ids["action"] == "created"
+    assert step.external_ids["account_id"] == str(created["CustomerAccountId"])
+    assert step.external_ids["site_use_id"] == str(created["sites"][0]["SiteUseId"])
     entry = world.xref.get(account_id)
     assert entry is not None
-    assert entry.fusion_account_number is None
+    assert (entry.fusion_account_number, entry.fusion_party_id) == (
+        number,
+        str(created["PartyId"]),
+    )
+    assert world.account(account_id)["Fusion_Account_Number__c"] == number
+    # the SOAP envelopes went through the same capture: still no card number
+    assert any("createCustomerAccount" in body for body in world.sent)
+    assert all(CARD not in body for body in world.sent)
+
+    # a later edit finds the account (by the number now in the cross-reference)
+    world.bridge.update_many("Account", [{"Id": account_id, "BillingCity": "Tacoma"}])
+    second, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    assert _step(world, second, "fusion_account").external_ids["action"] == "found"
+    assert len(world.fusion_accounts(number)) == 1
+
+
+def test_account_number_unknown_to_fusion_is_created_with_that_number(world: World) -> None:
+    account_id = _northwind(world, AccountNumber="NW-7001")
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    (created,) = world.fusion_accounts("NW-7001")
+    assert created["OrigSystemReference"] == account_id
+    assert _step(world, flow_id, "fusion_account").external_ids["action"] == "created"
+
+
+def test_fusion_account_create_timeout_after_commit_resolved_by_lookup(world: World) -> None:
+    account_id = _northwind(world)
+    world.fusion_emulator.inject(
+        Fault("timeout_after_commit", method="POST", path="/crmService/CustomerAccountService")
+    )
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+
+    assert len(world.fusion_accounts(f"SF-{account_id}")) == 1  # created exactly once
+    step = _step(world, flow_id, "fusion_account")
+    assert step.state is StepState.SUCCEEDED
+    assert step.external_ids["action"] == "found"
+    events = [
+        (r["kind"], r["detail"].get("via"))
+        for r in map(json.loads, world.audit().splitlines())
+        if r["detail"].get("step") == "fusion_account"
+    ]
+    assert ("step.unknown", None) in events
+    assert ("step.succeeded", "lookup") in events
+    entry = world.xref.get(account_id)
+    assert entry is not None
+    assert entry.fusion_account_number == f"SF-{account_id}"
+
+
+def test_missing_fusion_account_without_billing_street_needs_a_human(world: World) -> None:
+    account_id = world.new_account(Name="Streetless Inc", BillingCity="Seattle")
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.DEAD
+    assert "no billing street" in (error or "")
+    assert world.fusion_accounts(f"SF-{account_id}") == []
+    # what could be done was done: the vault profile exists and is cross-referenced
+    assert len(world.profiles(f"sf-{account_id}")) == 1
     steps = {s.name: s.state for s in world.engine.steps(flow_id)}
     assert steps["paytrace_profile"] is StepState.SUCCEEDED

@@ -5,7 +5,8 @@ It needs nothing but Python >= 3.10 with pip: on first use it installs a pinned 
 ``uv.lock`` into ``.venv/``, and then runs the command there.
 
 Commands:
-    demo       start the PayTrace emulator and run a sale, capture, refund and vault sale
+    demo       `paysync demo`: the three emulators in-process, every use case end to end
+    demo-paytrace  the PayTrace-only demo (sale, capture, refund, vault sale over HTTP)
     test       the whole test suite (every package and the cross-package tests)
     lint       ruff check + ruff format --check
     typecheck  pyright (strict)
@@ -112,7 +113,8 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     commands: dict[str, Callable[[Path], int]] = {
         "sync": lambda _uv: 0,
-        "demo": lambda uv: _in_env(uv, "python", "-m", "paytrace_client.demo", *extra),
+        "demo": lambda uv: _in_env(uv, "python", "-m", "paysync_core.cli", "demo", *extra),
+        "demo-paytrace": lambda uv: _in_env(uv, "python", "-m", "paytrace_client.demo", *extra),
         "test": lambda uv: test(uv, extra),
         "lint": lint,
         "typecheck": typecheck,

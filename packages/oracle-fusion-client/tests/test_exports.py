@@ -6,6 +6,7 @@ import oracle_fusion_client
 
 EXPECTED = frozenset(
     {
+        "AccountAddress",
         "ActionResult",
         "ApplyReceipt",
         "BasicAuth",
@@ -16,6 +17,7 @@ EXPECTED = frozenset(
         "ClientSecret",
         "Cond",
         "ConnectionFailure",
+        "CreatedCustomerAccount",
         "CreditMemo",
         "CreditMemoDistribution",
         "CreditMemoLine",
@@ -26,6 +28,7 @@ EXPECTED = frozenset(
         "CustomerAccountSites",
         "CustomerAccountActivity",
         "CustomerAccountSite",
+        "CustomerAccounts",
         "ErpIntegrationSoap",
         "ErpIntegrations",
         "ErrorDetail",
@@ -62,6 +65,7 @@ EXPECTED = frozenset(
         "Invoices",
         "Item",
         "NewCreditMemo",
+        "NewCustomerAccount",
         "NewInvoice",
         "NewSalesOrder",
         "NewStandardReceipt",

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from paysync_core import SensitiveDataError, idempotency_key, redact, step_key
-from paysync_core._redact import ensure_no_sensitive_data, luhn_valid
+from paysync_core._redact import ensure_no_sensitive_data, luhn_valid, redact_text
 
 VISA = "4111111111111111"
 AMEX = "378282246310005"
@@ -109,3 +109,12 @@ def test_secrets_in_free_text_are_redacted(text: str, secret: str) -> None:
 def test_free_text_without_secrets_is_unchanged() -> None:
     text = "HTTP 422: amount must be positive (invoice INV-1, token count 3)"
     assert redact(text) == text
+
+
+def test_fast_paths_keep_every_rule() -> None:
+    # the scheme word in a non-ASCII spelling IGNORECASE accepts (U+017F is a long s)
+    long_s = "Ba\u017fic"
+    assert redact_text(f"auth {long_s} dXNlcjpwYXNzd29yZA==") == f"auth {long_s} <redacted>"
+    assert redact_text("a" * 64 + " password=x") == "a" * 64 + " password=<redacted>"
+    assert redact_text("x" * 64) == "x" * 64
+    assert redact_text("4111111111111111") == "<redacted-pan>"

@@ -16,6 +16,12 @@ from ._auth import (
     fusion_scope,
 )
 from ._client import FusionClient
+from ._customer_accounts import (
+    AccountAddress,
+    CreatedCustomerAccount,
+    CustomerAccounts,
+    NewCustomerAccount,
+)
 from ._erp import (
     TERMINAL_JOB_STATES,
     ErpIntegrations,
@@ -108,6 +114,7 @@ __all__ = [
     "ORACLE_MESSAGES",
     "RECEIVABLES_IMPORT_ACCOUNT",
     "TERMINAL_JOB_STATES",
+    "AccountAddress",
     "ActionResult",
     "ApplyReceipt",
     "ArInvoiceInterfaceLine",
@@ -120,6 +127,7 @@ __all__ = [
     "ClientSecret",
     "Cond",
     "ConnectionFailure",
+    "CreatedCustomerAccount",
     "CreditMemo",
     "CreditMemoDistribution",
     "CreditMemoLine",
@@ -130,6 +138,7 @@ __all__ = [
     "CustomerAccountActivity",
     "CustomerAccountSite",
     "CustomerAccountSites",
+    "CustomerAccounts",
     "ErpIntegrationSoap",
     "ErpIntegrations",
     "ErrorDetail",
@@ -166,6 +175,7 @@ __all__ = [
     "Invoices",
     "Item",
     "NewCreditMemo",
+    "NewCustomerAccount",
     "NewInvoice",
     "NewSalesOrder",
     "NewStandardReceipt",

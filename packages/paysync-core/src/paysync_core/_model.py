@@ -37,7 +37,10 @@ class FlowState(str, enum.Enum):
 class StepState(str, enum.Enum):
     """Lifecycle of a step.
 
-    * ``intended``  - intent is durable; no call has been sent (``requested`` is written first).
+    * ``intended``  - intent is durable; no call has been sent (``requested`` is written first),
+      unless the intent is *armed* (``requested_at`` set: written with the previous step's
+      outcome by the lease holder, which calls without a ``requested`` commit): then a call
+      may have been sent and any other reader resolves it by lookup first.
     * ``requested`` - a call may have been sent; its outcome is not recorded.
     * ``succeeded`` - the effect happened (by perform or found by lookup); external ids kept.
     * ``failed``    - the last attempt failed and the effect is known not applied.

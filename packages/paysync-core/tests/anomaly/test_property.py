@@ -96,7 +96,7 @@ rules_strategy = st.builds(
         OutlierRule,
         z_threshold=st.sampled_from([Decimal("0.5"), Decimal("3.5")]),
         min_history=st.sampled_from([3, 5]),
-        min_spread=st.sampled_from([Decimal("0.00"), Decimal("0.01"), Decimal("1.00")]),
+        min_spread=st.sampled_from([Decimal("0.01"), Decimal("1.00")]),
         min_spread_pct=st.sampled_from([0, 5]),
     ),
     spikes=st.builds(

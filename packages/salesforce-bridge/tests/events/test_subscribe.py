@@ -38,7 +38,6 @@ from salesforce_bridge.events import (
     event_keys,
     subscribe,
 )
-from salesforce_bridge.events._policy import InvalidReplayPolicy as Policy
 from salesforce_bridge.pubsub import PubSubClient, PubSubCredentials
 
 TRANSPORTS: list[Transport] = ["cometd", "pubsub"]
@@ -100,7 +99,7 @@ def take(sub: EventSubscription, count: int, *, within: float = 5.0) -> list[Del
     return got
 
 
-def settle(sub: EventSubscription, *, quiet: float = 0.5) -> list[Delivery]:
+def settle(sub: EventSubscription, *, quiet: float = 0.3) -> list[Delivery]:
     """Whatever else arrives within ``quiet`` seconds (expected: nothing)."""
     got: list[Delivery] = []
     deadline = time.monotonic() + quiet
@@ -232,7 +231,8 @@ def test_echo_suppression_drops_our_own_changes_and_moves_the_checkpoint(
     assert sub.echoes_dropped == 1
     delivery.ack()
     echo_replay = sub.checkpoint
-    assert echo_replay is not None and echo_replay != delivery.event.replay_id
+    assert echo_replay is not None
+    assert echo_replay != delivery.event.replay_id
     assert store.load(ACCOUNTS) == echo_replay  # past the dropped echo too
 
 
@@ -292,7 +292,7 @@ def test_invalid_replay_fail_policy_raises_a_typed_error(
     with pytest.raises(InvalidReplayError) as info:
         take(sub, 1)
     report = info.value.report
-    assert report.policy is Policy.FAIL
+    assert report.policy is InvalidReplayPolicy.FAIL
     assert report.replay_id == BOGUS
     assert report.transport == transport
     expected = "400::The replayId {987654}" if transport == "cometd" else "replayid.corrupted"
@@ -363,7 +363,8 @@ def test_invalid_replay_latest_policy_reports_the_gap(
         got = sub.fetch(10, timeout=0.3)
         if got:
             break
-    assert got and "lost" not in payment_ids(got)
+    assert got
+    assert "lost" not in payment_ids(got)
     invalid, gap = reports
     assert isinstance(invalid, InvalidReplayEvent)
     assert invalid.policy is InvalidReplayPolicy.LATEST

@@ -19,6 +19,7 @@ from oracle_fusion_client._wsgi import WSGIAdapter
 from . import _rules as rules
 from . import _views as views
 from ._authcheck import AuthPolicy
+from ._customer_soap import CUSTOMER_SOAP_PATHS, customer_wsdl_text, handle_customer_soap
 from ._erp import erp_get, erp_post
 from ._faults import Fault, FaultQueue
 from ._render import COLLECTION_TYPE, ITEM_TYPE, child_collection, collection, dumps, error_body
@@ -89,6 +90,12 @@ class FusionEmulator:
                 self._pre_fault(fault)
             if path == SERVICE_PATH:
                 return self._soap(request)
+            if path in CUSTOMER_SOAP_PATHS:
+                response = self._customer_soap(request, path)
+                if fault is not None and fault.kind == "timeout_after_commit":
+                    time.sleep(fault.delay)
+                    raise TimeoutError("the emulator committed, then timed out")
+                return response
             self.config.auth.check(request.headers.get("Authorization"))
             result = self._route(request, path)
             if fault is not None and fault.kind == "timeout_after_commit":
@@ -121,6 +128,22 @@ class FusionEmulator:
             self.config.auth,
             request.get_data(),
             request.headers.get("Authorization"),
+        )
+        return Response(body, status=status, content_type="text/xml; charset=UTF-8")
+
+    def _customer_soap(self, request: Request, path: str) -> Response:
+        if request.method == "GET" and "wsdl" in {k.lower() for k in request.args}:
+            text = customer_wsdl_text(path, request.host_url.rstrip("/"))
+            return Response(text, content_type="text/xml; charset=UTF-8")
+        if request.method != "POST":
+            raise ApiError(405, "Use POST for SOAP requests, or GET ?WSDL.")
+        status, body = handle_customer_soap(
+            self.state,
+            self.config.auth,
+            path,
+            request.get_data(),
+            request.headers.get("Authorization"),
+            self.config.today(),
         )
         return Response(body, status=status, content_type="text/xml; charset=UTF-8")
 

@@ -101,6 +101,8 @@ class State:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.gl_journal_lines: list[list[str]] = []
         self.ucm: dict[str, dict[str, Any]] = {}
+        #: Trading Community records created over SOAP (``_customer_soap``), by id
+        self.tca: dict[str, dict[str, dict[str, Any]]] = {"locations": {}, "parties": {}}
 
     # -- ids and versions --------------------------------------------------------------
     def new_id(self) -> int:

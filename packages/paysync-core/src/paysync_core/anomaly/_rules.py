@@ -66,7 +66,7 @@ class OutlierRule(_Rule):
     per_product: bool = True
     z_threshold: Decimal = Field(default=Decimal("3.5"), gt=0, le=1000, decimal_places=2)
     min_history: int = Field(default=8, ge=3)
-    min_spread: Decimal = Field(default=Decimal("1.00"), ge=0, le=10**9, decimal_places=2)
+    min_spread: Decimal = Field(default=Decimal("1.00"), gt=0, le=10**9, decimal_places=2)
     min_spread_pct: int = Field(default=5, ge=0, le=100)
 
 

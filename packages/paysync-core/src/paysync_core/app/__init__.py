@@ -7,7 +7,9 @@ Every entry point (``run``, ``demo``, ``plan``, ``replay``, the dashboard) reads
 
 from ._demo import DemoResult, DemoSummary, run_demo
 from ._demo_world import DemoClock, DemoWorld, demo_salesforce_emulator
+from ._describe import StepDescription, describe_steps, offline_ports
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, register, registered
+from ._replay import ReplayDecision, ReplayReport, replay_flows
 from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
 from ._sources import CallSource, PayTraceExportSource, SoqlSource, WindowSource
 from ._usecases import (
@@ -36,18 +38,24 @@ __all__ = [
     "PassReport",
     "PayTraceExportSource",
     "Ports",
+    "ReplayDecision",
+    "ReplayReport",
     "Runner",
     "SoqlSource",
     "Source",
+    "StepDescription",
     "UseCase",
     "UseCaseBuild",
     "UseCaseSelection",
     "WindowSource",
     "demo_salesforce_emulator",
+    "describe_steps",
     "get_usecase",
+    "offline_ports",
     "ports_from_config",
     "register",
     "registered",
+    "replay_flows",
     "run_demo",
     "select_usecases",
 ]

@@ -28,6 +28,7 @@ from paysync_core.usecases import (
     DeclinesChargebacks,
     EcommerceConfig,
     OrderToCashConfig,
+    RecurringBilling,
     Refunds,
     RefundsConfig,
 )
@@ -132,7 +133,9 @@ def run_demo(ledger_path: Path, *, progress: Progress = lambda _step: None) -> D
         engine_sleep=lambda _s: None,
     )
     base = _Baseline(
-        len(world.paytrace_emulator.state.customers), _salesforce_counts(world), _fusion_counts(world)
+        len(world.paytrace_emulator.state.customers),
+        _salesforce_counts(world),
+        _fusion_counts(world),
     )
     refs: dict[str, str] = {"acme": acme}
     xref = CustomerXrefTable(store)
@@ -279,8 +282,9 @@ def _charge_id(runner: Runner, opportunity_id: str) -> str:
 
 
 def _subscription(world: DemoWorld, runner: Runner, acme: str) -> str:
-    today = runner.builds["recurring_billing"].instance
-    day = getattr(today, "today")()  # the billing day in the use case's time zone
+    usecase = runner.builds["recurring_billing"].instance
+    assert isinstance(usecase, RecurringBilling)
+    day = usecase.today()  # the billing day in the use case's time zone
     [created] = world.bridge.create_many(
         "Subscription__c",
         [
@@ -322,7 +326,9 @@ def _summary(world: DemoWorld, runner: Runner, base: _Baseline) -> DemoSummary:
     )
     subs = world.salesforce_emulator.org.snapshot().get("Subscription__c", {})
     salesforce["Subscription__c advanced"] = sum(
-        1 for s in subs.values() if str(s.get("Next_Charge_Date__c")) > world.clock().date().isoformat()
+        1
+        for s in subs.values()
+        if str(s.get("Next_Charge_Date__c")) > world.clock().date().isoformat()
     )
     fu_now = _fusion_counts(world)
     labels = {
@@ -367,9 +373,7 @@ def _faults(world: DemoWorld, runner: Runner) -> list[dict[str, str]]:
         {
             "system": "fusion",
             "fault": "429 on POST standardReceipts",
-            "outcome": "retried, receipt created once"
-            if throttled and once
-            else "not observed",
+            "outcome": "retried, receipt created once" if throttled and once else "not observed",
         },
         {
             "system": "paytrace",
@@ -377,4 +381,3 @@ def _faults(world: DemoWorld, runner: Runner) -> list[dict[str, str]]:
             "outcome": "Payment__c Failed + follow-up Task, nothing posted to Fusion",
         },
     ]
-

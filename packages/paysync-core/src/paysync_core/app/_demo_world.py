@@ -147,7 +147,10 @@ class DemoWorld:
         sf_emulator = demo_salesforce_emulator()
         no_sleep: Callable[[float], None] = lambda _s: None  # noqa: E731 - retries wait no time
         paytrace = PayTraceClient(
-            username="demo123", password="demo123", session=pt_emulator.session(), sleep=no_sleep
+            username="demo123",
+            password="demo123",  # noqa: S106 - PayTrace's public demo login, emulator only
+            session=pt_emulator.session(),
+            sleep=no_sleep,
         )
         fusion = FusionClient(
             base_url=FUSION_URL,
@@ -157,9 +160,9 @@ class DemoWorld:
         )
         grant = PasswordGrant(
             client_id="demo",
-            client_secret="demo",
+            client_secret="demo",  # noqa: S106 - the emulator accepts any credentials
             username="demo@example.com",
-            password="demo",
+            password="demo",  # noqa: S106 - the emulator accepts any credentials
             login_url=DEFAULT_BASE_URL,
         )
         bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))

@@ -10,7 +10,6 @@ validated options, its flow definitions, its input sources and its trigger for a
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -107,6 +106,8 @@ class UseCase:
     builder: Builder = field(repr=False)
     input_hint: str = ""
     """What ``paysync plan --input`` expects for this use case."""
+    flows: tuple[str, ...] = ()
+    """The engine's use case names of its flow definitions (ledger ``flows.use_case``)."""
 
     def build(self, ports: Ports, options: BaseModel | None = None) -> UseCaseBuild:
         chosen = options if options is not None else self.options()
@@ -115,9 +116,6 @@ class UseCase:
                 f"use case {self.name!r}: options must be {self.options.__name__}"
             )
         return self.builder(ports, chosen)
-
-    def flow_names(self, ports: Ports) -> tuple[str, ...]:
-        return tuple(d.use_case for d in self.build(ports).definitions)
 
 
 _REGISTRY: dict[str, UseCase] = {}

@@ -32,6 +32,10 @@ from ._sources import PayTraceExportSource
 __all__ = ["PassReport", "Runner", "UseCaseSelection", "ports_from_config", "select_usecases"]
 
 
+#: Waits longer than this (seconds) park the flow in ``paysync run`` (see RetryPolicy).
+RUN_PARK_AFTER = 2.0
+
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -186,7 +190,9 @@ class Runner:
             options=options,
             workers=config.engine.workers,
             idle_sleep=config.engine.idle_sleep_seconds,
-            policy=RetryPolicy(max_attempts=config.engine.max_attempts),
+            # A long-running worker parks waits longer than a few seconds instead of sleeping:
+            # its threads stay free, and the next pass (or cron run) resumes the flow.
+            policy=RetryPolicy(max_attempts=config.engine.max_attempts, park_after=RUN_PARK_AFTER),
             lease_ttl=timedelta(seconds=config.engine.lease_ttl_seconds),
             quotas=quotas,
             paytrace_overlap=timedelta(minutes=config.polling.paytrace_overlap_minutes),
@@ -202,7 +208,7 @@ class Runner:
                 continue
             try:
                 report.polled[source.name] = source.poll(self.engine)
-            except Exception as exc:  # noqa: BLE001 - one bad source must not stop the others
+            except Exception as exc:  # one bad source must not stop the others
                 report.poll_errors[source.name] = f"{type(exc).__name__}: {exc}"
         return report
 

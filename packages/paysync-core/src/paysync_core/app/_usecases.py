@@ -10,6 +10,14 @@ from typing import Any
 from paysync_core import Engine, FlowRecord
 from paysync_core.mapping import subscription_from_salesforce
 from paysync_core.usecases import (
+    CHARGEBACKS_USE_CASE,
+    CUSTOMER_SYNC_USE_CASE,
+    DECLINES_USE_CASE,
+    ECOMMERCE_USE_CASE,
+    RECURRING_USE_CASE,
+    REFUNDS_USE_CASE,
+    SETTLEMENT_USE_CASE,
+    USE_CASE,
     CustomerSync,
     CustomerSyncConfig,
     DeclinesChargebacks,
@@ -97,6 +105,7 @@ ORDER_TO_CASH = register(
         OrderToCashConfig,
         _order_to_cash,
         input_hint="an Opportunity record: Id, Name, StageName, CloseDate, Amount, AccountId",
+        flows=(USE_CASE,),
     )
 )
 
@@ -130,6 +139,7 @@ ECOMMERCE = register(
         EcommerceConfig,
         _ecommerce,
         input_hint="a PayTrace export record (transactions/export) of a WEB- sale",
+        flows=(ECOMMERCE_USE_CASE,),
     )
 )
 
@@ -174,6 +184,7 @@ REFUNDS = register(
         RefundsConfig,
         _refunds,
         input_hint='{"payment": <Payment__c record>, "request_id": "...", "amount": "10.00"}',
+        flows=(REFUNDS_USE_CASE,),
     )
 )
 
@@ -216,6 +227,7 @@ DECLINES_CHARGEBACKS = register(
         DeclinesChargebacksConfig,
         _declines,
         input_hint='{"declined": <export record>} or {"dispute_file": "<CSV text>"}',
+        flows=(DECLINES_USE_CASE, CHARGEBACKS_USE_CASE),
     )
 )
 
@@ -226,9 +238,7 @@ _ACCOUNT_SOQL = (
     "BillingPostalCode, BillingCountry, LastModifiedDate FROM Account "
     "WHERE LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
 )
-_CONTACT_SOQL = (
-    "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
-)
+_CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
 
 
 def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
@@ -285,6 +295,7 @@ CUSTOMER_SYNC = register(
         CustomerSyncConfig,
         _customer_sync,
         input_hint='{"account": <Account record>, "contact": <Contact record or null>}',
+        flows=(CUSTOMER_SYNC_USE_CASE,),
     )
 )
 
@@ -321,6 +332,7 @@ SETTLEMENT_GL = register(
         SettlementToGlConfig,
         _settlement,
         input_hint='{"batch_number": 123} (read from PayTrace; nothing is written)',
+        flows=(SETTLEMENT_USE_CASE,),
     )
 )
 
@@ -359,6 +371,6 @@ RECURRING_BILLING = register(
         RecurringBillingConfig,
         _recurring,
         input_hint='{"subscription": <Subscription__c record>, "today": "2026-03-01"}',
+        flows=(RECURRING_USE_CASE,),
     )
 )
-

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from paysync_core.app import DemoSummary, run_demo
 
@@ -20,7 +20,7 @@ __all__ = ["demo"]
 
 
 @contextmanager
-def _quiet_logs() -> Iterator[None]:
+def _quiet_logs() -> Generator[None, None, None]:
     """The demo's faults are on purpose: their warnings would drown the progress display."""
     root = logging.getLogger()
     previous = root.level
@@ -72,7 +72,7 @@ def demo(
                     console=err_console,
                     transient=False,
                 ) as progress:
-                    current: list[int] = []
+                    current: list[TaskID] = []
 
                     def step(text: str) -> None:
                         if current:

@@ -11,8 +11,10 @@ from typing import Any
 
 from oracle_fusion_client import (
     ApplyReceipt,
+    CreatedCustomerAccount,
     CreditMemo,
     CustomerAccountActivity,
+    CustomerAccounts,
     FusionClient,
     FusionDuplicateError,
     FusionNotFoundError,
@@ -21,6 +23,7 @@ from oracle_fusion_client import (
     GlJournalBatches,
     Invoice,
     NewCreditMemo,
+    NewCustomerAccount,
     NewInvoice,
     NewSalesOrder,
     NewStandardReceipt,
@@ -36,8 +39,13 @@ _INSTALLMENTS = "receivablesInvoiceInstallments"
 
 
 class FusionPort:
-    def __init__(self, client: FusionClient) -> None:
+    def __init__(
+        self, client: FusionClient, *, customer_accounts: CustomerAccounts | None = None
+    ) -> None:
+        """``customer_accounts``: the SOAP customer account services (default: those of the
+        client's pod, WSDLs fetched from it)."""
         self.client = client
+        self._customer_accounts = customer_accounts
 
     # -- invoices --------------------------------------------------------------------------
     def find_invoice(self, transaction_number: str) -> Invoice | None:
@@ -94,6 +102,13 @@ class FusionPort:
     def find_customer_account(self, account_number: str) -> CustomerAccountActivity | None:
         """The Receivables customer account (``AccountId``, party ``CustomerId``) by number."""
         return self.client.customer_account_activities.find_by_account_number(account_number)
+
+    def create_customer_account(self, new: NewCustomerAccount) -> CreatedCustomerAccount:
+        """Location, organization party, customer account and its site over SOAP; not
+        idempotent: resolve a lost answer with :meth:`find_customer_account` by number."""
+        if self._customer_accounts is None:
+            self._customer_accounts = CustomerAccounts.from_client(self.client)
+        return self._customer_accounts.create(new)
 
     # -- orders ----------------------------------------------------------------------------
     def find_order(self, source_system: str, source_number: str) -> SalesOrder | None:

@@ -46,11 +46,26 @@ def _scan(path: Path) -> pl.LazyFrame:
     )
 
 
-def _problems(frame: pl.LazyFrame) -> pl.LazyFrame:
-    return frame.select(
-        kind=(~pl.col("kind").is_in(list(KINDS))).sum(),
-        status=(~pl.col("status").is_in(list(STATUSES))).sum(),
-        amount_cents=(pl.col("amount_cents").is_null() | (pl.col("amount_cents") < 0)).sum(),
+def _per_day(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per day: the net of payments that moved money, and counts of invalid values."""
+    failed = pl.col("status") == "failed"
+    return (
+        frame.with_columns(
+            moved=pl.when(failed).then(pl.lit(0, pl.Int64)).otherwise(_signed()),
+            bad_kind=(~pl.col("kind").is_in(list(KINDS))).cast(pl.Int64),
+            bad_status=(~pl.col("status").is_in(list(STATUSES))).cast(pl.Int64),
+            bad_amount=(pl.col("amount_cents").is_null() | (pl.col("amount_cents") < 0)).cast(
+                pl.Int64
+            ),
+        )
+        .group_by("day")
+        .agg(
+            pl.col("moved").sum(),
+            (~failed).sum().alias("movers"),
+            pl.col("bad_kind").sum().alias("kind"),
+            pl.col("bad_status").sum().alias("status"),
+            pl.col("bad_amount").sum().alias("amount_cents"),
+        )
     )
 
 
@@ -86,22 +101,51 @@ def _status_of(sx: str) -> pl.Expr:
     )
 
 
-def _slim_fold(system: str, keyed: pl.LazyFrame) -> pl.LazyFrame:
-    """Per key only what the suspicion filter needs: counts, net cents, status."""
-    sx = _SUFFIX[system]
+_CODES = {"captured": 0, "refunded": 1, "failed": 2}
+
+
+def _slim_rows(index: int, keyed: pl.LazyFrame) -> pl.LazyFrame:
+    """One system's rows spread over every system's columns (zeros in the others')."""
     is_pay = pl.col("kind") == "payment"
-    return (
-        keyed.select("key", "kind", "amount_cents", "status")
-        .group_by("key")
-        .agg(
-            is_pay.sum().cast(pl.Int64).alias("payments" + sx),
-            _signed().sum().alias("net" + sx),
-            (~is_pay).any().alias("refund" + sx),
-            pl.col("status").filter(is_pay).min().alias("status" + sx),
+    code = pl.col("status").replace_strict(_CODES, default=None, return_dtype=pl.Int8)
+    columns: list[pl.Expr] = []
+    for i, system in enumerate(SYSTEMS):
+        sx = _SUFFIX[system]
+        mine = i == index
+        columns += [
+            (is_pay.cast(pl.Int32) if mine else pl.lit(0, pl.Int32)).alias("pay" + sx),
+            (_signed() if mine else pl.lit(0, pl.Int64)).alias("net" + sx),
+            pl.lit(1 if mine else 0, pl.Int32).alias("rows" + sx),
+            (pl.when(is_pay).then(code) if mine else pl.lit(None, pl.Int8)).alias("code" + sx),
+        ]
+    return keyed.select("key", *columns)
+
+
+def _slim_fold(keyed: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """Per key and system only what the suspicion filter needs: counts, net cents and a
+    status code, null where the system has no record.
+
+    One group-by over the three systems' rows, all numeric (statuses as small codes), in
+    place of three group-bys and two joins on the string key.
+    """
+    stacked = pl.concat([_slim_rows(i, keyed[s]) for i, s in enumerate(SYSTEMS)])
+    sums: list[pl.Expr] = []
+    shaped: list[pl.Expr] = []
+    refunded = pl.lit(_CODES["refunded"], dtype=pl.Int8)
+    for system in SYSTEMS:
+        sx = _SUFFIX[system]
+        pay, net, rows, code = (pl.col(c + sx) for c in ("pay", "net", "rows", "code"))
+        sums += [pay.sum(), net.sum(), rows.sum(), code.min()]
+        present = rows > 0
+        status = (
+            pl.when((rows > pay) & (net == 0)).then(refunded).otherwise(code.fill_null(refunded))
         )
-        .with_columns(_status_of(sx))
-        .drop("refund" + sx)
-    )
+        shaped += [
+            pl.when(present).then(pay.cast(pl.Int64)).alias("payments" + sx),
+            pl.when(present).then(net).alias("net" + sx),
+            pl.when(present).then(status).alias("status" + sx),
+        ]
+    return stacked.group_by("key").agg(sums).select("key", *shaped)
 
 
 def _fold(system: str, keyed: pl.LazyFrame) -> pl.LazyFrame:
@@ -138,7 +182,7 @@ def _window(frame: pl.LazyFrame, rules: ReconcileRules) -> pl.LazyFrame:
 def _suspicious() -> pl.Expr:
     pt, fu, sf = (pl.col("payments" + _SUFFIX[s]).is_not_null() for s in SYSTEMS)
     dup = pl.any_horizontal(*[pl.col("payments" + _SUFFIX[s]).fill_null(0) > 1 for s in SYSTEMS])
-    failed = pl.col("status_pt") == "failed"
+    failed = pl.col("status_pt") == _CODES["failed"]
     return (
         dup
         | ~pt
@@ -187,37 +231,30 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
     paths = {"paytrace": inputs.paytrace, "fusion": inputs.fusion, "salesforce": inputs.salesforce}
     scans = {s: _scan(paths[s]) for s in SYSTEMS}
     keyed = {s: _keyed(s, _window(scans[s].with_row_index("row"), rules), rules) for s in SYSTEMS}
-    joined = _join([_slim_fold(s, keyed[s]) for s in SYSTEMS])
-    days = pl.concat(
-        [
-            keyed[s]
-            .filter(pl.col("status") != "failed")  # day totals count money that moved
-            .group_by("day")
-            .agg(_signed().sum().alias("net"))
-            .with_columns(system=pl.lit(i, dtype=pl.Int8))
-            for i, s in enumerate(SYSTEMS)
-        ]
-    )
+    joined = _slim_fold(keyed)
     batch_sums = (
         scans["paytrace"]
         .filter(pl.col("batch") != "")
         .group_by("batch")
         .agg(_signed().sum().alias("net"), pl.len().alias("count"))
     )
-    found = pl.collect_all(
+    # Each query below parses its files once: the fold yields the key count and the
+    # suspicious keys together, and one per-day pass per file yields both the day totals
+    # and the count of invalid values.
+    frames = pl.collect_all(
         [
-            *(_problems(scans[s]) for s in SYSTEMS),
-            joined.filter(_suspicious()).select("key"),
-            joined.select(pl.len()),
-            days,
+            joined.select(pl.len().alias("total"), pl.col("key").filter(_suspicious()).implode()),
+            *(_per_day(scans[s]) for s in SYSTEMS),
             batch_sums,
         ],
         engine=_ENGINE,
     )
+    folded, per_day, batch_frame = frames[0], frames[1:4], frames[4]
     # A bad file fails the run before anything computed from it is used.
-    for system, problems in zip(SYSTEMS, found[:3], strict=True):
-        _check(problems, paths[system])
-    suspects, total, day_frame, batch_frame = found[3:]
+    for system, frame in zip(SYSTEMS, per_day, strict=True):
+        _check(frame.select(pl.col("kind", "status", "amount_cents").sum()), paths[system])
+    total = int(folded["total"][0])
+    suspects = pl.DataFrame({"key": folded["key"][0]}, schema={"key": pl.String})
     # Second, narrow pass: the evidence columns, for the suspicious keys only.
     wanted = suspects.lazy()
     detail = _join([_fold(s, keyed[s].join(wanted, on="key", how="semi")) for s in SYSTEMS])
@@ -225,16 +262,20 @@ def reconcile_polars(inputs: Inputs, rules: ReconcileRules) -> ReconcileResult:
     for row in detail.collect(engine=_ENGINE).iter_rows(named=True):
         key = str(row["key"])
         aggs = _aggs(row)
-        found = classify(key, aggs, rules)
-        if found:
-            outcomes.append(Outcome(key, aggs, found))
+        findings = classify(key, aggs, rules)
+        if findings:
+            outcomes.append(Outcome(key, aggs, findings))
+    low = rules.date_from.isoformat() if rules.date_from else ""
+    high = rules.date_to.isoformat() if rules.date_to else "\uffff"
     day_sums: dict[str, list[int]] = {}
-    for day, net, system in day_frame.iter_rows():
-        day_sums.setdefault(str(day), [0, 0, 0])[int(system)] += int(net)
+    for index, frame in enumerate(per_day):
+        for day, net, movers in frame.select("day", "moved", "movers").iter_rows():
+            if movers and low <= str(day) <= high:
+                day_sums.setdefault(str(day), [0, 0, 0])[index] += int(net)
     computed = {str(b): [int(n), int(c)] for b, n, c in batch_frame.iter_rows()}
     return finish(
         "polars",
-        int(total.item()),
+        total,
         outcomes,
         rules=rules,
         days=day_sums,

@@ -12,9 +12,11 @@ edit syncs once and paysync's own write-back does not start another sync. Steps:
    (``customer/update``, contact fields only) where PayTrace differs from Salesforce.
    Lookup: ``customer/export`` and a field comparison;
 2. ``fusion_account``  the Receivables customer account (number from the cross-reference,
-   else ``Account.AccountNumber``) read from Fusion: its ``AccountId`` and party id
-   (``CustomerId``) go into the cross-reference. Fusion's REST API creates no customer
-   accounts (that is the SOAP ``CustomerAccountService``): a missing one needs a human;
+   else ``Account.AccountNumber``, else derived from the Account id: ``SF-<Account id>``)
+   read from Fusion; when it is missing it is created once over SOAP (location, organization
+   party, customer account with ``OrigSystemReference`` = the Account id and a ``BILL_TO``
+   site on the Account's billing address). Its ``AccountId`` and party id go into the
+   cross-reference. Lookup (before any new attempt): the account by number over REST;
 3. ``salesforce_account``  the Account upserted by ``Id`` with the vault id, the Fusion
    account number and the masked payment method (``VISA ending 5439``): what PayTrace and
    Fusion own flows back.
@@ -31,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from oracle_fusion_client import AccountAddress, CustomerAccountActivity, NewCustomerAccount
 from paysync_core import (
     Engine,
     FlowDefinition,
@@ -70,6 +73,11 @@ class CustomerSyncConfig(BaseModel):
 
     account_fields: AccountFields = AccountFields()
     paytrace_prefix: str = "sf-"
+    fusion_account_prefix: str = "SF-"
+    """A Fusion account number derived for an Account without one: prefix + Account id
+    (at most 30 characters in all; Fusion's automatic account numbering must be off)."""
+    fusion_orig_system: str | None = None
+    """A Trading Community source system for ``OrigSystemReference`` (None: none sent)."""
 
 
 def _customer(ctx: StepContext) -> Customer:
@@ -140,8 +148,7 @@ class CustomerSync:
                 Step(
                     "fusion_account",
                     self._fusion_account,
-                    self._reread,
-                    safe_to_retry=True,
+                    self._find_fusion_account,
                     system="fusion",
                 ),
                 Step(
@@ -153,10 +160,6 @@ class CustomerSync:
                 ),
             ],
         )
-
-    @staticmethod
-    def _reread(_ctx: StepContext) -> LookupResult:
-        return LookupResult.absent("a read: perform it again")
 
     # 1. PayTrace vault profile
     def _profile_ids(self, ctx: StepContext, record: CustomerRecord, action: str) -> dict[str, str]:
@@ -213,20 +216,21 @@ class CustomerSync:
         return LookupResult.found(ids, f"vault profile {customer_id} matches Salesforce")
 
     # 2. Fusion customer account
-    def _fusion_account(self, ctx: StepContext) -> Mapping[str, str]:
-        customer = _customer(ctx)
+    def _fusion_number(self, customer: Customer) -> str:
         number = customer.fusion_customer_account
-        if not number:
+        if number:
+            return number
+        derived = f"{self.config.fusion_account_prefix}{customer.salesforce_account_id or ''}"
+        if len(derived) > 30:
             raise NeedsHumanError(
-                f"Account {customer.salesforce_account_id} has no Fusion customer account "
-                "number (AccountNumber or cross-reference)"
+                f"Account {customer.salesforce_account_id}: derived Fusion account number "
+                f"{derived!r} is longer than 30 characters; set Account.AccountNumber"
             )
-        account = self.fusion.find_customer_account(number)
-        if account is None:
-            raise NeedsHumanError(
-                f"Fusion has no customer account {number} for Account "
-                f"{customer.salesforce_account_id}; create it in Fusion, then replay"
-            )
+        return derived
+
+    def _link_account(
+        self, ctx: StepContext, number: str, account: CustomerAccountActivity, action: str
+    ) -> dict[str, str]:
         party = "" if account.CustomerId is None else str(account.CustomerId)
         self.xref.link(
             _account_id(ctx), fusion_account_number=number, fusion_party_id=party or None
@@ -236,7 +240,52 @@ class CustomerSync:
             "account_id": "" if account.AccountId is None else str(account.AccountId),
             "party_id": party,
             "customer_name": account.CustomerName or "",
+            "action": action,
         }
+
+    def _new_fusion_account(self, customer: Customer, number: str) -> NewCustomerAccount:
+        address = customer.billing_address
+        if address is None or not address.street:
+            raise NeedsHumanError(
+                f"Account {customer.salesforce_account_id}: Fusion customer account {number} "
+                "is missing and the Account has no billing street for its bill-to site"
+            )
+        return NewCustomerAccount(
+            party_name=customer.name,
+            account_number=number,
+            orig_system_reference=customer.salesforce_account_id,
+            orig_system=self.config.fusion_orig_system,
+            address=AccountAddress(
+                address1=address.street,
+                address2=address.street2,
+                city=address.city,
+                state=address.region,
+                postal_code=address.postal_code,
+                country=address.country,
+            ),
+        )
+
+    def _fusion_account(self, ctx: StepContext) -> Mapping[str, str]:
+        customer = _customer(ctx)
+        number = self._fusion_number(customer)
+        account = self.fusion.find_customer_account(number)
+        if account is not None:
+            return self._link_account(ctx, number, account, "found")
+        # Not idempotent: a lost answer is resolved by _find_fusion_account before any retry.
+        created = self.fusion.create_customer_account(self._new_fusion_account(customer, number))
+        found = self.fusion.find_customer_account(created.account_number)
+        if found is None:
+            raise NeedsHumanError(f"Fusion customer account {number} not visible after create")
+        ids = self._link_account(ctx, number, found, "created")
+        return {**ids, "site_use_id": str(created.site_use_id), "site_number": created.site_number}
+
+    def _find_fusion_account(self, ctx: StepContext) -> LookupResult:
+        number = self._fusion_number(_customer(ctx))
+        account = self.fusion.find_customer_account(number)
+        if account is None:
+            return LookupResult.absent(f"no Fusion customer account {number}")
+        ids = self._link_account(ctx, number, account, "found")
+        return LookupResult.found(ids, f"Fusion customer account {number} exists")
 
     # 3. Salesforce Account write-back
     def _write_back_fields(self, ctx: StepContext) -> dict[str, str]:

@@ -60,8 +60,8 @@ class Delivery:
     def ack_in(self, connection: Any) -> bytes | None:
         """Mark handled and write any checkpoint advance through ``connection`` (uncommitted).
 
-        Commit your transaction afterwards. If it rolls back instead, close the subscription
-        and subscribe again (the in-memory position already counted this event as handled).
+        Commit your transaction afterwards. If it rolls back instead, call
+        :meth:`EventSubscription.rewind` (the in-memory position already counted it handled).
         """
         return self.subscription.ack_in(connection, self.ticket)
 
@@ -145,8 +145,18 @@ class EventSubscription(Iterator[Delivery]):
         feed, self._feed = self._feed, None
         self._buffer.clear()
         self._checkpointer = None
+        # In-flight events will come again and must not be mistaken for duplicates.
+        self.dedup = DedupWindow(self.dedup.size)
         if feed is not None:
             feed.close()
+
+    def rewind(self) -> None:
+        """Forget what is in flight and resume from the stored checkpoint on the next fetch.
+
+        Use it after a transaction that carried :meth:`Delivery.ack_in` rolled back. The lease
+        (if any) is kept; unacknowledged events come again (the dedup window is reset too).
+        """
+        self._stop()
 
     # -- receiving ---------------------------------------------------------------------------
     def fetch(self, max_events: int = 100, timeout: float = 1.0) -> list[Delivery]:

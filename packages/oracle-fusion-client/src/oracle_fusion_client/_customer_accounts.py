@@ -1,0 +1,353 @@
+"""Receivables customer accounts: created through the Trading Community SOAP services (zeep),
+found again through the REST Receivables resources.
+
+Fusion's REST API reads customer accounts (``receivablesCustomerAccountActivities``,
+``receivablesCustomerAccountSiteActivities``) but creates none; an account with a bill-to site
+takes three SOAP calls, each answering the ids the next one needs:
+
+1. ``LocationService.createLocation`` -> ``LocationId`` (the address);
+2. ``OrganizationService.createOrganization`` -> ``PartyId``, ``PartyNumber`` and the
+   ``PartySiteId`` of a party site on that location with a ``BILL_TO`` use;
+3. ``CustomerAccountService.createCustomerAccount`` -> ``CustomerAccountId``,
+   ``AccountNumber``, the account site and its ``BILL_TO`` site use.
+
+None of them is idempotent. :meth:`CustomerAccounts.create` sends each call once; a lost
+answer surfaces as :class:`FusionConnectionError` with ``sent=True``. Give the account a
+number (``NewCustomerAccount.account_number``) so that such an outcome can be resolved with
+:meth:`CustomerAccounts.find` before anything is sent again. ``OrigSystemReference`` carries
+the caller's own id for people reading Fusion.
+
+WSDLs: real pods publish them at ``<origin>/crmService/<Service>?WSDL`` (the default);
+``bundled=True`` uses the subsets shipped in ``oracle_fusion_client/wsdl`` (the emulator
+serves the same files).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal, cast
+
+import requests
+
+from ._auth import FusionAuth
+from ._client import FusionClient
+from ._errors import (
+    FusionConnectionError,
+    FusionInputError,
+    FusionTimeoutError,
+    status_error_class,
+)
+from ._models import CustomerAccountActivity, CustomerAccountSite
+from ._resources import CustomerAccountActivities, CustomerAccountSites
+from ._soap import FusionSoapFaultError
+
+__all__ = [
+    "AccountAddress",
+    "CreatedCustomerAccount",
+    "CustomerAccounts",
+    "NewCustomerAccount",
+]
+
+_PARTIES = "http://xmlns.oracle.com/apps/cdm/foundation/parties/"
+#: service -> (path, WSDL file, binding QName)
+_SERVICES: dict[str, tuple[str, str, str]] = {
+    "location": (
+        "/crmService/FoundationPartiesLocationService",
+        "FoundationPartiesLocationService.wsdl",
+        f"{{{_PARTIES}locationService/applicationModule/}}LocationServiceSoapHttp",
+    ),
+    "organization": (
+        "/crmService/FoundationPartiesOrganizationService",
+        "FoundationPartiesOrganizationService.wsdl",
+        f"{{{_PARTIES}organizationService/applicationModule/}}OrganizationServiceSoapHttp",
+    ),
+    "account": (
+        "/crmService/CustomerAccountService",
+        "CustomerAccountService.wsdl",
+        f"{{{_PARTIES}customerAccountService/applicationModule/}}CustomerAccountServiceSoapHttp",
+    ),
+}
+_COUNTRY = re.compile(r"[A-Z]{2}")
+#: AccountNumber is VARCHAR2(30) in Trading Community
+_MAX_ACCOUNT_NUMBER = 30
+
+
+def _text(owner: str, name: str, value: str | None, *, required: bool = False) -> None:
+    if value is None:
+        if required:
+            raise FusionInputError(f"{owner}.{name}: required")
+        return
+    if not value.strip():
+        raise FusionInputError(f"{owner}.{name}: must not be blank")
+
+
+@dataclass(frozen=True)
+class AccountAddress:
+    """The address of the account's site (a Trading Community location)."""
+
+    address1: str
+    country: str = "US"
+    """ISO 3166 alpha-2 code."""
+    address2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+    def __post_init__(self) -> None:
+        _text("AccountAddress", "address1", self.address1, required=True)
+        if not _COUNTRY.fullmatch(self.country):
+            raise FusionInputError(
+                f"AccountAddress.country: {self.country!r} is not an ISO alpha-2 code such as US"
+            )
+        for name in ("address2", "city", "state", "postal_code"):
+            _text("AccountAddress", name, cast(str | None, getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class NewCustomerAccount:
+    """An organization party, its customer account and one account site with its purpose."""
+
+    party_name: str
+    address: AccountAddress
+    account_number: str | None = None
+    """``None``: Fusion numbers the account (then a lost answer cannot be looked up)."""
+    account_name: str | None = None
+    """Defaults to ``party_name``."""
+    orig_system_reference: str | None = None
+    """The caller's id of the customer (for example a Salesforce Account id)."""
+    orig_system: str | None = None
+    """A source system defined in Fusion (Manage Trading Community Source Systems)."""
+    site_purpose: Literal["BILL_TO", "SHIP_TO"] = "BILL_TO"
+    set_id: int | None = None
+    """Reference data set of the account site; ``None`` uses Fusion's default."""
+    created_by_module: str = "HZ_WS"
+
+    def __post_init__(self) -> None:
+        owner = "NewCustomerAccount"
+        _text(owner, "party_name", self.party_name, required=True)
+        for name in ("account_number", "account_name", "orig_system_reference", "orig_system"):
+            _text(owner, name, cast(str | None, getattr(self, name)))
+        _text(owner, "created_by_module", self.created_by_module, required=True)
+        if self.account_number is not None and len(self.account_number) > _MAX_ACCOUNT_NUMBER:
+            raise FusionInputError(
+                f"{owner}.account_number: longer than {_MAX_ACCOUNT_NUMBER} characters"
+            )
+        if self.site_purpose not in ("BILL_TO", "SHIP_TO"):
+            raise FusionInputError(f"{owner}.site_purpose: must be BILL_TO or SHIP_TO")
+
+
+@dataclass(frozen=True)
+class CreatedCustomerAccount:
+    """The ids Fusion answered for a new account."""
+
+    party_id: int
+    party_number: str
+    account_id: int
+    account_number: str
+    location_id: int
+    party_site_id: int
+    account_site_id: int
+    site_use_id: int
+    site_number: str
+    """The site use's ``Location``: ``BillToSiteNumber`` in the REST site resource."""
+
+
+def _bundled(file_name: str) -> str:
+    return str(resources.files("oracle_fusion_client").joinpath(f"wsdl/{file_name}"))
+
+
+class CustomerAccounts:
+    """Create customer accounts over SOAP; find them over REST.
+
+    ``session`` is shared with the REST resources (mount :class:`WSGIAdapter` on it to talk
+    to the emulator in-process); ``auth`` sets ``Authorization`` on every SOAP request.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: FusionAuth,
+        activities: CustomerAccountActivities,
+        sites: CustomerAccountSites,
+        session: requests.Session | None = None,
+        bundled: bool = False,
+        timeout: int = 120,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.auth = auth
+        self._activities = activities
+        self._sites = sites
+        self._bundled = bundled
+        self._timeout = timeout
+        self._services: dict[str, Any] = {}
+
+    @classmethod
+    def from_client(
+        cls, client: FusionClient, *, bundled: bool = False, timeout: int = 120
+    ) -> CustomerAccounts:
+        """Sharing the REST client's origin, session and credentials."""
+        http = client.http
+        return cls(
+            base_url=http.base_url,
+            auth=http.auth,
+            activities=client.customer_account_activities,
+            sites=client.customer_account_sites,
+            session=http.session,
+            bundled=bundled,
+            timeout=timeout,
+        )
+
+    # -- find (REST) ---------------------------------------------------------------------
+    def find(self, account_number: str) -> CustomerAccountActivity | None:
+        """``GET receivablesCustomerAccountActivities?q=AccountNumber=...``."""
+        return self._activities.find_by_account_number(account_number)
+
+    def bill_to_sites(self, account_number: str) -> list[CustomerAccountSite]:
+        """The account's bill-to sites (``CustomerAccountSiteActivitiesFinder``)."""
+        return self._sites.find_by_account_number(account_number)
+
+    # -- create (SOAP) -------------------------------------------------------------------
+    def create(self, new: NewCustomerAccount) -> CreatedCustomerAccount:
+        """Location, organization party and customer account with its site: three calls.
+
+        A refusal raises :class:`FusionSoapFaultError` (``fault_code`` ``Client``); a lost
+        answer raises :class:`FusionConnectionError` with ``sent=True``: look the account up
+        with :meth:`find` before creating it again.
+        """
+        module = new.created_by_module
+        address = new.address
+        location = self._call(
+            "location",
+            "createLocation",
+            location={
+                "Country": address.country,
+                "Address1": address.address1,
+                "Address2": address.address2,
+                "City": address.city,
+                "State": address.state,
+                "PostalCode": address.postal_code,
+                "CreatedByModule": module,
+            },
+        )
+        location_id = int(location.LocationId)
+        party = self._call(
+            "organization",
+            "createOrganization",
+            organizationParty={
+                "CreatedByModule": module,
+                "OrganizationProfile": [
+                    {"OrganizationName": new.party_name, "CreatedByModule": module}
+                ],
+                "PartySite": [
+                    {
+                        "LocationId": location_id,
+                        "CreatedByModule": module,
+                        "PartySiteUse": [
+                            {"SiteUseType": new.site_purpose, "CreatedByModule": module}
+                        ],
+                    }
+                ],
+            },
+        )
+        party_site = party.PartySite[0]
+        account = self._call(
+            "account",
+            "createCustomerAccount",
+            customerAccount={
+                "PartyId": int(party.PartyId),
+                "AccountNumber": new.account_number,
+                "AccountName": new.account_name or new.party_name,
+                "OrigSystem": new.orig_system,
+                "OrigSystemReference": new.orig_system_reference,
+                "CreatedByModule": module,
+                "CustomerAccountSite": [
+                    {
+                        "PartySiteId": int(party_site.PartySiteId),
+                        "SetId": new.set_id,
+                        "CreatedByModule": module,
+                        "CustomerAccountSiteUse": [
+                            {
+                                "SiteUseCode": new.site_purpose,
+                                "PrimaryFlag": True,
+                                "CreatedByModule": module,
+                            }
+                        ],
+                    }
+                ],
+            },
+        )
+        site = account.CustomerAccountSite[0]
+        use = site.CustomerAccountSiteUse[0]
+        return CreatedCustomerAccount(
+            party_id=int(party.PartyId),
+            party_number=str(party.PartyNumber),
+            account_id=int(account.CustomerAccountId),
+            account_number=str(account.AccountNumber),
+            location_id=location_id,
+            party_site_id=int(party_site.PartySiteId),
+            account_site_id=int(site.CustomerAccountSiteId),
+            site_use_id=int(use.SiteUseId),
+            site_number=str(use.Location or party_site.PartySiteNumber),
+        )
+
+    # -- zeep ----------------------------------------------------------------------------
+    def _service(self, name: str) -> Any:
+        if name not in self._services:
+            import zeep  # lazily: zeep and lxml are only needed for SOAP
+            from zeep.transports import Transport
+
+            path, file_name, binding = _SERVICES[name]
+            transport = Transport(
+                session=self.session, timeout=self._timeout, operation_timeout=self._timeout
+            )
+            source = _bundled(file_name) if self._bundled else f"{self.base_url}{path}?WSDL"
+            client: Any = zeep.Client(source, transport=transport)
+            self._services[name] = client.create_service(binding, self.base_url + path)
+        return self._services[name]
+
+    def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
+        """The first ``Value`` of the operation's ``result``."""
+        import zeep.exceptions
+
+        url = self.base_url + _SERVICES[service][0]
+        try:
+            result: Any = getattr(self._service(service), operation)(**kwargs)
+        except zeep.exceptions.Fault as exc:
+            fault: Any = exc
+            code = cast(str | None, fault.code)
+            message = str(fault.message)
+            raise FusionSoapFaultError(
+                f"{operation} failed: {message}",
+                fault_code=code.rsplit(":", 1)[-1] if code else None,
+                status_code=500,
+                detail=message,
+            ) from None
+        except zeep.exceptions.TransportError as exc:
+            status = int(exc.status_code)
+            raise status_error_class(status)(
+                f"{operation} failed with HTTP {status}", status_code=status
+            ) from None
+        except requests.RequestException as exc:
+            kind = (
+                FusionTimeoutError if isinstance(exc, requests.Timeout) else FusionConnectionError
+            )
+            raise kind(
+                f"no response from Fusion: {type(exc).__name__}", method="POST", url=url, sent=True
+            ) from None
+        # zeep unwraps a single-child result: the Value list itself, or the result object
+        if isinstance(result, list):
+            values = cast(list[Any], result)
+        else:
+            values = cast(list[Any], getattr(result, "Value", None) or [])
+        if not values:
+            raise FusionSoapFaultError(
+                f"{operation} answered no Value", fault_code=None, status_code=200
+            )
+        return values[0]
+
+    def __repr__(self) -> str:
+        return f"CustomerAccounts(base_url={self.base_url!r}, auth={self.session.auth!r})"

@@ -1,0 +1,115 @@
+"""``paysync run``: poll the sources and run the flows, against configured endpoints."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Generator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from paysync_core._errors import PaysyncError
+from paysync_core._open import open_ledger
+from paysync_core.app import PassReport, Runner, ports_from_config, select_usecases
+from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
+
+from ._common import console, dump_json, fail, print_table, write_line
+
+__all__ = ["ConfigOption", "UseCaseOption", "load", "run"]
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="configuration file", envvar="PAYSYNC_CONFIG")
+]
+UseCaseOption = Annotated[
+    list[str] | None,
+    typer.Option("--use-case", "-u", help="run only this use case (repeatable)"),
+]
+
+
+def load(path: Path) -> PaysyncConfig:
+    try:
+        return load_config(path)
+    except ConfigCheckError as exc:
+        raise fail(str(exc)) from None
+    except PaysyncError as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Generator[None, None, None]:
+    """SIGINT / SIGTERM finish the current pass, then stop (no flow is cut mid-step)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled in the main thread (e.g. under a test runner)
+        return
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _show(report: PassReport, as_json: bool) -> None:
+    if as_json:
+        write_line(dump_json(report.as_json()))
+        return
+    rows = [
+        (name, count, report.poll_errors.get(name, "")) for name, count in report.polled.items()
+    ]
+    rows += [(name, "-", error) for name, error in report.poll_errors.items()]
+    if rows:
+        print_table("Sources", ["source", "submitted", "error"], rows)
+    run = report.run
+    console.print(
+        f"flows: {len(run.succeeded)} succeeded, {len(run.parked)} parked, "
+        f"{len(run.dead)} dead-lettered, {len(run.errors)} engine errors"
+    )
+
+
+def run(
+    config: ConfigOption = Path("paysync.toml"),
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit (tests, cron)")] = False,
+    use_case: UseCaseOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line per pass")] = False,
+) -> None:
+    """Run the use cases against the configured systems until SIGINT / SIGTERM."""
+    loaded = load(config)
+    try:
+        selection = select_usecases(loaded, use_case or ())
+    except PaysyncError as exc:
+        raise fail(str(exc)) from None
+    if not selection.chosen:
+        raise fail("no use case to run (each is disabled or lacks a system section)")
+    try:
+        store = open_ledger(loaded.ledger.url, schema=loaded.ledger.db_schema)
+    except PaysyncError as exc:
+        raise fail(f"cannot open ledger: {exc}") from None
+    try:
+        try:
+            ports = ports_from_config(loaded, store)
+            runner = Runner.from_config(loaded, ports, selection.chosen)
+        except PaysyncError as exc:
+            raise fail(str(exc)) from None
+        if not as_json:
+            console.print(f"use cases: {', '.join(e.name for e in selection.chosen)}")
+            for name, why in selection.skipped.items():
+                console.print(f"skipped {name}: {why}")
+        if once:
+            report = runner.run_once()
+            _show(report, as_json)
+            if report.poll_errors or report.run.errors:
+                raise typer.Exit(1)
+            return
+        stop = threading.Event()
+        with _stop_on_signals(stop):
+            runner.run_forever(stop, on_pass=lambda r: _show(r, as_json) if r.busy else None)
+    finally:
+        store.close()

@@ -1,0 +1,292 @@
+"""Salesforce change events as a paysync input source (use cases 1 and 5).
+
+:class:`SalesforceEventSource` drains a :func:`salesforce_bridge.events.subscribe`
+subscription (Pub/Sub or CometD) and hands each event to its handlers, which submit flows.
+The replay checkpoint lives in the ledger (:class:`LedgerReplayStore`) and is written **in the
+transaction that records the flow** (the engine's ``checkpoint`` hook, through the store's
+``save_in`` seam): either the flow is recorded and the stream has moved past its event, or
+neither. After a crash the event comes again and submitting it again returns the existing flow
+(flows are keyed by record and version), so a Closed Won opportunity makes exactly one flow.
+
+A handler that submits nothing, or a use case method that does not take ``checkpoint=`` yet,
+leaves the checkpoint to the source, which writes it right after in its own ledger
+transaction; the flow key still makes the redelivery after a crash in between a no-op.
+:func:`salesforce_stream_positions` is registered as a status ``StreamReporter``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from paysync_core import ConfigurationError, Engine, FlowRecord, LedgerStore, LedgerTransaction
+from paysync_core._engine import SubmitHook
+from paysync_core._status import StreamPosition, register_stream_reporter
+from paysync_core.ports import SalesforcePort
+from paysync_core.usecases.customer_sync import CustomerSync
+from paysync_core.usecases.order_to_cash import OrderToCash
+from salesforce_bridge.events import ChangeEvent, Delivery, EventSubscription, SalesforceEvent
+
+__all__ = [
+    "ClosedWonOpportunities",
+    "CustomerAccounts",
+    "EventHandler",
+    "LedgerReplayStore",
+    "SalesforceEventSource",
+    "salesforce_stream_positions",
+]
+
+_log = logging.getLogger(__name__)
+_TABLE = "paysync_replay_checkpoints"
+_CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
+    "channel TEXT PRIMARY KEY, replay_id TEXT NOT NULL, updated_at TEXT NOT NULL)"
+)
+_RELEVANT = {"CREATE", "UPDATE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LedgerReplayStore:
+    """Replay checkpoints in the ledger (``paysync_replay_checkpoints``; ids stored as hex).
+
+    A ``salesforce_bridge`` ``TransactionalReplayStore`` whose connection is a
+    :class:`~paysync_core.LedgerTransaction`: :meth:`save_in` writes inside the caller's
+    ledger transaction, on SQLite and PostgreSQL ledgers alike.
+    """
+
+    def __init__(self, ledger: LedgerStore, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.ledger = ledger
+        self._clock = clock
+
+    def load(self, channel: str) -> bytes | None:
+        with self.ledger.transaction() as tx:
+            tx.execute(_CREATE)
+            rows = tx.execute(f"SELECT replay_id FROM {_TABLE} WHERE channel = ?", (channel,))  # noqa: S608
+        return bytes.fromhex(str(rows[0][0])) if rows else None
+
+    def save(self, channel: str, replay_id: bytes) -> None:
+        with self.ledger.transaction() as tx:
+            self.save_in(tx, channel, replay_id)
+
+    def save_in(self, connection: LedgerTransaction, channel: str, replay_id: bytes) -> None:
+        """Upsert the checkpoint inside ``connection`` (a ledger transaction); it commits it."""
+        connection.execute(_CREATE)
+        connection.execute(
+            f"INSERT INTO {_TABLE} (channel, replay_id, updated_at) VALUES (?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (channel) DO UPDATE SET replay_id = excluded.replay_id, "
+            "updated_at = excluded.updated_at",
+            (channel, bytes(replay_id).hex(), self._clock().isoformat()),
+        )
+
+    def clear(self, channel: str) -> None:
+        with self.ledger.transaction() as tx:
+            tx.execute(_CREATE)
+            tx.execute(f"DELETE FROM {_TABLE} WHERE channel = ?", (channel,))  # noqa: S608
+
+    def __repr__(self) -> str:
+        return f"LedgerReplayStore(ledger={type(self.ledger).__name__})"
+
+
+def salesforce_stream_positions(tx: LedgerTransaction, now: datetime) -> list[StreamPosition]:
+    """The ``StreamReporter`` of Salesforce event channels: each channel's checkpoint."""
+    tx.execute(_CREATE)  # absent before the first subscription: report nothing, not an error
+    positions: list[StreamPosition] = []
+    for channel, replay_id, updated in tx.execute(
+        f"SELECT channel, replay_id, updated_at FROM {_TABLE} ORDER BY channel"  # noqa: S608
+    ):
+        at = datetime.fromisoformat(str(updated))
+        positions.append(
+            StreamPosition(
+                kind="salesforce-events",
+                name=str(channel),
+                position=str(replay_id),
+                updated_at=at,
+                lag_seconds=max(0.0, (now - at).total_seconds()),
+            )
+        )
+    return positions
+
+
+register_stream_reporter(salesforce_stream_positions)
+
+
+class EventHandler(Protocol):
+    """Submits the flows an event calls for; runs ``checkpoint`` in the submitting transaction
+    (pass it to ``Engine.submit``) or leaves it to the source. Returns the flows submitted."""
+
+    def __call__(
+        self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
+    ) -> Sequence[FlowRecord]: ...
+
+
+def _takes_checkpoint(method: Callable[..., object]) -> bool:
+    # The use case methods gain ``checkpoint=`` one by one; forward it where it exists.
+    return "checkpoint" in inspect.signature(method).parameters
+
+
+def _change(event: SalesforceEvent, entity: str) -> ChangeEvent | None:
+    if not isinstance(event, ChangeEvent) or event.header.entity_name != entity:
+        return None
+    return event if event.header.change_type in _RELEVANT else None
+
+
+class ClosedWonOpportunities:
+    """Use case 1: an Opportunity that is (now) Closed Won -> ``OrderToCash.submit_opportunity``.
+
+    Change events carry only the changed fields, so the full record is read through the
+    Salesforce port (``soql`` with one ``{}`` for the Id). Updates that do not touch
+    ``StageName``, and events whose ``StageName`` is another stage, are skipped unread.
+    """
+
+    def __init__(
+        self,
+        order_to_cash: OrderToCash,
+        salesforce: SalesforcePort,
+        *,
+        soql: str = (
+            "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity "
+            "WHERE Id = {}"
+        ),
+    ) -> None:
+        self.order_to_cash = order_to_cash
+        self.salesforce = salesforce
+        self.soql = soql
+        self._forward = _takes_checkpoint(order_to_cash.submit_opportunity)
+
+    def __call__(
+        self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
+    ) -> list[FlowRecord]:
+        change = _change(event, "Opportunity")
+        if change is None:
+            return []
+        header = change.header
+        if header.change_type == "UPDATE" and "StageName" not in header.changed_fields:
+            return []
+        stage = change.payload.get("StageName")
+        if stage is not None and stage != self.order_to_cash.config.closed_won_stage:
+            return []
+        flows: list[FlowRecord] = []
+        for record_id in header.record_ids:
+            for record in self.salesforce.records(self.soql, record_id):
+                submit: Callable[..., FlowRecord | None] = self.order_to_cash.submit_opportunity
+                extra: dict[str, Any] = {"checkpoint": checkpoint} if self._forward else {}
+                flow = submit(engine, record, **extra)
+                if flow is not None:
+                    flows.append(flow)
+        return flows
+
+
+class CustomerAccounts:
+    """Use case 5: Account changes -> ``CustomerSync.submit_account`` (with its first Contact).
+
+    The Account and Contact are read through the port (``account_soql`` / ``contact_soql``
+    with one ``{}`` each). Deletes are not synced.
+    """
+
+    def __init__(
+        self,
+        customer_sync: CustomerSync,
+        salesforce: SalesforcePort,
+        *,
+        account_soql: str,
+        contact_soql: str = (
+            "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
+        ),
+    ) -> None:
+        self.customer_sync = customer_sync
+        self.salesforce = salesforce
+        self.account_soql = account_soql
+        self.contact_soql = contact_soql
+        self._forward = _takes_checkpoint(customer_sync.submit_account)
+
+    def __call__(
+        self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
+    ) -> list[FlowRecord]:
+        change = _change(event, "Account")
+        if change is None:
+            return []
+        flows: list[FlowRecord] = []
+        for record_id in change.header.record_ids:
+            for account in self.salesforce.records(self.account_soql, record_id):
+                contacts = self.salesforce.records(self.contact_soql, record_id)
+                contact: Mapping[str, Any] | None = contacts[0] if contacts else None
+                submit: Callable[..., FlowRecord] = self.customer_sync.submit_account
+                extra: dict[str, Any] = {"checkpoint": checkpoint} if self._forward else {}
+                flows.append(submit(engine, account, contact, **extra))
+        return flows
+
+
+class SalesforceEventSource:
+    """A runner ``Source``: each :meth:`poll` drains up to ``max_events`` deliveries.
+
+    The subscription's store must be a :class:`LedgerReplayStore` on the engine's ledger.
+    """
+
+    def __init__(
+        self,
+        subscription: EventSubscription,
+        handlers: Sequence[EventHandler],
+        *,
+        name: str | None = None,
+        max_events: int = 500,
+        wait: float = 0.5,
+    ) -> None:
+        if not handlers:
+            raise ConfigurationError("handlers: at least one event handler is needed")
+        if not isinstance(subscription.store, LedgerReplayStore):
+            raise ConfigurationError(
+                "subscription.store: must be a LedgerReplayStore (the checkpoint commits with "
+                f"the flow), got {type(subscription.store).__name__}"
+            )
+        self.subscription = subscription
+        self.handlers = tuple(handlers)
+        self.name = name or f"salesforce-events:{subscription.channel}"
+        self.max_events = max_events
+        self.wait = wait
+
+    def poll(self, engine: Engine) -> int:
+        """Handle the deliveries available now; return how many flows were submitted."""
+        store = self.subscription.store
+        if isinstance(store, LedgerReplayStore) and store.ledger is not engine.store:
+            raise ConfigurationError("subscription.store: must use the engine's ledger")
+        submitted = 0
+        for delivery in self.subscription.fetch(self.max_events, timeout=self.wait):
+            try:
+                submitted += self._handle(engine, delivery)
+            except BaseException:
+                # A rolled-back transaction may have counted an event handled: start over
+                # from the durable checkpoint (the failing event comes again next poll).
+                self.subscription.rewind()
+                raise
+        return submitted
+
+    def _handle(self, engine: Engine, delivery: Delivery) -> int:
+        acked = False
+
+        def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
+            nonlocal acked
+            if not acked:  # one event may submit several flows: the first carries it
+                delivery.ack_in(tx)
+                acked = True
+
+        flows: list[FlowRecord] = []
+        for handler in self.handlers:
+            flows = list(handler(engine, delivery.event, checkpoint=checkpoint))
+            if flows:
+                break
+        if not acked:  # nothing submitted, or a use case without ``checkpoint=``
+            with engine.store.transaction() as tx:
+                delivery.ack_in(tx)
+        return len(flows)
+
+    def close(self) -> None:
+        self.subscription.close()
+
+    def __repr__(self) -> str:
+        return f"SalesforceEventSource(name={self.name!r}, handlers={len(self.handlers)})"

@@ -1,0 +1,190 @@
+"""``paysync run --once`` against the three emulators on real ports (Salesforce over https).
+
+Credentials reach the clients through ``env:`` references only; the ledger is SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from oracle_fusion_client import BasicAuth, FusionClient
+from oracle_fusion_client.emulator import running_emulator
+from paysync_core.app import demo_salesforce_emulator
+from paysync_core.cli import main
+from paytrace_client import CreditCard, PayTraceClient
+from paytrace_client.emulator import EmulatorServer
+from salesforce_bridge import PasswordGrant, SalesforceBridge
+from salesforce_bridge.emulator import serve
+
+CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
+CREDENTIALS = {
+    "PT_USER": "demo123",
+    "PT_PASSWORD": "demo123",
+    "FU_USER": "casey.brown",
+    "FU_PASSWORD": "pw",
+    "SF_CLIENT_ID": "cid",
+    "SF_CLIENT_SECRET": "cs",
+    "SF_USER": "ops@example.com",
+    "SF_PASSWORD": "pw",
+}
+
+
+@dataclass
+class Systems:
+    config: Path
+    paytrace: PayTraceClient
+    fusion: FusionClient
+    bridge: SalesforceBridge
+    acme: str
+
+
+@pytest.fixture
+def systems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Systems]:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    salesforce = serve(demo_salesforce_emulator(), port=0, tls_dir=tmp_path / "tls")
+    assert salesforce.ca_path is not None
+    # simple-salesforce only speaks https: trust the emulator's throwaway CA, as an operator
+    # would trust a corporate CA
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(salesforce.ca_path))
+    with EmulatorServer() as paytrace_server, running_emulator() as (fusion_url, _fusion):
+        paytrace = PayTraceClient(
+            username="demo123", password="demo123", base_url=paytrace_server.base_url
+        )
+        fusion = FusionClient(base_url=fusion_url, auth=BasicAuth("casey.brown", "pw"))
+        grant = PasswordGrant(
+            client_id="cid",
+            client_secret="cs",
+            username="ops@example.com",
+            password="pw",
+            login_url=salesforce.url,
+        )
+        bridge = SalesforceBridge(grant=grant)
+        acme = str(
+            next(iter(bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))["Id"]
+        )
+        config = tmp_path / "paysync.toml"
+        config.write_text(
+            f"""
+[ledger]
+url = "{tmp_path / "ledger.db"}"
+
+[paytrace]
+base_url = "{paytrace_server.base_url}"
+username = "env:PT_USER"
+password = "env:PT_PASSWORD"
+
+[fusion]
+base_url = "{fusion_url}"
+auth = "basic"
+username = "env:FU_USER"
+password = "env:FU_PASSWORD"
+
+[salesforce]
+login_url = "{salesforce.url}"
+auth = "password"
+client_id = "env:SF_CLIENT_ID"
+client_secret = "env:SF_CLIENT_SECRET"
+username = "env:SF_USER"
+password = "env:SF_PASSWORD"
+
+[engine]
+workers = 2
+
+[usecases.order_to_cash.xref]
+default_fusion_account = "1008"
+
+[usecases.ecommerce.xref]
+default_salesforce_account = "{acme}"
+default_fusion_account = "1008"
+
+[usecases.customer_sync]
+enabled = false
+""",
+            encoding="utf-8",
+        )
+        try:
+            yield Systems(config, paytrace, fusion, bridge, acme)
+        finally:
+            salesforce.stop()
+
+
+def _passes(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def _sales(paytrace: PayTraceClient, invoice_id: str) -> int:
+    today = datetime.now(timezone.utc).date()
+    records = paytrace.exports.transactions(today - timedelta(days=2), today + timedelta(days=2))
+    return sum(1 for r in records if r.invoice_id == invoice_id)
+
+
+def test_run_once_runs_the_use_cases_over_real_ports(
+    systems: Systems, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a vault profile for the Account (use case 5 would have made it) and a Closed Won deal
+    card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
+    systems.paytrace.customers.create(f"sf-{systems.acme}", credit_card=card)
+    [opportunity] = systems.bridge.create_many(
+        "Opportunity",
+        [
+            {
+                "Name": "Acme expansion",
+                "StageName": "Closed Won",
+                "CloseDate": "2026-03-01",
+                "Amount": 149.99,
+                "AccountId": systems.acme,
+            }
+        ],
+    )
+    # a web-store sale (use case 2 finds it by polling PayTrace's exports)
+    systems.paytrace.customers.create("web-1001", credit_card=card)
+    systems.paytrace.transactions.sale_by_customer(
+        Decimal("89.50"), "web-1001", invoice_id="WEB-1001", description="web store"
+    )
+
+    assert main(["run", "--config", str(systems.config), "--once", "--json"]) == 0
+    [report] = _passes(capsys.readouterr().out)
+    polled = report["polled"]
+    assert isinstance(polled, dict)
+    assert polled["salesforce-opportunities"] == 1
+    assert polled["paytrace-exports"] == 1
+    assert report["succeeded"] == 1  # the Opportunity, end to end
+    assert report["parked"] == 1  # the web order waits for Fusion to ship it
+    assert report["dead"] == 0
+
+    invoice = f"SF-{opportunity.id}"
+    assert _sales(systems.paytrace, invoice) == 1
+    found = systems.fusion.receivables_invoices.find_by_number(invoice)
+    assert found is not None
+    assert found.InvoiceBalanceAmount == Decimal("0.00")
+    payments = list(
+        systems.bridge.query(
+            "SELECT Status__c FROM Payment__c WHERE Opportunity__c = {}", opportunity.id
+        )
+    )
+    assert [p["Status__c"] for p in payments] == ["Captured"]
+
+    # a second pass finds the same records and changes nothing
+    assert main(["run", "--config", str(systems.config), "--once", "--json"]) == 0
+    [again] = _passes(capsys.readouterr().out)
+    assert again["succeeded"] == 0
+    assert again["dead"] == 0
+    assert _sales(systems.paytrace, invoice) == 1
+
+
+def test_run_refuses_a_use_case_without_its_system(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "paysync.toml"
+    config.write_text(f'[ledger]\nurl = "{tmp_path / "l.db"}"\n', encoding="utf-8")
+    code = main(["run", "--config", str(config), "--once", "--use-case", "refunds"])
+    assert code == 1
+    assert "needs [fusion], [paytrace], [salesforce]" in capsys.readouterr().err
