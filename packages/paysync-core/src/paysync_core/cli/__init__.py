@@ -24,6 +24,7 @@ from typing import Annotated
 import click
 import typer
 
+from ._alerts import alerts_app
 from ._audit import audit_app
 from ._common import CliState
 from ._config import config_app
@@ -79,6 +80,7 @@ def _root(
 
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(config_app, name="config")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(dashboard_app, name="dashboard")

@@ -40,7 +40,15 @@ __all__ = [
 
 #: Keys whose values are secret references; their values are never echoed.
 _SECRET_KEYS = frozenset(
-    {"username", "password", "private_key", "client_id", "client_secret", "integrator_id"}
+    {
+        "username",
+        "password",
+        "private_key",
+        "client_id",
+        "client_secret",
+        "integrator_id",
+        "url",
+    }
 )
 _USECASE_MODELS: dict[str, type[BaseModel]] = {}
 
@@ -148,4 +156,19 @@ def resolve_secrets(
                     resolver.resolve(ref)
                 except ConfigurationError as exc:
                     problems.append(ConfigIssue(f"{section_name}.{field_name}", ref, str(exc)))
+    refs = [(f"alerts.webhooks.{i}.url", hook.url) for i, hook in enumerate(config.alerts.webhooks)]
+    if config.alerts.email is not None:
+        refs += [
+            (f"alerts.email.{name}", ref)
+            for name, ref in (
+                ("username", config.alerts.email.username),
+                ("password", config.alerts.email.password),
+            )
+            if ref is not None
+        ]
+    for key, ref in refs:
+        try:
+            resolver.resolve(ref)
+        except ConfigurationError as exc:
+            problems.append(ConfigIssue(key, ref, str(exc)))
     return problems

@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "AlertRulesSection",
+    "AlertsSection",
+    "EmailSinkSection",
     "EngineSection",
     "EventsSection",
     "FusionSection",
@@ -23,6 +26,7 @@ __all__ = [
     "SalesforceSection",
     "SecretRef",
     "UseCaseSection",
+    "WebhookSinkSection",
 ]
 
 _SCHEMES = ("env", "file", "keyring")
@@ -148,6 +152,58 @@ class PollingSection(_Section):
     fusion_interval_seconds: float = Field(default=300, gt=0, description="Fusion polling")
 
 
+class ErrorRateRuleSection(_Section):
+    threshold: float = Field(default=0.1, gt=0, le=1, description="failed share that fires")
+    window_minutes: int = Field(default=15, ge=1, description="look-back window")
+    min_flows: int = Field(default=10, ge=1, description="flows needed before judging")
+
+
+class LagRuleSection(_Section):
+    max_lag_minutes: int = Field(default=15, ge=1, description="oldest unfinished flow age")
+
+
+class QuotaRuleSection(_Section):
+    threshold: float = Field(default=0.9, gt=0, le=1, description="share of a quota spent")
+
+
+class AlertRulesSection(_Section):
+    dead_letter: bool = Field(default=True, description="a flow was dead-lettered")
+    audit: bool = Field(default=True, description="audit chain verification fails")
+    error_rate: ErrorRateRuleSection | None = Field(
+        default_factory=ErrorRateRuleSection, description="error rate over a threshold"
+    )
+    lag: LagRuleSection | None = Field(
+        default_factory=LagRuleSection, description="backlog lag over a threshold"
+    )
+    quota: QuotaRuleSection | None = Field(
+        default_factory=QuotaRuleSection, description="quota nearly spent"
+    )
+
+
+class WebhookSinkSection(_Section):
+    url: SecretRef = Field(description="webhook URL (a secret: it carries the token)")
+    style: Literal["slack", "teams", "generic"] = Field(default="slack", description="payload")
+
+
+class EmailSinkSection(_Section):
+    host: str = Field(description="SMTP server")
+    port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    sender: str = Field(description="From address")
+    recipients: tuple[str, ...] = Field(min_length=1, description="To addresses")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="transport security"
+    )
+    username: SecretRef | None = Field(default=None, description="SMTP user (secret reference)")
+    password: SecretRef | None = Field(default=None, description="SMTP password (secret reference)")
+
+
+class AlertsSection(_Section):
+    interval_seconds: float = Field(default=60, gt=0, description="evaluation period")
+    rules: AlertRulesSection = Field(default_factory=AlertRulesSection)
+    webhooks: tuple[WebhookSinkSection, ...] = Field(default=(), description="webhook sinks")
+    email: EmailSinkSection | None = Field(default=None, description="email sink")
+
+
 class UseCaseSection(BaseModel):
     """``[usecases.<name>]``: ``enabled`` plus the use case's own options (validated by it)."""
 
@@ -169,6 +225,7 @@ class PaysyncConfig(_Section):
     quota: dict[Literal["paytrace", "fusion", "salesforce"], QuotaSection] = Field(
         default_factory=dict[Literal["paytrace", "fusion", "salesforce"], QuotaSection]
     )
+    alerts: AlertsSection = Field(default_factory=AlertsSection)
     usecases: dict[str, UseCaseSection] = Field(default_factory=dict[str, UseCaseSection])
 
 
