@@ -16,14 +16,21 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ._models import (
+    AlertRulesSection,
+    AlertsSection,
+    EmailSinkSection,
     EngineSection,
+    ErrorRateRuleSection,
     EventsSection,
     FusionSection,
+    LagRuleSection,
     LedgerSection,
     PayTraceSection,
     PollingSection,
+    QuotaRuleSection,
     QuotaSection,
     SalesforceSection,
+    WebhookSinkSection,
 )
 
 __all__ = ["config_reference"]
@@ -37,6 +44,13 @@ _SECTIONS: Sequence[tuple[str, type[BaseModel], str]] = (
     ("engine", EngineSection, "Workers, leases and retries."),
     ("polling", PollingSection, "Polling of systems without push (PayTrace, Fusion)."),
     ("quota.<system>", QuotaSection, "Shared API budget per system: paytrace, fusion, salesforce."),
+    ("alerts", AlertsSection, "Alert evaluation (`paysync alerts check|watch`)."),
+    ("alerts.rules", AlertRulesSection, "Which rules fire; a rule set to `false` is off."),
+    ("alerts.rules.error_rate", ErrorRateRuleSection, "Failed flows over a share of recent ones."),
+    ("alerts.rules.lag", LagRuleSection, "The oldest unfinished flow is too old."),
+    ("alerts.rules.quota", QuotaRuleSection, "A quota window is nearly spent."),
+    ("[alerts.webhooks]", WebhookSinkSection, "Slack/Teams-compatible webhook sinks (a list)."),
+    ("alerts.email", EmailSinkSection, "An SMTP sink."),
 )
 
 
@@ -120,8 +134,9 @@ def config_reference() -> str:
         "",
     ]
     for section, model, blurb in _SECTIONS:
+        heading = section if section.startswith("[") else f"[{section}]"
         lines += [
-            f"## `[{section}]`",
+            f"## `{heading}`",
             "",
             blurb,
             "",
