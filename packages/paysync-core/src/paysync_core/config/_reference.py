@@ -49,7 +49,7 @@ _SECTIONS: Sequence[tuple[str, type[BaseModel], str]] = (
     ("alerts.rules.error_rate", ErrorRateRuleSection, "Failed flows over a share of recent ones."),
     ("alerts.rules.lag", LagRuleSection, "The oldest unfinished flow is too old."),
     ("alerts.rules.quota", QuotaRuleSection, "A quota window is nearly spent."),
-    ("[alerts.webhooks]", WebhookSinkSection, "Slack/Teams-compatible webhook sinks (a list)."),
+    ("[[alerts.webhooks]]", WebhookSinkSection, "Slack/Teams-compatible webhook sinks (a list)."),
     ("alerts.email", EmailSinkSection, "An SMTP sink."),
 )
 
