@@ -35,8 +35,11 @@ def explained(flag: AnomalyFlag) -> None:
     assert str(flag.statistic.threshold) in flag.reason
 
 
-def charge(record_id: str, minutes: float, cents: int = 4_999, token: str = "tok_abcdef123") -> Row:
-    return txn(record_id, T0 + timedelta(minutes=minutes), cents, token=token, last4="4242")
+CARD = "tok_abcdef123"
+
+
+def charge(record_id: str, minutes: float, cents: int = 4_999, card: str = CARD) -> Row:
+    return txn(record_id, T0 + timedelta(minutes=minutes), cents, token=card, last4="4242")
 
 
 # --- duplicates -----------------------------------------------------------------------------
@@ -61,7 +64,7 @@ def test_different_amount_token_or_a_decline_is_not_a_duplicate(detect: Detect) 
     rows = [
         charge("A", 0),
         charge("B", 1, cents=5_000),
-        charge("C", 2, token="tok_other"),
+        charge("C", 2, card="tok_other"),
         txn("D", T0 + timedelta(minutes=3), 4_999, token="tok_abcdef123", status="failed"),
         txn("E", T0 + timedelta(minutes=4), 4_999, token="tok_abcdef123", kind="refund"),
         txn("F", T0 + timedelta(minutes=5), 4_999, token=""),

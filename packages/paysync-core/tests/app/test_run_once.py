@@ -16,8 +16,9 @@ import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import running_emulator
-from paysync_core.app import demo_salesforce_emulator
+from paysync_core.app import DEMO_CREDENTIALS, demo_salesforce_emulator, serve_demo
 from paysync_core.cli import main
+from paysync_core.config import load_config
 from paytrace_client import CreditCard, PayTraceClient
 from paytrace_client.emulator import EmulatorServer
 from salesforce_bridge import PasswordGrant, SalesforceBridge
@@ -188,3 +189,58 @@ def test_run_refuses_a_use_case_without_its_system(
     code = main(["run", "--config", str(config), "--once", "--use-case", "refunds"])
     assert code == 1
     assert "needs [fusion], [paytrace], [salesforce]" in capsys.readouterr().err
+
+
+def test_served_demo_is_processed_by_run_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_demo(tmp_path / "tls") as served:
+        for name, value in DEMO_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.ca_path))
+        config = tmp_path / "paysync.toml"
+        config.write_text(served.config_toml(tmp_path / "ledger.db"), encoding="utf-8")
+        assert main(["run", "--config", str(config), "--once", "--json"]) == 0
+        [report] = _passes(capsys.readouterr().out)
+        assert report["polled"] == {
+            "paytrace-exports": 2,  # the web sale (use case 2) and the terminal refund (3)
+            "paytrace-declines": 1,
+            "paytrace-settlements": 1,
+            "salesforce-opportunities": 1,
+            "salesforce-subscriptions": 1,
+        }
+        assert report["succeeded"] == 5
+        assert report["parked"] == 1  # the web order, until Fusion ships it
+        assert report["dead"] == 0
+        refund = served.seeded["refund"]
+        memo = served.world.fusion.receivables_credit_memos.find_by_number(f"CM-{refund}")
+        assert memo is not None
+        assert memo.EnteredAmount == Decimal("-20.00")
+
+
+def test_cli_serve_writes_a_valid_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "demo.toml"
+    code = main(
+        [
+            "demo",
+            "--serve",
+            "--serve-for",
+            "0",
+            "--json",
+            "--config-out",
+            str(config),
+            "--ledger",
+            str(tmp_path / "demo.db"),
+        ]
+    )
+    assert code == 0
+    info = json.loads(capsys.readouterr().out)
+    loaded = load_config(config)
+    assert loaded.paytrace is not None
+    assert loaded.paytrace.base_url == info["paytrace"]
+    assert loaded.paytrace.password == "env:PAYSYNC_DEMO_PAYTRACE_PASSWORD"
+    assert loaded.salesforce is not None
+    assert loaded.salesforce.login_url.startswith("https://127.0.0.1:")
+    assert info["ship"].endswith(f"PAYTRACE:{info['seeded']['web_sale']}/ship")

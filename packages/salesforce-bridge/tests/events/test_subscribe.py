@@ -38,6 +38,7 @@ from salesforce_bridge.events import (
     event_keys,
     subscribe,
 )
+from salesforce_bridge.events._dedup import dump_keys, load_keys
 from salesforce_bridge.pubsub import PubSubClient, PubSubCredentials
 
 TRANSPORTS: list[Transport] = ["cometd", "pubsub"]
@@ -382,3 +383,37 @@ def test_subscribe_validates_its_arguments() -> None:
         subscribe(PAYMENTS, store=store, transport="cometd")
     with pytest.raises(ValueError, match="transport"):
         subscribe(PAYMENTS, store=store, transport="smoke")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("persist", [100, 0])
+def test_persisted_dedup_window_survives_a_restart_into_an_earliest_fallback(
+    http: requests.Session, open_sub: Any, persist: int
+) -> None:
+    store = InMemoryReplayStore()
+    options: dict[str, Any] = {
+        "replay": "earliest",
+        "persist_dedup": persist,
+        "on_invalid_replay": InvalidReplayPolicy.EARLIEST,
+    }
+    first = open_sub("cometd", PAYMENTS, store, **options)
+    publish(http, "A")
+    publish(http, "B")
+    for delivery in take(first, 2):
+        delivery.ack()
+    first.close()
+    # Restart; meanwhile the stored replay id expired: the fallback replays all retained.
+    fault(http, kind="cometd_invalid_replay", path="/meta/subscribe")
+    publish(http, "C")
+    second = open_sub("cometd", PAYMENTS, store, **options)
+    expected = ["C"] if persist else ["A", "B", "C"]
+    assert payment_ids(take(second, len(expected))) == expected
+    assert settle(second) == []
+    assert second.dedup.dropped == (2 if persist else 0)
+
+
+def test_dedup_keys_serialise_and_tolerate_garbage() -> None:
+    keys = [("uuid", "u1"), ("tx", "t", "1")]
+    assert load_keys(dump_keys(keys)) == keys
+    assert load_keys(None) == []
+    assert load_keys(b"not json") == []
+    assert load_keys(b'{"a": 1}') == []

@@ -7,7 +7,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Literal
 
-from paysync_core.reconcile import polars_available
+from paysync_core.reconcile import ReconcileInputError, polars_available
 from paysync_core.reconcile._schema import record_format
 
 from ._inputs import Inputs
@@ -53,20 +53,30 @@ def detect_anomalies(
         start,
         end,
     )
-    if inputs.batches is not None and record_format(inputs.batches) != "csv":
-        raise AnomalyInputError(str(inputs.batches), "the batch file must be CSV")
-    chosen = rules or AnomalyRules()
+    try:
+        if inputs.batches is not None and record_format(inputs.batches) != "csv":
+            raise AnomalyInputError(str(inputs.batches), "the batch file must be CSV")
+        flags = _run(inputs, rules or AnomalyRules(), engine, today)
+    except AnomalyInputError:
+        raise
+    except ReconcileInputError as exc:
+        # The shared CSV reader's errors, retyped so callers catch one kind of error.
+        raise AnomalyInputError(exc.field, exc.problem) from None
+    return sorted(flags, key=AnomalyFlag.sort_key)
+
+
+def _run(
+    inputs: Inputs, chosen: AnomalyRules, engine: AnomalyEngine, today: date
+) -> list[AnomalyFlag]:
     if engine == "polars" or (engine == "auto" and polars_available()):
         if not polars_available():
             raise AnomalyInputError("engine", "polars is not installed: paysync-core[fast]")
         from ._polars import detect_polars
 
-        flags = detect_polars(inputs, chosen, today)
-    else:
-        for path in (inputs.transactions, inputs.receipts):
-            if path is not None and record_format(path) != "csv":
-                raise AnomalyInputError(str(path), "Parquet input needs polars: paysync-core[fast]")
-        from ._python import detect_python
+        return detect_polars(inputs, chosen, today)
+    for path in (inputs.transactions, inputs.receipts):
+        if path is not None and record_format(path) != "csv":
+            raise AnomalyInputError(str(path), "Parquet input needs polars: paysync-core[fast]")
+    from ._python import detect_python
 
-        flags = detect_python(inputs, chosen, today)
-    return sorted(flags, key=AnomalyFlag.sort_key)
+    return detect_python(inputs, chosen, today)

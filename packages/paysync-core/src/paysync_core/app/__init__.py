@@ -11,6 +11,7 @@ from ._describe import StepDescription, describe_steps, offline_ports
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, register, registered
 from ._replay import ReplayDecision, ReplayReport, replay_flows
 from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
+from ._serve import DEMO_CREDENTIALS, ServedDemo, serve_demo
 from ._sources import CallSource, PayTraceExportSource, SoqlSource, WindowSource
 from ._usecases import (
     CUSTOMER_SYNC,
@@ -25,6 +26,7 @@ from ._usecases import (
 __all__ = [
     "CUSTOMER_SYNC",
     "DECLINES_CHARGEBACKS",
+    "DEMO_CREDENTIALS",
     "ECOMMERCE",
     "ORDER_TO_CASH",
     "RECURRING_BILLING",
@@ -41,6 +43,7 @@ __all__ = [
     "ReplayDecision",
     "ReplayReport",
     "Runner",
+    "ServedDemo",
     "SoqlSource",
     "Source",
     "StepDescription",
@@ -58,4 +61,5 @@ __all__ = [
     "replay_flows",
     "run_demo",
     "select_usecases",
+    "serve_demo",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -145,10 +145,8 @@ def _seed(world: DemoWorld) -> dict[str, str]:
     payments.customers.create(vault, credit_card=card)  # use case 5 would have made it
     # a point-of-sale sale, settled, then partly refunded at the terminal (use cases 6, 3)
     pos = payments.transactions.sale_by_customer(Decimal("100.00"), vault, invoice_id="POS-1001")
-    try:  # the emulator declines 0.29 (use case 4 follows it up)
+    with suppress(PayTraceDeclinedError):  # the emulator declines 0.29 (use case 4)
         payments.transactions.sale_by_customer(Decimal("0.29"), vault, invoice_id="POS-1002")
-    except PayTraceDeclinedError:
-        pass
     batch = world.paytrace_emulator.settle()
     assert pos.transaction_id is not None
     refund = payments.transactions.refund_transaction(pos.transaction_id, Decimal("20.00"))

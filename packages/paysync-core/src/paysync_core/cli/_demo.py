@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
+import threading
 from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,9 +14,11 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from paysync_core.app import DemoSummary, run_demo
+from paysync_core.app import DEMO_CREDENTIALS, DemoSummary, run_demo, serve_demo
+from paysync_core.app._serve import wait_until_stopped
 
 from ._common import console, dump_json, err_console, print_table, write_line
+from ._run import stop_on_signals
 
 __all__ = ["demo"]
 
@@ -48,7 +52,51 @@ def _print(summary: DemoSummary) -> None:
         ["system", "fault", "outcome"],
         [(f["system"], f["fault"], f["outcome"]) for f in summary.faults],
     )
-    console.print(f"ledger: {summary.ledger}   ({summary.elapsed_seconds:.1f} s)")
+    console.print(f"ledger: {summary.ledger}   ({summary.elapsed_seconds:.1f} s)", markup=False)
+
+
+def _serve(config_out: Path, ledger: Path, serve_for: float | None, as_json: bool) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="paysync-demo-tls-") as tls,
+        serve_demo(Path(tls)) as served,
+    ):
+        config_out.write_text(served.config_toml(ledger.resolve()), encoding="utf-8")
+        exports = {**DEMO_CREDENTIALS, "REQUESTS_CA_BUNDLE": str(served.ca_path)}
+        ship = (
+            f"curl -X POST {served.fusion_url}/__emulator__/orders/"
+            f"PAYTRACE:{served.seeded['web_sale']}/ship"
+        )
+        if as_json:
+            info = {
+                "paytrace": served.paytrace_url,
+                "fusion": served.fusion_url,
+                "salesforce": served.salesforce_url,
+                "ca": str(served.ca_path),
+                "config": str(config_out),
+                "environment": exports,
+                "seeded": served.seeded,
+                "ship": ship,
+            }
+            write_line(dump_json(info))
+        else:
+            console.print(f"paytrace   {served.paytrace_url}", markup=False)
+            console.print(f"fusion     {served.fusion_url}", markup=False)
+            console.print(
+                f"salesforce {served.salesforce_url}  (CA {served.ca_path})", markup=False
+            )
+            console.print(f"config     {config_out}", markup=False)
+            console.print("in another shell:", markup=False)
+            for name, value in exports.items():
+                console.print(f"  export {name}={value}", markup=False)
+            console.print(f"  paysync run --config {config_out} --once", markup=False)
+            console.print(f"ship the web order, then run again:\n  {ship}", markup=False)
+            console.print("Ctrl-C stops the emulators.", markup=False)
+        sys.stdout.flush()
+        stop = threading.Event()
+        if serve_for is not None:
+            threading.Timer(serve_for, stop.set).start()
+        with stop_on_signals(stop):
+            wait_until_stopped(stop)
 
 
 def demo(
@@ -57,8 +105,24 @@ def demo(
         Path | None,
         typer.Option("--ledger", help="SQLite ledger file (default: a temporary directory)"),
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="serve the seeded emulators on ports for `paysync run` instead (until Ctrl-C)",
+        ),
+    ] = False,
+    config_out: Annotated[
+        Path, typer.Option("--config-out", help="with --serve: where to write paysync.toml")
+    ] = Path("paysync-demo.toml"),
+    serve_for: Annotated[
+        float | None, typer.Option("--serve-for", help="with --serve: stop after N seconds")
+    ] = None,
 ) -> None:
     """Start the three emulators in-process and run every use case end to end."""
+    if serve:
+        _serve(config_out, ledger or Path("paysync-demo.db"), serve_for, as_json)
+        return
     with tempfile.TemporaryDirectory(prefix="paysync-demo-") as scratch:
         path = ledger if ledger is not None else Path(scratch) / "paysync-demo.db"
         with _quiet_logs():

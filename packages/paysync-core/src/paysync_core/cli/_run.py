@@ -19,7 +19,7 @@ from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
 
 from ._common import console, dump_json, fail, print_table, write_line
 
-__all__ = ["ConfigOption", "UseCaseOption", "load", "run"]
+__all__ = ["ConfigOption", "UseCaseOption", "load", "run", "stop_on_signals"]
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="configuration file", envvar="PAYSYNC_CONFIG")
@@ -40,7 +40,7 @@ def load(path: Path) -> PaysyncConfig:
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Generator[None, None, None]:
+def stop_on_signals(stop: threading.Event) -> Generator[None, None, None]:
     """SIGINT / SIGTERM finish the current pass, then stop (no flow is cut mid-step)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled in the main thread (e.g. under a test runner)
@@ -66,7 +66,7 @@ def _show(report: PassReport, as_json: bool) -> None:
     ]
     rows += [(name, "-", error) for name, error in report.poll_errors.items()]
     if rows:
-        print_table("Sources", ["source", "submitted", "error"], rows)
+        print_table("Sources", ["source", "flows submitted or re-found", "error"], rows)
     run = report.run
     console.print(
         f"flows: {len(run.succeeded)} succeeded, {len(run.parked)} parked, "
@@ -109,7 +109,7 @@ def run(
                 raise typer.Exit(1)
             return
         stop = threading.Event()
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             runner.run_forever(stop, on_pass=lambda r: _show(r, as_json) if r.busy else None)
     finally:
         store.close()

@@ -1,5 +1,6 @@
-"""The columnar engine (``paysync-core[fast]``): polars folds each file by key, joins the three
-folds and hands only the suspicious keys to the shared Python classifier.
+"""The columnar engine (``paysync-core[fast]``): polars folds the three files by key in one
+numeric group-by, keeps the keys that can be suspicious, reads their evidence columns in a
+second narrow pass and hands them to the shared Python classifier.
 
 The filter below is a superset of what :func:`classify` reports (plain inequality where the
 classifier applies a tolerance), so the two engines agree by construction on every key the

@@ -98,7 +98,9 @@ def salesforce_stream_positions(tx: LedgerTransaction, now: datetime) -> list[St
     tx.execute(_CREATE)  # absent before the first subscription: report nothing, not an error
     positions: list[StreamPosition] = []
     for channel, replay_id, updated in tx.execute(
-        f"SELECT channel, replay_id, updated_at FROM {_TABLE} ORDER BY channel"  # noqa: S608
+        f"SELECT channel, replay_id, updated_at FROM {_TABLE} "  # noqa: S608
+        "WHERE channel NOT LIKE ? ORDER BY channel",
+        ("%#dedup",),  # persisted dedup windows are not streams
     ):
         at = datetime.fromisoformat(str(updated))
         positions.append(

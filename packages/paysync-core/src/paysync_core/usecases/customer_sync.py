@@ -56,6 +56,8 @@ from paytrace_client.models import CustomerRecord
 __all__ = ["USE_CASE", "AccountFields", "CustomerSync", "CustomerSyncConfig"]
 
 USE_CASE = "customer_vault_sync"
+#: Trading Community's AccountNumber is VARCHAR2(30)
+FUSION_ACCOUNT_NUMBER_MAX = 30
 
 
 class AccountFields(BaseModel):
@@ -221,7 +223,7 @@ class CustomerSync:
         if number:
             return number
         derived = f"{self.config.fusion_account_prefix}{customer.salesforce_account_id or ''}"
-        if len(derived) > 30:
+        if len(derived) > FUSION_ACCOUNT_NUMBER_MAX:
             raise NeedsHumanError(
                 f"Account {customer.salesforce_account_id}: derived Fusion account number "
                 f"{derived!r} is longer than 30 characters; set Account.AccountNumber"

@@ -10,12 +10,14 @@ application's idempotent effects (unique keys) guard instead.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
+from typing import cast
 
 from ._models import ChangeEvent, SalesforceEvent
 
-__all__ = ["DedupWindow", "event_keys"]
+__all__ = ["DedupWindow", "dump_keys", "event_keys", "load_keys"]
 
 Key = tuple[str, ...]
 
@@ -30,6 +32,29 @@ def event_keys(event: SalesforceEvent) -> list[Key]:
         if header.transaction_key:
             keys.append(("tx", header.transaction_key, str(header.sequence_number)))
     return keys
+
+
+def dump_keys(keys: list[Key]) -> bytes:
+    """Serialise identities for a replay store (JSON, opaque to the store)."""
+    return json.dumps([list(key) for key in keys], separators=(",", ":")).encode()
+
+
+def load_keys(blob: bytes | None) -> list[Key]:
+    """The identities :func:`dump_keys` wrote (``[]`` for ``None`` or an unreadable blob)."""
+    if not blob:
+        return []
+    try:
+        raw = json.loads(blob)
+    except ValueError:
+        return []
+    if not isinstance(raw, list):
+        return []
+    items = cast("list[object]", raw)
+    return [
+        tuple(str(part) for part in cast("list[object]", item))
+        for item in items
+        if isinstance(item, list)
+    ]
 
 
 class DedupWindow:
@@ -57,6 +82,14 @@ class DedupWindow:
             while len(self._keys) > 2 * self.size:  # up to two identities per event
                 self._keys.popitem(last=False)
         return False
+
+    def remember(self, keys: list[Key]) -> None:
+        """Record identities (e.g. reloaded from the store) without testing them."""
+        with self._lock:
+            for key in keys:
+                self._keys[key] = None
+            while len(self._keys) > 2 * self.size:
+                self._keys.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._keys)

@@ -121,17 +121,17 @@ class PostgresAdvisoryLease:
                 return False
             self._held = bool(row and row[0])
             if self._held:
-                self._stop.clear()
+                self._stop = threading.Event()  # one per tenure: an old beat never revives
                 self._thread = threading.Thread(
-                    target=self._beat, name=f"lease-{self.lock_id}", daemon=True
+                    target=self._beat, args=(self._stop,), name=f"lease-{self.lock_id}", daemon=True
                 )
                 self._thread.start()
             return self._held
 
-    def _beat(self) -> None:
+    def _beat(self, stop: threading.Event) -> None:
         import psycopg
 
-        while not self._stop.wait(self.heartbeat):
+        while not stop.wait(self.heartbeat):
             with self._lock:
                 if not self._held or self._conn is None:
                     return

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cdc import is_echo
 from ._cometd import CometdSubscriber
-from ._dedup import DedupWindow
+from ._dedup import DedupWindow, Key, dump_keys, event_keys, load_keys
 from ._feeds import CometdFeed, Feed, Preset, PubSubFeed, ReplayRefused
 from ._lease import ConsumerLease, LeaseLostError
 from ._models import ChangeEvent, SalesforceEvent, Transport
@@ -52,10 +52,12 @@ class Delivery:
     event: SalesforceEvent
     ticket: DeliveryTicket
     subscription: EventSubscription = field(repr=False, compare=False)
+    issuer: Checkpointer = field(repr=False, compare=False)
+    """The tracker that issued the ticket (a rewind or a lost lease replaces it)."""
 
     def ack(self) -> bytes | None:
         """Mark handled; the checkpoint is saved (store's own transaction) if it advanced."""
-        return self.subscription.ack(self.ticket)
+        return self.subscription.ack(self)
 
     def ack_in(self, connection: Any) -> bytes | None:
         """Mark handled and write any checkpoint advance through ``connection`` (uncommitted).
@@ -63,7 +65,7 @@ class Delivery:
         Commit your transaction afterwards. If it rolls back instead, call
         :meth:`EventSubscription.rewind` (the in-memory position already counted it handled).
         """
-        return self.subscription.ack_in(connection, self.ticket)
+        return self.subscription.ack_in(connection, self)
 
 
 class EventSubscription(Iterator[Delivery]):
@@ -81,6 +83,7 @@ class EventSubscription(Iterator[Delivery]):
         on_invalid_replay: InvalidReplayPolicy = InvalidReplayPolicy.FAIL,
         on_report: Callable[[Report], None] | None = None,
         dedup_window: int = 10_000,
+        persist_dedup: int = 0,
         echo_client_id: str | None = None,
         lease: ConsumerLease | None = None,
         lease_retry: float = 1.0,
@@ -99,6 +102,12 @@ class EventSubscription(Iterator[Delivery]):
         self.policy = on_invalid_replay
         self.on_report = on_report
         self.dedup = DedupWindow(dedup_window)
+        if not 0 <= persist_dedup <= dedup_window:
+            raise ValueError("persist_dedup: must be between 0 and dedup_window")
+        self.persist_dedup = persist_dedup
+        self.dedup_key = f"{self.store_key}#dedup"
+        self._acked_keys: deque[Key] = deque(maxlen=2 * persist_dedup)
+        self._ticket_keys: dict[int, list[Key]] = {}
         self.echo_client_id = echo_client_id
         self.lease = lease
         self.lease_retry = lease_retry
@@ -130,6 +139,8 @@ class EventSubscription(Iterator[Delivery]):
     def _start(self) -> bool:
         if self._feed is not None:
             if self.lease is not None and not self.lease.held:
+                with self._save_lock:
+                    self._unsaved = None  # a successor owns the checkpoint now
                 self._stop()
                 raise LeaseLostError(f"{self.store_key}: consumer lease lost")
             return True
@@ -137,6 +148,12 @@ class EventSubscription(Iterator[Delivery]):
             return False
         # Read the checkpoint only now: a predecessor may have advanced it until it died.
         self._checkpointer = Checkpointer(self.store, self.store_key)
+        if self.persist_dedup:
+            # Identities of events acknowledged before the restart: an EARLIEST fallback
+            # replays them, and they are already handled.
+            remembered = load_keys(self.store.load(self.dedup_key))
+            self.dedup.remember(remembered)
+            self._acked_keys.extend(remembered)
         self._feed = self._open(self._checkpointer.resume_from, self.replay)
         _log.info("subscribed to %s over %s", self.channel, self.transport)
         return True
@@ -145,6 +162,8 @@ class EventSubscription(Iterator[Delivery]):
         feed, self._feed = self._feed, None
         self._buffer.clear()
         self._checkpointer = None
+        self._ticket_keys.clear()
+        self._acked_keys.clear()
         # In-flight events will come again and must not be mistaken for duplicates.
         self.dedup = DedupWindow(self.dedup.size)
         if feed is not None:
@@ -195,15 +214,17 @@ class EventSubscription(Iterator[Delivery]):
             if self.dedup.seen(event):
                 continue  # its first delivery holds the checkpoint until acknowledged
             ticket = checkpointer.delivered(event.replay_id)
+            if self.persist_dedup:
+                self._ticket_keys[ticket.sequence] = event_keys(event)
             if (
                 self.echo_client_id is not None
                 and isinstance(event, ChangeEvent)
                 and is_echo(event.header, self.echo_client_id)
             ):
                 self.echoes_dropped += 1
-                self.ack(ticket)
+                self._acknowledge(checkpointer, ticket, None)
                 continue
-            self._buffer.append(Delivery(event, ticket, self))
+            self._buffer.append(Delivery(event, ticket, self, checkpointer))
 
     def _report(self, report: Report) -> None:
         self.reports.append(report)
@@ -232,41 +253,58 @@ class EventSubscription(Iterator[Delivery]):
         self._feed = self._open(None, preset)
 
     # -- acknowledging -----------------------------------------------------------------------
-    def _tracker_ack(self, ticket: DeliveryTicket) -> bytes | None:
-        checkpointer = self._checkpointer
-        if checkpointer is None:  # lease lost or closed: the successor replays it
+    def _dedup_blob(self) -> bytes:
+        with self._save_lock:
+            return dump_keys(list(self._acked_keys))
+
+    def _acknowledge(
+        self, issuer: Checkpointer, ticket: DeliveryTicket, connection: Any | None
+    ) -> bytes | None:
+        if issuer is not self._checkpointer:
+            # Issued before a rewind, a lost lease or close: the event comes again (or a
+            # successor has it), so this ack must not move the current position.
             return None
-        return checkpointer.tracker.ack(ticket)
-
-    def ack(self, ticket: DeliveryTicket) -> bytes | None:
-        """Acknowledge ``ticket``; save the checkpoint if it advanced (``checkpoint_interval``)."""
-        advanced = self._tracker_ack(ticket)
-        if advanced is not None:
+        keys = self._ticket_keys.pop(ticket.sequence, None)
+        if keys:
             with self._save_lock:
-                self._unsaved = advanced
-            if time.monotonic() - self._saved_at >= self.checkpoint_interval:
-                self.flush()
-        return advanced
-
-    def ack_in(self, connection: Any, ticket: DeliveryTicket) -> bytes | None:
-        """Acknowledge ``ticket``; write an advanced checkpoint in ``connection``'s transaction."""
-        save_in = getattr(self.store, "save_in", None)
-        if save_in is None:
-            raise TypeError(f"store: {type(self.store).__name__} has no save_in(connection, ...)")
-        advanced = self._tracker_ack(ticket)
-        if advanced is not None:
+                self._acked_keys.extend(keys)
+        advanced = issuer.tracker.ack(ticket)
+        if advanced is None:
+            return None
+        if connection is not None:
+            save_in = getattr(self.store, "save_in")  # noqa: B009 - checked in ack_in
             save_in(connection, self.store_key, advanced)
+            if self.persist_dedup:
+                save_in(connection, self.dedup_key, self._dedup_blob())
             with self._save_lock:
                 self._unsaved = None  # advances are monotonic: this one covers any pending
+            return advanced
+        with self._save_lock:
+            self._unsaved = advanced
+        if time.monotonic() - self._saved_at >= self.checkpoint_interval:
+            self.flush()
         return advanced
+
+    def ack(self, delivery: Delivery) -> bytes | None:
+        """Acknowledge ``delivery``; save the checkpoint if it advanced (``checkpoint_interval``)."""
+        return self._acknowledge(delivery.issuer, delivery.ticket, None)
+
+    def ack_in(self, connection: Any, delivery: Delivery) -> bytes | None:
+        """Acknowledge ``delivery``; write an advanced checkpoint in ``connection``'s transaction."""
+        if getattr(self.store, "save_in", None) is None:
+            raise TypeError(f"store: {type(self.store).__name__} has no save_in(connection, ...)")
+        return self._acknowledge(delivery.issuer, delivery.ticket, connection)
 
     def flush(self) -> None:
         """Save the latest acknowledged checkpoint now (if one is pending)."""
         with self._save_lock:
             pending, self._unsaved = self._unsaved, None
-            if pending is not None:
-                self.store.save(self.store_key, pending)
-                self._saved_at = time.monotonic()
+            if pending is None:
+                return
+            self.store.save(self.store_key, pending)
+            self._saved_at = time.monotonic()
+        if self.persist_dedup:
+            self.store.save(self.dedup_key, self._dedup_blob())
 
     # -- iteration and lifetime ----------------------------------------------------------------
     def __iter__(self) -> EventSubscription:
@@ -320,6 +358,7 @@ def subscribe(
     on_invalid_replay: InvalidReplayPolicy = InvalidReplayPolicy.FAIL,
     on_report: Callable[[Report], None] | None = None,
     dedup_window: int = 10_000,
+    persist_dedup: int = 0,
     echo_client_id: str | None = None,
     lease: ConsumerLease | None = None,
     checkpoint_interval: float = 0.0,
@@ -332,8 +371,11 @@ def subscribe(
     ``"cometd"`` needs ``cometd`` (a :class:`CometdSubscriber`) or a ``grant`` to build one.
     ``replay`` applies when ``store`` holds no checkpoint for ``store_key`` (default: the topic;
     prefix it with the org id when one store serves several orgs). ``checkpoint_interval``
-    coalesces store saves (0: save each advance). ``idle_pause`` (CometD) pauses after an
-    empty poll, for servers that answer idle polls at once.
+    coalesces store saves (0: save each advance). ``persist_dedup`` (0: off) keeps the
+    identities of that many last acknowledged events in the store under
+    ``"<store_key>#dedup"``, written with each checkpoint, so the dedup window survives a
+    restart (an ``EARLIEST`` fallback then drops what was handled). ``idle_pause`` (CometD)
+    pauses after an empty poll, for servers that answer idle polls at once.
     """
     if transport == "pubsub":
         if pubsub is None:
@@ -367,6 +409,7 @@ def subscribe(
         on_invalid_replay=on_invalid_replay,
         on_report=on_report,
         dedup_window=dedup_window,
+        persist_dedup=persist_dedup,
         echo_client_id=echo_client_id,
         lease=lease,
         checkpoint_interval=checkpoint_interval,
