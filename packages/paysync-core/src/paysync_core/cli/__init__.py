@@ -24,6 +24,8 @@ from typing import Annotated
 import click
 import typer
 
+from paysync_core.reconcile.cli import reconcile_app
+
 from ._alerts import alerts_app
 from ._audit import audit_app
 from ._common import CliState
@@ -83,6 +85,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(config_app, name="config")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(dashboard_app, name="dashboard")
 app.command("serve")(serve)
 app.command("status")(status)
