@@ -9,6 +9,8 @@ hook, the flow and the checkpoint commit (or roll back) in one ledger transactio
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,7 +20,15 @@ import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import FusionEmulator
-from paysync_core import ConfigurationError, Engine, FlowRecord, LedgerTransaction, SqliteLedger
+from paysync_core import (
+    ConfigurationError,
+    Engine,
+    FlowRecord,
+    LedgerStore,
+    LedgerTransaction,
+    PostgresLedger,
+    SqliteLedger,
+)
 from paysync_core._engine import SubmitHook
 from paysync_core._status import collect_status
 from paysync_core.mapping import CustomerXref
@@ -73,7 +83,7 @@ class World:
     order_to_cash: OrderToCash
     customer_sync: CustomerSync
     engine: Engine
-    ledger: SqliteLedger
+    ledger: LedgerStore
     pubsub: PubSubClient
 
     def subscription(self, topic: str, transport: Transport = "cometd") -> EventSubscription:
@@ -108,7 +118,36 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def ledger_kind() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def ledger(ledger_kind: str, tmp_path: Path) -> Iterator[LedgerStore]:
+    if ledger_kind == "sqlite":
+        sqlite = SqliteLedger(str(tmp_path / "ledger.db"))
+        yield sqlite
+        sqlite.close()
+        return
+    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", "")
+    if not dsn:
+        if os.environ.get("PAYSYNC_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PAYSYNC_TEST_POSTGRES_DSN is not set (and PAYSYNC_REQUIRE_POSTGRES=1)")
+        pytest.skip("PAYSYNC_TEST_POSTGRES_DSN is not set")
+    schema = f"pstest_sfev_{uuid.uuid4().hex[:10]}"
+    postgres = PostgresLedger(dsn, schema=schema, max_size=4)
+    yield postgres
+    postgres.drop_schema()
+    postgres.close()
+
+
+LEDGERS = pytest.mark.parametrize(
+    "ledger_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
+@pytest.fixture
+def world(ledger: LedgerStore) -> Iterator[World]:
     pt_emulator = PayTraceEmulator()
     hpf, enc = pt_emulator.register_protect_card(CARD, 12, 2030)
     paytrace = PayTracePort(
@@ -144,7 +183,6 @@ def world(tmp_path: Path) -> Iterator[World]:
     )
     bridge = SalesforceBridge(grant=grant, session=emulator_session(emulator))
     salesforce = SalesforcePort(bridge)
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
     order_to_cash = OrderToCash(
         paytrace=paytrace,
         fusion=fusion,
@@ -171,7 +209,6 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield World(
             emulator, bridge, salesforce, order_to_cash, customer_sync, engine, ledger, pubsub
         )
-    ledger.close()
 
 
 def drain(source: SalesforceEventSource, engine: Engine, polls: int = 6) -> int:
@@ -213,6 +250,7 @@ class FailingCheckpoint(LedgerReplayStore):
         super().save_in(connection, channel, replay_id)
 
 
+@LEDGERS
 def test_crash_between_flow_and_checkpoint_then_redelivery_keeps_one_flow(world: World) -> None:
     opportunity_id = world.opportunity("Closed Won")
     handler = ClosedWonOpportunities(world.order_to_cash, world.salesforce)
@@ -278,6 +316,7 @@ class AtomicHandler:
         return [flow]
 
 
+@LEDGERS
 def test_checkpoint_commits_in_the_flow_transaction(world: World) -> None:
     world.opportunity("Closed Won")
     source = SalesforceEventSource(world.subscription(OPPORTUNITIES), [AtomicHandler()])

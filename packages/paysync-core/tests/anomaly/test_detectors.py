@@ -200,7 +200,7 @@ def hour_of(
 
 
 SPIKE_HOUR = datetime(2026, 3, 5, 14, tzinfo=timezone.utc)
-ONE_HOUR_BASELINE = AnomalyRules(spikes=SpikeRule(baseline_hours=1))
+ONE_HOUR_BASELINE = AnomalyRules(spikes=SpikeRule(baseline_hours=1, z_threshold=Decimal(4)))
 
 
 def test_decline_spike_boundary_and_flag(detect: Detect) -> None:
@@ -246,6 +246,7 @@ def test_refund_spike_against_a_trailing_day(detect: Detect) -> None:
     assert flag.records == tuple(sorted(f"HR{i}" for i in range(15)))
     assert "15 refunds in 20 payments" in flag.reason
     assert "over the previous 24 h" in flag.reason
+    assert flag.statistic.threshold == 5
     explained(flag)
     declines_only = AnomalyRules(spikes=SpikeRule(refunds=False))
     assert only(detect(Dataset(rows), declines_only), AnomalyKind.REFUND_SPIKE) == []

@@ -417,3 +417,35 @@ def test_dedup_keys_serialise_and_tolerate_garbage() -> None:
     assert load_keys(None) == []
     assert load_keys(b"not json") == []
     assert load_keys(b'{"a": 1}') == []
+
+
+def test_rewind_replays_in_flight_events_and_ignores_stale_acks(
+    http: requests.Session, open_sub: Any
+) -> None:
+    store = InMemoryReplayStore()
+    sub = open_sub("cometd", PAYMENTS, store, replay="earliest")
+    publish(http, "A")
+    publish(http, "B")
+    first, stale = take(sub, 2)
+    first.ack()
+    sub.rewind()  # e.g. the transaction that carried B's ack_in rolled back
+    assert stale.ack() is None  # issued before the rewind: it cannot move the position
+    assert store.load(PAYMENTS) == first.event.replay_id
+    (again,) = take(sub, 1)  # not mistaken for a duplicate
+    assert payment_ids([again]) == ["B"]
+    assert again.ack() == again.event.replay_id
+    with pytest.raises(TypeError, match="save_in"):
+        again.ack_in(object())  # the in-memory store has no transaction seam
+
+
+def test_iterating_yields_deliveries_and_stops_once_closed(
+    http: requests.Session, open_sub: Any
+) -> None:
+    publish(http, "A")
+    with open_sub("pubsub", PAYMENTS, InMemoryReplayStore(), replay="earliest") as sub:
+        delivery = next(iter(sub))
+        assert payment_ids([delivery]) == ["A"]
+        delivery.ack()
+    assert list(sub) == []
+    with pytest.raises(ValueError, match="closed"):
+        sub.fetch()

@@ -83,7 +83,9 @@ class SpikeRule(_Rule):
     declines: bool = True
     refunds: bool = True
     baseline_hours: int = Field(default=24, ge=1, le=31 * 24)
-    z_threshold: Decimal = Field(default=Decimal("4"), gt=0, le=1000, decimal_places=2)
+    # 5, not the textbook 3: hours are many (720 a month) and low counts have a heavier
+    # right tail than the normal approximation assumes.
+    z_threshold: Decimal = Field(default=Decimal("5"), gt=0, le=1000, decimal_places=2)
     min_events: int = Field(default=10, ge=1)
     min_volume: int = Field(default=20, ge=1)
     min_baseline_volume: int = Field(default=100, ge=1)

@@ -93,6 +93,13 @@ def plan(
             flows = build.submit_json(engine, data)
         except (ValueError, LookupError, TypeError) as exc:
             raise fail(f"{input_file}: {exc} (expected {entry.input_hint})") from None
+        except PaysyncError:
+            raise
+        except Exception as exc:  # a client error: this trigger reads its source system
+            raise fail(
+                f"use case {entry.name!r} reads its source to plan this input and could not: "
+                f"{type(exc).__name__}: {exc} (give --config with the system's section)"
+            ) from None
         writes = [
             w
             for flow in flows

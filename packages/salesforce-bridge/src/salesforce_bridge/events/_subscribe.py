@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._cdc import is_echo
 from ._cometd import CometdSubscriber
@@ -31,7 +31,7 @@ from ._feeds import CometdFeed, Feed, Preset, PubSubFeed, ReplayRefused
 from ._lease import ConsumerLease, LeaseLostError
 from ._models import ChangeEvent, SalesforceEvent, Transport
 from ._policy import InvalidReplayError, InvalidReplayEvent, InvalidReplayPolicy, ReplayGap
-from ._replay import Checkpointer, DeliveryTicket, ReplayStore
+from ._replay import Checkpointer, DeliveryTicket, ReplayStore, TransactionalReplayStore
 
 if TYPE_CHECKING:
     from salesforce_bridge._auth import SalesforceGrant
@@ -272,7 +272,7 @@ class EventSubscription(Iterator[Delivery]):
         if advanced is None:
             return None
         if connection is not None:
-            save_in = getattr(self.store, "save_in")  # noqa: B009 - checked in ack_in
+            save_in = cast("TransactionalReplayStore[Any]", self.store).save_in  # see ack_in
             save_in(connection, self.store_key, advanced)
             if self.persist_dedup:
                 save_in(connection, self.dedup_key, self._dedup_blob())
@@ -286,11 +286,11 @@ class EventSubscription(Iterator[Delivery]):
         return advanced
 
     def ack(self, delivery: Delivery) -> bytes | None:
-        """Acknowledge ``delivery``; save the checkpoint if it advanced (``checkpoint_interval``)."""
+        """Acknowledge ``delivery``; save an advanced checkpoint (``checkpoint_interval``)."""
         return self._acknowledge(delivery.issuer, delivery.ticket, None)
 
     def ack_in(self, connection: Any, delivery: Delivery) -> bytes | None:
-        """Acknowledge ``delivery``; write an advanced checkpoint in ``connection``'s transaction."""
+        """Acknowledge ``delivery``; write an advanced checkpoint in ``connection``'s tx."""
         if getattr(self.store, "save_in", None) is None:
             raise TypeError(f"store: {type(self.store).__name__} has no save_in(connection, ...)")
         return self._acknowledge(delivery.issuer, delivery.ticket, connection)
@@ -312,11 +312,11 @@ class EventSubscription(Iterator[Delivery]):
 
     def __next__(self) -> Delivery:
         while True:
+            if self._closed:
+                raise StopIteration
             batch = self.fetch(1, timeout=1.0)
             if batch:
                 return batch[0]
-            if self._closed:
-                raise StopIteration
             if not self.active:
                 self._sleep(self.lease_retry)  # a standby: wait for the lease
 

@@ -1,0 +1,363 @@
+"""Anomaly detection at scale: a million PayTrace transactions with planted anomalies.
+
+    python bench/anomaly.py [--rows 1000000] [--engines polars,python] [--keep DIR]
+
+Generates four weeks of clean traffic in the layout of ``paysync_core.anomaly`` (PayTrace
+record file with ``at`` / ``card_token`` / ``last4`` / ``product``, Fusion receipts with
+``unapplied_cents``, the batch file with ``day``), plants a known set of anomalies of every
+kind, then runs each engine in a fresh subprocess (so one engine's memory does not inflate
+another's peak), timing read + detection. Prints flags found vs planted per kind (and whether
+the flagged records are exactly the planted ones), wall time and peak RSS.
+
+Clean traffic is built so that nothing in it should trip the default rules: each customer pays
+one product line at a steady price (no two of its charges share an amount), declines and
+refunds are a steady share of every hour, and each day settles in one exact batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+KINDS = (
+    "duplicate_charge",
+    "customer_amount_outlier",
+    "product_amount_outlier",
+    "decline_spike",
+    "refund_spike",
+    "batch_total_mismatch",
+    "batch_drift",
+    "unapplied_receipt",
+)
+START = int(datetime(2026, 3, 2, tzinfo=timezone.utc).timestamp())  # a Monday
+DAYS = 28
+NOW = "2026-03-30T00:00:00+00:00"
+PRICES = np.array([500, 2_000, 9_900, 24_900, 120_000])
+PRODUCTS = np.array(["addon", "basic", "pro", "team", "enterprise"])
+DRIFT_DAYS = (21, 23, 25)  # week 4: Monday, Wednesday, Friday batches shrink to ~30%
+HOUR = 3_600
+DAY = 86_400
+
+
+def _frame(
+    ids: Any,
+    at: Any,
+    cents: Any,
+    kind: Any,
+    status: Any,
+    customer: Any,
+    token: Any,
+    product: Any,
+    batch: Any,
+) -> pl.DataFrame:
+    n = len(ids)
+
+    def col(value: Any) -> Any:
+        return np.full(n, value) if np.isscalar(value) else value
+
+    stamp = pl.from_epoch(pl.Series(np.asarray(at, dtype=np.int64)), time_unit="s")
+    token_col = col(token)
+    # A card's last four digits, derived from the row so the column is realistic, never a PAN.
+    last4 = np.where(token_col == "", "", np.char.zfill((np.asarray(ids) % 10_000).astype(str), 4))
+    return pl.DataFrame(
+        {
+            "ref": col(ids).astype(str),
+            "id": col(ids).astype(str),
+            "kind": col(kind),
+            "amount_cents": col(cents).astype(np.int64),
+            "status": col(status),
+            "day": stamp.dt.strftime("%Y-%m-%d"),
+            "customer": col(customer),
+            "invoice": "",
+            "batch": col(batch),
+            "at": stamp.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "card_token": token_col,
+            "last4": last4,
+            "product": col(product),
+        }
+    )
+
+
+def generate(rows: int, out: Path, seed: int = 7) -> dict[str, Any]:
+    """Write paytrace.csv, fusion.csv, batches.csv; return what was planted."""
+    rng = np.random.default_rng(seed)
+    plant = max(5, rows // 100_000)
+    customers = max(1_000, rows // 50)
+
+    # Clean traffic. Row i belongs to customer i % C as its (i // C)-th charge, and that
+    # sequence number steps the amount: a customer never pays the same amount twice.
+    idx = np.arange(rows)
+    cust = idx % customers
+    seq = idx // customers
+    line = rng.integers(0, len(PRICES), customers)
+    base = (PRICES[line] * rng.uniform(0.85, 1.15, customers)).astype(np.int64)
+    step = np.maximum(1, (base * 0.2 / max(1, int(seq.max()) + 1)).astype(np.int64))
+    cents = (base * 0.9).astype(np.int64)[cust] + seq * step[cust]
+    at = START + rng.integers(0, DAYS * DAY, rows)
+    day = (at - START) // DAY
+    keep = ~np.isin(day, DRIFT_DAYS) | (rng.random(rows) < 0.3)
+    roll = rng.random(rows)
+    kind = np.where(roll < 0.03, "refund", "payment")
+    status = np.where((roll >= 0.03) & (roll < 0.05), "failed", "captured")
+    cents = np.where(kind == "refund", cents // 2, cents)
+    batch = np.where(status == "failed", "", (5_000 + day).astype(str))
+    customer_ids = np.char.add("C", cust.astype(str))
+    tokens = np.char.add("tok_", np.char.zfill(cust.astype(str), 8))
+    clean = _frame(
+        idx[keep],
+        at[keep],
+        cents[keep],
+        kind[keep],
+        status[keep],
+        customer_ids[keep],
+        tokens[keep],
+        PRODUCTS[line][cust][keep],
+        batch[keep],
+    )
+
+    planted: dict[str, list[list[str]]] = {k: [] for k in KINDS}
+    extra: list[pl.DataFrame] = []
+    next_id = 900_000_000
+
+    def ids(n: int) -> Any:
+        nonlocal next_id
+        out_ids = np.arange(next_id, next_id + n)
+        next_id += n
+        return out_ids
+
+    for k in range(plant):  # duplicate charges: 3 on a fresh token within 4 minutes
+        when = START + int(rng.integers(0, DAYS * DAY - HOUR))
+        new = ids(3)
+        d = (when - START) // DAY
+        extra.append(
+            _frame(
+                new,
+                np.array([when, when + 60, when + 240]),
+                np.full(3, 4_999 + k),
+                "payment",
+                "captured",
+                f"DUP{k}",
+                f"tok_dup{k:04d}",
+                "",
+                str(5_000 + d),
+            )
+        )
+        planted["duplicate_charge"].append([str(i) for i in new])
+    victims = rng.choice(customers, size=plant, replace=False)
+    for c in victims:  # customer outliers: twenty times the usual amount
+        when = START + int(rng.integers(0, DAYS * DAY))
+        new = ids(1)
+        extra.append(
+            _frame(
+                new,
+                np.array([when]),
+                np.array([base[c] * 20]),
+                "payment",
+                "captured",
+                f"C{c}",
+                "",
+                "",
+                str(5_000 + (when - START) // DAY),
+            )
+        )
+        planted["customer_amount_outlier"].append([str(new[0])])
+    for k in range(plant):  # product outliers: a one-off customer pays 20x the list price
+        when = START + int(rng.integers(0, DAYS * DAY))
+        new = ids(1)
+        extra.append(
+            _frame(
+                new,
+                np.array([when]),
+                np.array([PRICES[k % len(PRICES)] * 20]),
+                "payment",
+                "captured",
+                f"PO{k}",
+                "",
+                PRODUCTS[k % len(PRODUCTS)],
+                str(5_000 + (when - START) // DAY),
+            )
+        )
+        planted["product_amount_outlier"].append([str(new[0])])
+    for k in range(plant):  # decline and refund spikes, each hour two days from the last
+        for name, offset, kind_, status_ in (
+            ("decline_spike", 1, "payment", "failed"),
+            ("refund_spike", 2, "refund", "captured"),
+        ):
+            day_ = (2 * k + offset) % DAYS
+            hour = START + day_ * DAY + (14 if offset == 1 else 9) * HOUR
+            new = ids(150)
+            extra.append(
+                _frame(
+                    new,
+                    hour + rng.integers(0, HOUR, 150),
+                    np.full(150, 500),
+                    kind_,
+                    status_,
+                    f"S{k}",
+                    "",
+                    "",
+                    "" if status_ == "failed" else str(5_000 + day_),
+                )
+            )
+            # A spike is keyed by its hour: the flag also lists the hour's ordinary events.
+            planted[name].append(
+                [datetime.fromtimestamp(hour, timezone.utc).strftime("%Y-%m-%dT%H:00Z")]
+            )
+    paytrace = pl.concat([clean, *extra])
+    paytrace.write_csv(out / "paytrace.csv")
+
+    signed = pl.when(pl.col("kind") == "payment").then(pl.col("amount_cents"))
+    batches = (
+        paytrace.filter(pl.col("batch") != "")
+        .group_by("batch")
+        .agg(
+            net_cents=signed.otherwise(-pl.col("amount_cents")).sum(),
+            count=pl.len(),
+            day=pl.col("day").max(),
+        )
+        .sort("batch")
+    )
+    mismatched = batches["batch"].to_list()[::3][:plant]
+    batches = batches.with_columns(
+        net_cents=pl.when(pl.col("batch").is_in(mismatched))
+        .then(pl.col("net_cents") + 1)
+        .otherwise(pl.col("net_cents"))
+    )
+    batches.write_csv(out / "batches.csv")
+    planted["batch_total_mismatch"] = [[b] for b in mismatched]
+    planted["batch_drift"] = [[str(5_000 + d)] for d in DRIFT_DAYS]
+
+    receipts = max(1_000, rows // 20)
+    now_day = START + DAYS * DAY
+    age = np.concatenate([rng.integers(0, 30, receipts), rng.integers(40, 90, plant)])
+    amount = rng.integers(1_000, 100_000, receipts + plant)
+    unapplied = np.concatenate(
+        [np.where(rng.random(receipts) < 0.1, amount[:receipts], 0), amount[receipts:] // 2]
+    )
+    receipt_ids = np.char.add("RCPT-", np.arange(receipts + plant).astype(str))
+    pl.DataFrame(
+        {
+            "ref": "",
+            "id": receipt_ids,
+            "kind": "payment",
+            "amount_cents": amount,
+            "status": "captured",
+            "day": pl.from_epoch(pl.Series(now_day - age * DAY), time_unit="s").dt.strftime(
+                "%Y-%m-%d"
+            ),
+            "customer": "",
+            "invoice": "",
+            "batch": "",
+            "unapplied_cents": unapplied,
+        }
+    ).write_csv(out / "fusion.csv")
+    planted["unapplied_receipt"] = [[str(r)] for r in receipt_ids[receipts:]]
+    return {"rows": paytrace.height, "planted": planted}
+
+
+def run(engine: str, data: Path) -> dict[str, Any]:
+    from paysync_core.anomaly import detect_anomalies
+
+    started = time.perf_counter()
+    flags = detect_anomalies(
+        data / "paytrace.csv",
+        data / "fusion.csv",
+        data / "batches.csv",
+        engine=engine,  # type: ignore[arg-type]
+        now=datetime.fromisoformat(NOW),
+    )
+    wall = time.perf_counter() - started
+    found: dict[str, list[list[str]]] = {k: [] for k in KINDS}
+    for flag in flags:
+        records = list(flag.records)
+        if flag.kind.value.endswith("_spike"):
+            records = [flag.subject]
+        elif flag.kind.value == "batch_drift":
+            records = records[:1]  # the drifting batch; the rest is its baseline
+        found[flag.kind.value].append(records)
+    return {"wall": wall, "found": found, "example": [f.reason for f in flags[:1]]}
+
+
+def worker(engine: str, data: Path, rows: int) -> None:
+    if engine == "generate":
+        print(json.dumps(generate(rows, data)))
+        return
+    out = run(engine, data)
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def spawn(engine: str, data: Path, rows: int) -> dict[str, Any]:
+    # A fresh process per step: Linux carries a parent's peak RSS into a child's ru_maxrss.
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, __file__, "--worker", engine, "--data", str(data), "--rows", str(rows)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _key(groups: list[list[str]]) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(sorted(g)) for g in groups)
+
+
+def report(
+    total: int, planted: dict[str, list[list[str]]], results: dict[str, dict[str, Any]]
+) -> int:
+    engines = list(results)
+    print(f"transactions: {total:,}")
+    print(f"{'kind':<26}{'planted':>9}" + "".join(f"{e:>10}{'exact':>7}" for e in engines))
+    ok = True
+    for kind in KINDS:
+        line = f"{kind:<26}{len(planted[kind]):>9}"
+        for e in engines:
+            got = results[e]["found"][kind]
+            exact = _key(got) == _key(planted[kind])
+            ok &= exact
+            line += f"{len(got):>10}{'yes' if exact else 'NO':>7}"
+        print(line)
+    print(f"{'wall time (s)':<35}" + "".join(f"{results[e]['wall']:>17.2f}" for e in engines))
+    print(f"{'peak RSS (MiB)':<35}" + "".join(f"{results[e]['peak_mib']:>17.0f}" for e in engines))
+    for e in engines:
+        for reason in results[e]["example"]:
+            print(f"e.g. ({e}): {reason}")
+    print("planted anomalies found exactly" if ok else "MISMATCH against planted anomalies")
+    return 0 if ok else 1
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="polars")
+    parser.add_argument("--keep", type=Path, default=None, help="write the data here and keep it")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.data, args.rows)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        data: Path = args.keep or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        generated = spawn("generate", data, args.rows)
+        print(f"generated in {time.perf_counter() - started:.1f} s")
+        results = {engine: spawn(engine, data, args.rows) for engine in args.engines.split(",")}
+    return report(generated["rows"], generated["planted"], results)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
