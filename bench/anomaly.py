@@ -51,53 +51,57 @@ HOUR = 3_600
 DAY = 86_400
 
 
-def _frame(
-    ids: Any,
-    at: Any,
-    cents: Any,
-    kind: Any,
-    status: Any,
-    customer: Any,
-    token: Any,
-    product: Any,
-    batch: Any,
-) -> pl.DataFrame:
+def _frame(ids: Any, at: Any, cents: Any, **text: Any) -> pl.DataFrame:
+    """Transactions in the anomaly layout; ``text`` holds ``kind``, ``status``, ``customer``,
+    ``token``, ``product`` and ``batch`` (each a scalar or an array)."""
     n = len(ids)
-
-    def col(value: Any) -> Any:
-        return np.full(n, value) if np.isscalar(value) else value
-
-    stamp = pl.from_epoch(pl.Series(np.asarray(at, dtype=np.int64)), time_unit="s")
-    token_col = col(token)
-    # A card's last four digits, derived from the row so the column is realistic, never a PAN.
-    last4 = np.where(token_col == "", "", np.char.zfill((np.asarray(ids) % 10_000).astype(str), 4))
-    return pl.DataFrame(
-        {
-            "ref": col(ids).astype(str),
-            "id": col(ids).astype(str),
-            "kind": col(kind),
-            "amount_cents": col(cents).astype(np.int64),
-            "status": col(status),
-            "day": stamp.dt.strftime("%Y-%m-%d"),
-            "customer": col(customer),
-            "invoice": "",
-            "batch": col(batch),
-            "at": stamp.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "card_token": token_col,
-            "last4": last4,
-            "product": col(product),
-        }
+    columns: dict[str, Any] = {
+        "id": np.asarray(ids, dtype=np.int64),
+        "amount_cents": np.asarray(cents, dtype=np.int64),
+        "at_s": np.asarray(at, dtype=np.int64),
+    }
+    columns.update({k: np.full(n, v) if np.isscalar(v) else v for k, v in text.items()})
+    stamp = pl.from_epoch("at_s", time_unit="s")
+    frame = pl.DataFrame(columns).with_columns(
+        pl.col("id").cast(pl.String),
+        *[pl.col(k).cast(pl.String) for k in text],
+        day=stamp.dt.strftime("%Y-%m-%d"),
+        at=stamp.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    )
+    # A card's last four digits, derived from the row id: realistic, never a card number.
+    last4 = (pl.col("id").str.slice(-4)).str.zfill(4)
+    return frame.select(
+        ref="id",
+        id="id",
+        kind="kind",
+        amount_cents="amount_cents",
+        status="status",
+        day="day",
+        customer="customer",
+        invoice=pl.lit(""),
+        batch="batch",
+        at="at",
+        card_token=pl.col("token"),
+        last4=pl.when(pl.col("token") == "").then(pl.lit("")).otherwise(last4),
+        product="product",
     )
 
 
-def generate(rows: int, out: Path, seed: int = 7) -> dict[str, Any]:
-    """Write paytrace.csv, fusion.csv, batches.csv; return what was planted."""
-    rng = np.random.default_rng(seed)
-    plant = max(5, rows // 100_000)
-    customers = max(1_000, rows // 50)
+class _Ids:
+    """Fresh record ids for planted rows, above every clean one."""
 
-    # Clean traffic. Row i belongs to customer i % C as its (i // C)-th charge, and that
-    # sequence number steps the amount: a customer never pays the same amount twice.
+    def __init__(self) -> None:
+        self.next = 900_000_000
+
+    def take(self, n: int) -> Any:
+        out = np.arange(self.next, self.next + n)
+        self.next += n
+        return out
+
+
+def _clean(rng: np.random.Generator, rows: int, customers: int) -> tuple[pl.DataFrame, Any]:
+    """Row i belongs to customer i % C as its (i // C)-th charge, and that sequence number
+    steps the amount: a customer never pays the same amount twice."""
     idx = np.arange(rows)
     cust = idx % customers
     seq = idx // customers
@@ -113,144 +117,126 @@ def generate(rows: int, out: Path, seed: int = 7) -> dict[str, Any]:
     status = np.where((roll >= 0.03) & (roll < 0.05), "failed", "captured")
     cents = np.where(kind == "refund", cents // 2, cents)
     batch = np.where(status == "failed", "", (5_000 + day).astype(str))
-    customer_ids = np.char.add("C", cust.astype(str))
-    tokens = np.char.add("tok_", np.char.zfill(cust.astype(str), 8))
-    clean = _frame(
-        idx[keep],
-        at[keep],
-        cents[keep],
-        kind[keep],
-        status[keep],
-        customer_ids[keep],
-        tokens[keep],
-        PRODUCTS[line][cust][keep],
-        batch[keep],
+    names = pl.DataFrame({"c": cust}).select(
+        customer=pl.lit("C") + pl.col("c").cast(pl.String),
+        token=pl.lit("tok_") + pl.col("c").cast(pl.String).str.zfill(8),
     )
+    frame = _frame(
+        idx,
+        at,
+        cents,
+        kind=kind,
+        status=status,
+        customer=names["customer"],
+        token=names["token"],
+        product=PRODUCTS[line][cust],
+        batch=batch,
+    )
+    return frame.filter(pl.Series(keep)), base
 
-    planted: dict[str, list[list[str]]] = {k: [] for k in KINDS}
+
+def _plant(
+    rng: np.random.Generator, plant: int, base: Any, planted: dict[str, list[list[str]]]
+) -> list[pl.DataFrame]:
+    ids = _Ids()
     extra: list[pl.DataFrame] = []
-    next_id = 900_000_000
+    common = {"kind": "payment", "status": "captured", "token": "", "product": ""}
 
-    def ids(n: int) -> Any:
-        nonlocal next_id
-        out_ids = np.arange(next_id, next_id + n)
-        next_id += n
-        return out_ids
+    def batch_of(when: int) -> str:
+        return str(5_000 + (when - START) // DAY)
 
     for k in range(plant):  # duplicate charges: 3 on a fresh token within 4 minutes
         when = START + int(rng.integers(0, DAYS * DAY - HOUR))
-        new = ids(3)
-        d = (when - START) // DAY
+        new = ids.take(3)
+        times = np.array([when, when + 60, when + 240])
+        fields = {**common, "token": f"tok_dup{k:04d}"}
         extra.append(
             _frame(
                 new,
-                np.array([when, when + 60, when + 240]),
+                times,
                 np.full(3, 4_999 + k),
-                "payment",
-                "captured",
-                f"DUP{k}",
-                f"tok_dup{k:04d}",
-                "",
-                str(5_000 + d),
+                **fields,
+                customer=f"DUP{k}",
+                batch=batch_of(when),
             )
         )
         planted["duplicate_charge"].append([str(i) for i in new])
-    victims = rng.choice(customers, size=plant, replace=False)
-    for c in victims:  # customer outliers: twenty times the usual amount
+    for c in rng.choice(len(base), size=plant, replace=False):  # twenty times the usual
         when = START + int(rng.integers(0, DAYS * DAY))
-        new = ids(1)
+        new = ids.take(1)
         extra.append(
-            _frame(
-                new,
-                np.array([when]),
-                np.array([base[c] * 20]),
-                "payment",
-                "captured",
-                f"C{c}",
-                "",
-                "",
-                str(5_000 + (when - START) // DAY),
-            )
+            _frame(new, [when], [base[c] * 20], **common, customer=f"C{c}", batch=batch_of(when))
         )
         planted["customer_amount_outlier"].append([str(new[0])])
-    for k in range(plant):  # product outliers: a one-off customer pays 20x the list price
+    for k in range(plant):  # a one-off customer pays twenty times the list price
         when = START + int(rng.integers(0, DAYS * DAY))
-        new = ids(1)
+        new = ids.take(1)
+        fields = {**common, "product": PRODUCTS[k % len(PRODUCTS)]}
+        price = PRICES[k % len(PRICES)] * 20
         extra.append(
-            _frame(
-                new,
-                np.array([when]),
-                np.array([PRICES[k % len(PRICES)] * 20]),
-                "payment",
-                "captured",
-                f"PO{k}",
-                "",
-                PRODUCTS[k % len(PRODUCTS)],
-                str(5_000 + (when - START) // DAY),
-            )
+            _frame(new, [when], [price], **fields, customer=f"PO{k}", batch=batch_of(when))
         )
         planted["product_amount_outlier"].append([str(new[0])])
-    for k in range(plant):  # decline and refund spikes, each hour two days from the last
-        for name, offset, kind_, status_ in (
+    for k in range(plant):  # 150 declines / refunds in one hour, two days apart
+        for name, offset, kind, status in (
             ("decline_spike", 1, "payment", "failed"),
             ("refund_spike", 2, "refund", "captured"),
         ):
-            day_ = (2 * k + offset) % DAYS
-            hour = START + day_ * DAY + (14 if offset == 1 else 9) * HOUR
-            new = ids(150)
+            day = (2 * k + offset) % DAYS
+            hour = START + day * DAY + (14 if offset == 1 else 9) * HOUR
+            fields = {**common, "kind": kind, "status": status}
+            batch = "" if status == "failed" else str(5_000 + day)
+            times = hour + rng.integers(0, HOUR, 150)
             extra.append(
                 _frame(
-                    new,
-                    hour + rng.integers(0, HOUR, 150),
-                    np.full(150, 500),
-                    kind_,
-                    status_,
-                    f"S{k}",
-                    "",
-                    "",
-                    "" if status_ == "failed" else str(5_000 + day_),
+                    ids.take(150), times, np.full(150, 500), **fields, customer=f"S{k}", batch=batch
                 )
             )
             # A spike is keyed by its hour: the flag also lists the hour's ordinary events.
-            planted[name].append(
-                [datetime.fromtimestamp(hour, timezone.utc).strftime("%Y-%m-%dT%H:00Z")]
-            )
-    paytrace = pl.concat([clean, *extra])
-    paytrace.write_csv(out / "paytrace.csv")
+            stamp = datetime.fromtimestamp(hour, timezone.utc).strftime("%Y-%m-%dT%H:00Z")
+            planted[name].append([stamp])
+    return extra
 
-    signed = pl.when(pl.col("kind") == "payment").then(pl.col("amount_cents"))
+
+def _batches(
+    paytrace: pl.DataFrame, plant: int, planted: dict[str, list[list[str]]]
+) -> pl.DataFrame:
+    amount = pl.col("amount_cents")
     batches = (
         paytrace.filter(pl.col("batch") != "")
         .group_by("batch")
         .agg(
-            net_cents=signed.otherwise(-pl.col("amount_cents")).sum(),
+            net_cents=pl.when(pl.col("kind") == "payment").then(amount).otherwise(-amount).sum(),
             count=pl.len(),
             day=pl.col("day").max(),
         )
         .sort("batch")
     )
     mismatched = batches["batch"].to_list()[::3][:plant]
-    batches = batches.with_columns(
+    planted["batch_total_mismatch"] = [[b] for b in mismatched]
+    planted["batch_drift"] = [[str(5_000 + d)] for d in DRIFT_DAYS]
+    return batches.with_columns(
         net_cents=pl.when(pl.col("batch").is_in(mismatched))
         .then(pl.col("net_cents") + 1)
         .otherwise(pl.col("net_cents"))
     )
-    batches.write_csv(out / "batches.csv")
-    planted["batch_total_mismatch"] = [[b] for b in mismatched]
-    planted["batch_drift"] = [[str(5_000 + d)] for d in DRIFT_DAYS]
 
-    receipts = max(1_000, rows // 20)
+
+def _receipts(
+    rng: np.random.Generator, count: int, plant: int, planted: dict[str, list[list[str]]]
+) -> pl.DataFrame:
     now_day = START + DAYS * DAY
-    age = np.concatenate([rng.integers(0, 30, receipts), rng.integers(40, 90, plant)])
-    amount = rng.integers(1_000, 100_000, receipts + plant)
+    age = np.concatenate([rng.integers(0, 30, count), rng.integers(40, 90, plant)])
+    amount = rng.integers(1_000, 100_000, count + plant)
     unapplied = np.concatenate(
-        [np.where(rng.random(receipts) < 0.1, amount[:receipts], 0), amount[receipts:] // 2]
+        [np.where(rng.random(count) < 0.1, amount[:count], 0), amount[count:] // 2]
     )
-    receipt_ids = np.char.add("RCPT-", np.arange(receipts + plant).astype(str))
-    pl.DataFrame(
+    ids = [f"RCPT-{i}" for i in range(count + plant)]
+    planted["unapplied_receipt"] = [[r] for r in ids[count:]]
+    return pl.DataFrame(
         {
             "ref": "",
-            "id": receipt_ids,
+            "id": ids,
             "kind": "payment",
             "amount_cents": amount,
             "status": "captured",
@@ -262,8 +248,21 @@ def generate(rows: int, out: Path, seed: int = 7) -> dict[str, Any]:
             "batch": "",
             "unapplied_cents": unapplied,
         }
-    ).write_csv(out / "fusion.csv")
-    planted["unapplied_receipt"] = [[str(r)] for r in receipt_ids[receipts:]]
+    )
+
+
+def generate(rows: int, out: Path, seed: int = 7) -> dict[str, Any]:
+    """Write paytrace.csv, fusion.csv, batches.csv; return what was planted."""
+    rng = np.random.default_rng(seed)
+    plant = max(5, rows // 100_000)
+    planted: dict[str, list[list[str]]] = {k: [] for k in KINDS}
+    # The drift days keep 30% of their rows: draw more so about ``rows`` remain.
+    drawn = round(rows / (1 - 0.7 * len(DRIFT_DAYS) / DAYS))
+    clean, base = _clean(rng, drawn, max(1_000, rows // 50))
+    paytrace = pl.concat([clean, *_plant(rng, plant, base, planted)])
+    paytrace.write_csv(out / "paytrace.csv")
+    _batches(paytrace, plant, planted).write_csv(out / "batches.csv")
+    _receipts(rng, max(1_000, rows // 20), plant, planted).write_csv(out / "fusion.csv")
     return {"rows": paytrace.height, "planted": planted}
 
 

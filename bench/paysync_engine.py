@@ -9,9 +9,13 @@ Each of ``--rounds`` rounds measures the baseline right before the engine; print
 per round and the median ratio (goal, issue 7: <= 2x). The durability settings of both sides
 are printed first (SQLite WAL + ``synchronous=FULL``: durable against power loss).
 
-(b) **Throughput**: ``--flows`` one-step flows run with ``--in-flight`` worker threads against
+(b) **Throughput**: ``--flows`` one-step flows run with ``--in-flight`` flows in flight against
 ports that sleep ``--latency`` seconds per call (PayTrace's real latency is ~2 s). Printed:
-flows/s against the Little's-law limit ``in_flight / latency`` (goal: >= 0.8).
+flows/s against the Little's-law limit ``in_flight / latency`` (goal: >= 0.8), in two modes on
+the same ledger type: one process with ``in_flight`` worker threads, and ``--processes`` worker
+processes (default: one per core) with ``in_flight / processes`` threads each, all on one
+ledger (the deployment the README recommends: the GIL makes one process CPU-bound long before
+the ledger is). Both are measured against the same limit.
 
 Run: ``python bench/paysync_engine.py`` (about 2 min on a busy box; ``--skip-throughput``,
 ``--rounds 1`` or ``--latency 0.2`` for a quick run).
@@ -22,6 +26,9 @@ PostgreSQL comes from ``PAYSYNC_TEST_POSTGRES_DSN`` (default
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
 import os
 import sqlite3
 import statistics
@@ -165,6 +172,13 @@ def _postgres_reachable(dsn: str) -> str | None:
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 # -- measurements -----------------------------------------------------------------------
 def overhead(
     label: str,
@@ -223,6 +237,94 @@ def throughput(
     return ratio
 
 
+def _throughput_worker(
+    ledger: tuple[str, str, str],
+    shape: tuple[float, int, int],
+    start: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[tuple[int, int, float, float]],
+) -> None:
+    """One worker process: open the shared ledger, wait for the others, drain the backlog.
+
+    ``shape`` is (port latency, threads, PostgreSQL pool size)."""
+    kind, where, schema = ledger
+    latency, threads, pool = shape
+    store: LedgerStore = (
+        SqliteLedger(where)
+        if kind == "sqlite"
+        else PostgresLedger(where, schema=schema, min_size=pool, max_size=pool)
+    )
+    try:
+        engine = Engine(
+            store, [_flow("throughput", 1, _sleeping(latency))], lease_ttl=timedelta(minutes=10)
+        )
+        start.wait()
+        cpu = time.process_time()
+        report = engine.run_pending(max_workers=threads)
+        finished = time.monotonic()
+        results.put((len(report.succeeded), report.processed, finished, time.process_time() - cpu))
+    finally:
+        store.close()
+
+
+def throughput_processes(
+    label: str, ledger: tuple[str, str, str], args: argparse.Namespace
+) -> float:
+    """The same backlog and in-flight count as :func:`throughput`, spread over processes."""
+    processes = max(1, args.processes)
+    threads = max(1, args.in_flight // processes)
+    in_flight = threads * processes
+    kind, where, schema = ledger
+    store: LedgerStore = (
+        SqliteLedger(where) if kind == "sqlite" else PostgresLedger(where, schema=schema)
+    )
+    try:
+        engine = Engine(store, [_flow("throughput", 1, _sleeping(args.latency))])
+        tag = uuid.uuid4().hex[:8]
+        for i in range(args.flows):
+            engine.submit(
+                "throughput", source_system="bench", source_id=f"{tag}-{i}", version=1, input={}
+            )
+        context = multiprocessing.get_context("spawn")  # no inherited threads, sockets, locks
+        start = context.Barrier(processes + 1)
+        results: multiprocessing.queues.Queue[tuple[int, int, float, float]] = context.Queue()
+        pool = max(4, PG_POOL // processes)
+        workers = [
+            context.Process(
+                target=_throughput_worker,
+                args=(ledger, (args.latency, threads, pool), start, results),
+            )
+            for _ in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        start.wait(timeout=120)  # every worker has opened the ledger: start the clock
+        started = time.monotonic()
+        done = [results.get(timeout=600) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        elapsed = max(finished for _, _, finished, _ in done) - started
+        succeeded = sum(count for count, _, _, _ in done)
+        if succeeded != args.flows:
+            raise SystemExit(f"bench flows failed: {succeeded} of {args.flows} succeeded")
+        if kind != "sqlite":
+            assert isinstance(store, PostgresLedger)
+            store.drop_schema()
+    finally:
+        store.close()
+    achieved = args.flows / elapsed
+    limit = in_flight / args.latency
+    ratio = achieved / limit
+    cpu = sum(seconds for _, _, _, seconds in done)
+    print(
+        f"{label:10} {args.flows} flows, {processes} processes x {threads} threads = {in_flight}"
+        f" in flight, {args.latency:g} s/call: {achieved:7.1f} flows/s vs Little's-law limit"
+        f" {limit:7.1f} (ratio {ratio:4.2f}, goal >= 0.8) in {elapsed:5.2f} s; worker CPU"
+        f" {cpu * 1e3 / args.flows:5.2f} ms/flow",
+        flush=True,
+    )
+    return ratio
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per port call")
@@ -230,6 +332,12 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=1000, help="flows in the throughput run")
     parser.add_argument("--steps", type=int, default=6, help="steps per flow in the overhead run")
     parser.add_argument("--rounds", type=int, default=3, help="overhead rounds (median reported)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes in the multi-process throughput run (0: skip it)",
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true", help="run (a) only")
     args = parser.parse_args()
@@ -251,7 +359,7 @@ def main() -> int:
         )
         if unreachable is None:
             print(f"durability (engine and baseline alike): postgresql {_postgres_durability(dsn)}")
-        print("(a) ledger overhead per step", flush=True)
+        print(f"(a) ledger overhead per step; load average {_loadavg()}", flush=True)
         overhead(
             "sqlite",
             sqlite_store,
@@ -273,10 +381,16 @@ def main() -> int:
             print(f"postgresql skipped: {unreachable}", flush=True)
         if args.skip_throughput:
             return 0
-        print("(b) throughput", flush=True)
+        print(f"(b) throughput; load average {_loadavg()}", flush=True)
         throughput("sqlite", sqlite_store, args)
+        if args.processes:
+            throughput_processes("sqlite", ("sqlite", str(directory / "processes.db"), ""), args)
         if unreachable is None:
             throughput("postgresql", postgres_store, args)
+            if args.processes:
+                schema = f"bench_{uuid.uuid4().hex[:8]}"
+                throughput_processes("postgresql", ("postgresql", dsn, schema), args)
+        print(f"load average {_loadavg()}", flush=True)
     return 0
 
 

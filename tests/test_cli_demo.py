@@ -136,6 +136,12 @@ def test_cli_demo_json_writes_the_ledger(
     for flow in flows:
         by_use_case[flow.use_case] = by_use_case.get(flow.use_case, 0) + 1
     assert by_use_case == {uc: states["succeeded"] for uc, states in summary["flows"].items()}
+    # `paysync status` reads the same ledger, including the PayTrace export cursor
+    assert main(["--ledger", str(ledger), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["open_dead_letters"] == 0
+    [cursor] = [s for s in status["streams"] if s["kind"] == "paytrace-polling"]
+    assert cursor["name"] == "paytrace:ecommerce+refunds"
 
 
 def test_cli_demo_prints_tables(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,9 +21,13 @@ from ._quota import Quota
 from ._redact import ensure_no_sensitive_data
 from ._retry import DefaultClassifier, ErrorClassifier, RetryPolicy
 from ._runtime import CheckpointHook, Runtime, intent_for
+from ._sqltx import SqlTx
 from ._steps import FlowDefinition
 
 __all__ = ["Engine", "RunReport", "SubmitHook"]
+
+_CLAIM_GATHER = 0.02
+"""Seconds a claim for fewer than a batch of free slots may wait for more slots to free."""
 
 SubmitHook = Callable[[LedgerTransaction, FlowRecord], None]
 """Called inside the transaction that records a submitted flow (e.g. to store a replay id)."""
@@ -53,6 +57,9 @@ class Engine:
     silent for longer is presumed dead and its flows are taken over.
     ``quotas`` maps a step's ``system`` to its shared API budget; ``metrics`` collects counts
     and call timings (share one :class:`Metrics` between engines).
+    ``idle_poll``: in :meth:`run_pending`, after a claim found fewer runnable flows than free
+    workers, slots freed within this many seconds wait for the next claim instead of each
+    sending its own query.
     ``clock``, ``sleep`` and ``rand`` are injectable for tests.
     """
 
@@ -71,6 +78,7 @@ class Engine:
         on_step_committed: CheckpointHook | None = None,
         quotas: Mapping[str, Quota] | None = None,
         metrics: Metrics | None = None,
+        idle_poll: float = 0.05,
     ) -> None:
         self._flows: dict[str, FlowDefinition] = {}
         for definition in flows:
@@ -85,6 +93,8 @@ class Engine:
             )
         self._store = store
         self._clock = clock
+        self._use_cases = sorted(self._flows)
+        self._idle_poll = idle_poll
         self._rt = Runtime(
             store=store,
             policy=policy,
@@ -209,28 +219,44 @@ class Engine:
     # -- running -----------------------------------------------------------------------
     def _claim(
         self, limit: int, flow_id: str | None = None, exclude: Sequence[str] = ()
-    ) -> list[str]:
+    ) -> list[tuple[FlowRecord, list[StepRecord]]]:
+        """Lease up to ``limit`` flows and read them (and their steps) in the same transaction,
+        so a worker starts driving a claimed flow without another round trip."""
         now = self._clock()
         with self._store.transaction() as tx:
-            return tx.claim(
+            ids = tx.claim(
                 owner=self._rt.owner,
                 now=now,
                 lease_expires_at=now + self._rt.lease_ttl,
                 limit=limit,
                 flow_id=flow_id,
-                use_cases=sorted(self._flows),
+                use_cases=self._use_cases,
                 exclude=exclude,
             )
+            if not ids:
+                return []
+            if isinstance(tx, SqlTx):  # our stores: two queries for the whole batch
+                return tx.load_flows(ids)
+            loaded: list[tuple[FlowRecord, list[StepRecord]]] = []
+            for claimed in ids:
+                flow = tx.get_flow(claimed)
+                if flow is None:  # pragma: no cover - claimed in this very transaction
+                    raise LedgerError(f"flow {claimed} vanished from the ledger")
+                loaded.append((flow, tx.get_steps(claimed)))
+            return loaded
 
-    def _execute(self, flow_id: str) -> FlowRecord:
-        flow = self.flow(flow_id)
+    def _execute(self, loaded: tuple[FlowRecord, list[StepRecord]]) -> FlowState:
+        flow = loaded[0]
         try:
-            run_leased_flow(self._rt, flow_id, self._definition(flow.use_case))
+            state, released = run_leased_flow(
+                self._rt, flow.flow_id, self._definition(flow.use_case), loaded=loaded
+            )
         except Exception:
-            self._release_quietly(flow_id)
+            self._release_quietly(flow.flow_id)
             raise
-        self._release_quietly(flow_id)
-        return self.flow(flow_id)
+        if not released:
+            self._release_quietly(flow.flow_id)
+        return state
 
     def _release_quietly(self, flow_id: str) -> None:
         try:
@@ -245,7 +271,8 @@ class Engine:
         Raises :class:`FlowBusyError` if another live worker holds it or an older flow of the
         same entity is still unfinished.
         """
-        if not self._claim(1, flow_id):
+        claimed = self._claim(1, flow_id)
+        if not claimed:
             flow = self.flow(flow_id)
             if flow.state in (FlowState.SUCCEEDED, FlowState.DEAD):
                 return flow
@@ -253,7 +280,8 @@ class Engine:
                 f"flow {flow_id} is leased by another worker, parked until {flow.not_before}, "
                 f"or waits for another flow of entity {flow.entity_key!r}"
             )
-        return self._execute(flow_id)
+        self._execute(claimed[0])
+        return self.flow(flow_id)
 
     def run_pending(self, *, max_workers: int = 8, limit: int | None = None) -> RunReport:
         """Run every runnable flow with up to ``max_workers`` threads; return when none is left.
@@ -264,30 +292,53 @@ class Engine:
         """
         report = RunReport()
         started = 0
+        # Claims go in batches: a claim for a handful of freed slots waits (at most
+        # ``_CLAIM_GATHER`` s) until a twentieth of the pool is free, and after a claim that
+        # found fewer runnable flows than free slots the next one waits for ``idle_poll``
+        # (or for the pool to drain), instead of one claim query per finished flow.
+        batch = max(1, max_workers // 20)
+        gather_until = 0.0  # waiting for a batch of free slots until then
+        idle_until = 0.0  # the last claim came back short: no claim before then
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="paysync") as pool:
-            in_flight: dict[Future[FlowRecord], str] = {}
+            in_flight: dict[Future[FlowState], str] = {}
             while True:
                 free = max_workers - len(in_flight)
                 if limit is not None:
                     free = min(free, limit - started)
-                if free > 0:
-                    for flow_id in self._claim(free, exclude=sorted(report.errors)):
-                        in_flight[pool.submit(self._execute, flow_id)] = flow_id
+                now = time.monotonic()
+                if 0 < free < batch and in_flight and not gather_until:
+                    gather_until = now + _CLAIM_GATHER
+                if free > 0 and (
+                    not in_flight or (now >= idle_until and (free >= batch or now >= gather_until))
+                ):
+                    claimed = self._claim(free, exclude=sorted(report.errors))
+                    for loaded in claimed:
+                        in_flight[pool.submit(self._execute, loaded)] = loaded[0].flow_id
                         started += 1
+                    gather_until = 0.0
+                    idle_until = now + self._idle_poll if len(claimed) < free else 0.0
+                    free -= len(claimed)
                 if not in_flight:
                     return report
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                timeout: float | None = None
+                if free > 0:
+                    deadline = max(idle_until, gather_until if free < batch else 0.0)
+                    timeout = max(0.0, deadline - time.monotonic())
+                done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
-                    flow_id = in_flight.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        # BaseExceptions (a simulated crash) leave the lease to expire.
-                        report.errors[flow_id] = f"{type(error).__name__}: {error}"
-                    else:
-                        state = future.result().state
-                        if state is FlowState.SUCCEEDED:
-                            report.succeeded.append(flow_id)
-                        elif state is FlowState.DEAD:
-                            report.dead.append(flow_id)
-                        else:
-                            report.parked.append(flow_id)
+                    _record(report, in_flight.pop(future), future)
+
+
+def _record(report: RunReport, flow_id: str, future: Future[FlowState]) -> None:
+    error = future.exception()
+    if error is not None:
+        # BaseExceptions (a simulated crash) leave the lease to expire.
+        report.errors[flow_id] = f"{type(error).__name__}: {error}"
+        return
+    state = future.result()
+    if state is FlowState.SUCCEEDED:
+        report.succeeded.append(flow_id)
+    elif state is FlowState.DEAD:
+        report.dead.append(flow_id)
+    else:
+        report.parked.append(flow_id)

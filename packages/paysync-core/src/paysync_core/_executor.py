@@ -45,16 +45,23 @@ def _error_text(error: BaseException) -> str:
 
 class _FlowRun(FlowWriter):
     # -- main loop ---------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, loaded: tuple[FlowRecord, list[StepRecord]] | None = None) -> FlowState:
+        """Drive the flow; its state when this run stopped (the lease is then released iff
+        :attr:`released`). ``loaded``: the flow and steps as read after this worker claimed it
+        (in the claim's transaction), so the run starts without another read."""
         known: tuple[FlowRecord, list[StepRecord]] | None = None
         while True:
             fresh = False  # the step's intent was written by this run: nothing was sent yet
-            if known is None:
+            if loaded is not None:
+                flow, steps = loaded
+                loaded = None
+            elif known is None:
                 with self.rt.store.transaction() as tx:
-                    flow = tx.get_flow(self.flow_id)
+                    read = tx.get_flow(self.flow_id)
                     steps = tx.get_steps(self.flow_id)
-                if flow is None:
+                if read is None:
                     raise LedgerError(f"flow {self.flow_id} vanished from the ledger")
+                flow = read
             else:
                 # After a committed success the ledger holds exactly what we wrote (every write
                 # is fenced on our lease), so the next step starts without re-reading it.
@@ -64,7 +71,7 @@ class _FlowRun(FlowWriter):
             if flow.lease_owner != self.rt.owner:
                 raise LeaseLostError(f"worker {self.rt.owner} lost the lease of {self.flow_id}")
             if flow.state is not FlowState.RUNNING:
-                return
+                return flow.state
             index = flow.current_step
             step = self.definition.steps[index]
             by_index = {s.index: s for s in steps}
@@ -81,10 +88,12 @@ class _FlowRun(FlowWriter):
             results = {s.name: s.external_ids for s in steps if s.state is StepState.SUCCEEDED}
             try:
                 if not self.run_step(flow, step, record, results, fresh=fresh):
-                    return
+                    return FlowState.DEAD
             except ParkedError:
-                return
+                return FlowState.PENDING
             known = self.advanced(flow, steps)
+            if known is None:
+                return FlowState.SUCCEEDED
 
     def advanced(
         self, flow: FlowRecord, steps: list[StepRecord]
@@ -377,6 +386,9 @@ class _FlowRun(FlowWriter):
             )
             if last:
                 self.audit(tx, now, "flow.succeeded", {"use_case": flow.use_case})
+                # the finished flow's lease goes in the same commit (no release transaction)
+                tx.release(self.flow_id, owner=self.rt.owner, now=now)
+                self.released = True
             if self.rt.on_step_committed is not None:
                 self.rt.on_step_committed(tx, flow, final)
 
@@ -402,6 +414,8 @@ class _FlowRun(FlowWriter):
             if request is not None:
                 self.audit(tx, now, "step.requested", request)
             tx.update_flow(self.flow_id, now=now, state=FlowState.DEAD, last_error=error)
+            tx.release(self.flow_id, owner=self.rt.owner, now=now)
+            self.released = True
             entry = tx.upsert_dead_letter(
                 fingerprint=fingerprint,
                 flow_id=self.flow_id,
@@ -426,6 +440,16 @@ class _FlowRun(FlowWriter):
         self.write(apply)
 
 
-def run_leased_flow(rt: Runtime, flow_id: str, definition: FlowDefinition) -> None:
-    """Run a flow this worker has leased until it succeeds, dead-letters or the lease is lost."""
-    _FlowRun(rt, flow_id, definition).run()
+def run_leased_flow(
+    rt: Runtime,
+    flow_id: str,
+    definition: FlowDefinition,
+    *,
+    loaded: tuple[FlowRecord, list[StepRecord]] | None = None,
+) -> tuple[FlowState, bool]:
+    """Run a flow this worker has leased until it succeeds, dead-letters, parks or the lease is
+    lost (:class:`LeaseLostError`). Returns the flow's state and whether the lease was released
+    in the run's last commit (finished and parked flows); otherwise the caller releases it."""
+    run = _FlowRun(rt, flow_id, definition)
+    state = run.run(loaded)
+    return state, run.released

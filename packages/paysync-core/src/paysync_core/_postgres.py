@@ -108,7 +108,9 @@ class PostgresLedger:
             def lock_claims() -> None:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._claim_lock,))
 
-            yield SqlTx(POSTGRES, run, lock_claims=lock_claims)
+            tx = SqlTx(POSTGRES, run, lock_claims=lock_claims)
+            yield tx
+            tx.flush()  # step upserts still held back for an audit append that never came
 
     def _migrate(self) -> None:
         from psycopg import sql as pgsql

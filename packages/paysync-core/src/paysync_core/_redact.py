@@ -18,6 +18,7 @@ must be stored verbatim — see :func:`ensure_no_sensitive_data`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import cast
@@ -60,6 +61,7 @@ def _normalise_key(key: str) -> str:
     return "".join(ch for ch in key.lower() if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=4096)  # a ledger sees few distinct keys, over and over
 def is_sensitive_key(key: str) -> bool:
     """Whether a mapping key names a secret or card datum."""
     norm = _normalise_key(key)

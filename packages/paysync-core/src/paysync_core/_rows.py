@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import cast
 
+from ._errors import ConfigurationError
 from ._model import (
     AuditRecord,
     DeadLetter,
@@ -28,6 +29,7 @@ __all__ = [
     "RunSql",
     "audit_from_row",
     "dead_letter_from_row",
+    "fast_ts",
     "flow_from_row",
     "int_value",
     "safe_error",
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 Row = tuple[object, ...]
+UTC = timezone.utc
 RunSql = Callable[[str, Sequence[object]], tuple[list[Row], int]]
 
 FLOW_COLS = (
@@ -51,6 +54,18 @@ DLQ_COLS = (
     "status, note, created_at, updated_at"
 )
 AUDIT_COLS = "seq, at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
+
+
+def fast_ts(moment: datetime) -> str:
+    """:func:`~paysync_core._model.format_ts` (same text), without ``strftime``: every write
+    formats several timestamps. ``isoformat`` of an aware UTC datetime with
+    ``timespec="microseconds"`` is exactly the fixed-width form the ledger stores."""
+    tz = moment.tzinfo
+    if tz is None:
+        raise ConfigurationError("naive datetime; paysync only stores aware datetimes")
+    if tz is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def _ts(value: object) -> datetime:

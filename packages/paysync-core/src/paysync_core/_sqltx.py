@@ -8,12 +8,14 @@ store a PAN or secret by forgetting to redact.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from ._audit_hash import audit_shard, canonical_json, shard_link_hash
+from ._audit_hash import audit_shard, shard_link_hash
 from ._model import (
     AuditRecord,
     DeadLetter,
@@ -21,7 +23,6 @@ from ._model import (
     FlowRecord,
     FlowState,
     StepRecord,
-    format_ts,
 )
 from ._redact import redact, redact_text
 from ._rows import (
@@ -33,6 +34,7 @@ from ._rows import (
     RunSql,
     audit_from_row,
     dead_letter_from_row,
+    fast_ts,
     flow_from_row,
     int_value,
     safe_error,
@@ -42,8 +44,106 @@ from ._schema import Dialect
 
 __all__ = ["Row", "RunSql", "SqlTx"]
 
+canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+"""``_audit_hash.canonical_json`` (same text) without building an encoder per call."""
 _LIVE = "('pending', 'running')"
 _AUDIT_INSERT_COLS = "at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
+
+
+@functools.lru_cache(maxsize=512)
+def _translate(dialect: Dialect, sql: str) -> str:
+    """The statement in the driver's placeholder style, computed once per statement shape."""
+    return dialect.sql(sql)
+
+
+@functools.lru_cache(maxsize=64)
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+@functools.lru_cache(maxsize=16)
+def _step_upsert(rows: int) -> str:
+    row = f"({_marks(13)})"
+    return (
+        f"INSERT INTO steps ({STEP_COLS}) VALUES {', '.join([row] * rows)}"
+        " ON CONFLICT (flow_id, step_index) DO UPDATE SET state = excluded.state,"
+        " attempts = excluded.attempts, request_summary_json = excluded.request_summary_json,"
+        " external_ids_json = excluded.external_ids_json,"
+        " requested_at = excluded.requested_at, finished_at = excluded.finished_at,"
+        " last_error = excluded.last_error, lookup_checks = excluded.lookup_checks"
+    )
+
+
+def _step_upsert_sql(steps: Sequence[StepRecord]) -> tuple[str, list[object]]:
+    params: list[object] = []
+    for step in steps:
+        params.extend(
+            (
+                step.flow_id,
+                step.index,
+                step.name,
+                step.idempotency_key,
+                step.state.value,
+                step.attempts,
+                _summary_json(step.request_summary),
+                _ids_json(step.external_ids),
+                fast_ts(step.intended_at),
+                None if step.requested_at is None else fast_ts(step.requested_at),
+                None if step.finished_at is None else fast_ts(step.finished_at),
+                safe_error(step.last_error),
+                step.lookup_checks,
+            )
+        )
+    return _step_upsert(len(steps)), params
+
+
+def _summary_json(summary: Mapping[str, object]) -> str:
+    return "{}" if not summary else canonical_json(redact(dict(summary)))
+
+
+def _ids_json(ids: Mapping[str, str]) -> str:
+    return "{}" if not ids else canonical_json({k: str(v) for k, v in ids.items()})
+
+
+def _flow_update(
+    flow_id: str,
+    *,
+    now: datetime,
+    owner: str | None = None,
+    state: FlowState | None = None,
+    current_step: int | None = None,
+    input: Mapping[str, object] | None = None,
+    last_error: str | None = None,
+    lease_expires_at: datetime | None = None,
+    not_before: datetime | None = None,
+) -> tuple[str, list[object]]:
+    """An ``UPDATE flows`` statement; with ``owner`` fenced on that owner's lease."""
+    sets = ["updated_at = ?"]
+    params: list[object] = [fast_ts(now)]
+    if state is not None:
+        sets.append("state = ?")
+        params.append(state.value)
+    if current_step is not None:
+        sets.append("current_step = ?")
+        params.append(current_step)
+    if input is not None:
+        sets.append("input_json = ?")
+        params.append(canonical_json(redact(dict(input))))
+    if last_error is not None:
+        sets.append("last_error = ?")
+        params.append(safe_error(last_error))
+    if lease_expires_at is not None:
+        sets.append("lease_expires_at = ?")
+        params.append(fast_ts(lease_expires_at))
+    if not_before is not None:
+        sets.append("not_before = ?")
+        params.append(fast_ts(not_before))
+    where = "flow_id = ?"
+    params.append(flow_id)
+    if owner is not None:
+        where += " AND lease_owner = ?"
+        params.append(owner)
+    return f"UPDATE flows SET {', '.join(sets)} WHERE {where}", params
 
 
 class SqlTx:
@@ -61,17 +161,23 @@ class SqlTx:
         self._lock_claims = lock_claims
         self._heads: dict[int, tuple[int, str]] = {}
         """Shard heads this transaction appended to (it holds their rows' locks)."""
+        self._hold_steps = False
+        self._held: list[StepRecord] = []
+        """Step upserts held back to ride in the audit append's statement (PostgreSQL)."""
 
     @property
     def dialect(self) -> str:
         return self._d.name
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        rows, _ = self._run(self._d.sql(sql), tuple(params))
+        self.flush()
+        rows, _ = self._run(_translate(self._d, sql), tuple(params))
         return rows
 
     def _exec(self, sql: str, params: Sequence[object] = ()) -> tuple[list[Row], int]:
-        return self._run(self._d.sql(sql), tuple(params))
+        if self._held:
+            self.flush()
+        return self._run(_translate(self._d, sql), tuple(params))
 
     # -- flows ----------------------------------------------------------------------------
     def insert_flow(self, flow: FlowRecord) -> bool:
@@ -89,12 +195,12 @@ class SqlTx:
                 canonical_json(redact(dict(flow.input))),
                 flow.state.value,
                 flow.current_step,
-                format_ts(flow.created_at),
-                format_ts(flow.updated_at),
+                fast_ts(flow.created_at),
+                fast_ts(flow.updated_at),
                 flow.lease_owner,
-                None if flow.lease_expires_at is None else format_ts(flow.lease_expires_at),
+                None if flow.lease_expires_at is None else fast_ts(flow.lease_expires_at),
                 safe_error(flow.last_error),
-                None if flow.not_before is None else format_ts(flow.not_before),
+                None if flow.not_before is None else fast_ts(flow.not_before),
             ),
         )
         return count == 1
@@ -130,33 +236,72 @@ class SqlTx:
         not_before: datetime | None = None,
     ) -> bool:
         """Update a flow; with ``owner`` the update only applies while that owner holds it."""
-        sets = ["updated_at = ?"]
-        params: list[object] = [format_ts(now)]
-        if state is not None:
-            sets.append("state = ?")
-            params.append(state.value)
-        if current_step is not None:
-            sets.append("current_step = ?")
-            params.append(current_step)
-        if input is not None:
-            sets.append("input_json = ?")
-            params.append(canonical_json(redact(dict(input))))
-        if last_error is not None:
-            sets.append("last_error = ?")
-            params.append(safe_error(last_error))
-        if lease_expires_at is not None:
-            sets.append("lease_expires_at = ?")
-            params.append(format_ts(lease_expires_at))
-        if not_before is not None:
-            sets.append("not_before = ?")
-            params.append(format_ts(not_before))
-        where = "flow_id = ?"
-        params.append(flow_id)
-        if owner is not None:
-            where += " AND lease_owner = ?"
-            params.append(owner)
-        _, count = self._exec(f"UPDATE flows SET {', '.join(sets)} WHERE {where}", params)
+        statement, params = _flow_update(
+            flow_id,
+            now=now,
+            owner=owner,
+            state=state,
+            current_step=current_step,
+            input=input,
+            last_error=last_error,
+            lease_expires_at=lease_expires_at,
+            not_before=not_before,
+        )
+        _, count = self._exec(statement, params)
         return count == 1
+
+    def renew_lease(
+        self,
+        flow_id: str,
+        *,
+        now: datetime,
+        owner: str,
+        lease_expires_at: datetime,
+        state: FlowState | None = None,
+        current_step: int | None = None,
+    ) -> bool:
+        """The lease-renewing, fenced flow update that opens every write of a leased flow.
+
+        On PostgreSQL it also row-locks and reads the flow's audit shard head in the same
+        statement, and the transaction's step upserts are then sent with its audit append (one
+        statement), so a step costs two statements and the commit. Any other statement first
+        flushes the held-back upserts, so reads in the transaction still see them.
+        """
+        if self._d.name != "postgresql":
+            return self.update_flow(
+                flow_id,
+                now=now,
+                owner=owner,
+                state=state,
+                current_step=current_step,
+                lease_expires_at=lease_expires_at,
+            )
+        update, params = _flow_update(
+            flow_id,
+            now=now,
+            owner=owner,
+            state=state,
+            current_step=current_step,
+            lease_expires_at=lease_expires_at,
+        )
+        shard = audit_shard(flow_id)
+        rows, _ = self._exec(
+            f"WITH f AS ({update} RETURNING 1) SELECT (SELECT count(*) FROM f), shard_seq, hash"
+            " FROM audit_heads WHERE shard = ? FOR UPDATE",
+            (*params, shard),
+        )
+        renewed = int_value(rows[0][0]) == 1
+        if renewed:
+            self._heads.setdefault(shard, (int_value(rows[0][1]), str(rows[0][2])))
+            self._hold_steps = True
+        return renewed
+
+    def flush(self) -> None:
+        """Send step upserts held back by :meth:`renew_lease` (before any other statement)."""
+        if self._held:
+            statement, params = _step_upsert_sql(self._held)
+            self._held = []
+            self._run(_translate(self._d, statement), tuple(params))
 
     def claim(
         self,
@@ -178,7 +323,7 @@ class SqlTx:
         ``use_cases`` restricts to flows this worker can run; ``exclude`` skips flow ids.
         """
         self._lock_claims()
-        now_s = format_ts(now)
+        now_s = fast_ts(now)
         params: list[object] = [now_s, now_s]
         only = ""
         if flow_id is not None:
@@ -204,20 +349,40 @@ class SqlTx:
             params,
         )
         ids = [str(r[0]) for r in rows]
-        for fid in ids:
+        if ids:  # the whole batch in one statement
             self._exec(
                 "UPDATE flows SET state = 'running', lease_owner = ?, lease_expires_at = ?,"
-                " not_before = NULL, updated_at = ? WHERE flow_id = ?",
-                (owner, format_ts(lease_expires_at), now_s, fid),
+                f" not_before = NULL, updated_at = ? WHERE flow_id IN ({_marks(len(ids))})",
+                (owner, fast_ts(lease_expires_at), now_s, *ids),
             )
         return ids
+
+    def load_flows(self, flow_ids: Sequence[str]) -> list[tuple[FlowRecord, list[StepRecord]]]:
+        """Flows and their steps (in ``flow_ids`` order) in two queries: a claimed batch is
+        read in the claim's transaction instead of one transaction per flow."""
+        if not flow_ids:
+            return []
+        marks = _marks(len(flow_ids))
+        rows, _ = self._exec(
+            f"SELECT {FLOW_COLS} FROM flows WHERE flow_id IN ({marks})", tuple(flow_ids)
+        )
+        flows = {f.flow_id: f for f in map(flow_from_row, rows)}
+        rows, _ = self._exec(
+            f"SELECT {STEP_COLS} FROM steps WHERE flow_id IN ({marks})"
+            " ORDER BY flow_id, step_index",
+            tuple(flow_ids),
+        )
+        steps: dict[str, list[StepRecord]] = {fid: [] for fid in flow_ids}
+        for step in map(step_from_row, rows):
+            steps[step.flow_id].append(step)
+        return [(flows[fid], steps[fid]) for fid in flow_ids if fid in flows]
 
     def release(self, flow_id: str, *, owner: str, now: datetime) -> None:
         self._exec(
             "UPDATE flows SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,"
             " state = CASE WHEN state = 'running' THEN 'pending' ELSE state END"
             " WHERE flow_id = ? AND lease_owner = ?",
-            (format_ts(now), flow_id, owner),
+            (fast_ts(now), flow_id, owner),
         )
 
     # -- quota ----------------------------------------------------------------------------
@@ -255,39 +420,11 @@ class SqlTx:
         """Upsert step records in one statement (an outcome and the next intent together)."""
         if not steps:
             return
-
-        def opt(moment: datetime | None) -> str | None:
-            return None if moment is None else format_ts(moment)
-
-        params: list[object] = []
-        for step in steps:
-            params.extend(
-                (
-                    step.flow_id,
-                    step.index,
-                    step.name,
-                    step.idempotency_key,
-                    step.state.value,
-                    step.attempts,
-                    canonical_json(redact(dict(step.request_summary))),
-                    canonical_json({k: str(v) for k, v in step.external_ids.items()}),
-                    format_ts(step.intended_at),
-                    opt(step.requested_at),
-                    opt(step.finished_at),
-                    safe_error(step.last_error),
-                    step.lookup_checks,
-                )
-            )
-        row = f"({', '.join('?' * 13)})"
-        self._exec(
-            f"INSERT INTO steps ({STEP_COLS}) VALUES {', '.join([row] * len(steps))}"
-            " ON CONFLICT (flow_id, step_index) DO UPDATE SET state = excluded.state,"
-            " attempts = excluded.attempts, request_summary_json = excluded.request_summary_json,"
-            " external_ids_json = excluded.external_ids_json,"
-            " requested_at = excluded.requested_at, finished_at = excluded.finished_at,"
-            " last_error = excluded.last_error, lookup_checks = excluded.lookup_checks",
-            params,
-        )
+        if self._hold_steps:
+            self._held.extend(steps)
+            return
+        statement, params = _step_upsert_sql(steps)
+        self._exec(statement, params)
 
     def get_steps(self, flow_id: str) -> list[StepRecord]:
         rows, _ = self._exec(
@@ -307,7 +444,7 @@ class SqlTx:
         evidence: Sequence[object],
         now: datetime,
     ) -> DeadLetter:
-        now_s = format_ts(now)
+        now_s = fast_ts(now)
         evidence_json = canonical_json(redact(list(evidence)))
         self._exec(
             f"INSERT INTO dead_letters ({DLQ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'open',"
@@ -351,7 +488,7 @@ class SqlTx:
     ) -> None:
         self._exec(
             "UPDATE dead_letters SET status = ?, note = ?, updated_at = ? WHERE entry_id = ?",
-            (status.value, None if note is None else redact_text(note), format_ts(now), entry_id),
+            (status.value, None if note is None else redact_text(note), fast_ts(now), entry_id),
         )
 
     # -- audit ----------------------------------------------------------------------------
@@ -379,13 +516,23 @@ class SqlTx:
             return []
         shard = audit_shard(flow_id)
         head = self._heads.get(shard)
-        if head is None:
+        sqlite = self._d.name != "postgresql"
+        last_seq: int | None = None
+        if head is None and sqlite:  # the head and the last global seq in one query
+            rows, _ = self._exec(
+                "SELECT shard_seq, hash, (SELECT COALESCE(MAX(seq), 0) FROM audit_log)"
+                " FROM audit_heads WHERE shard = ?",
+                (shard,),
+            )
+            head = (int_value(rows[0][0]), str(rows[0][1]))
+            last_seq = int_value(rows[0][2])
+        elif head is None:
             rows, _ = self._exec(
                 f"SELECT shard_seq, hash FROM audit_heads WHERE shard = ? {self._d.for_update}",
                 (shard,),
             )
             head = (int_value(rows[0][0]), str(rows[0][1]))
-        at = format_ts(now)
+        at = fast_ts(now)
         shard_seq, prev = head
         links: list[tuple[int, str, Mapping[str, object], str, str, str]] = []
         for kind, detail in entries:
@@ -404,26 +551,38 @@ class SqlTx:
             links.append((shard_seq, kind, safe, detail_json, prev, digest))
             prev = digest
         head_params = (shard_seq, prev, shard)
-        if self._d.name == "postgresql":
+        params: list[object] = []
+        if not sqlite:
             # one round trip: the head moves in a data-modifying CTE; seq comes from a sequence
             # (the column default, taken while the head row is locked: it grows along the chain)
-            params: list[object] = [*head_params]
+            # held-back step upserts ride in the same statement
+            steps_cte = ""
+            if self._held:
+                upsert, params = _step_upsert_sql(self._held)  # (its params come first)
+                steps_cte = f"s AS ({upsert}), "
+                self._held = []
+            params.extend(head_params)
             for link_seq, kind, _, detail_json, link_prev, digest in links:
                 params.extend((at, flow_id, kind, detail_json, link_prev, digest, shard, link_seq))
-            rows, _ = self._exec(
-                "WITH h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?)"
-                f" INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) VALUES"
-                f" {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(links))}"
-                " RETURNING shard_seq, seq",
-                params,
+            rows, _ = self._run(
+                _translate(
+                    self._d,
+                    f"WITH {steps_cte}h AS (UPDATE audit_heads SET shard_seq = ?, hash = ?"
+                    f" WHERE shard = ?) INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) VALUES"
+                    f" {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * len(links))}"
+                    " RETURNING shard_seq, seq",
+                ),
+                tuple(params),
             )
             seqs = {int_value(r[0]): int_value(r[1]) for r in rows}
         else:  # the transaction holds the database write lock: MAX(seq) + 1 is ours
             self._exec(
                 "UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?", head_params
             )
-            rows, _ = self._exec("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
-            first = int_value(rows[0][0]) + 1
+            if last_seq is None:
+                rows, _ = self._exec("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+                last_seq = int_value(rows[0][0])
+            first = last_seq + 1
             seqs = {link[0]: first + i for i, link in enumerate(links)}
             params = []
             for link_seq, kind, _, detail_json, link_prev, digest in links:

@@ -17,6 +17,7 @@ from ._errors import LeaseLostError
 from ._ledger import LedgerTransaction
 from ._model import FlowState, StepRecord, format_ts
 from ._runtime import Runtime
+from ._sqltx import SqlTx
 from ._steps import FlowDefinition, Step
 
 __all__ = ["FlowWriter", "ParkedError"]
@@ -41,6 +42,8 @@ class FlowWriter:
         self._pending_audits: list[tuple[str, Mapping[str, object]]] = []
         self.committed: list[StepRecord] = []
         """Step records written by the last successful step (its outcome, the next intent)."""
+        self.released = False
+        """The lease was released in a committed write (flow finished, dead or parked)."""
 
     # -- ledger helpers ----------------------------------------------------------------
     def write(
@@ -57,9 +60,11 @@ class FlowWriter:
         """
         self._committed_events.clear()
         self._pending_audits.clear()
+        self.released = False
         with self.rt.store.transaction() as tx:
             now = self.rt.clock()
-            renewed = tx.update_flow(
+            renew = tx.renew_lease if isinstance(tx, SqlTx) else tx.update_flow
+            renewed = renew(
                 self.flow_id,
                 now=now,
                 owner=self.rt.owner,
@@ -88,6 +93,8 @@ class FlowWriter:
         if self.rt.metrics is not None:
             self.rt.metrics.count_event(self.definition.use_case, kind)
         level = logging.WARNING if kind in ("flow.dead_lettered", "step.unknown") else logging.INFO
+        if not log.isEnabledFor(level):  # skip the JSON and the record when nobody listens
+            return
         log.log(
             level,
             "%s flow=%s use_case=%s key=%s %s",
@@ -132,6 +139,7 @@ class FlowWriter:
         """Release the flow until ``until``; any worker resumes it from the ledger then."""
         tx.update_flow(self.flow_id, now=now, not_before=until)
         tx.release(self.flow_id, owner=self.rt.owner, now=now)
+        self.released = True
         self.audit(tx, now, "flow.parked", {"until": format_ts(until), **why})
 
     def take_quota(self, step: Step) -> None:

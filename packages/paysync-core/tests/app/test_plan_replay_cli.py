@@ -155,6 +155,18 @@ def test_replay_shows_decisions_a_new_gl_rule_would_change(
     assert "1 would change" in out
 
 
+def test_replay_since_filters_by_creation_time(
+    demo_ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--ledger", str(demo_ledger), "replay", "-u", "order_to_cash", "--json"]
+    assert main([*args, "--since", "2999-01-01"]) == 0
+    assert json.loads(capsys.readouterr().out)["flows"] == 0
+    assert main([*args, "--since", "2000-01-01"]) == 0  # default options = the recorded ones
+    assert json.loads(capsys.readouterr().out)["flows"] == 2
+    assert main([*args, "--since", "yesterday"]) == 1
+    assert "expected an ISO date" in capsys.readouterr().err
+
+
 def test_replay_needs_a_selection(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay"]) == 2
     assert "give --flow ID or --use-case NAME" in capsys.readouterr().err

@@ -6,6 +6,10 @@ Credentials reach the clients through ``env:`` references only; the ledger is SQ
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -244,3 +248,46 @@ def test_cli_serve_writes_a_valid_config(
     assert loaded.salesforce is not None
     assert loaded.salesforce.login_url.startswith("https://127.0.0.1:")
     assert info["ship"].endswith(f"PAYTRACE:{info['seeded']['web_sale']}/ship")
+
+
+def test_each_set_of_use_cases_keeps_its_own_export_cursor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record no handler took under ``--use-case ecommerce`` is still new to ``refunds``."""
+    with serve_demo(tmp_path / "tls") as served:
+        for name, value in DEMO_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.ca_path))
+        config = tmp_path / "paysync.toml"
+        config.write_text(served.config_toml(tmp_path / "ledger.db"), encoding="utf-8")
+        base = ["run", "--config", str(config), "--once", "--json"]
+        assert main([*base, "--use-case", "ecommerce"]) == 0
+        assert main([*base, "--use-case", "refunds"]) == 0
+        first, second = _passes(capsys.readouterr().out)
+        assert first["polled"] == {"paytrace-exports": 1}  # the web sale
+        assert second["polled"] == {"paytrace-exports": 1}  # the terminal refund
+        assert second["succeeded"] == 1
+
+
+def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """The loop finishes its pass and exits 0 on SIGTERM (as under systemd or Kubernetes)."""
+    with serve_demo(tmp_path / "tls") as served:
+        config = tmp_path / "paysync.toml"
+        config.write_text(served.config_toml(tmp_path / "ledger.db"), encoding="utf-8")
+        env = {**os.environ, **DEMO_CREDENTIALS, "REQUESTS_CA_BUNDLE": str(served.ca_path)}
+        with subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "paysync_core.cli", "run", "--config", str(config), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        ) as process:
+            try:
+                assert process.stdout is not None
+                first = json.loads(process.stdout.readline())  # the first (busy) pass
+                assert first["succeeded"] == 5
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=20) == 0
+            finally:
+                if process.poll() is None:
+                    process.kill()

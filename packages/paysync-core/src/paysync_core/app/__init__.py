@@ -13,6 +13,7 @@ from ._replay import ReplayDecision, ReplayReport, replay_flows
 from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
 from ._serve import DEMO_CREDENTIALS, ServedDemo, serve_demo
 from ._sources import CallSource, PayTraceExportSource, SoqlSource, WindowSource
+from ._streams import paytrace_cursor_positions
 from ._usecases import (
     CUSTOMER_SYNC,
     DECLINES_CHARGEBACKS,
@@ -55,6 +56,7 @@ __all__ = [
     "describe_steps",
     "get_usecase",
     "offline_ports",
+    "paytrace_cursor_positions",
     "ports_from_config",
     "register",
     "registered",

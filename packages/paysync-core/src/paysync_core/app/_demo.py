@@ -123,6 +123,17 @@ def run_demo(ledger_path: Path, *, progress: Progress = lambda _step: None) -> D
     started = time.perf_counter()
     world = DemoWorld.start()
     store = SqliteLedger(str(ledger_path))
+    try:
+        result = _story(world, store, progress)
+    except BaseException:
+        store.close()
+        raise
+    result.summary.elapsed_seconds = time.perf_counter() - started
+    result.summary.ledger = str(ledger_path)
+    return result
+
+
+def _story(world: DemoWorld, store: SqliteLedger, progress: Progress) -> DemoResult:
     acme = world.account_id("Acme Corporation")
     runner = Runner(
         world.ports(store),
@@ -200,10 +211,7 @@ def run_demo(ledger_path: Path, *, progress: Progress = lambda _step: None) -> D
     refs["subscription"] = _subscription(world, runner, acme)
     _run(runner, "salesforce-subscriptions")
 
-    summary = _summary(world, runner, base)
-    summary.elapsed_seconds = time.perf_counter() - started
-    summary.ledger = str(ledger_path)
-    return DemoResult(summary, world, runner, refs)
+    return DemoResult(_summary(world, runner, base), world, runner, refs)
 
 
 # -- the story's inputs ----------------------------------------------------------------------

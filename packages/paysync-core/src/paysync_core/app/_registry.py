@@ -40,7 +40,12 @@ def _utc_now() -> datetime:
 
 @runtime_checkable
 class Source(Protocol):
-    """An input source polled by the runner: submits flows, returns how many it submitted."""
+    """An input source polled by the runner.
+
+    ``poll`` submits a flow for every record it finds (submission is idempotent: a record
+    seen again returns its existing flow) and returns how many records it handed to the
+    engine. An event-stream source (Pub/Sub, CometD) plugs in the same way.
+    """
 
     name: str
 

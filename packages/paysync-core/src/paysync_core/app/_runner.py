@@ -29,11 +29,21 @@ from paysync_core.usecases import ActivityHandler
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, registered
 from ._sources import PayTraceExportSource
 
-__all__ = ["PassReport", "Runner", "UseCaseSelection", "ports_from_config", "select_usecases"]
+__all__ = [
+    "DEFAULT_INTERVALS",
+    "PassReport",
+    "Runner",
+    "UseCaseSelection",
+    "ports_from_config",
+    "select_usecases",
+]
 
 
 #: Waits longer than this (seconds) park the flow in ``paysync run`` (see RetryPolicy).
 RUN_PARK_AFTER = 2.0
+#: Seconds between two polls of a source in ``run_forever``, by the source's system. The
+#: Salesforce polling sources stand in for the event stream until it lands.
+DEFAULT_INTERVALS: Mapping[str, float] = {"paytrace": 60.0, "salesforce": 60.0}
 
 
 def _utc_now() -> datetime:
@@ -136,8 +146,16 @@ class Runner:
         paytrace_overlap: timedelta = timedelta(minutes=15),
         engine_sleep: Callable[[float], None] = time.sleep,
         metrics: Metrics | None = None,
+        intervals: Mapping[str, float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ports = ports
+        self.intervals: dict[str, float] = dict(
+            intervals if intervals is not None else DEFAULT_INTERVALS
+        )
+        """Seconds between polls of a source, by system (``paytrace``, ``salesforce``)."""
+        self._monotonic = monotonic
+        self._polled_at: dict[str, float] = {}
         self.usecases = tuple(usecases)
         self.builds: dict[str, UseCaseBuild] = {
             entry.name: entry.build(ports, (options or {}).get(entry.name))
@@ -159,11 +177,18 @@ class Runner:
         handlers: list[ActivityHandler] = [
             h for build in self.builds.values() for h in build.activity_handlers
         ]
+        readers = sorted(name for name, build in self.builds.items() if build.activity_handlers)
         sources: list[Source] = []
         if handlers and ports.paytrace is not None:
+            # One cursor per set of readers: a record skipped by `--use-case ecommerce` (no
+            # taker) is still new to a later run that includes refunds.
             sources.append(
                 PayTraceExportSource(
-                    ports.paytrace, handlers, overlap=paytrace_overlap, clock=ports.clock
+                    ports.paytrace,
+                    handlers,
+                    overlap=paytrace_overlap,
+                    clock=ports.clock,
+                    cursor="paytrace:" + "+".join(readers),
                 )
             )
         sources.extend(s for build in self.builds.values() for s in build.sources)
@@ -197,24 +222,37 @@ class Runner:
             quotas=quotas,
             paytrace_overlap=timedelta(minutes=config.polling.paytrace_overlap_minutes),
             engine_sleep=engine_sleep,
+            intervals={
+                **DEFAULT_INTERVALS,
+                "paytrace": config.polling.paytrace_interval_seconds,
+            },
         )
 
-    def poll(self, *, only: Collection[str] | None = None) -> PassReport:
+    def poll(self, *, only: Collection[str] | None = None, due_only: bool = False) -> PassReport:
         """Poll every source (or those named in ``only``) once; a failing source is reported,
-        the others still run."""
+        the others still run. ``due_only`` skips sources polled less than their interval
+        ago (:attr:`intervals`, by the source name's system prefix)."""
         report = PassReport()
         for source in self.sources:
             if only is not None and source.name not in only:
                 continue
+            if due_only and not self._due(source.name):
+                continue
+            self._polled_at[source.name] = self._monotonic()
             try:
                 report.polled[source.name] = source.poll(self.engine)
             except Exception as exc:  # one bad source must not stop the others
                 report.poll_errors[source.name] = f"{type(exc).__name__}: {exc}"
         return report
 
-    def run_once(self) -> PassReport:
+    def _due(self, name: str) -> bool:
+        last = self._polled_at.get(name)
+        interval = self.intervals.get(name.split("-", 1)[0], 0.0)
+        return last is None or self._monotonic() - last >= interval
+
+    def run_once(self, *, due_only: bool = False) -> PassReport:
         """One pass: poll the sources, then run every runnable flow."""
-        report = self.poll()
+        report = self.poll(due_only=due_only)
         report.run = self.engine.run_pending(max_workers=self.workers)
         return report
 
@@ -228,7 +266,8 @@ class Runner:
         """Passes until ``stop`` is set (checked between passes and while idle)."""
         passes = 0
         while not stop.is_set() and (max_passes is None or passes < max_passes):
-            report = self.run_once()
+            # sources are read on their interval; parked and retried flows every pass
+            report = self.run_once(due_only=True)
             passes += 1
             if on_pass is not None:
                 on_pass(report)

@@ -33,9 +33,12 @@ class PayTraceExportSource:
         *,
         overlap: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime],
+        cursor: str = "paytrace",
     ) -> None:
         self.name = "paytrace-exports"
-        self.poller = PayTraceActivityPoller(paytrace, handlers, overlap=overlap, clock=clock)
+        self.poller = PayTraceActivityPoller(
+            paytrace, handlers, name=cursor, overlap=overlap, clock=clock
+        )
 
     def poll(self, engine: Engine) -> int:
         return len(self.poller.poll(engine).submitted)

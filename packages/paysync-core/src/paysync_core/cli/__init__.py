@@ -24,6 +24,7 @@ from typing import Annotated
 import click
 import typer
 
+from paysync_core.anomaly.cli import anomalies_command
 from paysync_core.reconcile.cli import reconcile_app
 
 from ._alerts import alerts_app
@@ -93,6 +94,7 @@ app.command("demo")(demo)
 app.command("run")(run)
 app.command("plan")(plan)
 app.command("replay")(replay)
+app.command("anomalies")(anomalies_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

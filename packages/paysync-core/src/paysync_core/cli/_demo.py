@@ -35,7 +35,7 @@ def _quiet_logs() -> Generator[None, None, None]:
         root.setLevel(previous)
 
 
-def _print(summary: DemoSummary) -> None:
+def _print(summary: DemoSummary, *, kept: bool) -> None:
     for system, counts in (
         ("PayTrace", summary.paytrace),
         ("Salesforce", summary.salesforce),
@@ -52,7 +52,8 @@ def _print(summary: DemoSummary) -> None:
         ["system", "fault", "outcome"],
         [(f["system"], f["fault"], f["outcome"]) for f in summary.faults],
     )
-    console.print(f"ledger: {summary.ledger}   ({summary.elapsed_seconds:.1f} s)", markup=False)
+    where = summary.ledger if kept else "temporary, deleted (--ledger FILE keeps it)"
+    console.print(f"ledger: {where}   ({summary.elapsed_seconds:.1f} s)", markup=False)
 
 
 def _serve(config_out: Path, ledger: Path, serve_for: float | None, as_json: bool) -> None:
@@ -153,6 +154,6 @@ def demo(
         if as_json:
             write_line(dump_json(summary.as_json()))
         else:
-            _print(summary)
+            _print(summary, kept=ledger is not None)
     if not summary.all_succeeded:
         raise typer.Exit(1)

@@ -353,6 +353,7 @@ def subscribe(
     pubsub: PubSubClient | None = None,
     cometd: CometdSubscriber | None = None,
     grant: SalesforceGrant | None = None,
+    api_version: str = "66.0",
     store_key: str | None = None,
     replay: Preset = "latest",
     on_invalid_replay: InvalidReplayPolicy = InvalidReplayPolicy.FAIL,
@@ -368,7 +369,8 @@ def subscribe(
     """Subscribe to ``topic`` (``/event/X__e`` or ``/data/...ChangeEvent``) with checkpoints.
 
     ``transport="pubsub"`` needs ``pubsub`` (a :class:`~salesforce_bridge.pubsub.PubSubClient`);
-    ``"cometd"`` needs ``cometd`` (a :class:`CometdSubscriber`) or a ``grant`` to build one.
+    ``"cometd"`` needs ``cometd`` (a :class:`CometdSubscriber`, one per subscription) or a
+    ``grant`` to build one (``api_version`` for its ``/cometd/<version>`` URL).
     ``replay`` applies when ``store`` holds no checkpoint for ``store_key`` (default: the topic;
     prefix it with the org id when one store serves several orgs). ``checkpoint_interval``
     coalesces store saves (0: save each advance). ``persist_dedup`` (0: off) keeps the
@@ -390,7 +392,7 @@ def subscribe(
         if cometd is None:
             if grant is None:
                 raise ValueError("cometd: a CometdSubscriber or a grant is required")
-            cometd = CometdSubscriber(grant=grant)
+            cometd = CometdSubscriber(grant=grant, api_version=api_version)
         subscriber = cometd
 
         def open_cometd(position: bytes | None, preset: Preset) -> Feed:
