@@ -5,33 +5,24 @@ The three emulators run in-process (mocked only at the wire); the ledger is SQLi
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import FusionEmulator
-from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepState
+from paysync_core import Engine, FlowState, StepState
 from paysync_core.mapping import CustomerXref
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import OrderToCash, OrderToCashConfig
-from paytrace_client import PayTraceClient, ProtectToken
-from paytrace_client.emulator import FaultRule, PayTraceEmulator
+from paytrace_client.emulator import FaultRule
 from paytrace_client.models import ExportedTransaction
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    SalesforceEmulator,
-    emulator_session,
-)
+
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
 
 FUSION_URL = "https://fusion.emulator"
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
@@ -39,96 +30,44 @@ CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the
 
 @dataclass
 class World:
-    paytrace_emulator: PayTraceEmulator
-    fusion_emulator: FusionEmulator
-    salesforce_emulator: SalesforceEmulator
-    paytrace: PayTraceClient
-    fusion: FusionClient
-    bridge: SalesforceBridge
+    env: Emulated
     usecase: OrderToCash
     engine: Engine
-    ledger: SqliteLedger
 
     def opportunity(self, name: str, amount: str) -> dict[str, Any]:
-        account = next(
-            iter(self.bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'"))
-        )
-        created = self.bridge.create_many(
-            "Opportunity",
-            [
-                {
-                    "Name": name,
-                    "StageName": "Closed Won",
-                    "CloseDate": "2026-03-01",
-                    "Amount": float(amount),
-                    "AccountId": account["Id"],
-                }
-            ],
-        )
-        record_id = created[0].id
-        rows = self.bridge.query(
-            "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity "
-            "WHERE Id = {}",
-            record_id,
-        )
-        return next(iter(rows)).fields
+        return self.env.closed_won(name, amount, self.env.account_id())
 
     def sales(self, invoice_id: str) -> list[ExportedTransaction]:
-        today = datetime.now(timezone.utc).date()
-        records = self.paytrace.exports.transactions(
-            today - timedelta(days=2), today + timedelta(days=2)
-        )
-        return [r for r in records if r.invoice_id == invoice_id]
+        return [r for r in self.env.exported(invoice_id) if r.invoice_id == invoice_id]
 
     def payments(self, opportunity_id: str) -> list[dict[str, Any]]:
-        rows = self.bridge.query(
+        return self.env.records(
             "SELECT Id, Payment_ID__c, Status__c, Amount__c, Status_Reason__c, Last4Digits__c, "
             "Card_Type__c FROM Payment__c WHERE Opportunity__c = {}",
             opportunity_id,
         )
-        return [r.fields for r in rows]
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    hpf, enc = pt_emulator.register_protect_card(CARD, 12, 2030)
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+def world(emulated: EmulatedFactory) -> World:
+    env = emulated(
+        {
+            "Payment__c": (
+                "Opportunity__c",
+                "Card_Type__c",
+                "Vault_Customer_ID__c",
+                "Status_Reason__c",
+            )
+        }
     )
-    fu_emulator = FusionEmulator()
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=fu_emulator.session(FUSION_URL),
-        sleep=lambda _: None,
-    )
-    base = SalesforceEmulator(seed=False)
-    payment = base.org.obj("Payment__c").with_fields(
-        FieldDef("Opportunity__c", "reference", reference_to=("Opportunity",)),
-        FieldDef("Card_Type__c", length=40),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Status_Reason__c", length=255),
-    )
-    sf_emulator = SalesforceEmulator(objects=[payment])
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
+    token = env.protect_token()
     usecase = OrderToCash(
-        paytrace=PayTracePort(paytrace, token_source=lambda _c: ProtectToken(hpf, enc)),
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         config=OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008")),
     )
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
-    engine = Engine(
-        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
-    )
-    yield World(
-        pt_emulator, fu_emulator, sf_emulator, paytrace, fusion, bridge, usecase, engine, ledger
-    )
-    ledger.close()
+    return World(env, usecase, env.engine([usecase.definition()]))
 
 
 def test_happy_path_every_record_once(world: World) -> None:
@@ -148,21 +87,21 @@ def test_happy_path_every_record_once(world: World) -> None:
     assert payments[0]["Payment_ID__c"] == str(sales[0].transaction_id)
     assert payments[0]["Status__c"] == "Captured"
     assert payments[0]["Last4Digits__c"] == "5439"
-    invoice = world.fusion.receivables_invoices.find_by_number(invoice_id)
+    invoice = world.env.fusion.receivables_invoices.find_by_number(invoice_id)
     assert invoice is not None
     assert invoice.InvoiceBalanceAmount == Decimal("0.00")
-    receipt = world.fusion.standard_receipts.find_by_number(f"PT-{sales[0].transaction_id}")
+    receipt = world.env.fusion.standard_receipts.find_by_number(f"PT-{sales[0].transaction_id}")
     assert receipt is not None
     assert receipt.Amount == Decimal("149.99")
     assert receipt.UnappliedAmount == Decimal("0.00")
-    assert len(list(world.fusion.receivables_invoices.list())) == 1 + _seeded_invoices(world)
+    assert len(list(world.env.fusion.receivables_invoices.list())) == 1 + _seeded_invoices(world)
     # explanations are kept with the outcomes; no card data reaches the ledger
     steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
     assert (
         "GL 01-000-4100-0000 because channel sales, rule 1"
         in steps["fusion_invoice"].external_ids["mapping"]
     )
-    exported = _audit_text(world)
+    exported = world.env.audit_text()
     assert CARD not in exported
     assert "5439" in exported
 
@@ -179,7 +118,7 @@ def test_decline_recorded_in_salesforce_not_posted_to_fusion(world: World) -> No
     assert payments[0]["Status__c"] == "Failed"
     assert "102" in payments[0]["Status_Reason__c"]
     assert "Do not honor" in payments[0]["Status_Reason__c"]
-    assert world.fusion.receivables_invoices.find_by_number(f"SF-{opp['Id']}") is None
+    assert world.env.fusion.receivables_invoices.find_by_number(f"SF-{opp['Id']}") is None
     steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
     for name in ("fusion_invoice", "fusion_receipt", "fusion_apply"):
         assert "not posted to Fusion" in steps[name].external_ids["skipped"]
@@ -187,7 +126,7 @@ def test_decline_recorded_in_salesforce_not_posted_to_fusion(world: World) -> No
 
 def test_timeout_after_commit_on_sale_resolved_by_lookup(world: World) -> None:
     opp = world.opportunity("Acme timeout", "75.00")
-    world.paytrace_emulator.add_fault(
+    world.env.paytrace_emulator.add_fault(
         FaultRule("timeout_after_commit", path="*transactions/sale/by_customer")
     )
     flow = world.usecase.submit_opportunity(world.engine, opp)
@@ -202,7 +141,7 @@ def test_timeout_after_commit_on_sale_resolved_by_lookup(world: World) -> None:
     assert charge.external_ids["transaction_id"] == str(sales[0].transaction_id)
     charge_events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, _audit_text(world).splitlines())
+        for r in map(json.loads, world.env.audit_text().splitlines())
         if r["detail"].get("step") == "charge"
     ]
     assert ("step.unknown", None) in charge_events  # the answer was lost ...
@@ -233,9 +172,3 @@ def _seeded_invoices(world: World) -> int:
         base_url=FUSION_URL, auth=BasicAuth("u", "p"), session=fresh.session(FUSION_URL)
     )
     return len(list(client.receivables_invoices.list()))
-
-
-def _audit_text(world: World) -> str:
-    buffer = io.StringIO()
-    AuditTrail(world.ledger).export_jsonl(buffer)
-    return buffer.getvalue()

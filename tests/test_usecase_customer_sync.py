@@ -8,34 +8,22 @@ the clients' sessions) to prove that no card number ever leaves PayTrace.
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import requests
 
-from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import Fault, FusionEmulator
-from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepState
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from oracle_fusion_client.emulator import Fault
+from paysync_core import Engine, FlowState, StepState
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases.customer_sync import CustomerSync
 from paysync_core.xref import CustomerXrefTable
-from paytrace_client import PayTraceClient, ProtectToken
-from paytrace_client.emulator import FaultRule, PayTraceEmulator
+from paytrace_client.emulator import FaultRule
 from paytrace_client.models import CustomerRecord
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    SalesforceEmulator,
-    emulator_session,
-)
 
-FUSION_URL = "https://fusion.emulator"
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
+
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
 ACCOUNT_SOQL = (
     "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
@@ -46,21 +34,16 @@ ACCOUNT_SOQL = (
 
 @dataclass
 class World:
-    paytrace_emulator: PayTraceEmulator
-    paytrace: PayTraceClient
-    bridge: SalesforceBridge
+    env: Emulated
     usecase: CustomerSync
     xref: CustomerXrefTable
     engine: Engine
-    ledger: SqliteLedger
-    db_path: Path
-    fusion_emulator: FusionEmulator
-    sent: list[str] = field(default_factory=list[str])
+    sent: list[str]
 
     def new_account(self, **fields: Any) -> str:
-        created = self.bridge.create_many("Account", [fields])
+        created = self.env.bridge.create_many("Account", [fields])
         account_id = str(created[0].id)
-        self.bridge.create_many(
+        self.env.bridge.create_many(
             "Contact",
             [{"LastName": "Buyer", "Email": "Buyer@Northwind.Example", "AccountId": account_id}],
         )
@@ -68,88 +51,53 @@ class World:
 
     def sync(self, account_id: str) -> tuple[str, FlowState, str | None]:
         account = self.account(account_id)
-        contacts = self.bridge.query(
+        contacts = self.env.records(
             "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1",
             account_id,
         )
-        contact = next((r.fields for r in contacts), None)
+        contact = next(iter(contacts), None)
         flow = self.usecase.submit_account(self.engine, account, contact)
         done = self.engine.run_flow(flow.flow_id)
         return done.flow_id, done.state, done.last_error
 
     def account(self, account_id: str) -> dict[str, Any]:
-        return next(iter(self.bridge.query(ACCOUNT_SOQL, account_id))).fields
+        return self.env.records(ACCOUNT_SOQL, account_id)[0]
 
     def profiles(self, customer_id: str) -> list[CustomerRecord]:
-        return [r for r in self.paytrace.customers.export() if r.customer_id == customer_id]
-
-    def audit(self) -> str:
-        buffer = io.StringIO()
-        AuditTrail(self.ledger).export_jsonl(buffer)
-        return buffer.getvalue()
+        return [r for r in self.env.paytrace.customers.export() if r.customer_id == customer_id]
 
     def fusion_accounts(self, number: str) -> list[dict[str, Any]]:
         """The emulator's customer accounts with this number (its state, not our client)."""
-        accounts: list[dict[str, Any]] = self.fusion_emulator.state.ref["customerAccounts"]
+        accounts: list[dict[str, Any]] = self.env.fusion_emulator.state.ref["customerAccounts"]
         return [a for a in accounts if a["AccountNumber"] == number]
 
 
-def _capture(session: requests.Session, sink: list[str]) -> requests.Session:
-    def hook(response: requests.Response, *_args: object, **_kwargs: object) -> None:
-        body = response.request.body
-        if body:
-            sink.append(body.decode() if isinstance(body, bytes) else str(body))
-        sink.append(response.text)
-
-    session.hooks["response"].append(hook)
-    return session
-
-
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(emulated: EmulatedFactory) -> World:
+    """Every body to and from Salesforce and Fusion is captured in ``World.sent``."""
     sent: list[str] = []
-    pt_emulator = PayTraceEmulator()
-    hpf, enc = pt_emulator.register_protect_card(CARD, 12, 2030)
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+    env = emulated(
+        {
+            "Account": (
+                "BillingStreet",
+                "BillingState",
+                "BillingPostalCode",
+                "Vault_Customer_ID__c",
+                "Fusion_Account_Number__c",
+                "Payment_Method__c",
+            )
+        },
+        capture=sent,
     )
-    fu_emulator = FusionEmulator()
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=_capture(fu_emulator.session(FUSION_URL), sent),
-        sleep=lambda _: None,
-    )
-    base = SalesforceEmulator(seed=False)
-    account = base.org.obj("Account").with_fields(
-        FieldDef("BillingStreet", "textarea", length=255),
-        FieldDef("BillingState", length=80),
-        FieldDef("BillingPostalCode", length=20),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Fusion_Account_Number__c", length=30),
-        FieldDef("Payment_Method__c", length=40),
-    )
-    sf_emulator = SalesforceEmulator(objects=[account])
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=_capture(emulator_session(sf_emulator), sent))
-    db_path = tmp_path / "ledger.db"
-    ledger = SqliteLedger(str(db_path))
-    xref = CustomerXrefTable(ledger)
+    token = env.protect_token()
+    xref = CustomerXrefTable(env.ledger)
     usecase = CustomerSync(
-        paytrace=PayTracePort(paytrace, token_source=lambda _c: ProtectToken(hpf, enc)),
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         xref=xref,
     )
-    engine = Engine(
-        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
-    )
-    yield World(
-        pt_emulator, paytrace, bridge, usecase, xref, engine, ledger, db_path, fu_emulator, sent
-    )
-    ledger.close()
+    return World(env, usecase, xref, env.engine([usecase.definition()]), sent)
 
 
 def _northwind(world: World, **extra: Any) -> str:
@@ -197,8 +145,8 @@ def test_new_account_flows_to_paytrace_and_fusion_and_fills_xref(world: World) -
 
     # no card number anywhere but PayTrace: ledger rows (whole database file, xref included),
     # audit trail, every Salesforce and Fusion request and response
-    assert CARD.encode() not in world.db_path.read_bytes()
-    assert CARD not in world.audit()
+    assert CARD.encode() not in world.env.ledger_path.read_bytes()
+    assert CARD not in world.env.audit_text()
     assert world.sent
     assert all(CARD not in body for body in world.sent)
     assert CARD[:6] + "******" not in "".join(world.sent)  # not even a BIN-revealing mask
@@ -209,7 +157,7 @@ def test_salesforce_update_flows_to_paytrace_salesforce_wins(world: World) -> No
     first, state, error = world.sync(account_id)
     assert state is FlowState.SUCCEEDED, error
 
-    world.bridge.update_many("Account", [{"Id": account_id, "BillingStreet": "12 Pine Avenue"}])
+    world.env.bridge.update_many("Account", [{"Id": account_id, "BillingStreet": "12 Pine Avenue"}])
     second, state, error = world.sync(account_id)
     assert state is FlowState.SUCCEEDED, error
     assert second != first  # a new Account version is a new flow
@@ -231,7 +179,7 @@ def test_salesforce_update_flows_to_paytrace_salesforce_wins(world: World) -> No
 
 def test_profile_create_timeout_after_commit_resolved_by_lookup(world: World) -> None:
     account_id = _northwind(world, AccountNumber="1008")
-    world.paytrace_emulator.add_fault(
+    world.env.paytrace_emulator.add_fault(
         FaultRule("timeout_after_commit", path="*customer/pt_protect_create")
     )
     flow_id, state, error = world.sync(account_id)
@@ -242,7 +190,7 @@ def test_profile_create_timeout_after_commit_resolved_by_lookup(world: World) ->
     assert step.state is StepState.SUCCEEDED
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, world.audit().splitlines())
+        for r in world.env.audit()
         if r["detail"].get("step") == "paytrace_profile"
     ]
     assert ("step.unknown", None) in events
@@ -279,7 +227,7 @@ def test_missing_fusion_account_is_created_once(world: World) -> None:
     assert all(CARD not in body for body in world.sent)
 
     # a later edit finds the account (by the number now in the cross-reference)
-    world.bridge.update_many("Account", [{"Id": account_id, "BillingCity": "Tacoma"}])
+    world.env.bridge.update_many("Account", [{"Id": account_id, "BillingCity": "Tacoma"}])
     second, state, error = world.sync(account_id)
     assert state is FlowState.SUCCEEDED, error
     assert _step(world, second, "fusion_account").external_ids["action"] == "found"
@@ -297,7 +245,7 @@ def test_account_number_unknown_to_fusion_is_created_with_that_number(world: Wor
 
 def test_fusion_account_create_timeout_after_commit_resolved_by_lookup(world: World) -> None:
     account_id = _northwind(world)
-    world.fusion_emulator.inject(
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="/crmService/CustomerAccountService")
     )
     flow_id, state, error = world.sync(account_id)
@@ -309,7 +257,7 @@ def test_fusion_account_create_timeout_after_commit_resolved_by_lookup(world: Wo
     assert step.external_ids["action"] == "found"
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, world.audit().splitlines())
+        for r in world.env.audit()
         if r["detail"].get("step") == "fusion_account"
     ]
     assert ("step.unknown", None) in events

@@ -7,193 +7,93 @@ at a Fusion invoice.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from oracle_fusion_client import BasicAuth, FusionClient, Query
-from oracle_fusion_client.emulator import Fault, FusionEmulator
-from paysync_core import AuditTrail, Engine, FlowState, SqliteLedger, StepState
+from oracle_fusion_client import Query
+from oracle_fusion_client.emulator import Fault
+from paysync_core import Engine, FlowState, StepState
 from paysync_core.chargebacks import DisputeFileError
 from paysync_core.mapping import CustomerXref
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import OrderToCash, OrderToCashConfig
 from paysync_core.usecases.declines_chargebacks import DeclinesChargebacks
 from paysync_core.xref import CustomerXrefTable
-from paytrace_client import PayTraceClient, PayTraceDeclinedError, ProtectToken
-from paytrace_client.emulator import PayTraceEmulator
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    ObjectDef,
-    SalesforceEmulator,
-    emulator_session,
-)
+from paytrace_client import PayTraceDeclinedError
 
-FUSION_URL = "https://fusion.emulator"
-CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
+
 HEADER = "case_number,transaction_id,amount,reason_code,dispute_date,reason\n"
-
-
-def _system_fields(base: SalesforceEmulator) -> tuple[FieldDef, ...]:
-    names = {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "SystemModstamp"}
-    return tuple(f for f in base.org.obj("Account").fields if f.name in names)
-
-
-def follow_up_objects(base: SalesforceEmulator) -> list[ObjectDef]:
-    """``Case`` and ``Task`` as an org would have them, with the external ids paysync uses,
-    and the optional ``Payment__c`` fields use case 1 writes."""
-    system = _system_fields(base)
-    case = ObjectDef(
-        "Case",
-        "500",
-        "Case",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("New", "Working", "Closed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Medium", "Low")),
-            FieldDef("Origin", length=40),
-            FieldDef("AccountId", "reference", reference_to=("Account",)),
-            FieldDef("Dispute_Case_Number__c", external_id=True, unique=True, length=40),
-            FieldDef("Dispute_Amount__c", "currency"),
-            FieldDef("Dispute_Reason_Code__c", length=10),
-            FieldDef("Transaction_ID__c", length=64),
-        ),
-    )
-    task = ObjectDef(
-        "Task",
-        "00T",
-        "Task",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("Not Started", "Completed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Normal", "Low")),
-            FieldDef("WhatId", "reference", reference_to=("Account",)),
-            FieldDef("Paysync_Key__c", external_id=True, unique=True, length=64),
-        ),
-    )
-    payment = base.org.obj("Payment__c").with_fields(
-        FieldDef("Opportunity__c", "reference", reference_to=("Opportunity",)),
-        FieldDef("Card_Type__c", length=40),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Status_Reason__c", length=255),
-    )
-    return [case, task, payment]
 
 
 @dataclass
 class World:
-    paytrace: PayTraceClient
-    fusion_emulator: FusionEmulator
-    fusion: FusionClient
-    bridge: SalesforceBridge
+    env: Emulated
     cash: OrderToCash
     usecase: DeclinesChargebacks
     xref: CustomerXrefTable
     engine: Engine
-    ledger: SqliteLedger
     acme: str
 
     def paid_opportunity(self, amount: str) -> tuple[str, str]:
         """Use case 1 for a new Opportunity -> (PayTrace transaction id, Fusion invoice)."""
-        created = self.bridge.create_many(
-            "Opportunity",
-            [
-                {
-                    "Name": f"Acme {amount}",
-                    "StageName": "Closed Won",
-                    "CloseDate": "2026-03-01",
-                    "Amount": float(amount),
-                    "AccountId": self.acme,
-                }
-            ],
-        )
-        rows = self.bridge.query(
-            "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity "
-            "WHERE Id = {}",
-            created[0].id,
-        )
-        flow = self.cash.submit_opportunity(self.engine, next(iter(rows)).fields)
+        opportunity = self.env.closed_won(f"Acme {amount}", amount, self.acme)
+        flow = self.cash.submit_opportunity(self.engine, opportunity)
         assert flow is not None
         done = self.engine.run_flow(flow.flow_id)
         assert done.state is FlowState.SUCCEEDED, done.last_error
         charge = next(s for s in self.engine.steps(flow.flow_id) if s.name == "charge")
-        return charge.external_ids["transaction_id"], f"SF-{created[0].id}"
-
-    def records(self, soql: str, *args: object) -> list[dict[str, Any]]:
-        return [r.fields for r in self.bridge.query(soql, *args)]
+        return charge.external_ids["transaction_id"], f"SF-{opportunity['Id']}"
 
     def credit_memos(self) -> list[Any]:
-        return list(self.fusion.receivables_credit_memos.list(Query(limit=100)))
+        return list(self.env.fusion.receivables_credit_memos.list(Query(limit=100)))
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    hpf, enc = pt_emulator.register_protect_card(CARD, 12, 2030)
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+def world(emulated: EmulatedFactory) -> World:
+    """``Case`` and ``Task`` as an org would have them, with the external ids paysync uses,
+    and the optional ``Payment__c`` fields use case 1 writes."""
+    env = emulated(
+        {
+            "Payment__c": (
+                "Opportunity__c",
+                "Card_Type__c",
+                "Vault_Customer_ID__c",
+                "Status_Reason__c",
+            )
+        },
+        objects=("Case", "Task"),
     )
-    fu_emulator = FusionEmulator()
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=fu_emulator.session(FUSION_URL),
-        sleep=lambda _: None,
-    )
-    base = SalesforceEmulator(seed=False)
-    sf_emulator = SalesforceEmulator(objects=follow_up_objects(base))
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
-    pt_port = PayTracePort(paytrace, token_source=lambda _c: ProtectToken(hpf, enc))
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
-    xref = CustomerXrefTable(ledger)
-    acme = str(
-        next(iter(bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))["Id"]
-    )
+    token = env.protect_token()
+    pt_port = PayTracePort(env.paytrace, token_source=lambda _c: token)
+    xref = CustomerXrefTable(env.ledger)
+    acme = env.account_id()
     xref.link(acme, paytrace_customer_id=f"sf-{acme}", fusion_account_number="1008")
     cash = OrderToCash(
         paytrace=pt_port,
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         config=OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008")),
     )
     usecase = DeclinesChargebacks(
-        paytrace=pt_port, fusion=FusionPort(fusion), salesforce=SalesforcePort(bridge), xref=xref
+        paytrace=pt_port,
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
+        xref=xref,
     )
-    engine = Engine(
-        ledger,
-        [cash.definition(), *usecase.definitions()],
-        classifier=ClientErrorClassifier(),
-        sleep=lambda _: None,
-    )
-    yield World(paytrace, fu_emulator, fusion, bridge, cash, usecase, xref, engine, ledger, acme)
-    ledger.close()
+    engine = env.engine([cash.definition(), *usecase.definitions()])
+    return World(env, cash, usecase, xref, engine, acme)
 
 
 def _today_window() -> tuple[date, date]:
     today = datetime.now(timezone.utc).date()
     return today - timedelta(days=1), today + timedelta(days=1)
-
-
-def _audit_text(world: World) -> str:
-    buffer = io.StringIO()
-    AuditTrail(world.ledger).export_jsonl(buffer)
-    return buffer.getvalue()
 
 
 # -- declines -------------------------------------------------------------------------------
@@ -204,7 +104,9 @@ def test_decline_recorded_with_reason_and_task_not_posted_to_fusion(world: World
     profile = f"sf-{world.acme}"
     world.paid_opportunity("10.00")  # creates the vault profile through use case 1
     with pytest.raises(PayTraceDeclinedError) as caught:
-        world.paytrace.transactions.sale_by_customer(Decimal("0.29"), profile, invoice_id="WEB-77")
+        world.env.paytrace.transactions.sale_by_customer(
+            Decimal("0.29"), profile, invoice_id="WEB-77"
+        )
     transaction_id = str(caught.value.transaction_id)
 
     start, end = _today_window()
@@ -213,7 +115,7 @@ def test_decline_recorded_with_reason_and_task_not_posted_to_fusion(world: World
     done = world.engine.run_flow(flows[0].flow_id)
     assert done.state is FlowState.SUCCEEDED, done.last_error
 
-    payments = world.records(
+    payments = world.env.records(
         "SELECT Id, Status__c, Status_Reason__c, Account__c, Amount__c FROM Payment__c "
         "WHERE Payment_ID__c = {}",
         transaction_id,
@@ -224,7 +126,7 @@ def test_decline_recorded_with_reason_and_task_not_posted_to_fusion(world: World
     assert "Do not honor" in payments[0]["Status_Reason__c"]
     assert "do_not_honor" in payments[0]["Status_Reason__c"]
     assert payments[0]["Account__c"] == world.acme  # via the cross-reference table
-    tasks = world.records(
+    tasks = world.env.records(
         "SELECT Id, Subject, WhatId FROM Task WHERE Paysync_Key__c = {}",
         f"DECLINE-{transaction_id}",
     )
@@ -233,19 +135,19 @@ def test_decline_recorded_with_reason_and_task_not_posted_to_fusion(world: World
     assert "do_not_honor" in tasks[0]["Subject"]
     steps = {s.name: s for s in world.engine.steps(done.flow_id)}
     assert "not posted to Fusion" in steps["salesforce_payment"].external_ids["fusion"]
-    assert world.fusion.receivables_invoices.find_by_number("WEB-77") is None
+    assert world.env.fusion.receivables_invoices.find_by_number("WEB-77") is None
     assert world.credit_memos() == []
 
     # importing the same window again submits nothing new and writes nothing new
     again = world.usecase.import_declines(world.engine, start, end)
     assert [f.flow_id for f in again] == [done.flow_id]
     assert world.engine.run_pending(max_workers=1).processed == 0
-    assert len(world.records("SELECT Id FROM Task")) == 1
+    assert len(world.env.records("SELECT Id FROM Task")) == 1
 
 
 def test_use_case_1_decline_is_enriched_not_duplicated(world: World) -> None:
     world.paid_opportunity("10.00")
-    created = world.bridge.create_many(
+    created = world.env.bridge.create_many(
         "Opportunity",
         [
             {
@@ -257,7 +159,7 @@ def test_use_case_1_decline_is_enriched_not_duplicated(world: World) -> None:
             }
         ],
     )
-    rows = world.bridge.query(
+    rows = world.env.bridge.query(
         "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity WHERE Id = {}",
         created[0].id,
     )
@@ -268,7 +170,7 @@ def test_use_case_1_decline_is_enriched_not_duplicated(world: World) -> None:
     start, end = _today_window()
     for imported in world.usecase.import_declines(world.engine, start, end):
         world.engine.run_flow(imported.flow_id)
-    payments = world.records(
+    payments = world.env.records(
         "SELECT Id, Status__c, Status_Reason__c, Opportunity__c FROM Payment__c "
         "WHERE Opportunity__c = {}",
         created[0].id,
@@ -276,8 +178,8 @@ def test_use_case_1_decline_is_enriched_not_duplicated(world: World) -> None:
     assert len(payments) == 1  # the same record, keyed by the transaction id
     assert payments[0]["Status__c"] == "Failed"
     assert "do_not_honor" in payments[0]["Status_Reason__c"]
-    assert len(world.records("SELECT Id FROM Task")) == 1
-    assert world.fusion.receivables_invoices.find_by_number(f"SF-{created[0].id}") is None
+    assert len(world.env.records("SELECT Id FROM Task")) == 1
+    assert world.env.fusion.receivables_invoices.find_by_number(f"SF-{created[0].id}") is None
 
 
 # -- chargebacks ----------------------------------------------------------------------------
@@ -294,12 +196,12 @@ def test_chargeback_import_credit_memo_and_case_once(world: World) -> None:
 
     memos = world.credit_memos()
     assert len(memos) == 1
-    memo = world.fusion.receivables_credit_memos.find_by_number("CB-CB-2026-0001")
+    memo = world.env.fusion.receivables_credit_memos.find_by_number("CB-CB-2026-0001")
     assert memo is not None
     assert memo.EnteredAmount == Decimal("-49.99")
     assert memo.BillToCustomerNumber == "1008"
     assert invoice_number in (memo.model_extra or {}).get("CreditMemoComments", "")
-    cases = world.records(
+    cases = world.env.records(
         "SELECT Id, Subject, AccountId, Dispute_Amount__c, Transaction_ID__c FROM Case "
         "WHERE Dispute_Case_Number__c = {}",
         "CB-2026-0001",
@@ -316,7 +218,7 @@ def test_chargeback_import_credit_memo_and_case_once(world: World) -> None:
     assert [f.flow_id for f in again] == [done.flow_id]
     assert world.engine.run_pending(max_workers=1).processed == 0
     assert len(world.credit_memos()) == 1
-    assert len(world.records("SELECT Id FROM Case")) == 1
+    assert len(world.env.records("SELECT Id FROM Case")) == 1
 
 
 def test_bad_dispute_row_names_line_and_column_and_imports_nothing(world: World) -> None:
@@ -337,7 +239,7 @@ def test_bad_dispute_row_names_line_and_column_and_imports_nothing(world: World)
 
 def test_credit_memo_timeout_after_commit_resolved_by_lookup(world: World) -> None:
     transaction_id, _ = world.paid_opportunity("75.00")
-    world.fusion_emulator.inject(
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="receivablesCreditMemos")
     )
     flows = world.usecase.import_dispute_file(
@@ -351,12 +253,12 @@ def test_credit_memo_timeout_after_commit_resolved_by_lookup(world: World) -> No
     assert step.state is StepState.SUCCEEDED
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, _audit_text(world).splitlines())
+        for r in map(json.loads, world.env.audit_text().splitlines())
         if r["detail"].get("step") == "fusion_credit_memo"
     ]
     assert ("step.unknown", None) in events
     assert ("step.succeeded", "lookup") in events
-    assert len(world.records("SELECT Id FROM Case")) == 1
+    assert len(world.env.records("SELECT Id FROM Case")) == 1
 
 
 def test_dispute_of_unknown_transaction_needs_a_human(world: World) -> None:
@@ -367,4 +269,4 @@ def test_dispute_of_unknown_transaction_needs_a_human(world: World) -> None:
     assert done.state is FlowState.DEAD
     assert "PayTrace transaction 987654321 not found" in (done.last_error or "")
     assert world.credit_memos() == []
-    assert world.records("SELECT Id FROM Case") == []
+    assert world.env.records("SELECT Id FROM Case") == []

@@ -7,166 +7,77 @@ and the poller share a test clock so parking can be fast-forwarded without sleep
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import Fault, FusionEmulator
-from paysync_core import AuditTrail, Engine, FlowState, RetryPolicy, SqliteLedger, StepRecord
+from oracle_fusion_client.emulator import Fault
+from paysync_core import Engine, FlowState, RetryPolicy, StepRecord
 from paysync_core.mapping import VaultXref, web_order_from_paytrace
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import EcommerceConfig, EcommerceOrderToCash, PayTraceActivityPoller
-from paytrace_client import PayTraceClient, ProtectToken
-from paytrace_client.emulator import PayTraceEmulator
 from paytrace_client.models import ExportedTransaction
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    SalesforceEmulator,
-    emulator_session,
-)
 
-FUSION_URL = "https://fusion.emulator"
+if TYPE_CHECKING:
+    from conftest import Clock, Emulated, EmulatedFactory
+
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
 class World:
-    pt_emulator: PayTraceEmulator
-    fu_emulator: FusionEmulator
-    paytrace: PayTraceClient
-    fusion: FusionClient
-    bridge: SalesforceBridge
+    env: Emulated
     usecase: EcommerceOrderToCash
     poller: PayTraceActivityPoller
     engine: Engine
-    ledger: SqliteLedger
     clock: Clock
     account_id: str
 
-    def web_sale(self, order_number: str, amount: str) -> str:
-        hpf, enc = self.pt_emulator.register_protect_card(CARD, 12, 2030)
-        customer = f"web-{order_number.lower()}"
-        self.paytrace.customers.create_protect(customer, ProtectToken(hpf, enc))
-        sale = self.paytrace.transactions.sale_by_customer(
-            Decimal(amount), customer, invoice_id=order_number, description="web store"
-        )
-        return str(sale.transaction_id)
-
-    def ship(self, transaction_id: str) -> None:
-        session = self.fu_emulator.session(FUSION_URL)
-        answer = session.post(f"{FUSION_URL}/__emulator__/orders/PAYTRACE:{transaction_id}/ship")
-        assert answer.status_code == 200, answer.text
-
     def sf_order(self, order_number: str) -> list[dict[str, Any]]:
-        rows = self.bridge.query(
+        return self.env.records(
             "SELECT Id, Status, Fulfillment_Status__c, AccountId FROM Order "
             "WHERE External_Order_ID__c = {}",
             order_number,
         )
-        return [r.fields for r in rows]
-
-    def audit(self) -> list[dict[str, Any]]:
-        buffer = io.StringIO()
-        AuditTrail(self.ledger).export_jsonl(buffer)
-        return [json.loads(line) for line in buffer.getvalue().splitlines()]
-
-
-def salesforce_emulator() -> SalesforceEmulator:
-    base = SalesforceEmulator(seed=False)
-    payment = base.org.obj("Payment__c").with_fields(
-        FieldDef("Card_Type__c", length=40),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Status_Reason__c", length=255),
-    )
-    order = base.org.obj("Order").with_fields(FieldDef("Fulfillment_Status__c", length=40))
-    return SalesforceEmulator(objects=[payment, order])
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+def world(emulated: EmulatedFactory, clock: Clock) -> World:
+    env = emulated(
+        {
+            "Payment__c": ("Card_Type__c", "Vault_Customer_ID__c", "Status_Reason__c"),
+            "Order": ("Fulfillment_Status__c",),
+        }
     )
-    fu_emulator = FusionEmulator()
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=fu_emulator.session(FUSION_URL),
-        sleep=lambda _: None,
-    )
-    sf_emulator = salesforce_emulator()
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
-    account = next(iter(bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))
+    account = env.account_id()
     usecase = EcommerceOrderToCash(
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         config=EcommerceConfig(
-            xref=VaultXref(
-                default_salesforce_account=str(account["Id"]), default_fusion_account="1008"
-            )
+            xref=VaultXref(default_salesforce_account=account, default_fusion_account="1008")
         ),
     )
-    clock = Clock()
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
-    engine = Engine(
-        ledger,
-        [usecase.definition()],
-        classifier=ClientErrorClassifier(),
-        policy=RetryPolicy(lookup_delays=(60.0, 600.0, 3600.0)),
-        clock=clock,
-        sleep=lambda _: None,
+    engine = env.engine(
+        [usecase.definition()], policy=RetryPolicy(lookup_delays=(60.0, 600.0, 3600.0)), clock=clock
     )
-    poller = PayTraceActivityPoller(PayTracePort(paytrace), [usecase.submit_sale], clock=clock)
-    yield World(
-        pt_emulator,
-        fu_emulator,
-        paytrace,
-        fusion,
-        bridge,
-        usecase,
-        poller,
-        engine,
-        ledger,
-        clock,
-        str(account["Id"]),
-    )
-    ledger.close()
+    poller = PayTraceActivityPoller(PayTracePort(env.paytrace), [usecase.submit_sale], clock=clock)
+    return World(env, usecase, poller, engine, clock, account)
 
 
 def test_web_order_waits_for_shipment_then_cash_is_applied(world: World) -> None:
-    txn = world.web_sale("WEB-1001", "89.50")
+    txn = world.env.web_sale("WEB-1001", "89.50")
     polled = world.poller.poll(world.engine)
     assert len(polled.submitted) == 1
 
     first = world.engine.run_pending(max_workers=1)
     assert first.parked == polled.submitted  # waiting for the warehouse, not spinning
-    order = world.fusion.sales_orders.get("PAYTRACE", txn).model
+    order = world.env.fusion.sales_orders.get("PAYTRACE", txn).model
     assert order.SourceTransactionNumber == "WEB-1001"
     assert order.StatusCode == "OPEN"
     booked = world.sf_order("WEB-1001")
@@ -174,8 +85,8 @@ def test_web_order_waits_for_shipment_then_cash_is_applied(world: World) -> None
     assert booked[0]["Status"] == "Draft"
     assert booked[0]["Fulfillment_Status__c"] == "Booked"
     assert booked[0]["AccountId"] == world.account_id
-    assert world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}") is None
-    shipment_checks = [r for r in world.audit() if r["detail"].get("step") == "await_shipment"]
+    assert world.env.fusion.receivables_invoices.find_by_number(f"WEB-{txn}") is None
+    shipment_checks = [r for r in world.env.audit() if r["detail"].get("step") == "await_shipment"]
     assert [r["kind"] for r in shipment_checks] == [
         "step.requested",
         "step.unknown",
@@ -184,15 +95,15 @@ def test_web_order_waits_for_shipment_then_cash_is_applied(world: World) -> None
     # parked: nothing to do before the re-check time, even if asked
     assert world.engine.run_pending(max_workers=1).processed == 0
 
-    world.ship(txn)
+    world.env.ship(txn)
     world.clock.advance(61)
     done = world.engine.run_pending(max_workers=1)
     assert done.succeeded == polled.submitted
 
-    invoice = world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
+    invoice = world.env.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
     assert invoice is not None
     assert invoice.InvoiceBalanceAmount == Decimal("0.00")
-    receipt = world.fusion.standard_receipts.find_by_number(f"PT-{txn}")
+    receipt = world.env.fusion.standard_receipts.find_by_number(f"PT-{txn}")
     assert receipt is not None
     assert receipt.Amount == Decimal("89.50")
     assert receipt.UnappliedAmount == Decimal("0.00")
@@ -202,7 +113,7 @@ def test_web_order_waits_for_shipment_then_cash_is_applied(world: World) -> None
     assert paid[0]["Fulfillment_Status__c"] == "Shipped and paid"
     payments = [
         r.fields
-        for r in world.bridge.query(
+        for r in world.env.bridge.query(
             "SELECT Id, Status__c, Amount__c, Order__c FROM Payment__c WHERE Payment_ID__c = {}",
             txn,
         )
@@ -213,67 +124,61 @@ def test_web_order_waits_for_shipment_then_cash_is_applied(world: World) -> None
     steps = {s.name: s for s in world.engine.steps(polled.submitted[0])}
     assert "channel web" in steps["fusion_invoice"].external_ids["mapping"]
     assert steps["await_shipment"].external_ids["order_status"] == "CLOSED"
-    assert CARD not in json.dumps(world.audit())
+    assert CARD not in json.dumps(world.env.audit())
 
 
 def test_order_shipped_before_the_check_does_not_park(world: World, tmp_path: Path) -> None:
-    txn = world.web_sale("WEB-1002", "10.00")
+    txn = world.env.web_sale("WEB-1002", "10.00")
     flow_id = world.poller.poll(world.engine).submitted[0]
 
     def ship_when_booked(_tx: object, _flow: object, step: StepRecord) -> None:
         if step.name == "salesforce_payment":  # the warehouse is quick today
-            world.ship(txn)
+            world.env.ship(txn)
 
-    engine = Engine(
-        world.ledger,
-        [world.usecase.definition()],
-        classifier=ClientErrorClassifier(),
-        on_step_committed=ship_when_booked,
-        sleep=lambda _: None,
-    )
+    engine = world.env.engine([world.usecase.definition()], on_step_committed=ship_when_booked)
     assert engine.run_flow(flow_id).state is FlowState.SUCCEEDED
-    kinds = [r["kind"] for r in world.audit() if r["detail"].get("step") == "await_shipment"]
+    kinds = [r["kind"] for r in world.env.audit() if r["detail"].get("step") == "await_shipment"]
     assert kinds == ["step.requested", "step.succeeded"]
 
 
 def test_invoice_timeout_after_commit_is_resolved_by_lookup(world: World) -> None:
-    txn = world.web_sale("WEB-1003", "42.00")
+    txn = world.env.web_sale("WEB-1003", "42.00")
     flow_id = world.poller.poll(world.engine).submitted[0]
     world.engine.run_pending(max_workers=1)
-    world.ship(txn)
+    world.env.ship(txn)
     world.clock.advance(61)
-    world.fu_emulator.inject(
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="receivablesInvoices")
     )
     assert world.engine.run_pending(max_workers=1).succeeded == [flow_id]
 
-    numbers = [i.TransactionNumber for i in world.fusion.receivables_invoices.list()]
+    numbers = [i.TransactionNumber for i in world.env.fusion.receivables_invoices.list()]
     assert numbers.count(f"WEB-{txn}") == 1  # posted exactly once
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in world.audit()
+        for r in world.env.audit()
         if r["detail"].get("step") == "fusion_invoice"
     ]
     assert ("step.unknown", None) in events
     assert ("step.succeeded", "lookup") in events
-    invoice = world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
+    invoice = world.env.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
     assert invoice is not None
     assert invoice.InvoiceBalanceAmount == Decimal("0.00")
 
 
 def test_order_hub_timeout_after_commit_upserts_the_same_order(world: World) -> None:
-    txn = world.web_sale("WEB-1004", "33.00")
+    txn = world.env.web_sale("WEB-1004", "33.00")
     flow_id = world.poller.poll(world.engine).submitted[0]
-    world.fu_emulator.inject(
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="salesOrdersForOrderHub")
     )
     world.engine.run_pending(max_workers=1)
-    world.ship(txn)
+    world.env.ship(txn)
     world.clock.advance(61)
     assert world.engine.run_pending(max_workers=1).succeeded == [flow_id]
 
     orders = [
-        o for o in world.fusion.sales_orders.list() if o.SourceTransactionNumber == "WEB-1004"
+        o for o in world.env.fusion.sales_orders.list() if o.SourceTransactionNumber == "WEB-1004"
     ]
     # the client re-sends an Upsert-Mode POST itself; it updated the same OrderKey
     assert len(orders) == 1

@@ -7,83 +7,40 @@ Both emulators run in-process (mocked only at the wire); the ledger is SQLite.
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from paysync_core import AuditTrail, Engine, FlowState, Quota, SqliteLedger, StepRecord
+from paysync_core import Engine, FlowState, Quota, StepRecord
 from paysync_core.mapping import DunningPolicy
-from paysync_core.ports import ClientErrorClassifier, PayTracePort, SalesforcePort
+from paysync_core.ports import PayTracePort, SalesforcePort
 from paysync_core.usecases import RecurringBilling, RecurringBillingConfig
-from paytrace_client import CreditCard, PayTraceClient
-from paytrace_client.emulator import FaultRule, PayTraceEmulator
+from paytrace_client import CreditCard
+from paytrace_client.emulator import FaultRule
 from paytrace_client.models import ExportedTransaction
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    ObjectDef,
-    SalesforceEmulator,
-    emulator_session,
-)
+
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
 
 CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
 PERIOD = date(2026, 3, 1)
-_SUBSCRIPTION_FIELDS = (
-    FieldDef("Amount__c", "currency", nillable=False),
-    FieldDef("Interval__c", "picklist", picklist=("Weekly", "Monthly", "Quarterly", "Yearly")),
-    FieldDef("Next_Charge_Date__c", "date"),
-    FieldDef("Vault_Customer_ID__c", length=64),
-    FieldDef("Status__c", "picklist", picklist=("Active", "Past Due", "Cancelled")),
-    FieldDef("Failed_Attempts__c", "double"),
-    FieldDef("Account__c", "reference", reference_to=("Account",)),
-)
-
-
-def _salesforce() -> SalesforceEmulator:
-    """The seed org plus ``Subscription__c`` and the ``Payment__c`` fields this use case
-    writes (an org adds them as custom fields)."""
-    base = SalesforceEmulator(seed=False)
-    payment = base.org.obj("Payment__c")
-    system = tuple(f for f in payment.fields if f.name in {"Id", "IsDeleted", "CreatedDate"})
-    others = tuple(
-        f
-        for f in payment.fields
-        if f.name in {"CreatedById", "LastModifiedDate", "SystemModstamp", "Name"}
-    )
-    subscription = ObjectDef(
-        "Subscription__c", "a0S", "Subscription", system + others + _SUBSCRIPTION_FIELDS
-    )
-    payment = payment.with_fields(
-        FieldDef("Subscription__c", "reference", reference_to=("Subscription__c",)),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Status_Reason__c", length=255),
-    )
-    return SalesforceEmulator(objects=[payment, subscription])
 
 
 @dataclass
 class World:
-    paytrace_emulator: PayTraceEmulator
-    paytrace: PayTraceClient
-    bridge: SalesforceBridge
+    env: Emulated
     usecase: RecurringBilling
     engine: Engine
-    ledger: SqliteLedger
     now: list[datetime]
 
     def subscription(self, amount: str, *, vault: str = "vault-1") -> str:
         card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
-        self.paytrace.customers.create(vault, credit_card=card)
-        account = next(iter(self.bridge.query("SELECT Id FROM Account LIMIT 1")))
-        [created] = self.bridge.create_many(
+        self.env.paytrace.customers.create(vault, credit_card=card)
+        account = next(iter(self.env.bridge.query("SELECT Id FROM Account LIMIT 1")))
+        [created] = self.env.bridge.create_many(
             "Subscription__c",
             [
                 {
@@ -111,53 +68,39 @@ class World:
         return len(flows)
 
     def state(self, subscription_id: str) -> dict[str, Any]:
-        rows = self.bridge.query(
+        return self.env.records(
             "SELECT Status__c, Next_Charge_Date__c, Failed_Attempts__c FROM Subscription__c "
             "WHERE Id = {}",
             subscription_id,
-        )
-        return next(iter(rows)).fields
+        )[0]
 
     def payments(self, subscription_id: str) -> list[dict[str, Any]]:
-        rows = self.bridge.query(
+        return self.env.records(
             "SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c FROM Payment__c "
             "WHERE Subscription__c = {}",
             subscription_id,
         )
-        return [r.fields for r in rows]
 
     def sales(self, subscription_id: str) -> list[ExportedTransaction]:
-        today = datetime.now(timezone.utc).date()
-        records = self.paytrace.exports.transactions(
-            today - timedelta(days=2), today + timedelta(days=2)
-        )
-        return [r for r in records if (r.invoice_id or "").startswith(f"SUB-{subscription_id}")]
+        return self.env.exported(f"SUB-{subscription_id}")
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+def world(emulated: EmulatedFactory) -> World:
+    """The seed org plus ``Subscription__c`` and the ``Payment__c`` fields this use case
+    writes (an org adds them as custom fields)."""
+    env = emulated(
+        {"Payment__c": ("Subscription__c", "Vault_Customer_ID__c", "Status_Reason__c")},
+        objects=("Subscription__c",),
     )
-    sf_emulator = _salesforce()
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
     now = [datetime(2026, 2, 27, 18, tzinfo=timezone.utc)]
     usecase = RecurringBilling(
-        paytrace=PayTracePort(paytrace),
-        salesforce=SalesforcePort(bridge),
+        paytrace=PayTracePort(env.paytrace),
+        salesforce=SalesforcePort(env.bridge),
         config=RecurringBillingConfig(dunning=DunningPolicy(retry_days=(1, 3, 7))),
         clock=lambda: now[0],
     )
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
-    engine = Engine(
-        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
-    )
-    yield World(pt_emulator, paytrace, bridge, usecase, engine, ledger, now)
-    ledger.close()
+    return World(env, usecase, env.engine([usecase.definition()]), now)
 
 
 def test_charged_once_per_period_even_when_run_twice(world: World) -> None:
@@ -197,7 +140,7 @@ def test_resubmitting_the_same_period_is_a_noop(world: World) -> None:
 
 def test_unknown_outcome_resolved_by_lookup_never_charged_twice(world: World) -> None:
     sub = world.subscription("75.00")
-    world.paytrace_emulator.add_fault(
+    world.env.paytrace_emulator.add_fault(
         FaultRule("timeout_after_commit", path="*transactions/sale/by_customer")
     )
     world.day(0)
@@ -207,7 +150,7 @@ def test_unknown_outcome_resolved_by_lookup_never_charged_twice(world: World) ->
     assert world.state(sub)["Next_Charge_Date__c"] == "2026-04-01"
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, _audit_text(world).splitlines())
+        for r in world.env.audit()
         if r["detail"].get("step") == "charge"
     ]
     assert ("step.unknown", None) in events
@@ -226,11 +169,8 @@ def test_crash_after_the_charge_resumes_without_charging_again(world: World) -> 
         if step.name == "charge":
             raise _Crash  # the sale went through; the ledger's record of it is lost
 
-    crashing = Engine(
-        world.ledger,
+    crashing = world.env.engine(
         [world.usecase.definition()],
-        classifier=ClientErrorClassifier(),
-        sleep=lambda _: None,
         on_step_committed=crash_when_charge_recorded,
     )
     [flow] = world.usecase.submit_due(crashing)
@@ -240,11 +180,8 @@ def test_crash_after_the_charge_resumes_without_charging_again(world: World) -> 
     assert world.state(sub)["Failed_Attempts__c"] == 0  # Salesforce not updated
 
     later = datetime.now(timezone.utc) + timedelta(minutes=10)  # the dead worker's lease ran out
-    world.engine = Engine(
-        world.ledger,
+    world.engine = world.env.engine(
         [world.usecase.definition()],
-        classifier=ClientErrorClassifier(),
-        sleep=lambda _: None,
         clock=lambda: later,
     )
     [again] = world.usecase.submit_due(world.engine)
@@ -270,8 +207,8 @@ def test_decline_then_retry_cadence_then_success(world: World) -> None:
     assert world.run() == 0  # retry 1 is due on day 1, not today
     world.day(1)
     # the customer fixed the card: the processor approves from now on
-    world.paytrace_emulator.config = dataclasses.replace(
-        world.paytrace_emulator.config, decline_amounts=frozenset()
+    world.env.paytrace_emulator.config = dataclasses.replace(
+        world.env.paytrace_emulator.config, decline_amounts=frozenset()
     )
     assert world.run() == 1
     state = world.state(sub)
@@ -306,11 +243,8 @@ def test_paytrace_quota_parks_the_excess_until_the_next_window(world: World) -> 
     subs = [world.subscription("5.00", vault=f"vault-{i}") for i in range(3)]
     world.day(0)
     engine_now = [datetime.now(timezone.utc)]
-    world.engine = Engine(
-        world.ledger,
+    world.engine = world.env.engine(
         [world.usecase.definition()],
-        classifier=ClientErrorClassifier(),
-        sleep=lambda _: None,
         clock=lambda: engine_now[0],
         quotas={"paytrace": Quota(per_minute=2)},
     )
@@ -321,9 +255,3 @@ def test_paytrace_quota_parks_the_excess_until_the_next_window(world: World) -> 
     engine_now[0] += timedelta(minutes=1)  # the next minute's budget
     assert len(world.engine.run_pending(max_workers=1).succeeded) == 1
     assert [len(world.sales(s)) for s in subs] == [1, 1, 1]
-
-
-def _audit_text(world: World) -> str:
-    buffer = io.StringIO()
-    AuditTrail(world.ledger).export_jsonl(buffer)
-    return buffer.getvalue()

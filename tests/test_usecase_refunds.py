@@ -7,23 +7,17 @@ every refund points at a real receipt and ``Payment__c``.
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import Fault, FusionEmulator
-from paysync_core import AuditTrail, Engine, FlowState, PermanentError, RetryPolicy, SqliteLedger
+from oracle_fusion_client.emulator import Fault
+from paysync_core import Engine, FlowState, PermanentError, RetryPolicy
 from paysync_core.canonical import RefundKind
 from paysync_core.mapping import CustomerXref, VaultXref, refund_status
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import (
     EcommerceConfig,
     EcommerceOrderToCash,
@@ -31,158 +25,96 @@ from paysync_core.usecases import (
     Refunds,
     RefundsConfig,
 )
-from paytrace_client import PayTraceClient, ProtectToken
-from paytrace_client.emulator import FaultRule, PayTraceEmulator
+from paytrace_client.emulator import FaultRule
 from paytrace_client.models import ExportedTransaction
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import (
-    DEFAULT_BASE_URL,
-    FieldDef,
-    SalesforceEmulator,
-    emulator_session,
-)
 
-FUSION_URL = "https://fusion.emulator"
-CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
+if TYPE_CHECKING:
+    from conftest import Clock, Emulated, EmulatedFactory
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
 class World:
-    pt_emulator: PayTraceEmulator
-    fu_emulator: FusionEmulator
-    paytrace: PayTraceClient
-    fusion: FusionClient
-    bridge: SalesforceBridge
+    env: Emulated
     refunds: Refunds
     poller: PayTraceActivityPoller
     engine: Engine
-    ledger: SqliteLedger
     clock: Clock
 
     def paid_web_order(self, order_number: str, amount: str) -> str:
         """A web sale taken through use case 2 to the end (shipped, invoiced, cash applied)."""
-        hpf, enc = self.pt_emulator.register_protect_card(CARD, 12, 2030)
-        customer = f"web-{order_number.lower()}"
-        self.paytrace.customers.create_protect(customer, ProtectToken(hpf, enc))
-        sale = self.paytrace.transactions.sale_by_customer(
-            Decimal(amount), customer, invoice_id=order_number, description="web store"
-        )
-        txn = str(sale.transaction_id)
+        txn = self.env.web_sale(order_number, amount)
         assert len(self.poller.poll(self.engine).submitted) == 1
         self.engine.run_pending(max_workers=1)
-        session = self.fu_emulator.session(FUSION_URL)
-        session.post(f"{FUSION_URL}/__emulator__/orders/PAYTRACE:{txn}/ship")
+        self.env.ship(txn)
         self.clock.advance(61)
         assert len(self.engine.run_pending(max_workers=1).succeeded) == 1
         return txn
 
     def payment(self, txn: str) -> dict[str, Any]:
-        rows = self.bridge.query(
+        found = self.env.records(
             "SELECT Id, Payment_ID__c, Transaction_ID__c, Account__c, Status__c, Amount__c, "
             "Refunded_Amount__c, Status_Reason__c FROM Payment__c WHERE Payment_ID__c = {}",
             txn,
         )
-        found = [r.fields for r in rows]
         assert len(found) == 1
         return found[0]
 
     def refunds_of(self, txn: str) -> list[ExportedTransaction]:
-        today = datetime.now(timezone.utc).date()
-        records = self.paytrace.exports.transactions(
-            today - timedelta(days=2), today + timedelta(days=2), transaction_type="REFUND"
-        )
-        return [r for r in records if (r.invoice_id or "").startswith(f"RF-{txn}-")]
+        return self.env.exported(f"RF-{txn}-", transaction_type="REFUND")
 
     def run(self, flow_id: str) -> None:
         done = self.engine.run_flow(flow_id)
         assert done.state is FlowState.SUCCEEDED, done.last_error
 
-    def audit(self) -> list[dict[str, Any]]:
-        buffer = io.StringIO()
-        AuditTrail(self.ledger).export_jsonl(buffer)
-        return [json.loads(line) for line in buffer.getvalue().splitlines()]
-
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
+def world(emulated: EmulatedFactory, clock: Clock) -> World:
+    env = emulated(
+        {
+            "Payment__c": (
+                "Card_Type__c",
+                "Vault_Customer_ID__c",
+                "Status_Reason__c",
+                "Refunded_Amount__c",
+            ),
+            "Order": ("Fulfillment_Status__c",),
+        }
     )
-    fu_emulator = FusionEmulator()
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=fu_emulator.session(FUSION_URL),
-        sleep=lambda _: None,
-    )
-    base = SalesforceEmulator(seed=False)
-    payment = base.org.obj("Payment__c").with_fields(
-        FieldDef("Card_Type__c", length=40),
-        FieldDef("Vault_Customer_ID__c", length=64),
-        FieldDef("Status_Reason__c", length=255),
-        FieldDef("Refunded_Amount__c", "currency"),
-    )
-    order = base.org.obj("Order").with_fields(FieldDef("Fulfillment_Status__c", length=40))
-    sf_emulator = SalesforceEmulator(objects=[payment, order])
-    grant = PasswordGrant(
-        client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-    )
-    bridge = SalesforceBridge(grant=grant, session=emulator_session(sf_emulator))
-    account = str(
-        next(iter(bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))["Id"]
-    )
-    clock = Clock()
-    pt_port = PayTracePort(paytrace)
+    pt_port = PayTracePort(env.paytrace)
     ecommerce = EcommerceOrderToCash(
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         config=EcommerceConfig(
-            xref=VaultXref(default_salesforce_account=account, default_fusion_account="1008")
+            xref=VaultXref(
+                default_salesforce_account=env.account_id(), default_fusion_account="1008"
+            )
         ),
     )
     refunds = Refunds(
         paytrace=pt_port,
-        fusion=FusionPort(fusion),
-        salesforce=SalesforcePort(bridge),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
         config=RefundsConfig(
             accounts=CustomerXref(default_fusion_account="1008"),
             vaults=VaultXref(default_fusion_account="1008"),
         ),
         clock=clock,
     )
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
-    engine = Engine(
-        ledger,
+    engine = env.engine(
         [ecommerce.definition(), refunds.definition()],
-        classifier=ClientErrorClassifier(),
         policy=RetryPolicy(lookup_delays=(60.0, 600.0)),
         clock=clock,
-        sleep=lambda _: None,
     )
     poller = PayTraceActivityPoller(
         pt_port, [ecommerce.submit_sale, refunds.submit_observed], clock=clock
     )
-    yield World(
-        pt_emulator, fu_emulator, paytrace, fusion, bridge, refunds, poller, engine, ledger, clock
-    )
-    ledger.close()
+    return World(env, refunds, poller, engine, clock)
 
 
 def test_partial_refunds_after_settlement_are_netted(world: World) -> None:
     txn = world.paid_web_order("WEB-2001", "89.50")
-    world.pt_emulator.settle()
+    world.env.paytrace_emulator.settle()
 
     first = world.refunds.submit_request(
         world.engine, world.payment(txn), request_id="RQ1", amount=Decimal("30.00")
@@ -207,7 +139,9 @@ def test_partial_refunds_after_settlement_are_netted(world: World) -> None:
         Decimal("59.50"),
     ]
     for refund in refunds:
-        memo = world.fusion.receivables_credit_memos.find_by_number(f"CM-{refund.transaction_id}")
+        memo = world.env.fusion.receivables_credit_memos.find_by_number(
+            f"CM-{refund.transaction_id}"
+        )
         assert memo is not None
         assert memo.EnteredAmount == -(refund.amount or Decimal(0))
         assert memo.BillToCustomerNumber == "1008"
@@ -222,7 +156,7 @@ def test_partial_refunds_after_settlement_are_netted(world: World) -> None:
 
 def test_void_before_settlement_reverses_the_receipt(world: World) -> None:
     txn = world.paid_web_order("WEB-2002", "25.00")
-    paid = world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
+    paid = world.env.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
     assert paid is not None
     assert paid.InvoiceBalanceAmount == Decimal("0.00")
 
@@ -231,14 +165,14 @@ def test_void_before_settlement_reverses_the_receipt(world: World) -> None:
     )
     world.run(flow.flow_id)
 
-    sale = world.paytrace.exports.transaction(int(txn))
+    sale = world.env.paytrace.exports.transaction(int(txn))
     assert sale is not None
     assert sale.status_message == "Voided"
     assert world.refunds_of(txn) == []  # a void, not a refund
-    receipt = world.fusion.standard_receipts.find_by_number(f"PT-{txn}")
+    receipt = world.env.fusion.standard_receipts.find_by_number(f"PT-{txn}")
     assert receipt is not None
     assert receipt.State == "Reversed"
-    reopened = world.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
+    reopened = world.env.fusion.receivables_invoices.find_by_number(f"WEB-{txn}")
     assert reopened is not None
     assert reopened.InvoiceBalanceAmount == Decimal("25.00")
     payment = world.payment(txn)
@@ -250,8 +184,8 @@ def test_void_before_settlement_reverses_the_receipt(world: World) -> None:
 
 def test_refund_timeout_after_commit_is_resolved_by_lookup(world: World) -> None:
     txn = world.paid_web_order("WEB-2003", "60.00")
-    world.pt_emulator.settle()
-    world.pt_emulator.add_fault(
+    world.env.paytrace_emulator.settle()
+    world.env.paytrace_emulator.add_fault(
         FaultRule("timeout_after_commit", path="*transactions/refund/for_transaction")
     )
     flow = world.refunds.submit_request(
@@ -263,26 +197,28 @@ def test_refund_timeout_after_commit_is_resolved_by_lookup(world: World) -> None
     assert len(refunds) == 1  # refunded exactly once
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in world.audit()
+        for r in world.env.audit()
         if r["detail"].get("step") == "paytrace_reverse"
     ]
     assert ("step.unknown", None) in events
     assert ("step.succeeded", "lookup") in events
-    memo = world.fusion.receivables_credit_memos.find_by_number(f"CM-{refunds[0].transaction_id}")
+    memo = world.env.fusion.receivables_credit_memos.find_by_number(
+        f"CM-{refunds[0].transaction_id}"
+    )
     assert memo is not None
     assert Decimal(str(world.payment(txn)["Refunded_Amount__c"])) == Decimal("15.00")
 
 
 def test_refund_made_in_paytrace_is_found_by_polling(world: World) -> None:
     txn = world.paid_web_order("WEB-2004", "40.00")
-    world.pt_emulator.settle()
+    world.env.paytrace_emulator.settle()
     # a refund keyed in PayTrace's virtual terminal: it inherits the sale's invoice_id
-    refund = world.paytrace.transactions.refund_transaction(int(txn), Decimal("12.50"))
+    refund = world.env.paytrace.transactions.refund_transaction(int(txn), Decimal("12.50"))
 
     polled = world.poller.poll(world.engine)
     assert len(polled.submitted) == 1
     world.run(polled.submitted[0])
-    memo = world.fusion.receivables_credit_memos.find_by_number(f"CM-{refund.transaction_id}")
+    memo = world.env.fusion.receivables_credit_memos.find_by_number(f"CM-{refund.transaction_id}")
     assert memo is not None
     assert memo.EnteredAmount == Decimal("-12.50")
     payment = world.payment(txn)
@@ -294,7 +230,7 @@ def test_refund_made_in_paytrace_is_found_by_polling(world: World) -> None:
 
 def test_bad_refund_request_names_the_field(world: World) -> None:
     txn = world.paid_web_order("WEB-2005", "20.00")
-    world.pt_emulator.settle()
+    world.env.paytrace_emulator.settle()
     with pytest.raises(ValueError, match="amount"):
         world.refunds.submit_request(
             world.engine, world.payment(txn), request_id="RQ5", amount=Decimal("-1.00")
@@ -324,7 +260,7 @@ def test_partial_refund_before_settlement_waits_and_voids_nothing(world: World) 
     dead = world.engine.run_flow(flow.flow_id)  # retries exhausted: settlement never came
     assert dead.state is FlowState.DEAD
     assert "waits for its settlement" in (dead.last_error or "")
-    sale = world.paytrace.exports.transaction(int(txn))
+    sale = world.env.paytrace.exports.transaction(int(txn))
     assert sale is not None
     assert sale.status_message == "Pending Settlement"  # a void cannot be partial
     assert world.refunds_of(txn) == []
@@ -333,8 +269,8 @@ def test_partial_refund_before_settlement_waits_and_voids_nothing(world: World) 
 
 def test_credit_memo_timeout_after_commit_is_resolved_by_lookup(world: World) -> None:
     txn = world.paid_web_order("WEB-2007", "30.00")
-    world.pt_emulator.settle()
-    world.fu_emulator.inject(
+    world.env.paytrace_emulator.settle()
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="receivablesCreditMemos")
     )
     flow = world.refunds.submit_request(
@@ -344,13 +280,13 @@ def test_credit_memo_timeout_after_commit_is_resolved_by_lookup(world: World) ->
     refund = world.refunds_of(txn)[0]
     memos = [
         m
-        for m in world.fusion.receivables_credit_memos.list()
+        for m in world.env.fusion.receivables_credit_memos.list()
         if m.TransactionNumber == f"CM-{refund.transaction_id}"
     ]
     assert len(memos) == 1  # posted exactly once
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in world.audit()
+        for r in world.env.audit()
         if r["detail"].get("step") == "fusion_reverse"
     ]
     assert ("step.unknown", None) in events
@@ -359,9 +295,8 @@ def test_credit_memo_timeout_after_commit_is_resolved_by_lookup(world: World) ->
 
 
 def test_void_before_shipment_has_no_receipt_to_reverse(world: World) -> None:
-    hpf, enc = world.pt_emulator.register_protect_card(CARD, 12, 2030)
-    world.paytrace.customers.create_protect("web-early", ProtectToken(hpf, enc))
-    sale = world.paytrace.transactions.sale_by_customer(
+    world.env.paytrace.customers.create_protect("web-early", world.env.protect_token())
+    sale = world.env.paytrace.transactions.sale_by_customer(
         Decimal("18.00"), "web-early", invoice_id="WEB-2008"
     )
     txn = str(sale.transaction_id)
@@ -374,7 +309,7 @@ def test_void_before_shipment_has_no_receipt_to_reverse(world: World) -> None:
     steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
     assert "nothing to reverse" in steps["fusion_reverse"].external_ids["skipped"]
     assert world.payment(txn)["Status__c"] == "Voided"
-    assert world.fusion.standard_receipts.find_by_number(f"PT-{txn}") is None
+    assert world.env.fusion.standard_receipts.find_by_number(f"PT-{txn}") is None
 
 
 def test_refund_status_rule_nets_partial_refunds() -> None:

@@ -6,24 +6,22 @@ settled through the PayTrace emulator's control endpoint.
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from oracle_fusion_client import BasicAuth, FusionClient, GlJournalBatches
-from oracle_fusion_client.emulator import Fault, FusionEmulator
-from paysync_core import AuditTrail, DeadLetterQueue, Engine, FlowState, SqliteLedger, StepState
+from oracle_fusion_client import GlJournalBatches
+from oracle_fusion_client.emulator import Fault
+from paysync_core import DeadLetterQueue, Engine, FlowState, StepState
 from paysync_core.mapping import FeeRule, GlRule, GlTable, SettlementGlConfig
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort
+from paysync_core.ports import FusionPort, PayTracePort
 from paysync_core.usecases import SettlementToGl, SettlementToGlConfig
-from paytrace_client import CreditCard, PayTraceClient
-from paytrace_client.emulator import PayTraceEmulator
+from paytrace_client import CreditCard
+
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
 
 FUSION_URL = "https://fusion.emulator"
 PAYTRACE_CONTROL = "http://paytrace-emulator.invalid/__emulator__"
@@ -49,78 +47,58 @@ GL = SettlementGlConfig(
 
 @dataclass
 class World:
-    paytrace_emulator: PayTraceEmulator
-    fusion_emulator: FusionEmulator
-    paytrace: PayTraceClient
-    fusion: FusionClient
+    env: Emulated
     usecase: SettlementToGl
     engine: Engine
-    ledger: SqliteLedger
     sleeps: list[float]
 
     def sale(self, number: str, amount: str, invoice: str) -> int:
         card = CreditCard(number=number, expiration_month=12, expiration_year=2030, csc="999")
-        result = self.paytrace.transactions.sale_keyed(Decimal(amount), card, invoice_id=invoice)
+        result = self.env.paytrace.transactions.sale_keyed(
+            Decimal(amount), card, invoice_id=invoice
+        )
         assert result.transaction_id is not None
         return result.transaction_id
 
     def settle(self) -> int:
-        reply = self.paytrace_emulator.session().post(f"{PAYTRACE_CONTROL}/settle", json={})
+        reply = self.env.paytrace_emulator.session().post(f"{PAYTRACE_CONTROL}/settle", json={})
         number = reply.json()["batch_number"]
         assert isinstance(number, int)
         return number
 
     def journal_lines(self) -> list[list[str]]:
-        state: dict[str, Any] = self.fusion.http.session.get(
+        state: dict[str, Any] = self.env.fusion.http.session.get(
             f"{FUSION_URL}/__emulator__/state"
         ).json()
         return state["glJournalLines"]
 
     def batches(self, name: str) -> int:
-        return len(GlJournalBatches(self.fusion.http).find_by_name(name))
+        return len(GlJournalBatches(self.env.fusion.http).find_by_name(name))
 
 
-def _world(
-    tmp_path: Path, *, ledger_id: int = 1, fusion_runs_jobs: bool = False
-) -> Iterator[World]:
-    pt_emulator = PayTraceEmulator()
-    paytrace = PayTraceClient(
-        username="demo123", password="demo123", session=pt_emulator.session(), sleep=lambda _: None
-    )
-    fu_emulator = FusionEmulator()
-    fu_emulator.state.ref["ledgers"] = [{"LedgerId": 1, "Name": "US Primary Ledger"}]
-    fusion = FusionClient(
-        base_url=FUSION_URL,
-        auth=BasicAuth("casey.brown", "pw"),
-        session=fu_emulator.session(FUSION_URL),
-        sleep=lambda _: None,
-    )
+def _world(env: Emulated, *, ledger_id: int = 1, fusion_runs_jobs: bool = False) -> World:
+    env.fusion_emulator.state.ref["ledgers"] = [{"LedgerId": 1, "Name": "US Primary Ledger"}]
     sleeps: list[float] = []
     usecase = SettlementToGl(
-        paytrace=PayTracePort(paytrace),
-        fusion=FusionPort(fusion),
+        paytrace=PayTracePort(env.paytrace),
+        fusion=FusionPort(env.fusion),
         config=SettlementToGlConfig(gl=GL.model_copy(update={"ledger_id": ledger_id})),
         sleep=sleeps.append,
     )
-    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
 
     def engine_sleep(_seconds: float) -> None:
         # time passing: Fusion's scheduler runs the uploaded imports (the emulator advances a
         # job one state per status poll)
         if fusion_runs_jobs:
-            for request_id in list(fu_emulator.state.jobs):
-                fusion.erp_integrations.wait_for_job(request_id, sleep=lambda _: None)
+            for request_id in list(env.fusion_emulator.state.jobs):
+                env.fusion.erp_integrations.wait_for_job(request_id, sleep=lambda _: None)
 
-    engine = Engine(
-        ledger, [usecase.definition()], classifier=ClientErrorClassifier(), sleep=engine_sleep
-    )
-    yield World(pt_emulator, fu_emulator, paytrace, fusion, usecase, engine, ledger, sleeps)
-    ledger.close()
+    return World(env, usecase, env.engine([usecase.definition()], sleep=engine_sleep), sleeps)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    yield from _world(tmp_path)
+def world(emulated: EmulatedFactory) -> World:
+    return _world(emulated())
 
 
 def _amounts(rows: list[list[str]]) -> tuple[Decimal, Decimal]:
@@ -166,7 +144,7 @@ def test_batch_becomes_one_balanced_journal_with_explained_lines(world: World) -
     assert world.batches(name) == 1
     assert world.sleeps  # the ESS job was followed: WAIT, RUNNING, SUCCEEDED
     assert len(world.sleeps) <= len(SettlementToGlConfig().poll_schedule)
-    audit = _audit_text(world)
+    audit = world.env.audit_text()
     assert VISA not in audit
     assert MASTERCARD not in audit
 
@@ -174,7 +152,7 @@ def test_batch_becomes_one_balanced_journal_with_explained_lines(world: World) -
 def test_refund_batch_debits_refunds_and_credits_cash(world: World) -> None:
     sale = world.sale(VISA, "80.00", "INV-R")
     world.settle()
-    world.paytrace.transactions.refund_transaction(sale, Decimal("30.00"), invoice_id="RF-1")
+    world.env.paytrace.transactions.refund_transaction(sale, Decimal("30.00"), invoice_id="RF-1")
     number = world.settle()
 
     flow = world.usecase.submit_batch(world.engine, number)
@@ -206,13 +184,13 @@ def test_rerun_creates_no_second_journal(world: World) -> None:
     assert world.batches(f"PT-BATCH-{number}") == 1
 
 
-def test_lost_upload_answer_resolved_by_journal_lookup(tmp_path: Path) -> None:
+def test_lost_upload_answer_resolved_by_journal_lookup(emulated: EmulatedFactory) -> None:
     """The upload commits but its answer is lost: the lookup waits for Fusion to run the
     import and finds the journal by name; nothing is uploaded twice."""
-    world = next(_world(tmp_path, fusion_runs_jobs=True))
+    world = _world(emulated(), fusion_runs_jobs=True)
     world.sale(VISA, "42.00", "INV-T")
     number = world.settle()
-    world.fusion_emulator.inject(
+    world.env.fusion_emulator.inject(
         Fault("timeout_after_commit", method="POST", path="/erpintegrations")
     )
     flow = world.usecase.submit_batch(world.engine, number)
@@ -220,17 +198,16 @@ def test_lost_upload_answer_resolved_by_journal_lookup(tmp_path: Path) -> None:
     done = world.engine.run_flow(flow.flow_id)
     assert done.state is FlowState.SUCCEEDED, done.last_error
 
-    assert len(world.fusion_emulator.state.jobs) == 1  # uploaded once
+    assert len(world.env.fusion_emulator.state.jobs) == 1  # uploaded once
     assert world.batches(f"PT-BATCH-{number}") == 1
     events = [
         (r["kind"], r["detail"].get("via"))
-        for r in map(json.loads, _audit_text(world).splitlines())
+        for r in world.env.audit()
         if r["detail"].get("step") == "journal_import"
     ]
     assert ("step.unknown", None) in events
     assert ("step.lookup_pending", None) in events  # not there until Fusion ran the job
     assert ("step.succeeded", "lookup") in events
-    world.ledger.close()
 
 
 def _today_range() -> tuple[Any, Any]:
@@ -240,8 +217,8 @@ def _today_range() -> tuple[Any, Any]:
     return today - timedelta(days=2), today + timedelta(days=2)
 
 
-def test_ess_failure_dead_letters_with_the_log(tmp_path: Path) -> None:
-    world = next(_world(tmp_path, ledger_id=999))  # a ledger Fusion does not know
+def test_ess_failure_dead_letters_with_the_log(emulated: EmulatedFactory) -> None:
+    world = _world(emulated(), ledger_id=999)  # a ledger Fusion does not know
     world.sale(VISA, "15.00", "INV-F")
     number = world.settle()
     flow = world.usecase.submit_batch(world.engine, number)
@@ -251,7 +228,7 @@ def test_ess_failure_dead_letters_with_the_log(tmp_path: Path) -> None:
     steps = {s.name: s for s in world.engine.steps(flow.flow_id)}
     assert steps["journal_import"].state is StepState.SUCCEEDED
     assert steps["journal_completed"].state is StepState.DEAD
-    [entry] = DeadLetterQueue(world.ledger).list()
+    [entry] = DeadLetterQueue(world.env.ledger).list()
     assert entry.step_name == "journal_completed"
     error = entry.last_error or ""
     assert "ended ERROR" in error
@@ -265,23 +242,14 @@ def test_ess_failure_dead_letters_with_the_log(tmp_path: Path) -> None:
         config=SettlementToGlConfig(gl=GL),
         sleep=lambda _: None,
     )
-    engine = Engine(
-        world.ledger, [fixed.definition()], classifier=ClientErrorClassifier(), sleep=lambda _: None
-    )
+    engine = world.env.engine([fixed.definition()])
     second = fixed.submit_batch(engine, number, version=2)
     assert second is not None
     assert engine.run_flow(second.flow_id).state is FlowState.SUCCEEDED
     assert world.batches(f"PT-BATCH-{number}") == 1
-    jobs = len(world.fusion_emulator.state.jobs)
+    jobs = len(world.env.fusion_emulator.state.jobs)
     third = fixed.submit_batch(engine, number, version=3)  # by mistake: no second journal
     assert third is not None
     assert engine.run_flow(third.flow_id).state is FlowState.SUCCEEDED
-    assert len(world.fusion_emulator.state.jobs) == jobs
+    assert len(world.env.fusion_emulator.state.jobs) == jobs
     assert world.batches(f"PT-BATCH-{number}") == 1
-    world.ledger.close()
-
-
-def _audit_text(world: World) -> str:
-    buffer = io.StringIO()
-    AuditTrail(world.ledger).export_jsonl(buffer)
-    return buffer.getvalue()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from paysync_core import (
+    AuditTrail,
     DeadLetterQueue,
     Engine,
     FlowBusyError,
@@ -332,7 +333,12 @@ def test_lost_lease_stops_the_old_worker(ledger_factory: Callable[[], LedgerStor
     with pytest.raises(LeaseLostError):
         engine.run_flow(flow.flow_id)
     assert engine.flow(flow.flow_id).lease_owner == "w2"
-    assert engine.steps(flow.flow_id)[0].state is StepState.REQUESTED
+    # the stalled worker's outcome was not written: the step is still the intent its claim
+    # armed ("maybe sent"), so the new owner looks it up before any call
+    stalled = engine.steps(flow.flow_id)[0]
+    assert stalled.state is StepState.INTENDED
+    assert stalled.requested_at is not None
+    assert stalled.external_ids == {}
 
 
 def test_engine_validates_lease_against_policy(store: LedgerStore) -> None:
@@ -419,3 +425,70 @@ def test_metrics_count_events_and_time_calls(store: LedgerStore) -> None:
     assert f'paysync_call_seconds_count{{{charge},call="perform",outcome="error"}} 1' in text
     assert f'paysync_call_seconds_count{{{charge},call="lookup",outcome="found"}} 1' in text
     assert f'paysync_call_seconds_sum{{{charge},call="lookup",outcome="found"}} 1.000000' in text
+
+
+def test_a_claimed_flow_calls_its_armed_first_step_and_releases_with_the_outcome(
+    ledger_factory: Callable[[], LedgerStore],
+) -> None:
+    system, clock = FakeSystem(), FakeClock()
+    store = ledger_factory()
+    during: list[StepRecord] = []
+
+    def charge(ctx: StepContext) -> Mapping[str, str]:
+        with store.transaction() as tx:  # what any other reader sees while the call is out
+            during.extend(tx.get_steps(ctx.flow_id))
+        return system.perform(ctx)
+
+    definition = FlowDefinition(
+        "payment_to_receipt", [Step("charge", perform=charge, lookup=system.lookup)]
+    )
+    engine = engine_for(store, definition, clock)
+    flow = submit(engine)
+    assert engine.run_pending().succeeded == [flow.flow_id]
+    # the claim armed the intent (no ``requested`` commit before the call), so a reader during
+    # the call already sees "maybe sent" ...
+    (seen,) = during
+    assert seen.state is StepState.INTENDED
+    assert seen.requested_at is not None
+    assert seen.attempts == 0
+    assert system.lookups == []  # ... while the claimer itself calls without a lookup
+    assert_exactly_once(system, 1)
+    finished = engine.flow(flow.flow_id)
+    assert finished.state is FlowState.SUCCEEDED
+    assert finished.lease_owner is None  # released in the outcome's commit
+    kinds = [r.kind for r in AuditTrail(store).records() if r.flow_id == flow.flow_id]
+    assert kinds == ["flow.submitted", "step.requested", "step.succeeded", "flow.succeeded"]
+    AuditTrail(store).verify()
+
+
+def test_a_flow_claimed_by_a_worker_that_died_is_looked_up_before_any_call(
+    ledger_factory: Callable[[], LedgerStore],
+) -> None:
+    system, clock = FakeSystem(), FakeClock()
+    system.script("charge", Fault.CRASH_BEFORE)  # the claimer dies before sending anything
+    first = engine_for(ledger_factory(), two_step_flow(system), clock, worker="w1")
+    flow = submit(first)
+    assert flow.flow_id in first.run_pending().errors  # Crash: the lease is left to expire
+    clock.advance(TTL.total_seconds() + 1)
+    second = engine_for(ledger_factory(), two_step_flow(system), clock, worker="w2")
+    assert second.run_pending().succeeded == [flow.flow_id]
+    charge = second.steps(flow.flow_id)[0]
+    assert system.lookups == [charge.idempotency_key]  # armed by w1's claim: looked up first
+    assert charge.attempts == 2  # w1's possible attempt counts toward max_attempts
+    assert_exactly_once(system, 2)
+
+
+def test_statements_of_the_checkpoint_hook_see_the_outcome(store: LedgerStore) -> None:
+    system, clock = FakeSystem(), FakeClock()
+    seen: list[tuple[str, StepState]] = []
+
+    def hook(tx: LedgerTransaction, flow: FlowRecord, step: StepRecord) -> None:
+        # the ledger may hold back the step upsert to send it with the audit append; a read in
+        # the same transaction must still see it
+        stored = next(s for s in tx.get_steps(flow.flow_id) if s.index == step.index)
+        seen.append((stored.name, stored.state))
+
+    engine = engine_for(store, two_step_flow(system), clock, hook=hook)
+    assert engine.run_flow(submit(engine).flow_id).state is FlowState.SUCCEEDED
+    assert seen == [("charge", StepState.SUCCEEDED), ("create_receipt", StepState.SUCCEEDED)]
+    AuditTrail(store).verify()

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ._errors import ConfigurationError, FlowBusyError, LedgerError, UnknownFlowError
@@ -15,22 +15,34 @@ from ._executor import run_leased_flow
 from ._keys import idempotency_key as derive_key
 from ._ledger import LedgerStore, LedgerTransaction
 from ._metrics import Metrics
-from ._model import FlowRecord, FlowState, StepRecord, utc_now
+from ._model import FlowRecord, FlowState, StepRecord, StepState, utc_now
 from ._plan import PlannedWrite, plan_flow
 from ._quota import Quota
 from ._redact import ensure_no_sensitive_data
 from ._retry import DefaultClassifier, ErrorClassifier, RetryPolicy
-from ._runtime import CheckpointHook, Runtime, intent_for
+from ._runtime import CheckpointHook, Runtime, intent_for, is_armed
 from ._sqltx import SqlTx
 from ._steps import FlowDefinition
 
 __all__ = ["Engine", "RunReport", "SubmitHook"]
 
+_PREFETCH_FROM = 8
+"""Pools of at least this many threads keep claimed flows queued (see run_pending)."""
 _CLAIM_GATHER = 0.02
 """Seconds a claim for fewer than a batch of free slots may wait for more slots to free."""
 
 SubmitHook = Callable[[LedgerTransaction, FlowRecord], None]
 """Called inside the transaction that records a submitted flow (e.g. to store a replay id)."""
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A flow this worker just leased, as read in the claim's transaction."""
+
+    flow: FlowRecord
+    steps: list[StepRecord]
+    armed: bool
+    """The claim armed the current step's intent: this worker calls it without a lookup."""
 
 
 @dataclass
@@ -219,37 +231,75 @@ class Engine:
     # -- running -----------------------------------------------------------------------
     def _claim(
         self, limit: int, flow_id: str | None = None, exclude: Sequence[str] = ()
-    ) -> list[tuple[FlowRecord, list[StepRecord]]]:
-        """Lease up to ``limit`` flows and read them (and their steps) in the same transaction,
-        so a worker starts driving a claimed flow without another round trip."""
+    ) -> list[_Claimed]:
+        """Lease up to ``limit`` flows, read them (and their steps) and arm their next intent,
+        all in the claim's transaction.
+
+        Arming (see :func:`intent_for`): a flow's current step still ``intended`` and unarmed
+        (nothing was ever sent) is marked armed for this worker, which then calls it without
+        committing ``requested`` first; anyone else who later reads the armed intent (this
+        worker died) looks it up before any call. So a claimed one-step flow costs one commit.
+        """
         now = self._clock()
         with self._store.transaction() as tx:
-            ids = tx.claim(
-                owner=self._rt.owner,
-                now=now,
-                lease_expires_at=now + self._rt.lease_ttl,
-                limit=limit,
-                flow_id=flow_id,
-                use_cases=self._use_cases,
-                exclude=exclude,
-            )
-            if not ids:
-                return []
-            if isinstance(tx, SqlTx):  # our stores: two queries for the whole batch
-                return tx.load_flows(ids)
-            loaded: list[tuple[FlowRecord, list[StepRecord]]] = []
-            for claimed in ids:
-                flow = tx.get_flow(claimed)
-                if flow is None:  # pragma: no cover - claimed in this very transaction
-                    raise LedgerError(f"flow {claimed} vanished from the ledger")
-                loaded.append((flow, tx.get_steps(claimed)))
-            return loaded
+            loaded = self._claim_in(tx, now, limit, flow_id, exclude)
+            claimed: list[_Claimed] = []
+            arm: list[StepRecord] = []
+            for flow, steps in loaded:
+                current = next((s for s in steps if s.index == flow.current_step), None)
+                if (
+                    current is None
+                    or current.state is not StepState.INTENDED
+                    or is_armed(current)
+                    or flow.current_step >= len(self._definition(flow.use_case).steps)
+                ):
+                    claimed.append(_Claimed(flow, steps, armed=False))
+                    continue
+                armed = replace(current, requested_at=now)
+                arm.append(armed)
+                armed_steps = [armed if s is current else s for s in steps]
+                claimed.append(_Claimed(flow, armed_steps, armed=True))
+            tx.put_steps(arm)  # one statement for the batch
+        return claimed
 
-    def _execute(self, loaded: tuple[FlowRecord, list[StepRecord]]) -> FlowState:
-        flow = loaded[0]
+    def _claim_in(
+        self,
+        tx: LedgerTransaction,
+        now: datetime,
+        limit: int,
+        flow_id: str | None,
+        exclude: Sequence[str],
+    ) -> list[tuple[FlowRecord, list[StepRecord]]]:
+        ids = tx.claim(
+            owner=self._rt.owner,
+            now=now,
+            lease_expires_at=now + self._rt.lease_ttl,
+            limit=limit,
+            flow_id=flow_id,
+            use_cases=self._use_cases,
+            exclude=exclude,
+        )
+        if not ids:
+            return []
+        if isinstance(tx, SqlTx):  # our stores: two queries for the whole batch
+            return tx.load_flows(ids)
+        loaded: list[tuple[FlowRecord, list[StepRecord]]] = []
+        for claimed in ids:
+            flow = tx.get_flow(claimed)
+            if flow is None:  # pragma: no cover - claimed in this very transaction
+                raise LedgerError(f"flow {claimed} vanished from the ledger")
+            loaded.append((flow, tx.get_steps(claimed)))
+        return loaded
+
+    def _execute(self, claimed: _Claimed) -> FlowState:
+        flow = claimed.flow
         try:
             state, released = run_leased_flow(
-                self._rt, flow.flow_id, self._definition(flow.use_case), loaded=loaded
+                self._rt,
+                flow.flow_id,
+                self._definition(flow.use_case),
+                loaded=(flow, claimed.steps),
+                armed=claimed.armed,
             )
         except Exception:
             self._release_quietly(flow.flow_id)
@@ -286,6 +336,9 @@ class Engine:
     def run_pending(self, *, max_workers: int = 8, limit: int | None = None) -> RunReport:
         """Run every runnable flow with up to ``max_workers`` threads; return when none is left.
 
+        With 8 or more threads, up to ``max_workers // 4`` further flows are claimed ahead and
+        queued for the next free thread (they are leased by this worker while they wait).
+
         Flows leased by other live workers, and flows of use cases this engine does not know,
         are left alone; flows whose lease expired are taken over (resumed from their ledger
         state). A flow that stops on an engine error is not retried in the same call.
@@ -297,12 +350,17 @@ class Engine:
         # found fewer runnable flows than free slots the next one waits for ``idle_poll``
         # (or for the pool to drain), instead of one claim query per finished flow.
         batch = max(1, max_workers // 20)
+        # Up to a quarter of the pool of claimed flows wait in the pool's queue, so a thread
+        # that finishes a flow starts the next one at once instead of waiting for the next
+        # claim (which queues behind the other threads' commits); a large pool then stays
+        # full and its threads do not fall into lockstep.
+        capacity = max_workers + (max_workers // 4 if max_workers >= _PREFETCH_FROM else 0)
         gather_until = 0.0  # waiting for a batch of free slots until then
         idle_until = 0.0  # the last claim came back short: no claim before then
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="paysync") as pool:
             in_flight: dict[Future[FlowState], str] = {}
             while True:
-                free = max_workers - len(in_flight)
+                free = capacity - len(in_flight)
                 if limit is not None:
                     free = min(free, limit - started)
                 now = time.monotonic()
@@ -313,7 +371,7 @@ class Engine:
                 ):
                     claimed = self._claim(free, exclude=sorted(report.errors))
                     for loaded in claimed:
-                        in_flight[pool.submit(self._execute, loaded)] = loaded[0].flow_id
+                        in_flight[pool.submit(self._execute, loaded)] = loaded.flow.flow_id
                         started += 1
                     gather_until = 0.0
                     idle_until = now + self._idle_poll if len(claimed) < free else 0.0

@@ -45,7 +45,9 @@ def _error_text(error: BaseException) -> str:
 
 class _FlowRun(FlowWriter):
     # -- main loop ---------------------------------------------------------------------
-    def run(self, loaded: tuple[FlowRecord, list[StepRecord]] | None = None) -> FlowState:
+    def run(
+        self, loaded: tuple[FlowRecord, list[StepRecord]] | None = None, *, armed: bool = False
+    ) -> FlowState:
         """Drive the flow; its state when this run stopped (the lease is then released iff
         :attr:`released`). ``loaded``: the flow and steps as read after this worker claimed it
         (in the claim's transaction), so the run starts without another read."""
@@ -55,6 +57,7 @@ class _FlowRun(FlowWriter):
             if loaded is not None:
                 flow, steps = loaded
                 loaded = None
+                fresh = armed  # our claim armed the current intent: nothing was sent yet
             elif known is None:
                 with self.rt.store.transaction() as tx:
                     read = tx.get_flow(self.flow_id)
@@ -273,19 +276,28 @@ class _FlowRun(FlowWriter):
         the detail is then already audited and ``None`` is returned.
         """
         attempt = record.attempts + 1
-        ctx = replace(self.context(flow, record, results), attempt=attempt)
-        summary = dict(step.summarize(ctx)) if step.summarize else {}
+        summary: dict[str, object] = {}
+        if step.summarize:
+            ctx = replace(self.context(flow, record, results), attempt=attempt)
+            summary = dict(step.summarize(ctx))
         detail: dict[str, object] = {
             "step": record.name,
             "key": record.idempotency_key,
             "attempt": attempt,
             "summary": summary,
         }
+        if is_armed(record):
+            armed = replace(
+                record,
+                state=StepState.REQUESTED,
+                attempts=attempt,
+                request_summary=summary,
+                requested_at=self.rt.clock(),
+            )
+            return armed, detail
         updated = replace(
             record, state=StepState.REQUESTED, attempts=attempt, request_summary=summary
         )
-        if is_armed(record):
-            return replace(updated, requested_at=self.rt.clock()), detail
 
         def apply(tx: LedgerTransaction, now: datetime) -> StepRecord:
             durable = replace(updated, requested_at=now)
@@ -446,10 +458,13 @@ def run_leased_flow(
     definition: FlowDefinition,
     *,
     loaded: tuple[FlowRecord, list[StepRecord]] | None = None,
+    armed: bool = False,
 ) -> tuple[FlowState, bool]:
     """Run a flow this worker has leased until it succeeds, dead-letters, parks or the lease is
     lost (:class:`LeaseLostError`). Returns the flow's state and whether the lease was released
-    in the run's last commit (finished and parked flows); otherwise the caller releases it."""
+    in the run's last commit (finished and parked flows); otherwise the caller releases it.
+    ``armed``: the caller's claim armed the current step's intent in ``loaded`` (see
+    :func:`~paysync_core._runtime.intent_for`), so this run calls it without a lookup."""
     run = _FlowRun(rt, flow_id, definition)
-    state = run.run(loaded)
+    state = run.run(loaded, armed=armed)
     return state, run.released

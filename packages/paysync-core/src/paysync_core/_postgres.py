@@ -12,6 +12,7 @@ in ``schema`` (created if missing).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,11 @@ __all__ = ["PostgresLedger"]
 
 # psycopg is imported when a PostgresLedger is created, not with paysync_core: importing it
 # costs about a second, which SQLite-only processes (and the CLI) should not pay.
+
+
+@functools.lru_cache(maxsize=512)
+def _encoded(statement: str) -> bytes:
+    return statement.encode()
 
 
 def _lock_id(*parts: str) -> int:
@@ -101,8 +107,10 @@ class PostgresLedger:
         with self._connection() as conn, conn.cursor() as cur:
 
             def run(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
-                cur.execute(statement.encode(), tuple(params))
-                rows: list[Row] = list(cur.fetchall()) if cur.description else []
+                cur.execute(_encoded(statement), tuple(params))
+                # ``nfields`` instead of ``description``, which builds column objects per call
+                result = cur.pgresult
+                rows: list[Row] = list(cur.fetchall()) if result and result.nfields else []
                 return rows, cur.rowcount
 
             def lock_claims() -> None:

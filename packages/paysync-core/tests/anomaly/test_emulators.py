@@ -1,9 +1,6 @@
-"""End to end through the PayTrace and Fusion emulators (mocked only at the wire): client
-exports -> record files with the anomaly columns -> flags.
-
-The reconciliation loaders do not write the anomaly columns yet (``at``, ``card_token``,
-``last4``, ``product``, ``unapplied_cents``, the batch ``day``); :func:`paytrace_row` and
-:func:`receipt_row` show the mapping they need, reusing the loaders' own status rules.
+"""End to end through the PayTrace and Fusion emulators (mocked only at the wire): the
+reconciliation loaders (``export_paytrace``, ``export_fusion``) -> record files with the
+anomaly columns -> flags.
 """
 
 from __future__ import annotations
@@ -14,63 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from oracle_fusion_client import BasicAuth, FusionClient, NewStandardReceipt, StandardReceipt
+from oracle_fusion_client import BasicAuth, FusionClient, NewStandardReceipt
 from oracle_fusion_client.emulator import FusionEmulator
-from paysync_core.anomaly import (
-    OPTIONAL_TRANSACTION_COLUMNS,
-    RECEIPT_COLUMNS,
-    TRANSACTION_COLUMNS,
-    AnomalyEngine,
-    AnomalyKind,
-    detect_anomalies,
-)
-from paysync_core.reconcile import RecordWriter, fusion_status, paytrace_status
-from paysync_core.reconcile._schema import amount_to_cents
+from paysync_core.anomaly import AnomalyEngine, AnomalyKind, detect_anomalies
+from paysync_core.reconcile import export_fusion, export_paytrace, read_csv_rows
 from paytrace_client import CreditCard, PayTraceClient, PayTraceDeclinedError
 from paytrace_client.emulator import PayTraceEmulator
-from paytrace_client.models import ExportedTransaction
 
 FUSION_URL = "https://fusion.emulator"
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
-
-
-def paytrace_row(txn: ExportedTransaction) -> dict[str, str | int] | None:
-    status = paytrace_status(txn)
-    if status is None or txn.created is None or txn.created.at is None:
-        return None
-    masked = (txn.credit_card.masked_number if txn.credit_card else None) or ""
-    last4 = masked[-4:] if masked[-4:].isdigit() else ""
-    return {
-        "ref": str(txn.transaction_id),
-        "id": str(txn.transaction_id),
-        "kind": "refund" if (txn.transaction_type or "").upper() == "REFUND" else "payment",
-        "amount_cents": amount_to_cents(txn.amount or Decimal(0), "amount"),
-        "status": status,
-        "day": txn.created.at.date().isoformat(),
-        "customer": txn.customer_id or "",
-        "invoice": txn.invoice_id or "",
-        "batch": "" if txn.batch_number is None else str(txn.batch_number),
-        "at": txn.created.at.isoformat(),
-        # The vault profile when charged by customer id; else the masked card (BIN + last 4).
-        "card_token": txn.customer_id or masked,
-        "last4": last4,
-        "product": "",
-    }
-
-
-def receipt_row(receipt: StandardReceipt) -> dict[str, str | int]:
-    return {
-        "ref": receipt.ReceiptNumber or "",
-        "id": receipt.ReceiptNumber or "",
-        "kind": "payment",
-        "amount_cents": amount_to_cents(receipt.Amount or Decimal(0), "Amount"),
-        "status": fusion_status(receipt),
-        "day": str(receipt.ReceiptDate)[:10],
-        "customer": receipt.CustomerAccountNumber or "",
-        "unapplied_cents": amount_to_cents(
-            receipt.UnappliedAmount or Decimal(0), "UnappliedAmount"
-        ),
-    }
 
 
 def _receipt(number: str, day: date) -> NewStandardReceipt:
@@ -113,28 +62,33 @@ def test_emulated_duplicates_and_unapplied_receipt(tmp_path: Path, engine: Anoma
         session=fu_emulator.session(FUSION_URL),
         sleep=lambda _: None,
     )
-    fusion.standard_receipts.create(_receipt("PT-OLD", today - timedelta(days=45)))
+    old = fusion.standard_receipts.create(_receipt("PT-OLD", today - timedelta(days=45)))
     fusion.standard_receipts.create(_receipt("PT-NEW", today - timedelta(days=2)))
 
     transactions = tmp_path / "paytrace.csv"
-    with RecordWriter(transactions, (*TRANSACTION_COLUMNS, *OPTIONAL_TRANSACTION_COLUMNS)) as out:
-        for txn in paytrace.exports.transactions(
-            today - timedelta(days=1), today + timedelta(days=1)
-        ):
-            row = paytrace_row(txn)
-            if row is not None:
-                out.write(row)
+    batches = tmp_path / "batches.csv"
     receipts = tmp_path / "fusion.csv"
-    with RecordWriter(receipts, RECEIPT_COLUMNS) as out:
-        for receipt in fusion.standard_receipts.list():
-            out.write(receipt_row(receipt))
+    window = (today - timedelta(days=1), today + timedelta(days=1))
+    assert export_paytrace(paytrace, *window, transactions, batches=batches) == 4
+    assert export_fusion(fusion, receipts) == 2
+
+    rows = list(read_csv_rows(transactions, ("at", "card_token", "last4", "product")))
+    assert all(r["at"].startswith(today.isoformat()) for r in rows)
+    assert {r["last4"] for r in rows} == {"5439"}
+    assert all(r["card_token"] and CARD not in r["card_token"] for r in rows)
+    assert CARD not in transactions.read_text(encoding="utf-8")
+    (batch,) = read_csv_rows(batches, ("batch", "net_cents", "count", "day"))
+    assert (batch["net_cents"], batch["count"], batch["day"]) == ("14997", "3", today.isoformat())
+    unapplied = {r["ref"]: r["unapplied_cents"] for r in read_csv_rows(receipts, ("ref",))}
+    assert unapplied == {"PT-OLD": "7500", "PT-NEW": "7500"}
 
     now = datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc)
-    flags = detect_anomalies(transactions, receipts, engine=engine, now=now)
+    flags = detect_anomalies(transactions, receipts, batches, engine=engine, now=now)
     assert [f.kind for f in flags] == [AnomalyKind.DUPLICATE_CHARGE, AnomalyKind.UNAPPLIED_RECEIPT]
     duplicate, unapplied = flags
     assert sorted(duplicate.records) == sorted(sales)
     assert duplicate.reason.startswith("3 charges of 49.99 on token xxxxxxxx… (…5439)")
     assert CARD not in duplicate.reason
-    assert unapplied.records == ("PT-OLD",)
+    # the loader's ``id`` is Fusion's own receipt id
+    assert unapplied.records == (str(old.StandardReceiptId),)
     assert "75.00 of 75.00 unapplied after 45 days" in unapplied.reason

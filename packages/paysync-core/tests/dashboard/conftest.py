@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from paysync_core import (
     SqliteLedger,
     Step,
 )
+from paysync_core.app import run_demo
 from paysync_core.dashboard import (
     CursorStatus,
     DashboardConfig,
@@ -38,6 +39,8 @@ from paysync_core.dashboard import (
     User,
     create_app,
 )
+from paysync_core.reconcile import RecordWriter, reconcile, write_report
+from paysync_core.sources.salesforce_events import LedgerReplayStore
 from paysync_core.testing import FakeSystem, Fault
 
 USE_CASE = "demo_payment"
@@ -176,3 +179,66 @@ def login_as(app: Flask) -> LoginAs:
         return client
 
     return make
+
+
+# -- the ledger of `paysync demo` (every registered use case ran) and a reconcile report -----
+SF_CHANNEL = "/data/OpportunityChangeEvent"
+CHECKPOINT_AGE = timedelta(minutes=7)
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger written by ``paysync demo``: flows of all seven use cases and the
+    PayTrace export cursor; plus a Salesforce replay checkpoint saved 7 minutes ago by the
+    event source's own store."""
+    path = tmp_path_factory.mktemp("demo") / "ledger.db"
+    run_demo(path).close()
+    store = SqliteLedger(path)
+    try:
+        ago = datetime.now(timezone.utc) - CHECKPOINT_AGE
+        LedgerReplayStore(store, clock=lambda: ago).save(SF_CHANNEL, bytes.fromhex("00002a"))
+    finally:
+        store.close()
+    return path
+
+
+def write_reconcile_report(folder: Path, day: str, stem: str) -> tuple[Path, Path]:
+    """An HTML and a JSON report of a small three-way reconciliation, laid out as
+    ``paysync reconcile --reports-dir`` does: ``<folder>/<day>/reconcile-*.html|json``."""
+    rows = {
+        "paytrace": [("1", 1000), ("2", 500)],
+        "fusion": [("PT-1", 1000), ("PT-2", 400)],
+        "salesforce": [("1", 1000)],
+    }
+    inputs = folder.parent / f"inputs-{stem}"
+    inputs.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for system, records in rows.items():
+        with RecordWriter(inputs / f"{system}.csv") as out:
+            for ref, cents in records:
+                out.write(
+                    {
+                        "ref": ref,
+                        "id": ref,
+                        "kind": "payment",
+                        "amount_cents": cents,
+                        "status": "captured",
+                        "day": day,
+                        "customer": "C1",
+                        "invoice": "",
+                        "batch": "",
+                    }
+                )
+        paths[system] = out.path
+    result = reconcile(
+        paytrace=paths["paytrace"],
+        fusion=paths["fusion"],
+        salesforce=paths["salesforce"],
+        engine="python",
+    )
+    target = folder / day
+    target.mkdir(parents=True, exist_ok=True)
+    return (
+        write_report(result, target / f"reconcile-{stem}.html"),
+        write_report(result, target / f"reconcile-{stem}.json"),
+    )

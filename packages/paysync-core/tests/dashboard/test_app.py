@@ -23,7 +23,7 @@ from paysync_core.dashboard import AuthMode, Role, create_app, load_config
 from paysync_core.dashboard.cli import app as cli_app
 from paysync_core.testing import drop_audit_guard
 
-from .conftest import OPERATOR, USE_CASE, VIEWER, Demo, LoginAs, csrf_token
+from .conftest import OPERATOR, SF_CHANNEL, USE_CASE, VIEWER, Demo, LoginAs, csrf_token
 
 VISA = "4111111111111111"
 TOKEN = "tok_live_9f8e7d6c5b4a"
@@ -229,9 +229,12 @@ def test_overview_json_counts_series_quota_streams(
     day_window = data["quotas"][1]
     assert day_window["used"] == 2  # two charges drew from the shared budget
     assert day_window["remaining"] == 10_000 - day_window["used"]
-    assert data["streams"][0]["channel"] == "/data/OpportunityChangeEvent"
-    assert data["streams"][0]["lag_events"] == 3
-    assert data["cursors"][0]["position"] == "2026-11-23T10:00Z"
+    # code-given stream and cursor status, after the (empty) ledger reporters
+    channel, cursor = data["streams"]
+    assert (channel["kind"], channel["name"]) == ("salesforce-events", SF_CHANNEL)
+    assert channel["lag_events"] == 3
+    assert channel["lag_seconds"] is not None
+    assert (cursor["kind"], cursor["position"]) == ("paytrace-polling", "2026-11-23T10:00Z")
     day = json.loads(login_as(VIEWER).get("/api/overview?window=24h").data)
     assert len(day["series"]) == 24
 

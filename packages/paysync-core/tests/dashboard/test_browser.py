@@ -13,18 +13,21 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from paysync_core import DeadLetterQueue
-from paysync_core.dashboard import create_app
+from paysync_core.dashboard import create_app, load_config
 
-from .conftest import OPERATOR, USE_CASE, Demo
+from .conftest import OPERATOR, SF_CHANNEL, USE_CASE, Demo, write_reconcile_report
+from .test_integration import KEY, KEY_ENV, paysync_toml
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[4] / "build" / "screenshots"
@@ -53,12 +56,23 @@ class Live:
     worker_on: threading.Event
 
 
+@contextmanager
+def serving(app: Flask) -> Generator[str]:
+    """``app`` on 127.0.0.1:<free port>; yields its base URL."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
 @pytest.fixture
 def live(demo: Demo) -> Iterator[Live]:
     """The app on 127.0.0.1:<free port> and a worker looping ``run_pending`` when enabled."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, create_app(demo.config), threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     stop, worker_on = threading.Event(), threading.Event()
 
     def work() -> None:
@@ -68,13 +82,11 @@ def live(demo: Demo) -> Iterator[Live]:
             stop.wait(0.1)
 
     worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    yield Live(f"http://127.0.0.1:{server.server_port}", demo, worker_on)
-    stop.set()
-    worker.join(timeout=10)
-    server.shutdown()
-    serving.join(timeout=10)
-    server.server_close()
+    with serving(create_app(demo.config)) as base:
+        worker.start()
+        yield Live(base, demo, worker_on)
+        stop.set()
+        worker.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -142,12 +154,11 @@ def test_fail_retry_and_succeed_live(live: Live, page: Page) -> None:
     expect(page.locator("#audit")).to_contain_text("dashboard.dlq_retry")
     shot(page, "05-flow-detail")
 
-    (live.demo.reports / "2026-11-22").mkdir()
-    (live.demo.reports / "2026-11-22" / "batch-0007.html").write_text("<h1>batch 7</h1>")
-    (live.demo.reports / "2026-11-23-batch-0008.json").write_text('{"matched": 42}')
+    write_reconcile_report(live.demo.reports, "2026-11-22", "0930")
+    write_reconcile_report(live.demo.reports, "2026-11-23", "1015")
     for path, name in (
         ("/audit", "06-audit"),
-        (f"/use-cases/{USE_CASE}", "07-use-case"),
+        ("/use-cases/order_to_cash", "07-use-case"),
         ("/reports", "08-reports"),
     ):
         page.goto(f"{live.base}{path}")
@@ -174,3 +185,47 @@ def test_csrf_less_post_rejected_and_anonymous_redirected(live: Live, page: Page
     assert "CSRF" in response.text()
     page.goto(f"{live.base}/dlq")
     expect(page.locator("#dlq tbody tr").first).to_contain_text("open")
+
+
+def test_demo_ledger_from_paysync_toml(
+    demo_ledger: Path, tmp_path: Path, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger of ``paysync demo`` behind a ``paysync.toml`` with ``[dashboard]``: input
+    streams with lag, a registered use case's flow and rules, a reconciliation report."""
+    monkeypatch.setenv(KEY_ENV, KEY)
+    file = paysync_toml(
+        tmp_path,
+        demo_ledger,
+        usecases='[usecases.order_to_cash]\nclosed_won_stage = "Won"\n',
+    )
+    write_reconcile_report(tmp_path / "reports", "2026-11-23", "1015")
+    with serving(create_app(load_config(file))) as base:
+        page.goto(f"{base}/")
+        page.fill("input[name=username]", OPERATOR[0])
+        page.fill("input[name=password]", OPERATOR[1])
+        page.click("button[type=submit]")
+        streams = page.locator("#streams")
+        expect(streams).to_contain_text(SF_CHANNEL)
+        expect(streams).to_contain_text("paytrace-polling")
+        expect(streams).to_contain_text(re.compile(r"\d+ min"))  # the checkpoint's lag
+        expect(page.locator("#flow-counts")).to_contain_text("salesforce_recurring_billing")
+        shot(page, "09-overview-demo-ledger")
+
+        page.click("text=Use cases")
+        expect(page.locator(".card")).to_have_count(7)
+        shot(page, "10-use-cases")
+        page.click("text=Salesforce Opportunity Closed Won to cash")
+        expect(page.locator("svg.flowchart rect.node")).to_have_count(6)
+        rule = page.locator("#rules tr.configured")
+        expect(rule).to_contain_text("closed_won_stage")
+        expect(rule).to_contain_text("paysync.toml")
+        shot(page, "11-use-case-order-to-cash")
+
+        page.click("nav >> text=Reconciliation")
+        expect(page.locator("ul.reports li")).to_have_count(2)  # the HTML and the JSON
+        shot(page, "12-reports-reconcile")
+        with page.expect_popup() as opened:
+            page.click("text=2026-11-23/reconcile-1015.html")
+        report = opened.value
+        expect(report.locator("h1")).to_have_text("Reconciliation report")
+        shot(report, "13-reconcile-report")

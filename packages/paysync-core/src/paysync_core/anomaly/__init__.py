@@ -10,7 +10,13 @@ training: thresholds live in :class:`AnomalyRules` (TOML-friendly). See ``ANOMAL
 
 from ._api import AnomalyEngine, detect_anomalies
 from ._model import AnomalyFlag, AnomalyInputError, AnomalyKind, Severity, Statistic
-from ._report import AnomalyFormat, render_anomalies, to_json_lines, to_markdown
+from ._report import (
+    AnomalyFormat,
+    render_anomalies,
+    to_html_section,
+    to_json_lines,
+    to_markdown,
+)
 from ._rules import (
     AnomalyRules,
     BatchRule,
@@ -46,6 +52,7 @@ __all__ = [
     "UnappliedRule",
     "detect_anomalies",
     "render_anomalies",
+    "to_html_section",
     "to_json_lines",
     "to_markdown",
 ]

@@ -7,8 +7,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Literal
 
-from paysync_core.reconcile import ReconcileInputError, polars_available
-from paysync_core.reconcile._schema import record_format
+from paysync_core.reconcile import ReconcileInputError, polars_available, record_format
 
 from ._inputs import Inputs
 from ._model import AnomalyFlag, AnomalyInputError

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from paysync_core._redact import redact_text
-from paysync_core.reconcile._model import cents_to_decimal
+from paysync_core.reconcile import cents_to_decimal
 
 from ._model import AnomalyFlag, AnomalyKind, Severity, Statistic
 from ._rules import BatchRule, DuplicateRule, OutlierRule, SpikeRule, UnappliedRule

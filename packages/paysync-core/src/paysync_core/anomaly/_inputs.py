@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from paysync_core.reconcile._schema import read_csv_rows
+from paysync_core.reconcile import read_csv_rows
 
 from ._detect import BatchRow
 from ._model import AnomalyInputError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from paysync_core.reconcile._schema import KINDS, STATUSES, record_format
+from paysync_core.reconcile import KINDS, STATUSES, record_format
 
 from ._detect import (
     HOUR_US,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paysync_core.reconcile._schema import KINDS, STATUSES, read_csv_rows
+from paysync_core.reconcile import KINDS, STATUSES, read_csv_rows
 
 from ._detect import (
     HOUR_US,

@@ -1,15 +1,17 @@
-"""Anomaly reports: JSON lines (one flag per line) and a Markdown section."""
+"""Anomaly reports: JSON lines (one flag per line), a Markdown section, and an HTML section
+for the reconciliation page."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from collections.abc import Sequence
+from html import escape
 from typing import Literal
 
 from ._model import AnomalyFlag, AnomalyInputError, AnomalyKind
 
-__all__ = ["AnomalyFormat", "render_anomalies", "to_json_lines", "to_markdown"]
+__all__ = ["AnomalyFormat", "render_anomalies", "to_html_section", "to_json_lines", "to_markdown"]
 
 AnomalyFormat = Literal["json", "md"]
 #: Record ids listed per flag in Markdown (a spike can hold thousands); JSON lists them all.
@@ -56,6 +58,34 @@ def to_markdown(flags: Sequence[AnomalyFlag], *, heading: str = "## Anomalies") 
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def to_html_section(flags: Sequence[AnomalyFlag], *, heading: str = "Anomalies") -> str:
+    """An HTML ``<section>`` (no styles or links of its own) for the reconciliation page."""
+    parts = [f'<section id="anomalies"><h2>{escape(heading)}</h2>']
+    if not flags:
+        return "".join([*parts, "<p>No anomalies found.</p></section>"])
+    counts = Counter(f.kind for f in flags)
+    summary = ", ".join(f"{k.value} {counts[k]}" for k in AnomalyKind if counts[k])
+    parts.append(f"<p>{len(flags)} flags: {escape(summary)}.</p>")
+    headers = ["kind", "severity", "subject", "statistic", "value", "threshold", "records"]
+    parts.append("<table><thead><tr>")
+    parts += [f"<th>{h}</th>" for h in [*headers, "reason"]]
+    parts.append("</tr></thead><tbody>")
+    for f in flags:
+        cells = [
+            f.kind.value,
+            f.severity.value,
+            f.subject,
+            f.statistic.name,
+            str(f.statistic.value),
+            str(f.statistic.threshold),
+            _records(f),
+            f.reason,
+        ]
+        parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    parts.append("</tbody></table></section>")
+    return "".join(parts)
 
 
 def render_anomalies(flags: Sequence[AnomalyFlag], format: AnomalyFormat) -> str:

@@ -146,3 +146,19 @@ class AnomalyRules(_Rule):
         if not isinstance(tables, dict):
             raise AnomalyInputError("anomalies", "must be a table")
         return cls.from_mapping(cast("dict[str, Any]", tables))
+
+    @classmethod
+    def from_config(cls, path: str | PathLike[str]) -> AnomalyRules:
+        """The ``[anomalies]`` table of ``paysync.toml``; the defaults when it has none (the
+        rest of the file is the sync's configuration, not rules)."""
+        file = Path(path)
+        try:
+            data = _toml_loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise AnomalyInputError(str(file), f"cannot read: {exc.strerror}") from None
+        except _TomlError as exc:
+            raise AnomalyInputError(str(file), f"not valid TOML: {exc}") from None
+        tables = data.get("anomalies", {})
+        if not isinstance(tables, dict):
+            raise AnomalyInputError("anomalies", "must be a table")
+        return cls.from_mapping(cast("dict[str, Any]", tables))

@@ -1,7 +1,13 @@
-"""``paysync anomalies``: flag anomalies in a directory of exported record files.
+"""``paysync anomalies``: flag anomalies in the systems or in exported record files.
 
-    paysync anomalies --input DIR [--from 2026-03-01] [--to 2026-03-31] [--format json|md] \\
-        [--rules anomalies.toml] [--output FILE] [--engine auto] [--as-of 2026-04-01T00:00:00Z]
+    paysync anomalies --config paysync.toml --from 2026-03-01 --to 2026-03-31 [--workdir DIR]
+    paysync anomalies --input DIR [--from 2026-03-01] [--to 2026-03-31]
+        [--format json|md] [--rules anomalies.toml] [--output FILE] [--engine auto]
+        [--as-of 2026-04-01T00:00:00Z]
+
+With ``--config`` the reconciliation loaders read PayTrace (transactions, batches) and Fusion
+(receipts) through the configured clients into ``--workdir`` (a temporary directory when not
+given), and the rules default to the ``[anomalies]`` table of that file.
 
 ``DIR`` holds the reconciliation files: ``paytrace.csv`` (or ``.parquet``; required),
 ``fusion.csv`` / ``.parquet`` (receipts; used when it has an ``unapplied_cents`` column) and
@@ -12,11 +18,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Generator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from paysync_core.reconcile import ReconcileInputError, clients_from_config, pull_records
 
 from ._api import detect_anomalies
 from ._model import AnomalyInputError
@@ -24,7 +35,7 @@ from ._report import render_anomalies
 from ._rules import AnomalyRules
 from ._schema import epoch_us, us_to_datetime
 
-__all__ = ["anomalies_command", "find_inputs"]
+__all__ = ["anomalies_command", "find_inputs", "usable_receipts"]
 
 
 def _day(value: Optional[str], name: str) -> Optional[date]:  # noqa: UP045 - typer reads it
@@ -52,6 +63,16 @@ def _csv_has(path: Path, column: str) -> bool:
     return column in header
 
 
+def usable_receipts(path: Path | None) -> Path | None:
+    """``path`` when it can serve as receipts (it has ``unapplied_cents``), else ``None``."""
+    if path is None or not path.is_file():
+        return None
+    if not _csv_has(path, "unapplied_cents"):
+        typer.echo(f"note: {path.name} has no unapplied_cents column; skipped", err=True)
+        return None
+    return path
+
+
 def find_inputs(directory: Path) -> tuple[Path, Path | None, Path | None]:
     """The transactions, receipts and batch files of an input directory."""
     if not directory.is_dir():
@@ -59,16 +80,52 @@ def find_inputs(directory: Path) -> tuple[Path, Path | None, Path | None]:
     transactions = _first(directory, "paytrace", (".csv", ".parquet"))
     if transactions is None:
         raise AnomalyInputError("--input", f"no paytrace.csv or paytrace.parquet in {directory}")
-    receipts = _first(directory, "fusion", (".csv", ".parquet"))
-    if receipts is not None and not _csv_has(receipts, "unapplied_cents"):
-        typer.echo(f"note: {receipts.name} has no unapplied_cents column; skipped", err=True)
-        receipts = None
+    receipts = usable_receipts(_first(directory, "fusion", (".csv", ".parquet")))
     return transactions, receipts, _first(directory, "batches", (".csv",))
+
+
+@contextmanager
+def _input_dir(
+    input_dir: Path | None,
+    config: Path | None,
+    workdir: Path | None,
+    start: date | None,
+    end: date | None,
+) -> Generator[Path, None, None]:
+    """The directory of record files: ``--input``, or loaded from the systems (``--config``)."""
+    if config is None:
+        if input_dir is None:
+            raise AnomalyInputError("--input", "give --input DIR or --config paysync.toml")
+        yield input_dir
+        return
+    if input_dir is not None:
+        raise AnomalyInputError("--input", "give --input or --config, not both")
+    if start is None or end is None:
+        raise AnomalyInputError("--from", "--config needs --from and --to")
+    clients = clients_from_config(config)
+    if workdir is not None:
+        pull_records(clients, start, end, workdir, salesforce=False)
+        yield workdir
+        return
+    with tempfile.TemporaryDirectory(prefix="paysync-anomalies-") as scratch:
+        pull_records(clients, start, end, scratch, salesforce=False)
+        yield Path(scratch)
 
 
 def anomalies_command(
     *,
-    input_dir: Annotated[Path, typer.Option("--input", help="directory of record files")],
+    input_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--input", help="directory of record files"),
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="paysync.toml: load from PayTrace and Fusion"),
+    ] = None,
+    workdir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="where --config writes the record files (kept)"),
+    ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="last day, YYYY-MM-DD")] = None,  # noqa: UP045
     report_format: Annotated[str, typer.Option("--format", help="json (lines) or md")] = "md",
@@ -86,20 +143,25 @@ def anomalies_command(
             raise AnomalyInputError("--format", f"{report_format!r} is not json or md")
         if engine not in ("auto", "polars", "python"):
             raise AnomalyInputError("--engine", f"{engine!r} is not auto, polars or python")
-        rules = AnomalyRules.from_toml(rules_file) if rules_file else AnomalyRules()
+        if rules_file:
+            rules = AnomalyRules.from_toml(rules_file)
+        else:
+            rules = AnomalyRules.from_config(config) if config else AnomalyRules()
         now = us_to_datetime(epoch_us(as_of, "--as-of")) if as_of else None
-        transactions, receipts, batches = find_inputs(input_dir)
-        flags = detect_anomalies(
-            transactions,
-            receipts,
-            batches,
-            rules=rules,
-            engine=engine,  # checked above
-            now=now,
-            start=_day(date_from, "--from"),
-            end=_day(date_to, "--to"),
-        )
-    except AnomalyInputError as exc:
+        start, end = _day(date_from, "--from"), _day(date_to, "--to")
+        with _input_dir(input_dir, config, workdir, start, end) as directory:
+            transactions, receipts, batches = find_inputs(directory)
+            flags = detect_anomalies(
+                transactions,
+                receipts,
+                batches,
+                rules=rules,
+                engine=engine,  # checked above
+                now=now,
+                start=start,
+                end=end,
+            )
+    except ReconcileInputError as exc:  # AnomalyInputError, and the loaders' errors
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     text = render_anomalies(flags, report_format)  # checked above

@@ -20,7 +20,11 @@ def serve(
     config: Annotated[
         Path,
         typer.Option(
-            "--config", "-c", exists=True, dir_okay=False, help="dashboard TOML (users, ledger)"
+            "--config",
+            "-c",
+            exists=True,
+            dir_okay=False,
+            help="paysync.toml with a [dashboard] section, or a standalone dashboard TOML",
         ),
     ],
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",

@@ -11,6 +11,8 @@ from ._load import (
     usecase_options,
 )
 from ._models import (
+    DashboardSection,
+    DashboardUserSection,
     EngineSection,
     EventsSection,
     FusionSection,
@@ -36,6 +38,8 @@ __all__ = [
     "Clients",
     "ConfigCheckError",
     "ConfigIssue",
+    "DashboardSection",
+    "DashboardUserSection",
     "EngineSection",
     "EnvSecretProvider",
     "EventsSection",

@@ -48,6 +48,8 @@ _SECRET_KEYS = frozenset(
         "client_secret",
         "integrator_id",
         "url",
+        "secret_key",
+        "password_hash",
     }
 )
 _USECASE_MODELS: dict[str, type[BaseModel]] = {}
@@ -166,6 +168,8 @@ def resolve_secrets(
             )
             if ref is not None
         ]
+    if config.dashboard is not None and config.dashboard.secret_key is not None:
+        refs.append(("dashboard.secret_key", config.dashboard.secret_key))
     for key, ref in refs:
         try:
             resolver.resolve(ref)

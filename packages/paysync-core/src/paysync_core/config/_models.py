@@ -14,6 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 __all__ = [
     "AlertRulesSection",
     "AlertsSection",
+    "DashboardSection",
+    "DashboardUserSection",
     "EmailSinkSection",
     "EngineSection",
     "ErrorRateRuleSection",
@@ -207,6 +209,54 @@ class AlertsSection(_Section):
     email: EmailSinkSection | None = Field(default=None, description="email sink")
 
 
+def _password_hash(value: str) -> str:
+    # The message never repeats the value: a password typed here by mistake must not be echoed.
+    if not value.startswith(("scrypt:", "pbkdf2:")):
+        raise ValueError(
+            "must be a werkzeug scrypt/pbkdf2 hash from `paysync dashboard hash-password` "
+            "(never a password; value hidden)"
+        )
+    return value
+
+
+class DashboardUserSection(_Section):
+    password_hash: Annotated[str, AfterValidator(_password_hash)] = Field(
+        description="werkzeug scrypt/pbkdf2 hash (`paysync dashboard hash-password`)"
+    )
+    role: Literal["viewer", "operator"] = Field(
+        default="viewer", description="`operator` may also retry and resolve dead letters"
+    )
+
+
+class DashboardSection(_Section):
+    secret_key: SecretRef | None = Field(
+        default=None,
+        description="session signing key (secret reference); random per process if unset",
+    )
+    auth_mode: Literal["password", "proxy"] = Field(
+        default="password", description="login form, or a reverse proxy names the user"
+    )
+    proxy_user_header: str = Field(
+        default="X-Forwarded-User", description="header naming the user (proxy mode)"
+    )
+    secure_cookies: bool | None = Field(
+        default=None, description="`Secure` cookies; unset: on unless bound to localhost"
+    )
+    same_site: Literal["Lax", "Strict"] = Field(default="Lax", description="cookie SameSite")
+    reports_dir: str | None = Field(
+        default=None, description="folder of `paysync reconcile --reports-dir` reports"
+    )
+    poll_seconds: float = Field(default=2.0, gt=0, description="live page refresh period")
+    users: dict[str, DashboardUserSection] = Field(
+        default_factory=dict[str, DashboardUserSection],
+        description="one `[dashboard.users.<name>]` table per user",
+    )
+    links: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="system -> URL template with `{id}` linking external ids",
+    )
+
+
 class UseCaseSection(BaseModel):
     """``[usecases.<name>]``: ``enabled`` plus the use case's own options (validated by it)."""
 
@@ -230,6 +280,7 @@ class PaysyncConfig(_Section):
     )
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     usecases: dict[str, UseCaseSection] = Field(default_factory=dict[str, UseCaseSection])
+    dashboard: DashboardSection | None = None
 
 
 def _check_zone(value: str) -> str:

@@ -18,6 +18,8 @@ from pydantic_core import PydanticUndefined
 from ._models import (
     AlertRulesSection,
     AlertsSection,
+    DashboardSection,
+    DashboardUserSection,
     EmailSinkSection,
     EngineSection,
     ErrorRateRuleSection,
@@ -51,6 +53,8 @@ _SECTIONS: Sequence[tuple[str, type[BaseModel], str]] = (
     ("alerts.rules.quota", QuotaRuleSection, "A quota window is nearly spent."),
     ("[[alerts.webhooks]]", WebhookSinkSection, "Slack/Teams-compatible webhook sinks (a list)."),
     ("alerts.email", EmailSinkSection, "An SMTP sink."),
+    ("dashboard", DashboardSection, "The web dashboard (`paysync serve --config paysync.toml`)."),
+    ("dashboard.users.<name>", DashboardUserSection, "A dashboard user (no plain passwords)."),
 )
 
 

@@ -16,6 +16,7 @@ from ._config import (
     User,
     load_config,
 )
+from ._paysync_toml import config_from_paysync
 
 __all__ = [
     "AuthMode",
@@ -25,6 +26,7 @@ __all__ = [
     "StreamStatus",
     "UseCaseInfo",
     "User",
+    "config_from_paysync",
     "create_app",
     "load_config",
 ]

@@ -17,8 +17,10 @@ from ._api import api
 from ._auth import current_user_or_none, install_auth
 from ._config import AuthMode, DashboardConfig, Role
 from ._data import EXTENSION, DashboardState
-from ._present import safe_json, safe_text
+from ._present import duration, safe_json, safe_text
 from ._queries import FlowTotals
+from ._streams import registered_reporters
+from ._usecases import build_pages
 from ._views import blueprint
 
 __all__ = ["create_app"]
@@ -65,7 +67,16 @@ def create_app(config: DashboardConfig, *, host: str = "127.0.0.1") -> Flask:
         config=config,
         store=store,
         totals=totals,
-        use_cases={u.definition.use_case: u for u in config.use_cases},
+        use_cases=build_pages(
+            config.use_cases,
+            include_registered=config.include_registered,
+            options=config.usecase_options,
+        ),
+        reporters=(
+            registered_reporters()
+            if config.stream_reporters is None
+            else tuple(config.stream_reporters)
+        ),
     )
     CSRFProtect(app)
     install_auth(app, config)
@@ -73,6 +84,7 @@ def create_app(config: DashboardConfig, *, host: str = "127.0.0.1") -> Flask:
     app.register_blueprint(api)
     app.jinja_env.filters["pretty"] = safe_json
     app.jinja_env.filters["txt"] = safe_text
+    app.jinja_env.filters["duration"] = duration
 
     @app.context_processor
     def _globals() -> dict[str, object]:

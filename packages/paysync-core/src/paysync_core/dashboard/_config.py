@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from paysync_core import ConfigurationError, FlowDefinition, LedgerStore, Quota
+from paysync_core._status import StreamReporter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -126,6 +127,15 @@ class DashboardConfig:
     streams: Callable[[], Sequence[StreamStatus]] | None = None
     cursors: Callable[[], Sequence[CursorStatus]] | None = None
     poll_seconds: float = 2.0
+    include_registered: bool = True
+    """List every use case of the registry (``paysync_core.app``) besides ``use_cases``."""
+    usecase_options: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict[str, Mapping[str, Any]]
+    )
+    """The ``[usecases.<name>]`` tables of ``paysync.toml``: the rules in force."""
+    stream_reporters: Sequence[StreamReporter] | None = None
+    """Status reporters read for the overview's input streams; ``None``: every registered one
+    (Salesforce replay checkpoints and PayTrace export cursors register themselves)."""
 
     def __post_init__(self) -> None:
         if self.same_site not in ("Lax", "Strict"):
@@ -145,7 +155,12 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def load_config(path: Path) -> DashboardConfig:
-    """Read a TOML file::
+    """Read ``paysync.toml`` (its ``[dashboard]`` section) or a standalone dashboard file.
+
+    A file with a ``[dashboard]`` table is a ``paysync.toml``: it is validated whole and the
+    ledger, quotas and use case options come from its ``[ledger]``, ``[quota.*]`` and
+    ``[usecases.*]`` (see :func:`~paysync_core.dashboard.config_from_paysync`). Otherwise the
+    file is the standalone form::
 
     ledger = "postgresql://paysync@db/paysync"
     secret_key_file = "/run/secrets/dashboard_key"
@@ -161,6 +176,10 @@ def load_config(path: Path) -> DashboardConfig:
     per_minute = 60
     """
     data = _toml_loads(path.read_text(encoding="utf-8"))
+    if isinstance(data.get("dashboard"), dict):
+        from ._paysync_toml import load_paysync_toml  # the whole paysync.toml machinery
+
+        return load_paysync_toml(path)
     users: dict[str, User] = {}
     for name, entry in _table(data, "users").items():
         entry = cast(Mapping[str, Any], entry)

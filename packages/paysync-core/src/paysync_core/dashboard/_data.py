@@ -15,10 +15,13 @@ from paysync_core import (
     UnknownFlowError,
     quota_usage,
 )
+from paysync_core._status import StreamReporter
 
-from ._config import DashboardConfig, UseCaseInfo
+from ._config import DashboardConfig
 from ._present import audit_rows, dead_letter_view, flow_view, safe_text, step_view
 from ._queries import WINDOWS, FlowTotals, overview, recent_flows
+from ._streams import stream_rows
+from ._usecases import UseCasePage
 
 __all__ = ["DashboardState", "dlq_data", "flow_data", "overview_data", "state"]
 
@@ -30,14 +33,17 @@ class DashboardState:
     config: DashboardConfig
     store: LedgerStore
     totals: FlowTotals
-    use_cases: Mapping[str, UseCaseInfo] = field(default_factory=dict[str, UseCaseInfo])
+    use_cases: Mapping[str, UseCasePage] = field(default_factory=dict[str, UseCasePage])
+    reporters: tuple[StreamReporter, ...] = ()
 
     def system_of(self, use_case: str, step_name: str) -> str:
-        info = self.use_cases.get(use_case)
-        if info is not None:
-            for step in info.definition.steps:
-                if step.name == step_name:
-                    return step.system
+        """The system a step of a flow touches (``use_case`` is the flow's, not the page's)."""
+        for page in self.use_cases.values():
+            for flow in page.flows:
+                if flow.use_case == use_case:
+                    for step in flow.steps:
+                        if step.name == step_name:
+                            return step.system
         return ""
 
 
@@ -70,24 +76,7 @@ def overview_data(window: str) -> dict[str, object]:
         }
         for u in quota_usage(st.store, config.quotas, now)
     ]
-    streams = [
-        {
-            "channel": s.channel,
-            "last_replay_id": safe_text(s.last_replay_id) or None,
-            "checkpointed_at": s.checkpointed_at.isoformat() if s.checkpointed_at else None,
-            "lag_seconds": (now - s.checkpointed_at).total_seconds() if s.checkpointed_at else None,
-            "lag_events": s.lag_events,
-        }
-        for s in (config.streams() if config.streams else ())
-    ]
-    cursors = [
-        {
-            "name": c.name,
-            "position": safe_text(c.position) or None,
-            "advanced_at": c.advanced_at.isoformat() if c.advanced_at else None,
-        }
-        for c in (config.cursors() if config.cursors else ())
-    ]
+    streams = stream_rows(st.store, config, st.reporters, now)
     return {
         "now": now.isoformat(),
         "window": window,
@@ -114,9 +103,9 @@ def overview_data(window: str) -> dict[str, object]:
         ],
         "quotas": quotas,
         "streams": streams,
-        "streams_configured": config.streams is not None,
-        "cursors": cursors,
-        "cursors_configured": config.cursors is not None,
+        "streams_configured": bool(st.reporters)
+        or config.streams is not None
+        or config.cursors is not None,
     }
 
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from paysync_core import AuditRecord, DeadLetter, FlowRecord, StepRecord, redact
 
-__all__ = ["dead_letter_view", "flow_view", "safe_json", "safe_text", "step_view"]
+__all__ = ["dead_letter_view", "duration", "flow_view", "safe_json", "safe_text", "step_view"]
 
 
 def safe_text(value: object) -> str:
@@ -26,6 +26,19 @@ def safe_text(value: object) -> str:
 
 def safe_json(value: object) -> str:
     return json.dumps(redact(value), indent=2, sort_keys=True, default=str)
+
+
+def duration(seconds: float | None) -> str:
+    """``42 s``, ``7 min``, ``3.5 h``, ``2.0 d``: a stream's lag at a glance."""
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 def _ts(moment: datetime | None) -> str | None:

@@ -28,7 +28,7 @@ from paysync_core import (
 from ._auth import authenticate, current_user, operator_required
 from ._config import AuthMode
 from ._data import dlq_data, flow_data, overview_data, state
-from ._present import audit_rows, dead_letter_view, flow_view, safe_text, step_view
+from ._present import audit_rows, dead_letter_view, flow_view, safe_json, safe_text, step_view
 from ._reports import REPORT_SUFFIXES, list_reports
 
 __all__ = ["blueprint"]
@@ -197,27 +197,52 @@ def use_cases() -> str:
 
 @blueprint.route("/use-cases/<name>")
 def use_case(name: str) -> str:
-    info = state().use_cases.get(name)
-    if info is None:
+    page = state().use_cases.get(name)
+    if page is None:
         abort(404)
-    systems = sorted({s.system for s in info.definition.steps if s.system})
-    steps = [
+    flows = [
         {
-            "index": i + 1,
-            "name": s.name,
-            "system": s.system or "-",
-            "safe_to_retry": s.safe_to_retry,
-            "performs": _doc(s.perform),
-            "looks_up": _doc(s.lookup),
+            "name": flow.use_case,
+            "steps": [
+                {
+                    "index": i + 1,
+                    "name": s.name,
+                    "system": s.system or "-",
+                    "safe_to_retry": s.safe_to_retry,
+                    "performs": _doc(s.perform),
+                    "looks_up": _doc(s.lookup),
+                }
+                for i, s in enumerate(flow.steps)
+            ],
         }
-        for i, s in enumerate(info.definition.steps)
+        for flow in page.flows
     ]
-    return render_template(
-        "use_case.html", info=info, steps=steps, systems=systems, rules=info.rules
-    )
+    rules = [
+        {
+            "key": r.key,
+            "value": safe_json(r.value),
+            "default": safe_json(r.default),
+            "description": r.description,
+            "configured": r.configured,
+        }
+        for r in page.rules
+    ]
+    return render_template("use_case.html", page=page, flows=flows, rules=rules)
 
 
 def _doc(function: object) -> str:
-    """First line of a step callable's docstring (what a business user reads)."""
-    doc = getattr(function, "__doc__", None) or ""
-    return safe_text(doc.strip().splitlines()[0]) if doc.strip() else ""
+    """What a step callable does: its docstring's first line, else its name in words.
+
+    ``OrderToCash._find_charge`` reads "find charge": the name the use case gave the lookup
+    that correlates an earlier, possibly lost, call.
+    """
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    if doc and not _inherited_doc(function):
+        return safe_text(doc.splitlines()[0])
+    name = str(getattr(function, "__name__", "") or "")
+    return safe_text(name.strip("_").replace("_", " "))
+
+
+def _inherited_doc(function: object) -> bool:
+    # a callable object's or partial's docstring describes its class, not this step
+    return not callable(function) or getattr(function, "__name__", None) is None

@@ -10,6 +10,7 @@ from ._api import Engine, polars_available, reconcile
 from ._fixes import fix_plan
 from ._loaders import (
     RecordWriter,
+    card_token,
     export_fusion,
     export_paytrace,
     export_salesforce,
@@ -26,13 +27,31 @@ from ._model import (
     ReconcileResult,
     ReconcileRules,
     SuggestedFix,
+    cents_to_decimal,
 )
+from ._pull import RecordFiles, clients_from_config, pull_records
 from ._report import ReportFormat, render_report, write_report
-from ._schema import BATCH_COLUMNS, RECORD_COLUMNS
+from ._schema import (
+    BATCH_COLUMNS,
+    BATCH_FILE_COLUMNS,
+    FUSION_COLUMNS,
+    KINDS,
+    PAYTRACE_COLUMNS,
+    RECORD_COLUMNS,
+    STATUSES,
+    amount_to_cents,
+    read_csv_rows,
+    record_format,
+)
 
 __all__ = [
     "BATCH_COLUMNS",
+    "BATCH_FILE_COLUMNS",
+    "FUSION_COLUMNS",
+    "KINDS",
+    "PAYTRACE_COLUMNS",
     "RECORD_COLUMNS",
+    "STATUSES",
     "BatchCheck",
     "DayTotal",
     "Discrepancy",
@@ -41,9 +60,14 @@ __all__ = [
     "ReconcileInputError",
     "ReconcileResult",
     "ReconcileRules",
+    "RecordFiles",
     "RecordWriter",
     "ReportFormat",
     "SuggestedFix",
+    "amount_to_cents",
+    "card_token",
+    "cents_to_decimal",
+    "clients_from_config",
     "export_fusion",
     "export_paytrace",
     "export_salesforce",
@@ -51,7 +75,10 @@ __all__ = [
     "fusion_status",
     "paytrace_status",
     "polars_available",
+    "pull_records",
+    "read_csv_rows",
     "reconcile",
+    "record_format",
     "render_report",
     "salesforce_status",
     "write_report",

@@ -19,14 +19,21 @@ from typing import IO, Any
 
 from oracle_fusion_client import CreditMemo, FusionClient, Query, StandardReceipt
 from paytrace_client import PayTraceClient
-from paytrace_client.models import ExportedTransaction
+from paytrace_client.models import Batch, ExportedTransaction, TransactionCreated
 from salesforce_bridge import SalesforceBridge
 
 from ._model import ReconcileInputError
-from ._schema import BATCH_COLUMNS, RECORD_COLUMNS, amount_to_cents
+from ._schema import (
+    BATCH_FILE_COLUMNS,
+    FUSION_COLUMNS,
+    PAYTRACE_COLUMNS,
+    RECORD_COLUMNS,
+    amount_to_cents,
+)
 
 __all__ = [
     "RecordWriter",
+    "card_token",
     "export_fusion",
     "export_paytrace",
     "export_salesforce",
@@ -85,6 +92,29 @@ def paytrace_status(txn: ExportedTransaction) -> str | None:
     return "captured"
 
 
+def card_token(txn: ExportedTransaction) -> tuple[str, str]:
+    """``(token, last4)`` for duplicate detection: the vault customer id when the charge used
+    one, else the masked card. A "masked" number that is all digits is dropped, so a card
+    number never reaches a record file."""
+    masked = ((txn.credit_card.masked_number if txn.credit_card else None) or "").strip()
+    last4 = masked[-4:] if len(masked) >= 4 and masked[-4:].isdigit() else ""
+    if masked.replace(" ", "").replace("-", "").isdigit():
+        masked = ""
+    return (txn.customer_id or masked, last4)
+
+
+def _batch_day(batch: Batch, client: PayTraceClient) -> str:
+    # ``settled`` is an extra field in PayTrace's local export format; parse it the way the
+    # client parses ``created.at`` (same model, same export time zone).
+    settled = (batch.model_extra or {}).get("settled")
+    if not isinstance(settled, str) or not settled.strip():
+        return ""
+    moment = TransactionCreated.model_validate(
+        {"at": settled}, context={"tz": client.export_timezone}
+    ).at
+    return _day(moment)
+
+
 def export_paytrace(
     client: PayTraceClient,
     start: date,
@@ -92,6 +122,7 @@ def export_paytrace(
     records: str | PathLike[str],
     *,
     batches: str | PathLike[str] | None = None,
+    product: Callable[[ExportedTransaction], str] | None = None,
 ) -> int:
     """Transactions created from ``start`` to ``end`` (and, optionally, the batches settled
     then) into record files; returns the number of records written.
@@ -99,9 +130,11 @@ def export_paytrace(
     A refund nets against the sale it refunds: PayTrace's export does not name that sale, so
     the loader pairs the refund with the sale carrying the same ``invoice_id`` (the
     correlation paysync puts on every charge); only those ids are remembered while streaming.
+    Each row also carries the anomaly columns (``at``, ``card_token``, ``last4``, and
+    ``product`` from the optional ``product`` hook, e.g. a discretionary data field).
     """
     sale_by_invoice: dict[str, str] = {}
-    with RecordWriter(records) as out:
+    with RecordWriter(records, PAYTRACE_COLUMNS) as out:
         for txn in client.exports.transactions(start, end):
             status = paytrace_status(txn)
             if status is None:
@@ -109,6 +142,8 @@ def export_paytrace(
             is_refund = (txn.transaction_type or "").upper() == "REFUND"
             invoice = txn.invoice_id or ""
             txid = str(txn.transaction_id)
+            created = txn.created.at if txn.created else None
+            token, last4 = card_token(txn)
             if not is_refund and invoice and status == "captured":
                 sale_by_invoice.setdefault(invoice, txid)
             out.write(
@@ -118,15 +153,19 @@ def export_paytrace(
                     "kind": "refund" if is_refund else "payment",
                     "amount_cents": amount_to_cents(txn.amount or Decimal(0), "amount"),
                     "status": status,
-                    "day": _day(txn.created.at if txn.created else None),
+                    "day": _day(created),
                     "customer": txn.customer_id or "",
                     "invoice": invoice,
                     "batch": "" if txn.batch_number is None else str(txn.batch_number),
+                    "at": created.isoformat() if created else "",
+                    "card_token": token,
+                    "last4": last4,
+                    "product": product(txn) if product else "",
                 }
             )
         written = out.rows
     if batches is not None:
-        with RecordWriter(batches, BATCH_COLUMNS) as out:
+        with RecordWriter(batches, BATCH_FILE_COLUMNS) as out:
             for batch in client.batches.export(start, end):
                 extra = batch.model_extra or {}
                 out.write(
@@ -136,6 +175,7 @@ def export_paytrace(
                             str(extra.get("net_amount", "0")), "net_amount"
                         ),
                         "count": str(extra.get("transaction_count", "")),
+                        "day": _batch_day(batch, client),
                     }
                 )
     return written
@@ -161,8 +201,9 @@ def export_fusion(
     include_credit_memos: bool = True,
     credit_memo_ref: Callable[[CreditMemo], str] = _credit_memo_ref,
 ) -> int:
-    """Standard receipts (and refund credit memos) through REST paging into a record file."""
-    with RecordWriter(records) as out:
+    """Standard receipts (and refund credit memos) through REST paging into a record file;
+    receipts carry ``unapplied_cents`` (``UnappliedAmount``), credit memos 0."""
+    with RecordWriter(records, FUSION_COLUMNS) as out:
         for receipt in client.standard_receipts.list(receipts or Query(limit=500)):
             out.write(
                 {
@@ -173,6 +214,9 @@ def export_fusion(
                     "status": fusion_status(receipt),
                     "day": _day(receipt.ReceiptDate),
                     "customer": receipt.CustomerAccountNumber or "",
+                    "unapplied_cents": amount_to_cents(
+                        receipt.UnappliedAmount or Decimal(0), "UnappliedAmount"
+                    ),
                 }
             )
         if include_credit_memos:
@@ -187,6 +231,7 @@ def export_fusion(
                         "status": "captured",
                         "day": _day(memo.TransactionDate),
                         "customer": memo.BillToCustomerNumber or "",
+                        "unapplied_cents": 0,
                     }
                 )
         return out.rows

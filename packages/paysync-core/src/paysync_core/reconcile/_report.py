@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from html import escape
 from os import PathLike
 from pathlib import Path
@@ -204,7 +205,7 @@ _CSS = (
 )
 
 
-def _html(result: ReconcileResult) -> str:
+def _html(result: ReconcileResult, sections: Sequence[str] = ()) -> str:
     counts = result.counts
     class_chart = _bars_svg(
         [(k.value, float(v)) for k, v in counts.items()], "Keys per class", signed=False
@@ -297,14 +298,23 @@ def _html(result: ReconcileResult) -> str:
         f"{days_table}"
         "<h2>Totals per batch</h2>"
         f"{batches_table}"
-        "<h2>Discrepancies</h2>" + ("".join(drill) or "<p>None.</p>") + "</body></html>\n"
+        "<h2>Discrepancies</h2>"
+        + ("".join(drill) or "<p>None.</p>")
+        + "".join(sections)
+        + "</body></html>\n"
     )
 
 
-_RENDER = {"json": _json, "csv": _csv, "md": _markdown, "html": _html}
+_RENDER = {"json": _json, "csv": _csv, "md": _markdown}
 
 
-def render_report(result: ReconcileResult, format: ReportFormat) -> str:
+def render_report(
+    result: ReconcileResult, format: ReportFormat, *, html_sections: Sequence[str] = ()
+) -> str:
+    """The report as text. ``html_sections`` are trusted HTML fragments appended to the HTML
+    page (the anomaly section, for one); the other formats ignore them."""
+    if format == "html":
+        return _html(result, html_sections)
     render = _RENDER.get(format)
     if render is None:
         raise ReconcileInputError("format", f"{format!r} is not json, csv, md or html")

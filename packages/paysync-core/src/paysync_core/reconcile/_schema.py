@@ -18,6 +18,11 @@ columns and the engines never see a system's own shapes:
 ==============  ==========================================================================
 
 Batch files have ``batch``, ``net_cents`` and ``count`` (the summary PayTrace reports).
+
+The loaders also write the columns anomaly detection reads (the engines ignore them):
+PayTrace records add ``at`` (creation time, ISO-8601 with offset), ``card_token`` (vault
+customer id, else the masked card), ``last4`` and ``product``; Fusion records add
+``unapplied_cents``; batch files add ``day`` (the settlement day).
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ from ._model import ReconcileInputError
 
 __all__ = [
     "BATCH_COLUMNS",
+    "BATCH_FILE_COLUMNS",
+    "FUSION_COLUMNS",
     "KINDS",
+    "PAYTRACE_COLUMNS",
     "RECORD_COLUMNS",
     "STATUSES",
     "amount_to_cents",
@@ -51,6 +59,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "batch",
 )
 BATCH_COLUMNS: tuple[str, ...] = ("batch", "net_cents", "count")
+#: What :func:`export_paytrace` writes: the record columns plus the anomaly columns.
+PAYTRACE_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "at", "card_token", "last4", "product")
+#: What :func:`export_fusion` writes: the record columns plus ``unapplied_cents``.
+FUSION_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "unapplied_cents")
+#: What :func:`export_paytrace` writes into its batch file: the totals plus ``day``.
+BATCH_FILE_COLUMNS: tuple[str, ...] = (*BATCH_COLUMNS, "day")
 KINDS = frozenset({"payment", "refund"})
 STATUSES = frozenset({"captured", "refunded", "failed"})
 

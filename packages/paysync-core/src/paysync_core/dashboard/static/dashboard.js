@@ -39,6 +39,15 @@
     for (const item of items) render(tbody.insertRow(), item);
   }
 
+  function duration(seconds) {
+    // same wording as the server-rendered page (_present.duration)
+    if (seconds === null || seconds === undefined) return "-";
+    if (seconds < 120) return `${seconds.toFixed(0)} s`;
+    if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+    if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+    return `${(seconds / 86400).toFixed(1)} d`;
+  }
+
   function label(start) {
     // "2026-11-23T11:05" -> "11:05"; "2026-11-23T11" -> "11h"
     const t = start.split("T")[1] || start;
@@ -96,12 +105,10 @@
       cell(row, q.system); cell(row, q.span); cell(row, `${q.remaining} / ${q.limit}`, "num"); cell(row, q.resets_at);
     }, "No quotas configured.", 4);
     fill(document.querySelector("#streams tbody"), data.streams, (row, s) => {
-      cell(row, s.channel); cell(row, s.last_replay_id); cell(row, s.checkpointed_at || "never");
-      cell(row, s.lag_events === null ? "-" : `${s.lag_events} events`);
-    }, data.streams_configured ? "No channels." : "No stream subscriber configured.", 4);
-    fill(document.querySelector("#cursors tbody"), data.cursors, (row, c) => {
-      cell(row, c.name); cell(row, c.position); cell(row, c.advanced_at || "never");
-    }, data.cursors_configured ? "No cursors." : "No poller configured.", 3);
+      cell(row, s.kind); cell(row, s.name); cell(row, s.position); cell(row, s.updated_at || "never");
+      const events = s.lag_events === null ? "" : ` (${s.lag_events} events)`;
+      cell(row, duration(s.lag_seconds) + events, "num");
+    }, data.streams_configured ? "No stream has a checkpoint yet." : "No stream reporter registered.", 5);
     fill(document.querySelector("#recent-dead tbody"), data.recent_dead, (row, f) => {
       link(cell(row, ""), root() + "/flows/" + encodeURIComponent(f.flow_id), f.flow_id.slice(0, 12));
       cell(row, f.use_case); cell(row, f.last_error || "");
