@@ -332,7 +332,8 @@ class EmulatedFactory:
             client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
         )
         bridge = SalesforceBridge(grant=grant, session=sf_session)
-        ledger_path = self._tmp_path / f"ledger{len(self._ledgers) or ''}.db"
+        # a file of its own: a test may open further ledgers in tmp_path
+        ledger_path = self._tmp_path / f"emulated-{len(self._ledgers)}.db"
         ledger = SqliteLedger(str(ledger_path))
         self._ledgers.append(ledger)
         return Emulated(

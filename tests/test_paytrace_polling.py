@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from oracle_fusion_client import BasicAuth, FusionClient
-from oracle_fusion_client.emulator import FusionEmulator
 from paysync_core import (
     ConfigurationError,
     Engine,
@@ -43,8 +42,9 @@ from paysync_core.usecases import (
 from paytrace_client import PayTraceClient, PayTraceDeclinedError, ProtectToken
 from paytrace_client.emulator import EmulatorConfig, PayTraceEmulator
 from paytrace_client.models import ExportedTransaction
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import DEFAULT_BASE_URL, SalesforceEmulator, emulator_session
+
+if TYPE_CHECKING:
+    from conftest import Emulated, EmulatedFactory
 
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
 CHICAGO = ZoneInfo("America/Chicago")
@@ -87,7 +87,7 @@ def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
 class Shop:
     """The PayTrace side (emulator in Chicago time) and the use case 2 trigger."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Emulated) -> None:
         self.emulator = PayTraceEmulator(EmulatorConfig(export_timezone=CHICAGO))
         self.client = PayTraceClient(
             username="demo123",
@@ -98,19 +98,10 @@ class Shop:
         )
         hpf, enc = self.emulator.register_protect_card(CARD, 12, 2030)
         self.client.customers.create_protect("web-shopper", ProtectToken(hpf, enc))
-        fu = FusionEmulator()
-        fusion = FusionClient(
-            base_url="https://f.emulator",
-            auth=BasicAuth("u", "p"),
-            session=fu.session("https://f.emulator"),
-        )
-        grant = PasswordGrant(
-            client_id="c", client_secret="s", username="u", password="p", login_url=DEFAULT_BASE_URL
-        )
-        bridge = SalesforceBridge(grant=grant, session=emulator_session(SalesforceEmulator()))
+        # Fusion and Salesforce are never called: flows are only submitted
         self.usecase = EcommerceOrderToCash(
-            fusion=FusionPort(fusion),
-            salesforce=SalesforcePort(bridge),
+            fusion=FusionPort(env.fusion),
+            salesforce=SalesforcePort(env.bridge),
             config=EcommerceConfig(
                 xref=VaultXref(default_salesforce_account="001x", default_fusion_account="1008")
             ),
@@ -134,13 +125,19 @@ class Shop:
         return Engine(store, [self.usecase.definition()], clock=self.emulator.now)
 
 
+@pytest.fixture
+def shop(emulated: EmulatedFactory) -> Shop:
+    return Shop(emulated())
+
+
 def _flows(store: LedgerStore) -> list[FlowRecord]:
     with store.transaction() as tx:
         return [f for f in tx.list_flows() if f.use_case == ECOMMERCE_USE_CASE]
 
 
-def test_cursor_survives_a_restart_without_duplicates(ledger_factory: StoreFactory) -> None:
-    shop = Shop()
+def test_cursor_survives_a_restart_without_duplicates(
+    ledger_factory: StoreFactory, shop: Shop
+) -> None:
     first_id = shop.sale("WEB-1")
     shop.emulator.advance_clock(60)
     shop.sale("WEB-2")
@@ -168,9 +165,8 @@ def test_cursor_survives_a_restart_without_duplicates(ledger_factory: StoreFacto
 
 
 def test_crash_before_the_submission_commits_loses_and_repeats_nothing(
-    ledger_factory: StoreFactory,
+    ledger_factory: StoreFactory, shop: Shop
 ) -> None:
-    shop = Shop()
     shop.sale("WEB-10")
     shop.emulator.advance_clock(30)
     second = shop.sale("WEB-11")
@@ -202,8 +198,9 @@ def test_crash_before_the_submission_commits_loses_and_repeats_nothing(
     assert {f.source_id for f in _flows(store)} == {str(second - 1), str(second)}
 
 
-def test_late_export_within_the_overlap_is_picked_up(ledger_factory: StoreFactory) -> None:
-    shop = Shop()
+def test_late_export_within_the_overlap_is_picked_up(
+    ledger_factory: StoreFactory, shop: Shop
+) -> None:
     shop.emulator.advance_clock(600)
     shop.sale("WEB-20")  # created at t+10 min
     store = ledger_factory()
@@ -223,9 +220,8 @@ def test_late_export_within_the_overlap_is_picked_up(ledger_factory: StoreFactor
 
 
 def test_cursor_is_the_true_instant_of_the_chicago_export_time(
-    ledger_factory: StoreFactory,
+    ledger_factory: StoreFactory, shop: Shop
 ) -> None:
-    shop = Shop()
     created = shop.emulator.now()
     shop.sale("WEB-30")
     store = ledger_factory()
@@ -238,7 +234,6 @@ def test_cursor_is_the_true_instant_of_the_chicago_export_time(
     assert abs(cursor - created) < timedelta(seconds=2)
 
 
-def test_poller_needs_a_handler() -> None:
-    shop = Shop()
+def test_poller_needs_a_handler(shop: Shop) -> None:
     with pytest.raises(ConfigurationError, match="handlers"):
         PayTraceActivityPoller(PayTracePort(shop.client), [])

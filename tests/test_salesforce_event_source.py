@@ -251,7 +251,7 @@ class FailingCheckpoint(LedgerReplayStore):
 
 
 @LEDGERS
-def test_crash_between_flow_and_checkpoint_then_redelivery_keeps_one_flow(world: World) -> None:
+def test_failed_checkpoint_rolls_the_flow_back_and_redelivery_makes_one_flow(world: World) -> None:
     opportunity_id = world.opportunity("Closed Won")
     handler = ClosedWonOpportunities(world.order_to_cash, world.salesforce)
     session = SalesforceSession(access_token="00Dtoken", instance_url=DEFAULT_BASE_URL)
@@ -273,13 +273,14 @@ def test_crash_between_flow_and_checkpoint_then_redelivery_keeps_one_flow(world:
     )
     with pytest.raises(RuntimeError, match="crash before the checkpoint"):
         drain(crashing, world.engine)
-    assert len(world.flows()) == 1  # the flow was recorded; its checkpoint was not
+    # The checkpoint commits with the flow: the failed write rolled the flow back too.
+    assert world.flows() == []
     assert LedgerReplayStore(world.ledger).load(OPPORTUNITIES) is None
     crashing.close()
-    # Restart: the event is delivered again and the submission finds the existing flow.
+    # Restart: the event is delivered again and submitted, once.
     restarted = SalesforceEventSource(world.subscription(OPPORTUNITIES), [handler])
     try:
-        assert drain(restarted, world.engine) == 1  # the existing flow, returned again
+        assert drain(restarted, world.engine) == 1
         assert drain(restarted, world.engine) == 0
     finally:
         restarted.close()

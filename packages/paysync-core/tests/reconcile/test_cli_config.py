@@ -1,25 +1,126 @@
-"""``paysync reconcile --config`` and ``paysync anomalies --config``: the loaders read the three
-emulators on real ports through clients built from ``paysync.toml``; reports land in the
-dashboard's reports folder with the anomaly flags appended."""
+"""``paysync reconcile --config``, ``paysync anomalies --config`` and ``--fix --apply``: the
+loaders read the three emulators on real ports (Salesforce over https) through clients built
+from ``paysync.toml`` (credentials through ``env:`` references only); reports land in the
+dashboard's reports folder with the anomaly flags appended; a payment missing in Salesforce is
+replayed through the engine once and the next reconciliation is clean for it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from oracle_fusion_client import NewStandardReceipt
+from oracle_fusion_client import BasicAuth, FusionClient, NewStandardReceipt
+from oracle_fusion_client.emulator import running_emulator
+from paysync_core import FlowState, open_ledger
+from paysync_core.app import demo_salesforce_emulator
 from paysync_core.cli import main
 from paysync_core.dashboard._reports import list_reports
-from paysync_core.reconcile import read_csv_rows
-from paytrace_client import CreditCard
-
-from .conftest import Systems
+from paysync_core.reconcile import REPLAY_USE_CASE, read_csv_rows
+from paytrace_client import CreditCard, PayTraceClient
+from paytrace_client.emulator import EmulatorServer, PayTraceEmulator
+from salesforce_bridge import PasswordGrant, SalesforceBridge
+from salesforce_bridge.emulator import serve
 
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
+
+CREDENTIALS = {
+    "RC_PT_USER": "demo123",
+    "RC_PT_PASSWORD": "demo123",
+    "RC_FU_USER": "casey.brown",
+    "RC_FU_PASSWORD": "pw",
+    "RC_SF_CLIENT_ID": "cid",
+    "RC_SF_CLIENT_SECRET": "cs",
+    "RC_SF_USER": "ops@example.com",
+    "RC_SF_PASSWORD": "pw",
+}
+
+
+@dataclass
+class Systems:
+    config: Path
+    paytrace: PayTraceClient
+    paytrace_emulator: PayTraceEmulator
+    fusion: FusionClient
+    bridge: SalesforceBridge
+    ledger: Path
+
+
+def config_text(ledger: Path, paytrace_url: str, fusion_url: str, salesforce_url: str) -> str:
+    return f"""
+[ledger]
+url = "{ledger}"
+
+[paytrace]
+base_url = "{paytrace_url}"
+username = "env:RC_PT_USER"
+password = "env:RC_PT_PASSWORD"
+
+[fusion]
+base_url = "{fusion_url}"
+auth = "basic"
+username = "env:RC_FU_USER"
+password = "env:RC_FU_PASSWORD"
+
+[salesforce]
+login_url = "{salesforce_url}"
+auth = "password"
+client_id = "env:RC_SF_CLIENT_ID"
+client_secret = "env:RC_SF_CLIENT_SECRET"
+username = "env:RC_SF_USER"
+password = "env:RC_SF_PASSWORD"
+
+[engine]
+workers = 2
+
+[usecases.order_to_cash.xref]
+default_fusion_account = "1008"
+"""
+
+
+@pytest.fixture
+def systems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Systems]:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    salesforce = serve(demo_salesforce_emulator(), port=0, tls_dir=tmp_path / "tls")
+    assert salesforce.ca_path is not None
+    # simple-salesforce only speaks https: trust the emulator's throwaway CA
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(salesforce.ca_path))
+    try:
+        with EmulatorServer() as pt_server, running_emulator() as (fusion_url, _):
+            paytrace = PayTraceClient(
+                username="demo123", password="demo123", base_url=pt_server.base_url
+            )
+            fusion = FusionClient(base_url=fusion_url, auth=BasicAuth("casey.brown", "pw"))
+            grant = PasswordGrant(
+                client_id="cid",
+                client_secret="cs",
+                username="ops@example.com",
+                password="pw",
+                login_url=salesforce.url,
+            )
+            config = tmp_path / "paysync.toml"
+            config.write_text(
+                config_text(tmp_path / "ledger.db", pt_server.base_url, fusion_url, salesforce.url),
+                encoding="utf-8",
+            )
+            yield Systems(
+                config,
+                paytrace,
+                pt_server.emulator,
+                fusion,
+                SalesforceBridge(grant=grant),
+                tmp_path / "ledger.db",
+            )
+    finally:
+        salesforce.stop()
 
 
 def _seed(systems: Systems) -> dict[str, str]:
@@ -162,3 +263,118 @@ def test_config_errors_name_the_option(
     err = capsys.readouterr().err
     assert "--config: paytrace.password" in err
     assert "demo123" not in err
+
+
+def _reconcile(systems: Systems, *extra: str) -> tuple[int, dict[str, Any], str]:
+    today = systems.paytrace_emulator.now().date()
+    code = main(
+        [
+            "--ledger",
+            str(systems.ledger),
+            "reconcile",
+            "--config",
+            str(systems.config),
+            "--from",
+            (today - timedelta(days=1)).isoformat(),
+            "--to",
+            (today + timedelta(days=1)).isoformat(),
+            "--format",
+            "json",
+            *extra,
+        ]
+    )
+    return code, {}, ""
+
+
+def _json_blocks(out: str) -> list[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    blocks: list[dict[str, Any]] = []
+    text = out.strip()
+    while text:
+        block, end = decoder.raw_decode(text)
+        blocks.append(block)
+        text = text[end:].strip()
+    return blocks
+
+
+def test_apply_replays_a_payment_missing_in_salesforce_once(
+    systems: Systems, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = str(
+        next(iter(systems.bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))[
+            "Id"
+        ]
+    )
+    card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
+    systems.paytrace.customers.create(f"sf-{acme}", credit_card=card)
+    systems.bridge.create_many(
+        "Opportunity",
+        [
+            {
+                "Name": "Acme expansion",
+                "StageName": "Closed Won",
+                "CloseDate": "2026-03-01",
+                "Amount": 149.99,
+                "AccountId": acme,
+            }
+        ],
+    )
+    run = ["--ledger", str(systems.ledger), "run", "--config", str(systems.config)]
+    assert main([*run, "--once", "--use-case", "order_to_cash", "--json"]) == 0
+    capsys.readouterr()
+
+    # the payment record is lost in Salesforce after the flow wrote it
+    [payment] = list(
+        systems.bridge.query(
+            "SELECT Id, Payment_ID__c FROM Payment__c WHERE Processed_At__c != null"
+        )
+    )
+    key = str(payment["Payment_ID__c"])
+    systems.bridge.simple_salesforce.restful(
+        f"sobjects/Payment__c/{payment['Id']}", method="DELETE"
+    )
+
+    code, _, _ = _reconcile(systems)
+    [report] = _json_blocks(capsys.readouterr().out)
+    assert code == 1
+    assert [(d["class"], d["key"]) for d in report["discrepancies"]] == [
+        ("missing_in_salesforce", key)
+    ]
+
+    code, _, _ = _reconcile(systems, "--fix", "--apply")
+    report, plan = _json_blocks(capsys.readouterr().out)
+    assert code == 1  # the report is of the state before the fix
+    assert plan["dry_run"] is False
+    assert plan["submitted"] == 1
+    [applied] = plan["applied"]
+    assert (applied["key"], applied["step"], applied["state"]) == (
+        key,
+        "salesforce_payment",
+        "succeeded",
+    )
+
+    # the engine ran the replay: the next reconciliation is clean, and applying again (the
+    # same plan) submits nothing new
+    code, _, _ = _reconcile(systems, "--fix", "--apply")
+    report, plan = _json_blocks(capsys.readouterr().out)
+    assert code == 0
+    assert report["discrepancies"] == []
+    assert plan["submitted"] == 0
+    store = open_ledger(str(systems.ledger))
+    try:
+        with store.transaction() as tx:
+            replays = [f for f in tx.list_flows() if f.use_case == REPLAY_USE_CASE]
+    finally:
+        store.close()
+    assert [f.state for f in replays] == [FlowState.SUCCEEDED]
+    payments = list(
+        systems.bridge.query("SELECT Amount__c FROM Payment__c WHERE Payment_ID__c = {}", key)
+    )
+    assert [Decimal(str(p["Amount__c"])) for p in payments] == [Decimal("149.99")]
+
+
+def test_apply_requires_fix_and_config(
+    systems: Systems, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["reconcile", "--config", str(systems.config), "--apply"]) == 2
+    assert "--apply: needs --fix and --config" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def _json(value: object) -> object:
     return value
 
 
-def rule_rows(
+def _rule_rows(
     model: type[BaseModel], options: BaseModel, given: Mapping[str, Any]
 ) -> list[RuleRow]:
     """Each field of ``model``: value in force, default, description, set by the file or not."""
@@ -106,7 +106,7 @@ def _registered(options: Mapping[str, Mapping[str, Any]]) -> list[UseCasePage]:
             try:
                 chosen = entry.options.model_validate(table)
                 flows = entry.build(ports, chosen).definitions
-                rows = rule_rows(entry.options, chosen, table)
+                rows = _rule_rows(entry.options, chosen, table)
             except (ValidationError, ConfigurationError, ValueError) as exc:
                 # shown on the page rather than stopping the dashboard; config check names it
                 problem = f"[usecases.{entry.name}] does not validate: {type(exc).__name__}"

@@ -7,6 +7,15 @@ self-contained HTML page. See ``RECONCILE.md`` in the package directory.
 """
 
 from ._api import Engine, polars_available, reconcile
+from ._apply import (
+    REPLAY_USE_CASE,
+    AppliedFix,
+    ApplyReport,
+    apply_fixes,
+    apply_from_config,
+    replay_definition,
+    replay_key,
+)
 from ._fixes import fix_plan
 from ._loaders import (
     RecordWriter,
@@ -51,7 +60,10 @@ __all__ = [
     "KINDS",
     "PAYTRACE_COLUMNS",
     "RECORD_COLUMNS",
+    "REPLAY_USE_CASE",
     "STATUSES",
+    "AppliedFix",
+    "ApplyReport",
     "BatchCheck",
     "DayTotal",
     "Discrepancy",
@@ -65,6 +77,8 @@ __all__ = [
     "ReportFormat",
     "SuggestedFix",
     "amount_to_cents",
+    "apply_fixes",
+    "apply_from_config",
     "card_token",
     "cents_to_decimal",
     "clients_from_config",
@@ -80,6 +94,8 @@ __all__ = [
     "reconcile",
     "record_format",
     "render_report",
+    "replay_definition",
+    "replay_key",
     "salesforce_status",
     "write_report",
 ]

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 import typer
 
 from ._api import reconcile
+from ._apply import apply_from_config
 from ._fixes import fix_plan
 from ._model import DiscrepancyClass, ReconcileInputError, ReconcileResult, ReconcileRules
 from ._pull import RecordFiles, clients_from_config, pull_records
@@ -96,6 +97,16 @@ def _record_files(
     yield RecordFiles(given.paytrace, given.fusion, given.salesforce, given.batches)
 
 
+def _ledger(ctx: typer.Context) -> tuple[str, str]:
+    """The root ``--ledger`` / ``--schema`` options of ``paysync``."""
+    root: Any = ctx.find_root().obj
+    url = getattr(root, "ledger", None)
+    if not isinstance(url, str) or not url:
+        raise ReconcileInputError("--apply", "needs the ledger: paysync --ledger URL reconcile ...")
+    schema = getattr(root, "schema", None)
+    return url, schema if isinstance(schema, str) and schema else "paysync"
+
+
 def report_paths(reports_dir: Path, start: date, end: date, today: date) -> tuple[Path, Path]:
     """``<reports_dir>/<today>/reconcile-<start>-<end>.html`` and ``.json``: the dashboard
     lists reports by the first day in their path, the run day's folder."""
@@ -147,8 +158,19 @@ def _write_reports(
     return html_path
 
 
+def _emit(text: str, output: Path | None, result: ReconcileResult | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    if result is not None:
+        counts = ", ".join(f"{k.value} {v}" for k, v in result.counts.items() if v)
+        typer.echo(f"{result.keys} keys: {counts}; report written to {output}", err=True)
+
+
 @reconcile_app.callback(invoke_without_command=True)
 def reconcile_command(
+    ctx: typer.Context,
     *,
     paytrace: Annotated[
         Path | None, typer.Option(help="PayTrace record file (CSV or Parquet)")
@@ -181,6 +203,10 @@ def reconcile_command(
     window: Annotated[int, typer.Option(help="fuzzy date window in days")] = 3,
     fix: Annotated[bool, typer.Option("--fix", help="also write the fix plan (dry run)")] = False,
     fix_output: Annotated[Path | None, typer.Option(help="fix plan file (default: stdout)")] = None,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="with --fix: submit replay fixes as flows to the ledger"),
+    ] = False,
 ) -> None:
     given = _Given(paytrace, fusion, salesforce, batches, config, workdir)
     flags: list[dict[str, Any]] | None = None
@@ -190,6 +216,9 @@ def reconcile_command(
             raise ReconcileInputError("--format", f"{report_format!r} is not json, csv, md or html")
         if engine not in ("auto", "polars", "python"):
             raise ReconcileInputError("--engine", f"{engine!r} is not auto, polars or python")
+        if apply and (not fix or config is None):
+            raise ReconcileInputError("--apply", "needs --fix and --config")
+        ledger = _ledger(ctx) if apply else None
         rules = ReconcileRules(
             amount_tolerance=_money(tolerance, "--tolerance"),
             fuzzy_amount_tolerance=_money(fuzzy_tolerance, "--fuzzy-tolerance"),
@@ -212,25 +241,19 @@ def reconcile_command(
         written = (
             _write_reports(result, reports_dir, rules, sections, flags) if reports_dir else None
         )
+        plan = fix_plan(result)
+        if ledger is not None and config is not None:
+            applied = apply_from_config(result, config, ledger[0], schema=ledger[1])
+            plan = {**plan, **applied.as_json()}
     except ReconcileInputError as exc:  # AnomalyInputError is one too
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    text = render_report(result, report_format, html_sections=sections)  # checked above
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        counts = ", ".join(f"{k.value} {v}" for k, v in result.counts.items() if v)
-        typer.echo(f"{result.keys} keys: {counts}; report written to {output}", err=True)
+    _emit(render_report(result, report_format, html_sections=sections), output, result)
     if written is not None:
         typer.echo(f"dashboard report written to {written} (and .json)", err=True)
     if flags is not None:
         typer.echo(f"{len(flags)} anomalies", err=True)
     if fix:
-        plan = json.dumps(fix_plan(result), indent=2) + "\n"
-        if fix_output is None:
-            typer.echo(plan, nl=False)
-        else:
-            fix_output.write_text(plan, encoding="utf-8")
+        _emit(json.dumps(plan, indent=2) + "\n", fix_output, None)
     clean = result.counts[DiscrepancyClass.MATCHED] == result.keys and not result.batch_mismatches
     raise typer.Exit(0 if clean and not flags else 1)

@@ -8,15 +8,14 @@ transaction that records the flow** (the engine's ``checkpoint`` hook, through t
 neither. After a crash the event comes again and submitting it again returns the existing flow
 (flows are keyed by record and version), so a Closed Won opportunity makes exactly one flow.
 
-A handler that submits nothing, or a use case method that does not take ``checkpoint=`` yet,
-leaves the checkpoint to the source, which writes it right after in its own ledger
-transaction; the flow key still makes the redelivery after a crash in between a no-op.
+An event that submits several flows commits its replay id with the last of them. A handler
+that submits nothing leaves the checkpoint to the source, which writes it in its own ledger
+transaction.
 :func:`salesforce_stream_positions` is registered as a status ``StreamReporter``.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -127,9 +126,10 @@ class EventHandler(Protocol):
     ) -> Sequence[FlowRecord]: ...
 
 
-def _takes_checkpoint(method: Callable[..., object]) -> bool:
-    # The use case methods gain ``checkpoint=`` one by one; forward it where it exists.
-    return "checkpoint" in inspect.signature(method).parameters
+def _last_carries(checkpoint: SubmitHook, index: int, count: int) -> SubmitHook | None:
+    # Only the event's last submission commits its replay id: a crash between two
+    # submissions redelivers the event, and the first submission is then a no-op.
+    return checkpoint if index == count - 1 else None
 
 
 def _change(event: SalesforceEvent, entity: str) -> ChangeEvent | None:
@@ -159,7 +159,6 @@ class ClosedWonOpportunities:
         self.order_to_cash = order_to_cash
         self.salesforce = salesforce
         self.soql = soql
-        self._forward = _takes_checkpoint(order_to_cash.submit_opportunity)
 
     def __call__(
         self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
@@ -173,14 +172,19 @@ class ClosedWonOpportunities:
         stage = change.payload.get("StageName")
         if stage is not None and stage != self.order_to_cash.config.closed_won_stage:
             return []
+        records = [
+            record
+            for record_id in header.record_ids
+            for record in self.salesforce.records(self.soql, record_id)
+            if record.get("StageName") == self.order_to_cash.config.closed_won_stage
+        ]
         flows: list[FlowRecord] = []
-        for record_id in header.record_ids:
-            for record in self.salesforce.records(self.soql, record_id):
-                submit: Callable[..., FlowRecord | None] = self.order_to_cash.submit_opportunity
-                extra: dict[str, Any] = {"checkpoint": checkpoint} if self._forward else {}
-                flow = submit(engine, record, **extra)
-                if flow is not None:
-                    flows.append(flow)
+        for index, record in enumerate(records):
+            flow = self.order_to_cash.submit_opportunity(
+                engine, record, checkpoint=_last_carries(checkpoint, index, len(records))
+            )
+            if flow is not None:
+                flows.append(flow)
         return flows
 
 
@@ -205,7 +209,6 @@ class CustomerAccounts:
         self.salesforce = salesforce
         self.account_soql = account_soql
         self.contact_soql = contact_soql
-        self._forward = _takes_checkpoint(customer_sync.submit_account)
 
     def __call__(
         self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
@@ -213,15 +216,17 @@ class CustomerAccounts:
         change = _change(event, "Account")
         if change is None:
             return []
-        flows: list[FlowRecord] = []
+        pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
         for record_id in change.header.record_ids:
             for account in self.salesforce.records(self.account_soql, record_id):
                 contacts = self.salesforce.records(self.contact_soql, record_id)
-                contact: Mapping[str, Any] | None = contacts[0] if contacts else None
-                submit: Callable[..., FlowRecord] = self.customer_sync.submit_account
-                extra: dict[str, Any] = {"checkpoint": checkpoint} if self._forward else {}
-                flows.append(submit(engine, account, contact, **extra))
-        return flows
+                pairs.append((account, contacts[0] if contacts else None))
+        return [
+            self.customer_sync.submit_account(
+                engine, account, contact, checkpoint=_last_carries(checkpoint, index, len(pairs))
+            )
+            for index, (account, contact) in enumerate(pairs)
+        ]
 
 
 class SalesforceEventSource:
@@ -273,16 +278,15 @@ class SalesforceEventSource:
 
         def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
             nonlocal acked
-            if not acked:  # one event may submit several flows: the first carries it
-                delivery.ack_in(tx)
-                acked = True
+            delivery.ack_in(tx)  # handlers pass this to the event's last submission
+            acked = True
 
         flows: list[FlowRecord] = []
         for handler in self.handlers:
             flows = list(handler(engine, delivery.event, checkpoint=checkpoint))
             if flows:
                 break
-        if not acked:  # nothing submitted, or a use case without ``checkpoint=``
+        if not acked:  # nothing submitted (an event that calls for no flow)
             with engine.store.transaction() as tx:
                 delivery.ack_in(tx)
         return len(flows)

@@ -42,6 +42,7 @@ from paysync_core import (
     NeedsHumanError,
     Step,
     StepContext,
+    SubmitHook,
 )
 from paysync_core.canonical import Customer
 from paysync_core.mapping import (
@@ -116,9 +117,17 @@ class CustomerSync:
 
     # -- trigger ---------------------------------------------------------------------------
     def submit_account(
-        self, engine: Engine, account: Mapping[str, Any], contact: Mapping[str, Any] | None
+        self,
+        engine: Engine,
+        account: Mapping[str, Any],
+        contact: Mapping[str, Any] | None,
+        *,
+        checkpoint: SubmitHook | None = None,
     ) -> FlowRecord:
-        """One flow per Account version (``LastModifiedDate``): a re-sent event is a no-op."""
+        """One flow per Account version (``LastModifiedDate``): a re-sent event is a no-op.
+
+        ``checkpoint`` runs in the submitting transaction (an event stream's replay id).
+        """
         account_id = str(account.get("Id") or "")
         entry = self.xref.get(account_id) if account_id else None
         customer = customer_from_account(
@@ -140,6 +149,7 @@ class CustomerSync:
             source_id=account_id,
             version=version,
             input={"customer": customer.value.model_dump(mode="json"), "mapping": customer.reason},
+            checkpoint=checkpoint,
         )
 
     def definition(self) -> FlowDefinition:

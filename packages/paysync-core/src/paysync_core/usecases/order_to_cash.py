@@ -27,7 +27,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paysync_core import Engine, FlowDefinition, FlowRecord, LookupResult, Step, StepContext
+from paysync_core import (
+    Engine,
+    FlowDefinition,
+    FlowRecord,
+    LookupResult,
+    Step,
+    StepContext,
+    SubmitHook,
+)
 from paysync_core.canonical import Invoice, Order, PaymentStatus, Receipt
 from paysync_core.mapping import (
     CustomerXref,
@@ -112,11 +120,18 @@ class OrderToCash:
         self.config = config or OrderToCashConfig()
 
     # -- trigger ---------------------------------------------------------------------------
-    def submit_opportunity(self, engine: Engine, record: Mapping[str, Any]) -> FlowRecord | None:
+    def submit_opportunity(
+        self,
+        engine: Engine,
+        record: Mapping[str, Any],
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
         """Submit a flow for an Opportunity record; ``None`` unless it is Closed Won.
 
         The flow key is (use case, ``salesforce``, Opportunity id, version 1): submitting the
         same Opportunity again returns the existing flow, so a re-run is a no-op.
+        ``checkpoint`` runs in the submitting transaction (an event stream's replay id).
         """
         if record.get("StageName") != self.config.closed_won_stage:
             return None
@@ -127,6 +142,7 @@ class OrderToCash:
             source_id=order.value.source_id,
             version=1,
             input={"order": order.value.model_dump(mode="json"), "mapping": order.reason},
+            checkpoint=checkpoint,
         )
 
     # -- the flow --------------------------------------------------------------------------
