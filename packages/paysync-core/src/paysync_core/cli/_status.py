@@ -10,7 +10,9 @@ import typer
 from paysync_core._model import utc_now
 from paysync_core._quota import Quota
 from paysync_core._status import collect_status
+from paysync_core.app import paytrace_cursor_positions
 from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
+from paysync_core.sources import salesforce_stream_positions
 
 from ._common import console, dump_json, fail, ledger_store, print_table, write_line
 
@@ -42,7 +44,12 @@ def status(
         except ConfigCheckError as exc:
             raise fail(str(exc)) from None
     with ledger_store(ctx) as store:
-        report = collect_status(store, quotas=quotas, now=utc_now())
+        report = collect_status(
+            store,
+            quotas=quotas,
+            now=utc_now(),
+            reporters=[paytrace_cursor_positions, salesforce_stream_positions],
+        )
     if as_json:
         write_line(dump_json(report.as_json()))
         return
