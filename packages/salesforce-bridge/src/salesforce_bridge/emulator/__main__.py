@@ -12,10 +12,10 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ._app import SalesforceEmulator
-from ._server import EmulatorServer, serve
+from ._pubsub import PubSubServer
+from ._server import serve
 
 COMETD_VERSION = "66.0"
 # Salesforce holds an idle /meta/connect up to 110 s (advice.timeout); new events end it early.
@@ -43,27 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server.ca_path is not None:
         print(f"ca {server.ca_path}", flush=True)
     print(f"cometd {server.url}/cometd/{COMETD_VERSION}", flush=True)
-    pubsub = _start_pubsub(emulator, server, args.host)
-    if pubsub is not None:
-        print(f"pubsub {pubsub.target}", flush=True)
+    pubsub = PubSubServer(emulator, host=args.host, tls=server.tls).start()
+    print(f"pubsub {pubsub.target}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if pubsub is not None:
-            pubsub.stop()
+        pubsub.stop()
         server.stop()
     return 0
-
-
-def _start_pubsub(emulator: SalesforceEmulator, server: EmulatorServer, host: str) -> Any:
-    """The Pub/Sub gRPC service on the same bus, when this build has it."""
-    try:
-        from ._pubsub import PubSubServer
-    except ImportError:  # the Pub/Sub service is optional while it is being built
-        return None
-    return PubSubServer(emulator, host=host, tls=server.tls).start()
 
 
 if __name__ == "__main__":
