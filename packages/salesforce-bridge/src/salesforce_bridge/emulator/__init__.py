@@ -8,6 +8,7 @@ from ._app import Call, SalesforceEmulator
 from ._bus import BusEvent, EventBus
 from ._faults import FAULT_KINDS, Fault
 from ._oauth import ConnectedApp, EmulatorUser
+from ._pubsub import PubSubFault, PubSubServer
 from ._schema import FieldDef, ObjectDef
 from ._server import EmulatorServer, TlsFiles, generate_tls, serve
 from ._store import ORG_ID
@@ -26,6 +27,8 @@ __all__ = [
     "Fault",
     "FieldDef",
     "ObjectDef",
+    "PubSubFault",
+    "PubSubServer",
     "SalesforceEmulator",
     "TlsFiles",
     "emulator_session",
