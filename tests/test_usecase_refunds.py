@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from conftest import Clock, Emulated, EmulatedFactory
 
 
-
 @dataclass
 class World:
     env: Emulated

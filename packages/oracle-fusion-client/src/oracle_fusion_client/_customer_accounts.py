@@ -34,14 +34,11 @@ import requests
 from ._auth import FusionAuth
 from ._client import FusionClient
 from ._errors import (
-    FusionConnectionError,
     FusionInputError,
-    FusionTimeoutError,
-    status_error_class,
 )
 from ._models import CustomerAccountActivity, CustomerAccountSite
 from ._resources import CustomerAccountActivities, CustomerAccountSites
-from ._soap import FusionSoapFaultError
+from ._soap import FusionSoapFaultError, call_operation, open_service
 
 __all__ = [
     "AccountAddress",
@@ -297,47 +294,20 @@ class CustomerAccounts:
     # -- zeep ----------------------------------------------------------------------------
     def _service(self, name: str) -> Any:
         if name not in self._services:
-            import zeep  # lazily: zeep and lxml are only needed for SOAP
-            from zeep.transports import Transport
-
             path, file_name, binding = _SERVICES[name]
-            transport = Transport(
-                session=self.session, timeout=self._timeout, operation_timeout=self._timeout
+            self._services[name] = open_service(
+                self.session,
+                source=_bundled(file_name) if self._bundled else f"{self.base_url}{path}?WSDL",
+                binding=binding,
+                address=self.base_url + path,
+                timeout=self._timeout,
             )
-            source = _bundled(file_name) if self._bundled else f"{self.base_url}{path}?WSDL"
-            client: Any = zeep.Client(source, transport=transport)
-            self._services[name] = client.create_service(binding, self.base_url + path)
         return self._services[name]
 
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
         """The first ``Value`` of the operation's ``result``."""
-        import zeep.exceptions
-
         url = self.base_url + _SERVICES[service][0]
-        try:
-            result: Any = getattr(self._service(service), operation)(**kwargs)
-        except zeep.exceptions.Fault as exc:
-            fault: Any = exc
-            code = cast(str | None, fault.code)
-            message = str(fault.message)
-            raise FusionSoapFaultError(
-                f"{operation} failed: {message}",
-                fault_code=code.rsplit(":", 1)[-1] if code else None,
-                status_code=500,
-                detail=message,
-            ) from None
-        except zeep.exceptions.TransportError as exc:
-            status = int(exc.status_code)
-            raise status_error_class(status)(
-                f"{operation} failed with HTTP {status}", status_code=status
-            ) from None
-        except requests.RequestException as exc:
-            kind = (
-                FusionTimeoutError if isinstance(exc, requests.Timeout) else FusionConnectionError
-            )
-            raise kind(
-                f"no response from Fusion: {type(exc).__name__}", method="POST", url=url, sent=True
-            ) from None
+        result: Any = call_operation(self._service(service), operation, url, **kwargs)
         # zeep unwraps a single-child result: the Value list itself, or the result object
         if isinstance(result, list):
             values = cast(list[Any], result)

@@ -15,7 +15,12 @@ from typing import Any, cast
 import requests
 
 from ._auth import FusionAuth
-from ._errors import FusionConnectionError, FusionStatusError, status_error_class
+from ._errors import (
+    FusionConnectionError,
+    FusionStatusError,
+    FusionTimeoutError,
+    status_error_class,
+)
 
 __all__ = ["ErpIntegrationSoap", "FusionSoapFaultError", "bundled_wsdl"]
 
@@ -37,6 +42,47 @@ def bundled_wsdl() -> str:
     return str(resources.files("oracle_fusion_client").joinpath("wsdl/ErpIntegrationService.wsdl"))
 
 
+def open_service(
+    session: requests.Session, *, source: str, binding: str, address: str, timeout: int
+) -> Any:
+    """A zeep service proxy for ``binding`` at ``address``, sending over ``session``."""
+    import zeep  # lazily: zeep and lxml are only needed for SOAP
+    from zeep.transports import Transport
+
+    transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
+    client: Any = zeep.Client(source, transport=transport)
+    return client.create_service(binding, address)
+
+
+def call_operation(service: Any, operation: str, url: str, **kwargs: Any) -> Any:
+    """Calls ``operation`` on a zeep ``service``, mapping faults and transport failures to
+    this package's errors (a lost answer is ``sent=True``: the write may have happened)."""
+    import zeep.exceptions
+
+    try:
+        return getattr(service, operation)(**kwargs)
+    except zeep.exceptions.Fault as exc:
+        fault: Any = exc
+        code = cast(str | None, fault.code)
+        message = str(fault.message)
+        raise FusionSoapFaultError(
+            f"{operation} failed: {message}",
+            fault_code=code.rsplit(":", 1)[-1] if code else None,
+            status_code=500,
+            detail=message,
+        ) from None
+    except zeep.exceptions.TransportError as exc:
+        status = int(exc.status_code)
+        raise status_error_class(status)(
+            f"{operation} failed with HTTP {status}", status_code=status
+        ) from None
+    except requests.RequestException as exc:
+        kind = FusionTimeoutError if isinstance(exc, requests.Timeout) else FusionConnectionError
+        raise kind(
+            f"no response from Fusion: {type(exc).__name__}", method="POST", url=url, sent=True
+        ) from None
+
+
 class ErpIntegrationSoap:
     """Typed wrapper of the five ESS/UCM operations most integrations need."""
 
@@ -52,39 +98,16 @@ class ErpIntegrationSoap:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.auth = auth
-        import zeep  # lazily: zeep and lxml are only needed for SOAP
-        from zeep.transports import Transport
-
-        transport = Transport(session=self.session, timeout=timeout, operation_timeout=timeout)
-        source = wsdl or f"{self.base_url}{SERVICE_PATH}?WSDL"
-        client: Any = zeep.Client(source, transport=transport)
-        self._service: Any = client.create_service(BINDING, self.base_url + SERVICE_PATH)
+        self._service: Any = open_service(
+            self.session,
+            source=wsdl or f"{self.base_url}{SERVICE_PATH}?WSDL",
+            binding=BINDING,
+            address=self.base_url + SERVICE_PATH,
+            timeout=timeout,
+        )
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        import zeep.exceptions
-
-        url = self.base_url + SERVICE_PATH
-        try:
-            return getattr(self._service, operation)(**kwargs)
-        except zeep.exceptions.Fault as exc:
-            fault: Any = exc
-            code = cast(str | None, fault.code)
-            message = str(fault.message)
-            raise FusionSoapFaultError(
-                f"{operation} failed: {message}",
-                fault_code=code.rsplit(":", 1)[-1] if code else None,
-                status_code=500,
-                detail=message,
-            ) from None
-        except zeep.exceptions.TransportError as exc:
-            status = int(exc.status_code)
-            raise status_error_class(status)(
-                f"{operation} failed with HTTP {status}", status_code=status
-            ) from None
-        except requests.RequestException as exc:
-            raise FusionConnectionError(
-                f"no response from Fusion: {type(exc).__name__}", method="POST", url=url, sent=True
-            ) from None
+        return call_operation(self._service, operation, self.base_url + SERVICE_PATH, **kwargs)
 
     def upload_file_to_ucm(
         self,

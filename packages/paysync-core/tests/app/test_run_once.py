@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -269,25 +271,45 @@ def test_each_set_of_use_cases_keeps_its_own_export_cursor(
         assert second["succeeded"] == 1
 
 
-def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    """The loop finishes its pass and exits 0 on SIGTERM (as under systemd or Kubernetes)."""
+def test_run_stops_cleanly_on_sigterm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop finishes its pass and exits 0 on SIGTERM (as under systemd or Kubernetes).
+
+    The signal is sent to this process once the first pass has run its flows, so the CLI's
+    handler (installed before the first pass) is in place.
+    """
     with serve_demo(tmp_path / "tls") as served:
+        for name, value in DEMO_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.ca_path))
         config = tmp_path / "paysync.toml"
-        config.write_text(served.config_toml(tmp_path / "ledger.db"), encoding="utf-8")
-        env = {**os.environ, **DEMO_CREDENTIALS, "REQUESTS_CA_BUNDLE": str(served.ca_path)}
-        with subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-            [sys.executable, "-m", "paysync_core.cli", "run", "--config", str(config), "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            text=True,
-        ) as process:
-            try:
-                assert process.stdout is not None
-                first = json.loads(process.stdout.readline())  # the first (busy) pass
-                assert first["succeeded"] == 5
-                process.send_signal(signal.SIGTERM)
-                assert process.wait(timeout=20) == 0
-            finally:
-                if process.poll() is None:
-                    process.kill()
+        ledger = tmp_path / "ledger.db"
+        config.write_text(served.config_toml(ledger), encoding="utf-8")
+        done = threading.Event()
+
+        def terminate_after_first_pass() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not done.is_set():
+                if ledger.exists() and _succeeded(ledger) >= 5:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    return
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=terminate_after_first_pass, daemon=True)
+        watcher.start()
+        try:
+            assert main(["run", "--config", str(config), "--json"]) == 0
+        finally:
+            done.set()
+            watcher.join(timeout=5)
+        assert _succeeded(ledger) == 5
+        # the handler was restored: SIGTERM is the default again
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def _succeeded(ledger: Path) -> int:
+    with closing(sqlite3.connect(ledger)) as db:
+        try:
+            rows = db.execute("SELECT COUNT(*) FROM flows WHERE state = 'succeeded'").fetchall()
+        except sqlite3.OperationalError:  # the ledger's tables are not created yet
+            return 0
+    return int(rows[0][0])

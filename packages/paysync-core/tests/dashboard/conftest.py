@@ -202,15 +202,17 @@ def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def write_reconcile_report(folder: Path, day: str, stem: str) -> tuple[Path, Path]:
-    """An HTML and a JSON report of a small three-way reconciliation, laid out as
-    ``paysync reconcile --reports-dir`` does: ``<folder>/<day>/reconcile-*.html|json``."""
+def write_reconcile_report(folder: Path, day: str, start: str, end: str) -> tuple[Path, Path]:
+    """An HTML and a JSON report of a small three-way reconciliation of ``start``..``end``
+    written on ``day``, laid out as ``paysync reconcile --reports-dir`` does:
+    ``<folder>/<day>/reconcile-<start>-<end>.html|json``."""
     rows = {
         "paytrace": [("1", 1000), ("2", 500)],
         "fusion": [("PT-1", 1000), ("PT-2", 400)],
         "salesforce": [("1", 1000)],
     }
-    inputs = folder.parent / f"inputs-{stem}"
+    stem = f"reconcile-{start}-{end}"
+    inputs = folder.parent / f"inputs-{day}-{stem}"
     inputs.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for system, records in rows.items():
@@ -223,7 +225,7 @@ def write_reconcile_report(folder: Path, day: str, stem: str) -> tuple[Path, Pat
                         "kind": "payment",
                         "amount_cents": cents,
                         "status": "captured",
-                        "day": day,
+                        "day": end,
                         "customer": "C1",
                         "invoice": "",
                         "batch": "",
@@ -239,6 +241,6 @@ def write_reconcile_report(folder: Path, day: str, stem: str) -> tuple[Path, Pat
     target = folder / day
     target.mkdir(parents=True, exist_ok=True)
     return (
-        write_report(result, target / f"reconcile-{stem}.html"),
-        write_report(result, target / f"reconcile-{stem}.json"),
+        write_report(result, target / f"{stem}.html"),
+        write_report(result, target / f"{stem}.json"),
     )

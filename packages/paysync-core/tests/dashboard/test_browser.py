@@ -154,8 +154,8 @@ def test_fail_retry_and_succeed_live(live: Live, page: Page) -> None:
     expect(page.locator("#audit")).to_contain_text("dashboard.dlq_retry")
     shot(page, "05-flow-detail")
 
-    write_reconcile_report(live.demo.reports, "2026-11-22", "0930")
-    write_reconcile_report(live.demo.reports, "2026-11-23", "1015")
+    write_reconcile_report(live.demo.reports, "2026-11-22", "2026-11-01", "2026-11-21")
+    write_reconcile_report(live.demo.reports, "2026-11-23", "2026-11-22", "2026-11-22")
     for path, name in (
         ("/audit", "06-audit"),
         ("/use-cases/order_to_cash", "07-use-case"),
@@ -198,7 +198,7 @@ def test_demo_ledger_from_paysync_toml(
         demo_ledger,
         usecases='[usecases.order_to_cash]\nclosed_won_stage = "Won"\n',
     )
-    write_reconcile_report(tmp_path / "reports", "2026-11-23", "1015")
+    write_reconcile_report(tmp_path / "reports", "2026-11-23", "2026-11-22", "2026-11-22")
     with serving(create_app(load_config(file))) as base:
         page.goto(f"{base}/")
         page.fill("input[name=username]", OPERATOR[0])
@@ -225,7 +225,7 @@ def test_demo_ledger_from_paysync_toml(
         expect(page.locator("ul.reports li")).to_have_count(2)  # the HTML and the JSON
         shot(page, "12-reports-reconcile")
         with page.expect_popup() as opened:
-            page.click("text=2026-11-23/reconcile-1015.html")
+            page.click("text=2026-11-23/reconcile-2026-11-22-2026-11-22.html")
         report = opened.value
         expect(report.locator("h1")).to_have_text("Reconciliation report")
         shot(report, "13-reconcile-report")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import subprocess
 import sys
@@ -313,18 +314,23 @@ def test_demo_ledger_overview_shows_cursor_checkpoint_flows_and_step_systems(
 
 # -- reconciliation reports ----------------------------------------------------------------
 def test_reconcile_reports_are_listed_by_day_and_served(demo: Demo, login_as: LoginAs) -> None:
-    old_html, _ = write_reconcile_report(demo.reports, "2026-11-21", "0930")
-    new_html, new_json = write_reconcile_report(demo.reports, "2026-11-23", "1015")
+    # the folder's day (when the report was written) wins over the dates it covers
+    old_html, _ = write_reconcile_report(demo.reports, "2026-11-21", "2026-11-01", "2026-11-20")
+    new_html, new_json = write_reconcile_report(
+        demo.reports, "2026-11-23", "2026-11-22", "2026-11-22"
+    )
     client = login_as(VIEWER)
     page = client.get("/reports").get_data(as_text=True)
-    assert page.index("2026-11-23") < page.index("2026-11-21")
+    days: list[str] = re.findall(r"<h2>(\d{4}-\d{2}-\d{2})</h2>", page)
+    assert days == ["2026-11-23", "2026-11-21"]
     for report in (old_html, new_html, new_json):
         assert report.relative_to(demo.reports).as_posix() in page
-    with client.get("/reports/2026-11-23/reconcile-1015.html") as served:
+    html = "/reports/2026-11-23/reconcile-2026-11-22-2026-11-22.html"
+    with client.get(html) as served:
         assert served.status_code == 200
         assert served.mimetype == "text/html"
         assert served.headers["Content-Security-Policy"].startswith("sandbox")
         assert "Reconciliation report" in served.get_data(as_text=True)
-    with client.get("/reports/2026-11-23/reconcile-1015.json") as served:
+    with client.get(html.replace(".html", ".json")) as served:
         assert served.json is not None
         assert served.json["counts"]["amount_mismatch"] == 1

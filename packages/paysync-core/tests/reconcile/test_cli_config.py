@@ -265,9 +265,9 @@ def test_config_errors_name_the_option(
     assert "demo123" not in err
 
 
-def _reconcile(systems: Systems, *extra: str) -> tuple[int, dict[str, Any], str]:
+def _reconcile(systems: Systems, *extra: str) -> int:
     today = systems.paytrace_emulator.now().date()
-    code = main(
+    return main(
         [
             "--ledger",
             str(systems.ledger),
@@ -283,7 +283,6 @@ def _reconcile(systems: Systems, *extra: str) -> tuple[int, dict[str, Any], str]
             *extra,
         ]
     )
-    return code, {}, ""
 
 
 def _json_blocks(out: str) -> list[dict[str, Any]]:
@@ -334,14 +333,14 @@ def test_apply_replays_a_payment_missing_in_salesforce_once(
         f"sobjects/Payment__c/{payment['Id']}", method="DELETE"
     )
 
-    code, _, _ = _reconcile(systems)
+    code = _reconcile(systems)
     [report] = _json_blocks(capsys.readouterr().out)
     assert code == 1
     assert [(d["class"], d["key"]) for d in report["discrepancies"]] == [
         ("missing_in_salesforce", key)
     ]
 
-    code, _, _ = _reconcile(systems, "--fix", "--apply")
+    code = _reconcile(systems, "--fix", "--apply")
     report, plan = _json_blocks(capsys.readouterr().out)
     assert code == 1  # the report is of the state before the fix
     assert plan["dry_run"] is False
@@ -355,7 +354,7 @@ def test_apply_replays_a_payment_missing_in_salesforce_once(
 
     # the engine ran the replay: the next reconciliation is clean, and applying again (the
     # same plan) submits nothing new
-    code, _, _ = _reconcile(systems, "--fix", "--apply")
+    code = _reconcile(systems, "--fix", "--apply")
     report, plan = _json_blocks(capsys.readouterr().out)
     assert code == 0
     assert report["discrepancies"] == []
@@ -378,3 +377,17 @@ def test_apply_requires_fix_and_config(
 ) -> None:
     assert main(["reconcile", "--config", str(systems.config), "--apply"]) == 2
     assert "--apply: needs --fix and --config" in capsys.readouterr().err
+
+
+def test_apply_lists_what_no_recorded_flow_can_replay(
+    systems: Systems, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _seed(systems)  # charged outside paysync: the ledger holds no flow for them
+    assert _reconcile(systems, "--fix", "--apply") == 1
+    _, plan = _json_blocks(capsys.readouterr().out)
+    assert plan["submitted"] == 0
+    assert plan["applied"] == []
+    assert sorted((m["class"], m["key"]) for m in plan["manual"]) == sorted(
+        [("missing_in_fusion", ids["4"]), ("missing_in_salesforce", ids["3"])]
+    )
+    assert all("no order_to_cash flow in the ledger" in m["why"] for m in plan["manual"])

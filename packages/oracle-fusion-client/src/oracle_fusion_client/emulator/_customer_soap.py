@@ -23,7 +23,6 @@ own otherwise (an unknown location or party, a duplicate account number).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from datetime import date
 from importlib import resources
@@ -33,7 +32,7 @@ from xml.etree import ElementTree as ET
 from oracle_fusion_client._errors import ORACLE_MESSAGES
 
 from ._authcheck import AuthPolicy
-from ._soap import SOAP_ENV, fault
+from ._soap import SOAP_ENV, api_fault, fault, local_name, read_request
 from ._state import ApiError, State
 
 __all__ = ["CUSTOMER_SOAP_PATHS", "customer_wsdl_text", "handle_customer_soap"]
@@ -75,12 +74,8 @@ def customer_wsdl_text(path: str, origin: str) -> str:
 
 
 # -- XML helpers (namespaces are ignored on input, as Fusion's parsers are lenient) ----------
-def _local(element: ET.Element) -> str:
-    return element.tag.rsplit("}", 1)[-1]
-
-
 def _kids(parent: ET.Element, name: str) -> list[ET.Element]:
-    return [e for e in parent if _local(e) == name]
+    return [e for e in parent if local_name(e) == name]
 
 
 def _value(parent: ET.Element, name: str) -> str | None:
@@ -121,16 +116,6 @@ def _response(path: str, operation: str, value: Mapping[str, Any]) -> bytes:
     return ET.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
-def _authorize(policy: AuthPolicy, header: str | None, envelope: ET.Element) -> None:
-    if header is None:  # WS-Security UsernameToken, checked like Basic credentials
-        user = next((e.text for e in envelope.iter() if _local(e) == "Username"), None)
-        password = next((e.text for e in envelope.iter() if _local(e) == "Password"), None)
-        if user is not None:
-            raw = f"{user}:{password or ''}".encode()
-            header = "Basic " + base64.b64encode(raw).decode("ascii")
-    policy.check(header)
-
-
 def handle_customer_soap(  # noqa: PLR0917 - one request's parts
     state: State,
     policy: AuthPolicy,
@@ -140,22 +125,10 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
     today: date,
 ) -> tuple[int, bytes]:
     """(HTTP status, SOAP envelope) for one request to one of the three services."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return 400, fault("Client", "Document type declarations are not accepted.")
-    try:
-        # no DTDs (refused above), so no entity expansion; expat never fetches external data
-        envelope = ET.fromstring(data)  # noqa: S314
-    except ET.ParseError:
-        return 400, fault("Client", "The request is not well-formed XML.")
-    body = envelope.find(f"{{{SOAP_ENV}}}Body")
-    request = None if body is None else next(iter(body), None)
-    if request is None:
-        return 400, fault("Client", "The SOAP body is empty.")
-    try:
-        _authorize(policy, authorization, envelope)
-    except ApiError as exc:
-        return 401, fault("Client", exc.detail)
-    operation = _local(request)
+    request = read_request(policy, data, authorization)
+    if not isinstance(request, ET.Element):
+        return request
+    operation = local_name(request)
     handlers: dict[tuple[str, str], Callable[[State, ET.Element, date], dict[str, Any]]] = {
         ("/crmService/FoundationPartiesLocationService", "createLocation"): _create_location,
         (
@@ -174,7 +147,7 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
                 raise ApiError(400, f"{operation} needs its SDO element.")
             return 200, _response(path, operation, handler(state, payload, today))
     except ApiError as exc:
-        return 500, fault("Server" if exc.status >= 500 else "Client", exc.detail)
+        return api_fault(exc)
 
 
 # -- operations ------------------------------------------------------------------------------

@@ -37,12 +37,14 @@ def wsdl_text(address: str) -> str:
     return text.replace(PLACEHOLDER, address)
 
 
-def _local(element: ET.Element) -> str:
+def local_name(element: ET.Element) -> str:
+    """The tag without its namespace (namespaces are ignored on input, as Fusion's parsers
+    are lenient)."""
     return element.tag.rsplit("}", 1)[-1]
 
 
 def _children(parent: ET.Element, name: str) -> list[ET.Element]:
-    return [e for e in parent.iter() if _local(e) == name]
+    return [e for e in parent.iter() if local_name(e) == name]
 
 
 def _text(parent: ET.Element, name: str) -> str | None:
@@ -81,8 +83,8 @@ def _result(operation: str, value: str | list[Mapping[str, str]]) -> bytes:
     return _envelope(build)
 
 
-def _check_auth(policy: AuthPolicy, header: str | None, envelope: ET.Element) -> None:
-    if header is None:
+def _authorize(policy: AuthPolicy, header: str | None, envelope: ET.Element) -> None:
+    if header is None:  # WS-Security UsernameToken, checked like Basic credentials
         user = _text(envelope, "Username")
         password = _text(envelope, "Password")
         if user is not None:
@@ -91,10 +93,11 @@ def _check_auth(policy: AuthPolicy, header: str | None, envelope: ET.Element) ->
     policy.check(header)
 
 
-def handle_soap(
-    state: State, policy: AuthPolicy, data: bytes, authorization: str | None
-) -> tuple[int, bytes]:
-    """(HTTP status, SOAP envelope) for one request."""
+def read_request(
+    policy: AuthPolicy, data: bytes, authorization: str | None
+) -> ET.Element | tuple[int, bytes]:
+    """The operation element of an authorized SOAP 1.1 request, or the (HTTP status, fault)
+    refusing it: no DTDs, well-formed XML, a non-empty body, credentials the policy accepts."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return 400, fault("Client", "Document type declarations are not accepted.")
     try:
@@ -107,15 +110,30 @@ def handle_soap(
     if request is None:
         return 400, fault("Client", "The SOAP body is empty.")
     try:
-        _check_auth(policy, authorization, envelope)
+        _authorize(policy, authorization, envelope)
     except ApiError as exc:
         return 401, fault("Client", exc.detail)
-    operation = _local(request)
+    return request
+
+
+def api_fault(exc: ApiError) -> tuple[int, bytes]:
+    """A refusal of the emulated state as Fusion answers it over SOAP."""
+    return 500, fault("Server" if exc.status >= 500 else "Client", exc.detail)
+
+
+def handle_soap(
+    state: State, policy: AuthPolicy, data: bytes, authorization: str | None
+) -> tuple[int, bytes]:
+    """(HTTP status, SOAP envelope) for one request."""
+    request = read_request(policy, data, authorization)
+    if not isinstance(request, ET.Element):
+        return request
+    operation = local_name(request)
     try:
         with state.lock:
             return 200, _operation(state, operation, request)
     except ApiError as exc:
-        return 500, fault("Server" if exc.status >= 500 else "Client", exc.detail)
+        return api_fault(exc)
 
 
 def _operation(state: State, operation: str, request: ET.Element) -> bytes:

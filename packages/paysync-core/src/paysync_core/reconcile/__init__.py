@@ -42,10 +42,10 @@ from ._pull import RecordFiles, clients_from_config, pull_records
 from ._report import ReportFormat, render_report, write_report
 from ._schema import (
     BATCH_COLUMNS,
-    BATCH_FILE_COLUMNS,
-    FUSION_COLUMNS,
+    BATCH_EXPORT_COLUMNS,
+    FUSION_EXPORT_COLUMNS,
     KINDS,
-    PAYTRACE_COLUMNS,
+    PAYTRACE_EXPORT_COLUMNS,
     RECORD_COLUMNS,
     STATUSES,
     amount_to_cents,
@@ -55,10 +55,10 @@ from ._schema import (
 
 __all__ = [
     "BATCH_COLUMNS",
-    "BATCH_FILE_COLUMNS",
-    "FUSION_COLUMNS",
+    "BATCH_EXPORT_COLUMNS",
+    "FUSION_EXPORT_COLUMNS",
     "KINDS",
-    "PAYTRACE_COLUMNS",
+    "PAYTRACE_EXPORT_COLUMNS",
     "RECORD_COLUMNS",
     "REPLAY_USE_CASE",
     "STATUSES",

@@ -26,6 +26,7 @@ from typing import Any
 
 from paysync_core import (
     Engine,
+    FlowBusyError,
     FlowDefinition,
     FlowRecord,
     LedgerStore,
@@ -222,7 +223,11 @@ def apply_fixes(
             entity_key=flow.entity_key,
             idempotency_key=key,
         )
-        ran = engine.run_flow(submitted.flow_id)
+        try:
+            state = engine.run_flow(submitted.flow_id).state.value
+        except FlowBusyError:
+            # the original flow of this entity is still running: the replay waits its turn
+            state = submitted.state.value
         report.applied.append(
             AppliedFix(
                 d.key,
@@ -230,7 +235,7 @@ def apply_fixes(
                 fix.use_case,
                 fix.step,
                 submitted.flow_id,
-                ran.state.value,
+                state,
                 not existed,
             )
         )

@@ -24,9 +24,9 @@ from salesforce_bridge import SalesforceBridge
 
 from ._model import ReconcileInputError
 from ._schema import (
-    BATCH_FILE_COLUMNS,
-    FUSION_COLUMNS,
-    PAYTRACE_COLUMNS,
+    BATCH_EXPORT_COLUMNS,
+    FUSION_EXPORT_COLUMNS,
+    PAYTRACE_EXPORT_COLUMNS,
     RECORD_COLUMNS,
     amount_to_cents,
 )
@@ -134,7 +134,7 @@ def export_paytrace(
     ``product`` from the optional ``product`` hook, e.g. a discretionary data field).
     """
     sale_by_invoice: dict[str, str] = {}
-    with RecordWriter(records, PAYTRACE_COLUMNS) as out:
+    with RecordWriter(records, PAYTRACE_EXPORT_COLUMNS) as out:
         for txn in client.exports.transactions(start, end):
             status = paytrace_status(txn)
             if status is None:
@@ -165,7 +165,7 @@ def export_paytrace(
             )
         written = out.rows
     if batches is not None:
-        with RecordWriter(batches, BATCH_FILE_COLUMNS) as out:
+        with RecordWriter(batches, BATCH_EXPORT_COLUMNS) as out:
             for batch in client.batches.export(start, end):
                 extra = batch.model_extra or {}
                 out.write(
@@ -203,7 +203,7 @@ def export_fusion(
 ) -> int:
     """Standard receipts (and refund credit memos) through REST paging into a record file;
     receipts carry ``unapplied_cents`` (``UnappliedAmount``), credit memos 0."""
-    with RecordWriter(records, FUSION_COLUMNS) as out:
+    with RecordWriter(records, FUSION_EXPORT_COLUMNS) as out:
         for receipt in client.standard_receipts.list(receipts or Query(limit=500)):
             out.write(
                 {

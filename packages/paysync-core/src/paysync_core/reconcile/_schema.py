@@ -35,10 +35,10 @@ from ._model import ReconcileInputError
 
 __all__ = [
     "BATCH_COLUMNS",
-    "BATCH_FILE_COLUMNS",
-    "FUSION_COLUMNS",
+    "BATCH_EXPORT_COLUMNS",
+    "FUSION_EXPORT_COLUMNS",
     "KINDS",
-    "PAYTRACE_COLUMNS",
+    "PAYTRACE_EXPORT_COLUMNS",
     "RECORD_COLUMNS",
     "STATUSES",
     "amount_to_cents",
@@ -60,11 +60,11 @@ RECORD_COLUMNS: tuple[str, ...] = (
 )
 BATCH_COLUMNS: tuple[str, ...] = ("batch", "net_cents", "count")
 #: What :func:`export_paytrace` writes: the record columns plus the anomaly columns.
-PAYTRACE_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "at", "card_token", "last4", "product")
+PAYTRACE_EXPORT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "at", "card_token", "last4", "product")
 #: What :func:`export_fusion` writes: the record columns plus ``unapplied_cents``.
-FUSION_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "unapplied_cents")
+FUSION_EXPORT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "unapplied_cents")
 #: What :func:`export_paytrace` writes into its batch file: the totals plus ``day``.
-BATCH_FILE_COLUMNS: tuple[str, ...] = (*BATCH_COLUMNS, "day")
+BATCH_EXPORT_COLUMNS: tuple[str, ...] = (*BATCH_COLUMNS, "day")
 KINDS = frozenset({"payment", "refund"})
 STATUSES = frozenset({"captured", "refunded", "failed"})
 

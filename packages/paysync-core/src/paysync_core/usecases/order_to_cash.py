@@ -44,13 +44,21 @@ from paysync_core.mapping import (
     GlTable,
     PaymentFieldMap,
     fusion_date,
-    invoice_to_fusion,
     order_from_opportunity,
     payment_from_paytrace,
     payment_to_salesforce,
-    receipt_to_fusion,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, SalesforcePort
+
+from ._fusion_cash import (
+    apply_receipt,
+    find_applied,
+    find_invoice,
+    find_receipt,
+    post_invoice,
+    post_receipt,
+    receipt_for,
+)
 
 __all__ = ["USE_CASE", "OrderToCash", "OrderToCashConfig"]
 
@@ -285,81 +293,41 @@ class OrderToCash:
         skipped = self._declined(ctx)
         if skipped:
             return {_SKIPPED: skipped}
-        invoice, reason = self._canonical_invoice(ctx)
-        created = self.fusion.create_invoice(invoice_to_fusion(invoice, self.config.fusion))
-        return {
-            "invoice_id": str(created.CustomerTransactionId),
-            "invoice_number": invoice.number,
-            "mapping": reason,
-        }
+        return post_invoice(self.fusion, self.config.fusion, *self._canonical_invoice(ctx))
 
     def _find_invoice(self, ctx: StepContext) -> LookupResult:
         skipped = self._declined(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
-        invoice, reason = self._canonical_invoice(ctx)
-        found = self.fusion.find_invoice(invoice.number)
-        if found is None:
-            return LookupResult.absent(f"no invoice {invoice.number}")
-        ids = {
-            "invoice_id": str(found.CustomerTransactionId),
-            "invoice_number": invoice.number,
-            "mapping": reason,
-        }
-        return LookupResult.found(ids)
+        return find_invoice(self.fusion, *self._canonical_invoice(ctx))
 
     def _canonical_receipt(self, ctx: StepContext) -> Receipt:
         invoice, _ = self._canonical_invoice(ctx)
-        return Receipt(
-            number=f"PT-{ctx.results['charge']['transaction_id']}",
-            customer_account=invoice.customer_account,
-            amount=invoice.amount,
-            currency=invoice.currency,
-            receipt_date=invoice.invoice_date,
-            invoice_number=invoice.number,
-        )
+        return receipt_for(invoice, ctx.results["charge"]["transaction_id"])
 
     def _receipt(self, ctx: StepContext) -> Mapping[str, str]:
         skipped = self._declined(ctx)
         if skipped:
             return {_SKIPPED: skipped}
-        receipt = self._canonical_receipt(ctx)
-        created = self.fusion.create_receipt(receipt_to_fusion(receipt, self.config.fusion))
-        return {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
+        return post_receipt(self.fusion, self.config.fusion, self._canonical_receipt(ctx))
 
     def _find_receipt(self, ctx: StepContext) -> LookupResult:
         skipped = self._declined(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
-        number = self._canonical_receipt(ctx).number
-        found = self.fusion.find_receipt(number)
-        if found is None:
-            return LookupResult.absent(f"no receipt {number}")
-        return LookupResult.found(
-            {"receipt_id": str(found.StandardReceiptId), "receipt_number": number}
-        )
+        return find_receipt(self.fusion, self._canonical_receipt(ctx).number)
 
     def _apply(self, ctx: StepContext) -> Mapping[str, str]:
         skipped = self._declined(ctx)
         if skipped:
             return {_SKIPPED: skipped}
-        invoice_id = int(ctx.results["fusion_invoice"]["invoice_id"])
-        schedule = self.fusion.installment_id(invoice_id)
-        receipt_id = int(ctx.results["fusion_receipt"]["receipt_id"])
-        self.fusion.apply_receipt(receipt_id, schedule, _order(ctx).amount)
-        return {"applied_schedule_id": str(schedule), "amount": str(_order(ctx).amount)}
+        return apply_receipt(self.fusion, ctx.results, _order(ctx).amount)
 
     def _find_apply(self, ctx: StepContext) -> LookupResult:
         skipped = self._declined(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
-        number = ctx.results["fusion_receipt"]["receipt_number"]
-        applied = self.fusion.receipt_applied(number, _order(ctx).amount)
-        if applied:
-            return LookupResult.found(
-                {"amount": str(_order(ctx).amount)}, f"receipt {number} applied"
-            )
-        return LookupResult.absent(f"receipt {number} not applied")
+        return find_applied(self.fusion, ctx.results, _order(ctx).amount)
 
 
 _STATUS_CODES: Mapping[str, int] = {

@@ -1,0 +1,88 @@
+"""The Fusion half of both order-to-cash flows: post the invoice, the standard receipt for the
+PayTrace payment, and apply the receipt to the invoice; each with the lookup that resolves a
+lost answer by the record's natural key (invoice number, ``PT-<transaction id>``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from paysync_core import LookupResult
+from paysync_core.canonical import Invoice, Receipt
+from paysync_core.mapping import FusionReceivablesConfig, invoice_to_fusion, receipt_to_fusion
+from paysync_core.ports import FusionPort
+
+__all__ = [
+    "apply_receipt",
+    "find_applied",
+    "find_invoice",
+    "find_receipt",
+    "post_invoice",
+    "post_receipt",
+    "receipt_for",
+]
+
+
+def _invoice_ids(invoice_id: object, invoice: Invoice, reason: str) -> dict[str, str]:
+    return {"invoice_id": str(invoice_id), "invoice_number": invoice.number, "mapping": reason}
+
+
+def post_invoice(
+    fusion: FusionPort, config: FusionReceivablesConfig, invoice: Invoice, reason: str
+) -> Mapping[str, str]:
+    created = fusion.create_invoice(invoice_to_fusion(invoice, config))
+    return _invoice_ids(created.CustomerTransactionId, invoice, reason)
+
+
+def find_invoice(fusion: FusionPort, invoice: Invoice, reason: str) -> LookupResult:
+    found = fusion.find_invoice(invoice.number)
+    if found is None:
+        return LookupResult.absent(f"no invoice {invoice.number}")
+    return LookupResult.found(_invoice_ids(found.CustomerTransactionId, invoice, reason))
+
+
+def receipt_for(invoice: Invoice, transaction_id: object) -> Receipt:
+    """The receipt of the PayTrace payment ``transaction_id`` that pays ``invoice``."""
+    return Receipt(
+        number=f"PT-{transaction_id}",
+        customer_account=invoice.customer_account,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        receipt_date=invoice.invoice_date,
+        invoice_number=invoice.number,
+    )
+
+
+def post_receipt(
+    fusion: FusionPort, config: FusionReceivablesConfig, receipt: Receipt
+) -> Mapping[str, str]:
+    created = fusion.create_receipt(receipt_to_fusion(receipt, config))
+    return {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
+
+
+def find_receipt(fusion: FusionPort, number: str) -> LookupResult:
+    found = fusion.find_receipt(number)
+    if found is None:
+        return LookupResult.absent(f"no receipt {number}")
+    return LookupResult.found(
+        {"receipt_id": str(found.StandardReceiptId), "receipt_number": number}
+    )
+
+
+def apply_receipt(
+    fusion: FusionPort, results: Mapping[str, Mapping[str, str]], amount: Decimal
+) -> Mapping[str, str]:
+    """Applies the ``fusion_receipt`` step's receipt to the ``fusion_invoice`` step's invoice."""
+    schedule = fusion.installment_id(int(results["fusion_invoice"]["invoice_id"]))
+    receipt_id = int(results["fusion_receipt"]["receipt_id"])
+    fusion.apply_receipt(receipt_id, schedule, amount)
+    return {"applied_schedule_id": str(schedule), "amount": str(amount)}
+
+
+def find_applied(
+    fusion: FusionPort, results: Mapping[str, Mapping[str, str]], amount: Decimal
+) -> LookupResult:
+    number = results["fusion_receipt"]["receipt_number"]
+    if fusion.receipt_applied(number, amount):
+        return LookupResult.found({"amount": str(amount)}, f"receipt {number} applied")
+    return LookupResult.absent(f"receipt {number} not applied")
