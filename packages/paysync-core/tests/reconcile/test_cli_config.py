@@ -23,7 +23,12 @@ from paysync_core import FlowState, open_ledger
 from paysync_core.app import demo_salesforce_emulator
 from paysync_core.cli import main
 from paysync_core.dashboard._reports import list_reports
-from paysync_core.reconcile import REPLAY_USE_CASE, read_csv_rows
+from paysync_core.reconcile import (
+    INVOICE_COLUMNS,
+    REPLAY_USE_CASE,
+    export_fusion_invoices,
+    read_csv_rows,
+)
 from paytrace_client import CreditCard, PayTraceClient
 from paytrace_client.emulator import EmulatorServer, PayTraceEmulator
 from salesforce_bridge import PasswordGrant, SalesforceBridge
@@ -306,7 +311,7 @@ def test_apply_replays_a_payment_missing_in_salesforce_once(
     )
     card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
     systems.paytrace.customers.create(f"sf-{acme}", credit_card=card)
-    systems.bridge.create_many(
+    [opportunity] = systems.bridge.create_many(
         "Opportunity",
         [
             {
@@ -370,6 +375,42 @@ def test_apply_replays_a_payment_missing_in_salesforce_once(
         systems.bridge.query("SELECT Amount__c FROM Payment__c WHERE Payment_ID__c = {}", key)
     )
     assert [Decimal(str(p["Amount__c"])) for p in payments] == [Decimal("149.99")]
+
+
+def test_invoices_loader_reads_what_the_flow_billed(
+    systems: Systems, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = str(
+        next(iter(systems.bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))[
+            "Id"
+        ]
+    )
+    card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
+    systems.paytrace.customers.create(f"sf-{acme}", credit_card=card)
+    [opportunity] = systems.bridge.create_many(
+        "Opportunity",
+        [
+            {
+                "Name": "Acme renewal",
+                "StageName": "Closed Won",
+                "CloseDate": "2026-03-01",
+                "Amount": 75.0,
+                "AccountId": acme,
+            }
+        ],
+    )
+    run = ["--ledger", str(systems.ledger), "run", "--config", str(systems.config), "--once"]
+    assert main([*run, "--use-case", "order_to_cash", "--json"]) == 0
+    capsys.readouterr()
+    invoices = tmp_path / "invoices.csv"
+    assert export_fusion_invoices(systems.fusion, invoices) >= 1
+    rows = {r["invoice"]: r for r in read_csv_rows(invoices, INVOICE_COLUMNS)}
+    billed = rows[f"SF-{opportunity.id}"]
+    assert (billed["amount_cents"], billed["balance_cents"], billed["customer"]) == (
+        "7500",
+        "0",
+        "1008",
+    )
 
 
 def test_apply_requires_fix_and_config(

@@ -26,6 +26,7 @@ from ._model import ReconcileInputError
 from ._schema import (
     BATCH_EXPORT_COLUMNS,
     FUSION_EXPORT_COLUMNS,
+    INVOICE_COLUMNS,
     PAYTRACE_EXPORT_COLUMNS,
     RECORD_COLUMNS,
     amount_to_cents,
@@ -35,6 +36,7 @@ __all__ = [
     "RecordWriter",
     "card_token",
     "export_fusion",
+    "export_fusion_invoices",
     "export_paytrace",
     "export_salesforce",
     "fusion_status",
@@ -234,6 +236,34 @@ def export_fusion(
                         "unapplied_cents": 0,
                     }
                 )
+        return out.rows
+
+
+def export_fusion_invoices(
+    client: FusionClient, records: str | PathLike[str], *, query: Query | None = None
+) -> int:
+    """Receivables invoices through REST paging into an invoice file
+    (:data:`INVOICE_COLUMNS`): what was billed and what is still open, e.g. to find invoices
+    left open although their payment reconciled."""
+    with RecordWriter(records, INVOICE_COLUMNS) as out:
+        for invoice in client.receivables_invoices.list(query or Query(limit=500)):
+            out.write(
+                {
+                    "invoice": invoice.TransactionNumber or "",
+                    "id": str(invoice.CustomerTransactionId or ""),
+                    "customer": invoice.BillToCustomerNumber or "",
+                    "amount_cents": amount_to_cents(
+                        invoice.EnteredAmount or Decimal(0), "EnteredAmount"
+                    ),
+                    "balance_cents": amount_to_cents(
+                        invoice.InvoiceBalanceAmount or Decimal(0), "InvoiceBalanceAmount"
+                    ),
+                    "day": _day(invoice.TransactionDate),
+                    "due_day": _day(invoice.DueDate),
+                    "status": invoice.InvoiceStatus or "",
+                    "currency": invoice.InvoiceCurrencyCode or "",
+                }
+            )
         return out.rows
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "BATCH_COLUMNS",
     "BATCH_EXPORT_COLUMNS",
     "FUSION_EXPORT_COLUMNS",
+    "INVOICE_COLUMNS",
     "KINDS",
     "PAYTRACE_EXPORT_COLUMNS",
     "RECORD_COLUMNS",
@@ -63,6 +64,19 @@ BATCH_COLUMNS: tuple[str, ...] = ("batch", "net_cents", "count")
 PAYTRACE_EXPORT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "at", "card_token", "last4", "product")
 #: What :func:`export_fusion` writes: the record columns plus ``unapplied_cents``.
 FUSION_EXPORT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "unapplied_cents")
+#: What :func:`export_fusion_invoices` writes: one row per receivables invoice (amounts in
+#: cents; ``balance_cents`` is what is still open).
+INVOICE_COLUMNS: tuple[str, ...] = (
+    "invoice",
+    "id",
+    "customer",
+    "amount_cents",
+    "balance_cents",
+    "day",
+    "due_day",
+    "status",
+    "currency",
+)
 #: What :func:`export_paytrace` writes into its batch file: the totals plus ``day``.
 BATCH_EXPORT_COLUMNS: tuple[str, ...] = (*BATCH_COLUMNS, "day")
 KINDS = frozenset({"payment", "refund"})
