@@ -154,6 +154,18 @@ enabled = false
         load_config(file)
 
 
+def test_options_given_in_code_that_do_not_validate_are_shown_not_fatal(tmp_path: Path) -> None:
+    store = SqliteLedger(tmp_path / "ledger.db")
+    try:
+        demo = make_demo(store, tmp_path, usecase_options={"order_to_cash": {"bogus": 1}})
+        client = logged_in(create_app(demo.config))
+        page = client.get("/use-cases/order_to_cash").get_data(as_text=True)
+        assert "[usecases.order_to_cash] does not validate" in page
+        assert client.get("/use-cases/refunds").status_code == 200
+    finally:
+        store.close()
+
+
 # -- one configuration file ----------------------------------------------------------------
 def test_paysync_toml_dashboard_section_with_secret_reference(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -311,7 +311,7 @@ def test_apply_replays_a_payment_missing_in_salesforce_once(
     )
     card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
     systems.paytrace.customers.create(f"sf-{acme}", credit_card=card)
-    [opportunity] = systems.bridge.create_many(
+    systems.bridge.create_many(
         "Opportunity",
         [
             {

@@ -137,21 +137,28 @@ class PayTracePort:
     ) -> SaleOutcome | None:
         """Lookup by correlation: the exports filtered by ``invoice_id``, amount and customer."""
         now = self._clock()
-        hint = LookupHint(
-            path=_SALE_PATH,
-            started_at=now - self._lookback,
-            finished_at=now,
-            invoice_id=invoice_id,
-            amount=amount,
-            customer_id=customer_id,
+        found = self._find_one(
+            LookupHint(
+                path=_SALE_PATH,
+                started_at=now - self._lookback,
+                finished_at=now,
+                invoice_id=invoice_id,
+                amount=amount,
+                customer_id=customer_id,
+            ),
+            "sales",
         )
+        return None if found is None else _sale_from_export(found, now)
+
+    def _find_one(self, hint: LookupHint, what: str) -> ExportedTransaction | None:
+        """The one export ``hint`` matches; ``None`` for none; several need a human."""
         found = self.client.find_transaction(hint)
         if found.outcome is LookupOutcome.NOT_FOUND:
             return None
         if found.outcome is LookupOutcome.AMBIGUOUS:
             ids = ", ".join(str(m.transaction_id) for m in found.matches)
-            raise NeedsHumanError(f"several PayTrace sales carry invoice {invoice_id}: {ids}")
-        return _sale_from_export(found.matches[0], now)
+            raise NeedsHumanError(f"several PayTrace {what} carry invoice {hint.invoice_id}: {ids}")
+        return found.matches[0]
 
     # -- single transactions, declines and profiles (use cases 4 and 5) ---------------------
     def find_transaction(self, transaction_id: str) -> ExportedTransaction | None:
@@ -209,20 +216,17 @@ class PayTracePort:
     def find_refund(self, *, invoice_id: str, amount: Decimal) -> str | None:
         """Lookup by correlation: the REFUND in the exports carrying ``invoice_id``."""
         now = self._clock()
-        hint = LookupHint(
-            path=_REFUND_PATH,
-            started_at=now - self._lookback,
-            finished_at=now,
-            invoice_id=invoice_id,
-            amount=amount,
+        found = self._find_one(
+            LookupHint(
+                path=_REFUND_PATH,
+                started_at=now - self._lookback,
+                finished_at=now,
+                invoice_id=invoice_id,
+                amount=amount,
+            ),
+            "refunds",
         )
-        found = self.client.find_transaction(hint)
-        if found.outcome is LookupOutcome.NOT_FOUND:
-            return None
-        if found.outcome is LookupOutcome.AMBIGUOUS:
-            ids = ", ".join(str(m.transaction_id) for m in found.matches)
-            raise NeedsHumanError(f"several PayTrace refunds carry invoice {invoice_id}: {ids}")
-        return str(found.matches[0].transaction_id)
+        return None if found is None else str(found.transaction_id)
 
     def activity(
         self, start: date, end: date, *, transaction_type: ExportTransactionType | None = None

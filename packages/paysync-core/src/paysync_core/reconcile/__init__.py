@@ -3,7 +3,10 @@
 Loaders stream each system into a record file (:mod:`._schema` describes the columns);
 :func:`reconcile` folds the three files by business key, classifies every key and suggests a
 fix for each discrepancy; :func:`write_report` renders JSON, CSV, Markdown or a
-self-contained HTML page. See ``RECONCILE.md`` in the package directory.
+self-contained HTML page. :func:`pull_records` runs the loaders with the clients of
+``paysync.toml``; :func:`apply_fixes` turns replay fixes into engine flows. The schema
+helpers (:func:`read_csv_rows`, :func:`amount_to_cents`, ...) are public for
+:mod:`paysync_core.anomaly`, which reads the same files. See ``RECONCILE.md``.
 """
 
 from ._api import Engine, polars_available, reconcile

@@ -227,10 +227,12 @@ def reconcile_command(
             date_to=_day(date_to, "--to"),
         )
         with _record_files(given, rules.date_from, rules.date_to) as files:
+            if files.salesforce is None:  # pragma: no cover - both ways of loading set it
+                raise ReconcileInputError("--salesforce", "no Salesforce record file")
             result = reconcile(
                 paytrace=files.paytrace,
                 fusion=files.fusion,
-                salesforce=files.salesforce or files.fusion,  # always set here
+                salesforce=files.salesforce,
                 batches=files.batches,
                 rules=rules,
                 engine=engine,

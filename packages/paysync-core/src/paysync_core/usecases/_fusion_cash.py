@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from paysync_core import LookupResult
+from paysync_core import LookupResult, StepContext
 from paysync_core.canonical import Invoice, Receipt
 from paysync_core.mapping import FusionReceivablesConfig, invoice_to_fusion, receipt_to_fusion
 from paysync_core.ports import FusionPort
 
 __all__ = [
     "apply_receipt",
+    "apply_summary",
     "find_applied",
     "find_invoice",
     "find_receipt",
@@ -77,6 +78,16 @@ def apply_receipt(
     receipt_id = int(results["fusion_receipt"]["receipt_id"])
     fusion.apply_receipt(receipt_id, schedule, amount)
     return {"applied_schedule_id": str(schedule), "amount": str(amount)}
+
+
+def apply_summary(ctx: StepContext, amount: Decimal) -> Mapping[str, object]:
+    """The ``applyReceipt`` action: receipt, the invoice's installment, amount."""
+    return {
+        "resource": "standardReceipts/{receipt_id}/action/applyReceipt",
+        "receipt_id": ctx.results["fusion_receipt"]["receipt_id"],
+        "invoice_id": ctx.results["fusion_invoice"]["invoice_id"],
+        "amount": str(amount),
+    }
 
 
 def find_applied(

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import to_jsonable_python
 
 from oracle_fusion_client import AccountAddress, CustomerAccountActivity, NewCustomerAccount
 from paysync_core import (
@@ -53,6 +54,8 @@ from paysync_core.mapping import (
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client.models import CustomerRecord
+
+from ._summaries import salesforce_upsert
 
 __all__ = ["USE_CASE", "AccountFields", "CustomerSync", "CustomerSyncConfig"]
 
@@ -156,12 +159,19 @@ class CustomerSync:
         return FlowDefinition(
             USE_CASE,
             [
-                Step("paytrace_profile", self._profile, self._find_profile, system="paytrace"),
+                Step(
+                    "paytrace_profile",
+                    self._profile,
+                    self._find_profile,
+                    system="paytrace",
+                    summarize=self._profile_summary,
+                ),
                 Step(
                     "fusion_account",
                     self._fusion_account,
                     self._find_fusion_account,
                     system="fusion",
+                    summarize=self._fusion_account_summary,
                 ),
                 Step(
                     "salesforce_account",
@@ -169,6 +179,7 @@ class CustomerSync:
                     self._find_write_back,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._write_back_summary,
                 ),
             ],
         )
@@ -329,3 +340,39 @@ class CustomerSync:
         if rows and all(rows[0].get(k) == v for k, v in wanted.items()):
             return LookupResult.found({"account_id": _account_id(ctx), **wanted})
         return LookupResult.absent("Account not yet written back")
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _profile_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        customer = _customer(ctx)
+        profile = {
+            "customer_id": customer.paytrace_customer_id or "",
+            "billing_address": to_jsonable_python(customer_to_paytrace_address(customer)),
+            "email": customer.email,
+        }
+        # which one depends on the vault at run time; the card never passes through paysync
+        return {
+            "create": {
+                "endpoint": "customer/pt_protect_create",
+                **profile,
+                "payment": "PayTrace Protect token (from the browser, never stored)",
+            },
+            "update": {"endpoint": "customer/update", **profile},
+        }
+
+    def _fusion_account_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        customer = _customer(ctx)
+        try:
+            number = self._fusion_number(customer)
+            new = to_jsonable_python(self._new_fusion_account(customer, number))
+        except NeedsHumanError as exc:
+            return {"needs_a_human": str(exc)}
+        return {
+            "find": {"resource": "receivablesCustomerAccountActivities", "number": number},
+            "create_if_missing": {
+                "service": "createLocation, createOrganization, createCustomerAccount",
+                "account": new,
+            },
+        }
+
+    def _write_back_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        return salesforce_upsert("Account", "Id", _account_id(ctx), self._write_back_fields(ctx))

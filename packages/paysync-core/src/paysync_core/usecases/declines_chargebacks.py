@@ -57,6 +57,8 @@ from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client.models import ExportedTransaction
 
+from ._summaries import fusion_payload, salesforce_upsert
+
 __all__ = [
     "CHARGEBACKS_USE_CASE",
     "DECLINES_USE_CASE",
@@ -195,6 +197,7 @@ class DeclinesChargebacks:
                     self._find_declined_payment,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._declined_payment_summary,
                 ),
                 Step(
                     "salesforce_task",
@@ -202,6 +205,7 @@ class DeclinesChargebacks:
                     self._find_task,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._task_summary,
                 ),
             ],
         )
@@ -248,7 +252,7 @@ class DeclinesChargebacks:
     def _task_key(self, ctx: StepContext) -> str:
         return f"DECLINE-{_payment(ctx).transaction_id}"
 
-    def _upsert_task(self, ctx: StepContext) -> Mapping[str, str]:
+    def _task_record(self, ctx: StepContext) -> dict[str, Any]:
         payment, task = _payment(ctx), self.config.task
         description = (
             f"PayTrace transaction {payment.transaction_id} for {payment.amount} "
@@ -262,7 +266,10 @@ class DeclinesChargebacks:
             task.priority: task.priority_value,
             task.what: ctx.input.get("account_id"),
         }
-        record = {k: v for k, v in candidates.items() if k is not None and v is not None}
+        return {k: v for k, v in candidates.items() if k is not None and v is not None}
+
+    def _upsert_task(self, ctx: StepContext) -> Mapping[str, str]:
+        task, record = self.config.task, self._task_record(ctx)
         task_id = self.salesforce.upsert(
             task.sobject, task.external_id, self._task_key(ctx), record
         )
@@ -323,6 +330,7 @@ class DeclinesChargebacks:
                     self._find_case,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._case_summary,
                 ),
             ],
         )
@@ -372,8 +380,18 @@ class DeclinesChargebacks:
         return f"{self.config.chargebacks.number_prefix}{_chargeback(ctx).case_number}"
 
     def _credit_memo_summary(self, ctx: StepContext) -> Mapping[str, object]:
-        chargeback = _chargeback(ctx)
-        return {"number": self._credit_memo_number(ctx), "amount": str(chargeback.amount)}
+        chargeback, invoice = _chargeback(ctx), ctx.results["original_invoice"]
+        memo = chargeback_to_credit_memo(
+            chargeback,
+            invoice_number=invoice["invoice_number"],
+            customer_account=invoice["customer_account"],
+            config=self.config.chargebacks,
+        )
+        return {
+            "number": self._credit_memo_number(ctx),
+            "amount": str(chargeback.amount),
+            **fusion_payload("receivablesCreditMemos", memo.value, mapping=memo.reason),
+        }
 
     def _credit_memo(self, ctx: StepContext) -> Mapping[str, str]:
         invoice = ctx.results["original_invoice"]
@@ -418,3 +436,34 @@ class DeclinesChargebacks:
         if found is None:
             return LookupResult.absent(f"no {fields.sobject} {number}")
         return LookupResult.found({"case_id": found})
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _declined_payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        fields = self.config.payment_fields
+        key = _payment(ctx).transaction_id
+        record = self._declined_record(ctx)
+        return salesforce_upsert(fields.sobject, fields.external_id, key, record)
+
+    def _task_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        task = self.config.task
+        return salesforce_upsert(
+            task.sobject, task.external_id, self._task_key(ctx), self._task_record(ctx)
+        )
+
+    def _case_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        chargeback, fields = _chargeback(ctx), self.config.chargebacks.case
+        # the Account comes from the cross-reference at run time (a ledger read)
+        record = chargeback_to_case(
+            chargeback,
+            account_id=None,
+            invoice_number=ctx.results["original_invoice"]["invoice_number"],
+            fields=fields,
+        )
+        customer = ctx.results["original_payment"]["customer_id"]
+        return salesforce_upsert(
+            fields.sobject,
+            fields.external_id,
+            chargeback.case_number,
+            record.value,
+            account="Account of PayTrace customer " + customer + " (cross-reference)",
+        )

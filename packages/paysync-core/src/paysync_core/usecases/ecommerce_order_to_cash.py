@@ -47,9 +47,11 @@ from paysync_core.mapping import (
     PaymentFieldMap,
     VaultXref,
     fusion_date,
+    invoice_to_fusion,
     order_to_fusion,
     order_to_salesforce,
     payment_to_salesforce,
+    receipt_to_fusion,
     web_order_from_paytrace,
 )
 from paysync_core.ports import FusionPort, SalesforcePort
@@ -57,6 +59,7 @@ from paytrace_client.models import ExportedTransaction
 
 from ._fusion_cash import (
     apply_receipt,
+    apply_summary,
     find_applied,
     find_invoice,
     find_receipt,
@@ -64,6 +67,7 @@ from ._fusion_cash import (
     post_receipt,
     receipt_for,
 )
+from ._summaries import fusion_payload, result, salesforce_upsert
 
 __all__ = ["ECOMMERCE_USE_CASE", "EcommerceConfig", "EcommerceOrderToCash"]
 
@@ -163,6 +167,7 @@ class EcommerceOrderToCash:
                     self._find_order,
                     safe_to_retry=True,  # Upsert-Mode on the OrderKey
                     system="fusion",
+                    summarize=self._order_summary,
                 ),
                 Step(
                     "salesforce_order",
@@ -170,6 +175,7 @@ class EcommerceOrderToCash:
                     self._find_sf_order,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=lambda ctx: self._sf_order_summary(ctx, "booked"),
                 ),
                 Step(
                     "salesforce_payment",
@@ -177,17 +183,43 @@ class EcommerceOrderToCash:
                     self._find_sf_payment,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._sf_payment_summary,
                 ),
-                Step("await_shipment", self._await, self._find_shipment, system="fusion"),
-                Step("fusion_invoice", self._invoice, self._find_invoice, system="fusion"),
-                Step("fusion_receipt", self._receipt, self._find_receipt, system="fusion"),
-                Step("fusion_apply", self._apply, self._find_apply, system="fusion"),
+                Step(
+                    "await_shipment",
+                    self._await,
+                    self._find_shipment,
+                    system="fusion",
+                    summarize=self._await_summary,
+                ),
+                Step(
+                    "fusion_invoice",
+                    self._invoice,
+                    self._find_invoice,
+                    system="fusion",
+                    summarize=self._invoice_summary,
+                ),
+                Step(
+                    "fusion_receipt",
+                    self._receipt,
+                    self._find_receipt,
+                    system="fusion",
+                    summarize=self._receipt_summary,
+                ),
+                Step(
+                    "fusion_apply",
+                    self._apply,
+                    self._find_apply,
+                    system="fusion",
+                    summarize=self._apply_summary,
+                ),
                 Step(
                     "salesforce_status",
                     self._sf_paid,
                     self._find_sf_order,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=lambda ctx: self._sf_order_summary(ctx, "paid"),
                 ),
             ],
         )
@@ -308,3 +340,35 @@ class EcommerceOrderToCash:
 
     def _find_apply(self, ctx: StepContext) -> LookupResult:
         return find_applied(self.fusion, ctx.results, _order(ctx).amount)
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _order_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        body = order_to_fusion(_order(ctx), _payment(ctx), self.config.order_hub)
+        return fusion_payload("salesOrdersForOrderHub", body, upsert_mode=True)
+
+    def _sf_order_summary(self, ctx: StepContext, stage: str) -> Mapping[str, object]:
+        order, fields = _order(ctx), self.config.order_fields
+        record = order_to_salesforce(order, fields, stage)
+        return salesforce_upsert(fields.sobject, fields.external_id, order.source_id, record.value)
+
+    def _sf_payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        order, payment, fields = _order(ctx), _payment(ctx), self.config.payment_fields
+        values = dict(payment_to_salesforce(payment, order, fields).value)
+        if self.config.payment_order_field:
+            values[self.config.payment_order_field] = result(ctx, "salesforce_order", "order_id")
+        return salesforce_upsert(fields.sobject, fields.external_id, payment.transaction_id, values)
+
+    def _await_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        return {"waits_for": "Order Hub order {}:{} shipped".format(*self._source(ctx))}
+
+    def _invoice_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        invoice, reason = self._canonical_invoice(ctx)
+        body = invoice_to_fusion(invoice, self.config.fusion)
+        return fusion_payload("receivablesInvoices", body, mapping=reason)
+
+    def _receipt_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        body = receipt_to_fusion(self._canonical_receipt(ctx), self.config.fusion)
+        return fusion_payload("standardReceipts", body)
+
+    def _apply_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        return apply_summary(ctx, _order(ctx).amount)

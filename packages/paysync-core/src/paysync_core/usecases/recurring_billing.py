@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from paysync_core import Engine, FlowDefinition, FlowRecord, LookupResult, Step, StepContext
 from paysync_core.canonical import Customer, Order, PaymentStatus, Subscription
@@ -38,6 +39,8 @@ from paysync_core.mapping import (
     subscription_from_salesforce,
 )
 from paysync_core.ports import PayTracePort, SaleOutcome, SalesforcePort
+
+from ._summaries import known, salesforce_upsert
 
 __all__ = ["USE_CASE", "RecurringBilling", "RecurringBillingConfig"]
 
@@ -175,6 +178,7 @@ class RecurringBilling:
                     self._find_payment,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._payment_summary,
                 ),
                 Step(
                     "salesforce_subscription",
@@ -182,16 +186,22 @@ class RecurringBilling:
                     self._find_subscription,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._subscription_summary,
                 ),
             ],
         )
 
     # 1. charge
     def _charge_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        subscription = _subscription(ctx)
         return {
-            "amount": str(_subscription(ctx).amount),
+            "amount": str(subscription.amount),
             "invoice_id": _invoice_id(ctx),
             "attempt": _attempt(ctx),
+            "endpoint": "transactions/sale/by_customer",
+            "customer_id": subscription.vault_customer_id,
+            "description": f"Subscription {subscription.source_id} period "
+            f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
         }
 
     @staticmethod
@@ -244,7 +254,7 @@ class RecurringBilling:
     def _payment_key(self, ctx: StepContext) -> str:
         return ctx.results["charge"]["transaction_id"] or f"DECLINED-{_invoice_id(ctx)}"
 
-    def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
+    def _payment_record(self, ctx: StepContext) -> dict[str, object]:
         subscription, charge = _subscription(ctx), ctx.results["charge"]
         order = _order(subscription, _invoice_id(ctx))
         payment = payment_from_paytrace(
@@ -262,6 +272,10 @@ class RecurringBilling:
         lookup = self.config.fields.payment_lookup
         if lookup:
             record[lookup] = subscription.source_id
+        return record
+
+    def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
+        fields, record = self.config.payment_fields, self._payment_record(ctx)
         record_id = self.salesforce.upsert(
             fields.sobject, fields.external_id, self._payment_key(ctx), record
         )
@@ -320,3 +334,32 @@ class RecurringBilling:
         ):
             return LookupResult.found({"status": outcome.status.value, "reason": outcome.reason})
         return LookupResult.absent("subscription not updated yet")
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        fields, charge = self.config.payment_fields, ctx.results["charge"]
+        if known(charge["processed_at"]):
+            record = self._payment_record(ctx)
+        else:  # dry run: the sale's outcome is not known yet
+            subscription = _subscription(ctx)
+            candidates: dict[str | None, object] = {
+                fields.amount: subscription.amount,
+                fields.currency: subscription.currency,
+                fields.status: "<from the charge: Captured, or Failed with the reason>",
+                self.config.fields.payment_lookup: subscription.source_id,
+            }
+            record = {k: v for k, v in candidates.items() if k is not None}
+        return salesforce_upsert(fields.sobject, fields.external_id, self._payment_key(ctx), record)
+
+    def _subscription_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        subscription, fields = _subscription(ctx), self.config.fields
+        status = ctx.results["charge"]["status"]
+        outcomes = (True, False) if not known(status) else (status == PaymentStatus.CAPTURED.value,)
+        summary: dict[str, object] = {"sobject": fields.sobject, "id": subscription.source_id}
+        for approved in outcomes:
+            outcome = self.config.dunning.after_attempt(
+                subscription, _attempt(ctx), approved=approved, detail="declined"
+            )
+            key = "if_approved" if approved else "if_declined"
+            summary[key] = to_jsonable_python(self._subscription_fields(outcome))
+        return summary

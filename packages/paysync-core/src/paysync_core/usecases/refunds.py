@@ -56,6 +56,8 @@ from paysync_core.mapping import (
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paytrace_client.models import ExportedTransaction
 
+from ._summaries import fusion_payload, known, result, salesforce_upsert
+
 __all__ = ["REFUNDS_USE_CASE", "Refunds", "RefundsConfig"]
 
 REFUNDS_USE_CASE = "refunds_and_voids"
@@ -229,13 +231,20 @@ class Refunds:
                     system="paytrace",
                     summarize=self._summary,
                 ),
-                Step("fusion_reverse", self._fusion, self._find_fusion, system="fusion"),
+                Step(
+                    "fusion_reverse",
+                    self._fusion,
+                    self._find_fusion,
+                    system="fusion",
+                    summarize=self._fusion_summary,
+                ),
                 Step(
                     "salesforce_payment",
                     self._sf_payment,
                     self._find_sf_payment,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._sf_payment_summary,
                 ),
             ],
         )
@@ -250,6 +259,17 @@ class Refunds:
             "sale": request.original_transaction_id,
             "amount": str(request.amount),
             "invoice_id": self._invoice_id(request),
+            # which one is decided at run time from the sale's settlement state
+            "void": {
+                "endpoint": "transactions/void",
+                "transaction_id": request.original_transaction_id,
+            },
+            "refund": {
+                "endpoint": "transactions/refund/for_transaction",
+                "transaction_id": request.original_transaction_id,
+                "amount": str(request.amount),
+                "invoice_id": self._invoice_id(request),
+            },
         }
 
     def _sale(self, request: RefundRequest) -> ExportedTransaction:
@@ -424,3 +444,42 @@ class Refunds:
             fields.sobject, fields.external_id, _request(ctx).salesforce_payment_key
         )
         return LookupResult.absent() if found is None else LookupResult.found({"payment_id": found})
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _fusion_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        request, kind = _request(ctx), result(ctx, "paytrace_reverse", "kind")
+        refund_id = result(ctx, "paytrace_reverse", "transaction_id")
+        gl = self.config.gl.derive(
+            card_type=None, channel=self.config.channel, transaction_type="REFUND"
+        )
+        memo = credit_memo_to_fusion(
+            request,
+            number=f"CM-{refund_id}",
+            refund_transaction_id=refund_id,
+            revenue_account=gl.value,
+            credit_date=request.requested_at,
+            config=self.config.fusion,
+            credit_memo_type=self.config.credit_memo_type,
+        )
+        summary: dict[str, object] = {}
+        if not known(kind) or kind == RefundKind.REFUND.value:
+            summary["credit_memo"] = fusion_payload(
+                "receivablesCreditMemos", memo, mapping=gl.reason
+            )
+        if not known(kind) or kind == RefundKind.VOID.value:
+            summary["receipt_reversal"] = {
+                "resource": "standardReceipts/{id}/action/reverseReceipt",
+                "receipt_number": self._receipt_number(ctx),
+                "reason": self.config.reversal_reason,
+            }
+        return summary
+
+    def _sf_payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        request, fields = _request(ctx), self.config.payment_fields
+        names = [fields.status, fields.refunded_amount, fields.status_reason]
+        return salesforce_upsert(
+            fields.sobject,
+            fields.external_id,
+            request.salesforce_payment_key,
+            {name: "<netted over the sale's refunds at run time>" for name in names if name},
+        )

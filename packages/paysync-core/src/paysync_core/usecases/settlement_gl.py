@@ -178,6 +178,12 @@ class SettlementToGl:
                     self._find_completed,
                     safe_to_retry=True,  # polling and reading only
                     system="fusion",
+                    summarize=lambda ctx: {
+                        "waits_for": "ESS request "
+                        + ctx.results["journal_import"]["request_id"]
+                        + " and journal batch "
+                        + _batch_name(ctx)
+                    },
                 ),
             ],
         )
@@ -215,12 +221,29 @@ class SettlementToGl:
         return lines
 
     def _import_summary(self, ctx: StepContext) -> Mapping[str, object]:
-        debits, credits = _totals(_journal(ctx))
+        journal = _journal(ctx)
+        debits, credits = _totals(journal)
         return {
             "batch_name": _batch_name(ctx),
-            "lines": len(_journal(ctx).lines),
+            "lines": len(journal.lines),
             "debits": str(debits),
             "credits": str(credits),
+            "upload": "GlInterface.csv (zip) -> importBulkData, JournalImportLauncher",
+            "ledger_id": self.config.gl.ledger_id,
+            "group_id": _group_id(ctx),
+            "source": journal.source,
+            "category": journal.category,
+            "currency": journal.currency,
+            "accounting_date": journal.accounting_date.isoformat(),
+            "journal_lines": [
+                {
+                    "account": line.account,
+                    "debit": str(line.debit),
+                    "credit": str(line.credit),
+                    "reference10": line.description[:_REFERENCE_LENGTH],
+                }
+                for line in journal.lines
+            ],
         }
 
     def _import(self, ctx: StepContext) -> Mapping[str, str]:
