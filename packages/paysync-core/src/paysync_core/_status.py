@@ -20,6 +20,7 @@ __all__ = [
     "StreamReporter",
     "collect_status",
     "register_stream_reporter",
+    "stream_reporters",
 ]
 
 
@@ -42,6 +43,11 @@ _REPORTERS: list[StreamReporter] = []
 def register_stream_reporter(reporter: StreamReporter) -> None:
     if reporter not in _REPORTERS:
         _REPORTERS.append(reporter)
+
+
+def stream_reporters() -> tuple[StreamReporter, ...]:
+    """Every registered reporter (input sources register theirs when imported)."""
+    return tuple(_REPORTERS)
 
 
 @dataclass(frozen=True)

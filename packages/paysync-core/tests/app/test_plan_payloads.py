@@ -56,7 +56,7 @@ def paytrace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayTrace]:
         settled = requests.post(f"{server.base_url}/__emulator__/settle", json={}, timeout=10)
         config = tmp / "paysync.toml"
         config.write_text(
-            f'[paytrace]\nbase_url = "{server.base_url}"\nusername = "demo123"\n'
+            f'[paytrace]\nbase_url = "{server.base_url}"\nusername = "env:PLAN_PT_USER"\n'
             f'password = "env:PLAN_PT_PASSWORD"\n{OPTIONS}',
             encoding="utf-8",
         )
@@ -197,10 +197,11 @@ def test_settlement_plan_shows_the_journal_lines(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PLAN_PT_USER", "demo123")
     monkeypatch.setenv("PLAN_PT_PASSWORD", "demo123")
     data = {"batch_number": paytrace.batch_number}
     writes = _plan(tmp_path, capsys, "settlement_gl", data, paytrace.config)
-    journal = writes["paytrace_settlement_gl.journal_import"]
+    journal = writes["paytrace_settlement_to_gl.journal_import"]
     assert journal["batch_name"] == f"PT-BATCH-{paytrace.batch_number}"
     assert journal["debits"] == journal["credits"] == "89.50"
     accounts = {line["account"] for line in journal["journal_lines"]}
@@ -223,12 +224,12 @@ def test_recurring_plan_shows_charge_payment_and_both_subscription_outcomes(
     }
     data = {"subscription": subscription, "today": "2026-03-01"}
     writes = _plan(tmp_path, capsys, "recurring_billing", data)
-    charge = writes["recurring_billing.charge"]
+    charge = writes["salesforce_recurring_billing.charge"]
     assert charge["endpoint"] == "transactions/sale/by_customer"
     assert (charge["amount"], charge["customer_id"]) == ("49.00", "sf-acme")
     assert charge["invoice_id"] == "SUB-a0S000000000001AAA-20260301-1"
-    payment = writes["recurring_billing.salesforce_payment"]
+    payment = writes["salesforce_recurring_billing.salesforce_payment"]
     assert payment["fields"]["Subscription__c"] == "a0S000000000001AAA"
-    sub = writes["recurring_billing.salesforce_subscription"]
+    sub = writes["salesforce_recurring_billing.salesforce_subscription"]
     assert sub["if_approved"]["Next_Charge_Date__c"] == "2026-04-01"
     assert sub["if_declined"]["Failed_Attempts__c"] == 1

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from paysync_core import LedgerStore
-from paysync_core._status import StreamPosition, StreamReporter
+from paysync_core._status import StreamPosition, StreamReporter, stream_reporters
 
 from ._config import DashboardConfig
 from ._present import safe_text
@@ -25,11 +25,7 @@ def registered_reporters() -> tuple[StreamReporter, ...]:
     # importing them registers the PayTrace export cursors and the Salesforce replay checkpoints
     for module in ("paysync_core.app", "paysync_core.sources.salesforce_events"):
         importlib.import_module(module)
-    from paysync_core._status import (
-        _REPORTERS,  # pyright: ignore[reportPrivateUsage] - collect_status would also count every flow
-    )
-
-    return tuple(_REPORTERS)
+    return stream_reporters()
 
 
 def _row(position: StreamPosition, lag_events: int | None = None) -> dict[str, object]:

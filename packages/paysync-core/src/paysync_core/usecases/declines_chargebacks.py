@@ -309,6 +309,10 @@ class DeclinesChargebacks:
                     self._reread,
                     safe_to_retry=True,
                     system="paytrace",
+                    summarize=lambda ctx: {
+                        "reads": "transactions/export/by_id",
+                        "transaction_id": _chargeback(ctx).transaction_id,
+                    },
                 ),
                 Step(
                     "original_invoice",
@@ -316,6 +320,10 @@ class DeclinesChargebacks:
                     self._reread,
                     safe_to_retry=True,
                     system="fusion",
+                    summarize=lambda ctx: {
+                        "reads": "receivablesInvoices",
+                        "TransactionNumber": ctx.results["original_payment"]["invoice_id"],
+                    },
                 ),
                 Step(
                     "fusion_credit_memo",
