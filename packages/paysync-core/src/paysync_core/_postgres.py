@@ -12,17 +12,18 @@ in ``schema`` (created if missing).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ._errors import LedgerError, MigrationError
+from ._errors import LeaseLostError, LedgerError, MigrationError
 from ._ledger import LedgerTransaction
 from ._model import format_ts, utc_now
-from ._schema import MIGRATIONS, POSTGRES, SCHEMA_TABLE
-from ._sqltx import Row, SqlTx
+from ._schema import FENCE_HEAD_MOVED, FENCE_LEASE_LOST, MIGRATIONS, POSTGRES, SCHEMA_TABLE
+from ._sqltx import HeadCache, HeadMovedError, Row, SqlTx
 
 if TYPE_CHECKING:
     import psycopg
@@ -62,11 +63,15 @@ class PostgresLedger:
         self._schema = schema
         self._migrate_lock = _lock_id("paysync-migrate", schema)
         self._claim_lock = _lock_id("paysync-claim", schema)
+        self._heads = HeadCache()
         search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema))
 
         def configure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             conn.execute(search_path)
             conn.commit()
+            # transactions are begun explicitly (and only when needed): a step's writes are
+            # one autocommit statement, one round trip instead of BEGIN, statement, COMMIT
+            conn.autocommit = True
 
         self._pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]] = ConnectionPool(
             dsn,
@@ -104,26 +109,63 @@ class PostgresLedger:
 
     @contextmanager
     def transaction(self) -> Generator[LedgerTransaction, None, None]:
-        with self._connection() as conn, conn.cursor() as cur:
+        import psycopg
 
-            def run(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
+        with self._connection() as conn, conn.cursor() as cur:
+            began = False
+
+            def send(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
                 cur.execute(_encoded(statement), tuple(params))
                 # ``nfields`` instead of ``description``, which builds column objects per call
                 result = cur.pgresult
                 rows: list[Row] = list(cur.fetchall()) if result and result.nfields else []
                 return rows, cur.rowcount
 
-            def lock_claims() -> None:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._claim_lock,))
+            def run(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
+                nonlocal began
+                if not began:
+                    cur.execute(b"BEGIN")
+                    began = True
+                return send(statement, params)
 
-            tx = SqlTx(POSTGRES, run, lock_claims=lock_claims)
-            yield tx
-            tx.flush()  # step upserts still held back for an audit append that never came
+            raw: list[psycopg.RawCursor[tuple[object, ...]]] = []
+
+            def one_shot(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
+                """A statement outside any transaction: it commits (or aborts) on its own.
+                ``$n`` placeholders: the raw cursor sends the text without parsing it."""
+                if not raw:
+                    raw.append(psycopg.RawCursor(conn))
+                try:
+                    raw[0].execute(_encoded(statement), tuple(params))
+                    return list(raw[0].fetchall()), raw[0].rowcount
+                except psycopg.Error as exc:
+                    if exc.sqlstate == FENCE_HEAD_MOVED:
+                        raise HeadMovedError from None
+                    if exc.sqlstate == FENCE_LEASE_LOST:
+                        raise LeaseLostError(str(exc).strip()) from None
+                    raise
+
+            def lock_claims() -> None:
+                run("SELECT pg_advisory_xact_lock(%s)", (self._claim_lock,))
+
+            tx = SqlTx(
+                POSTGRES, run, lock_claims=lock_claims, one_shot=one_shot, head_cache=self._heads
+            )
+            try:
+                yield tx
+                tx.finish()  # the deferred writes (alone: one autocommit statement)
+            except BaseException:
+                if began and not conn.closed:
+                    with contextlib.suppress(psycopg.Error):  # broken: the pool discards it
+                        cur.execute(b"ROLLBACK")
+                raise
+            if began:
+                cur.execute(b"COMMIT")
 
     def _migrate(self) -> None:
         from psycopg import sql as pgsql
 
-        with self._connection() as conn:
+        with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._migrate_lock,))
             conn.execute(
                 pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self._schema))

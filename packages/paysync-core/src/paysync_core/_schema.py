@@ -16,7 +16,21 @@ from dataclasses import dataclass, field
 
 from ._audit_hash import AUDIT_SHARDS, GENESIS_HASH
 
-__all__ = ["AUDIT_GUARD_TRIGGERS", "MIGRATIONS", "POSTGRES", "SQLITE", "Dialect", "Migration"]
+__all__ = [
+    "AUDIT_GUARD_TRIGGERS",
+    "FENCE_HEAD_MOVED",
+    "FENCE_LEASE_LOST",
+    "MIGRATIONS",
+    "POSTGRES",
+    "SQLITE",
+    "Dialect",
+    "Migration",
+]
+
+FENCE_LEASE_LOST = "PSL01"
+"""SQLSTATE of ``paysync_fence`` (migration 8) when the writer's lease is gone."""
+FENCE_HEAD_MOVED = "PSH01"
+"""SQLSTATE of ``paysync_fence`` when the audit shard head is not the cached one."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +236,31 @@ MIGRATIONS: tuple[Migration, ...] = (
                 "SELECT setval('audit_log_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log),"
                 " false)",
                 "ALTER TABLE audit_log ALTER COLUMN seq SET DEFAULT nextval('audit_log_seq')",
+            ),
+        },
+    ),
+    Migration(
+        8,
+        "one-statement step writes (PostgreSQL: the fence that aborts a stale write)",
+        (),
+        per_dialect={
+            # A step's writes go as one autocommit statement (lease renewal, step upserts, a
+            # compare-and-set of the shard head, audit records). It must abort as a whole when
+            # the lease is gone or the cached head is stale; SQL has no RAISE, so this does.
+            "postgresql": (
+                f"""CREATE OR REPLACE FUNCTION paysync_fence(renewed bigint, heads bigint)
+                RETURNS integer LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF renewed <> 1 THEN
+                        RAISE EXCEPTION 'paysync: lease lost' USING ERRCODE = '{FENCE_LEASE_LOST}';
+                    END IF;
+                    IF heads <> 1 THEN
+                        RAISE EXCEPTION 'paysync: audit head moved'
+                            USING ERRCODE = '{FENCE_HEAD_MOVED}';
+                    END IF;
+                    RETURN 1;
+                END
+                $$""",
             ),
         },
     ),

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from ._audit_hash import audit_shard, shard_link_hash
+from ._errors import LeaseLostError
 from ._model import (
     AuditRecord,
     DeadLetter,
@@ -42,7 +45,7 @@ from ._rows import (
 )
 from ._schema import Dialect
 
-__all__ = ["Row", "RunSql", "SqlTx"]
+__all__ = ["HeadCache", "HeadMovedError", "Row", "RunSql", "SqlTx"]
 
 canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 """``_audit_hash.canonical_json`` (same text) without building an encoder per call."""
@@ -54,6 +57,14 @@ _AUDIT_INSERT_COLS = "at, flow_id, kind, detail_json, prev_hash, hash, shard, sh
 def _translate(dialect: Dialect, sql: str) -> str:
     """The statement in the driver's placeholder style, computed once per statement shape."""
     return dialect.sql(sql)
+
+
+@functools.lru_cache(maxsize=64)
+def _numbered(sql: str) -> str:
+    """The statement with ``$1, $2, ...`` placeholders: the one-statement write goes through
+    psycopg's raw cursor, which skips parsing the (long, many-parameter) query in Python."""
+    head, *rest = sql.split("?")
+    return head + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
 
 
 @functools.lru_cache(maxsize=64)
@@ -105,6 +116,17 @@ def _ids_json(ids: Mapping[str, str]) -> str:
     return "{}" if not ids else canonical_json({k: str(v) for k, v in ids.items()})
 
 
+def _prepare(
+    entries: Sequence[tuple[str, Mapping[str, object]]],
+) -> list[tuple[str, Mapping[str, object], str]]:
+    """``(kind, redacted detail, its canonical JSON)`` of each audit entry."""
+    prepared: list[tuple[str, Mapping[str, object], str]] = []
+    for kind, detail in entries:
+        safe = cast(dict[str, object], redact(dict(detail)))
+        prepared.append((kind, safe, canonical_json(safe)))
+    return prepared
+
+
 def _flow_update(
     flow_id: str,
     *,
@@ -116,10 +138,21 @@ def _flow_update(
     last_error: str | None = None,
     lease_expires_at: datetime | None = None,
     not_before: datetime | None = None,
+    release: bool = False,
 ) -> tuple[str, list[object]]:
-    """An ``UPDATE flows`` statement; with ``owner`` fenced on that owner's lease."""
+    """An ``UPDATE flows`` statement; with ``owner`` fenced on that owner's lease.
+
+    ``release``: the same update also releases the lease (what :meth:`SqlTx.release` does
+    after it), so a flow's last step renews and releases in one statement."""
     sets = ["updated_at = ?"]
     params: list[object] = [fast_ts(now)]
+    if release:
+        sets.append("lease_owner = NULL, lease_expires_at = NULL")
+        lease_expires_at = None
+        if state is None:
+            sets.append("state = CASE WHEN state = 'running' THEN 'pending' ELSE state END")
+        elif state is FlowState.RUNNING:
+            state = FlowState.PENDING
     if state is not None:
         sets.append("state = ?")
         params.append(state.value)
@@ -146,8 +179,73 @@ def _flow_update(
     return f"UPDATE flows SET {', '.join(sets)} WHERE {where}", params
 
 
+class HeadMovedError(Exception):
+    """The one-statement write found the audit shard head moved (the cache was stale)."""
+
+
+class HeadCache:
+    """The audit shard heads as last seen by one store (shared by its threads).
+
+    Only a hint: the one-statement write moves a head by compare-and-set on the cached value
+    and re-reads it when another writer moved it first, so a stale entry costs a retry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._heads: dict[int, tuple[int, str]] = {}
+
+    def get(self, shard: int) -> tuple[int, str] | None:
+        return self._heads.get(shard)
+
+    def advance(self, shard: int, head: tuple[int, str]) -> None:
+        """Record a head this store wrote (never moves the entry backwards)."""
+        with self._lock:
+            known = self._heads.get(shard)
+            if known is None or known[0] < head[0]:
+                self._heads[shard] = head
+
+    def set(self, shard: int, head: tuple[int, str]) -> None:
+        """Record a head read from the ledger."""
+        with self._lock:
+            self._heads[shard] = head
+
+
+@dataclass
+class _Renewal:
+    """A lease renewal not sent yet (PostgreSQL): it goes with the step's other writes."""
+
+    flow_id: str
+    owner: str
+    now: datetime
+    lease_expires_at: datetime
+    state: FlowState | None
+    current_step: int | None
+    release: bool = False
+
+    def update(self) -> tuple[str, list[object]]:
+        return _flow_update(
+            self.flow_id,
+            now=self.now,
+            owner=self.owner,
+            state=self.state,
+            current_step=self.current_step,
+            lease_expires_at=self.lease_expires_at,
+            release=self.release,
+        )
+
+
+_ONE_SHOT_TRIES = 3
+"""Compare-and-set attempts of a one-statement write before it takes the head's row lock."""
+
+
 class SqlTx:
-    """``LedgerTransaction`` over a DB-API style ``run(sql, params)`` callable."""
+    """``LedgerTransaction`` over a DB-API style ``run(sql, params)`` callable.
+
+    On PostgreSQL (``one_shot`` given) the writes of a leased flow's step are deferred: the
+    lease renewal, step upserts, lease release and audit records are sent at the end as **one
+    autocommit statement** (:meth:`finish`), fenced on the lease and on the cached audit head
+    (``paysync_fence`` aborts it as a whole). Any other statement first sends the deferred
+    writes inside an ordinary transaction (``run`` begins one lazily), with the head row lock.
+    """
 
     def __init__(
         self,
@@ -155,10 +253,21 @@ class SqlTx:
         run: RunSql,
         *,
         lock_claims: Callable[[], None],
+        one_shot: RunSql | None = None,
+        head_cache: HeadCache | None = None,
     ) -> None:
+        """``one_shot`` (PostgreSQL) runs one autocommit statement with ``$n`` placeholders."""
         self._d = dialect
         self._run = run
         self._lock_claims = lock_claims
+        self._one_shot = one_shot
+        self._cache = head_cache
+        self._sent = False
+        """A statement went through ``run`` (so a transaction is open on PostgreSQL)."""
+        self._renewal: _Renewal | None = None
+        self._audits: list[tuple[str, Mapping[str, object], str]] = []
+        self._audit_flow: str | None = None
+        self._audit_at = ""
         self._heads: dict[int, tuple[int, str]] = {}
         """Shard heads this transaction appended to (it holds their rows' locks)."""
         self._hold_steps = False
@@ -171,13 +280,17 @@ class SqlTx:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         self.flush()
-        rows, _ = self._run(_translate(self._d, sql), tuple(params))
+        rows, _ = self._send(_translate(self._d, sql), tuple(params))
         return rows
 
     def _exec(self, sql: str, params: Sequence[object] = ()) -> tuple[list[Row], int]:
-        if self._held:
+        if self._held or self._renewal is not None or self._audits:
             self.flush()
-        return self._run(_translate(self._d, sql), tuple(params))
+        return self._send(_translate(self._d, sql), tuple(params))
+
+    def _send(self, sql: str, params: Sequence[object]) -> tuple[list[Row], int]:
+        self._sent = True
+        return self._run(sql, params)
 
     # -- flows ----------------------------------------------------------------------------
     def insert_flow(self, flow: FlowRecord) -> bool:
@@ -276,18 +389,24 @@ class SqlTx:
                 current_step=current_step,
                 lease_expires_at=lease_expires_at,
             )
-        update, params = _flow_update(
-            flow_id,
-            now=now,
-            owner=owner,
-            state=state,
-            current_step=current_step,
-            lease_expires_at=lease_expires_at,
-        )
-        shard = audit_shard(flow_id)
-        rows, _ = self._exec(
-            f"WITH f AS ({update} RETURNING 1) SELECT (SELECT count(*) FROM f), shard_seq, hash"
-            " FROM audit_heads WHERE shard = ? FOR UPDATE",
+        renewal = _Renewal(flow_id, owner, now, lease_expires_at, state, current_step)
+        if self._one_shot is not None and not self._sent and self._renewal is None:
+            # deferred: sent with the step's writes; a lost lease raises LeaseLostError then
+            self._renewal = renewal
+            self._hold_steps = True
+            return True
+        return self._send_renewal(renewal)
+
+    def _send_renewal(self, renewal: _Renewal) -> bool:
+        """The fenced renewal, which also row-locks and reads the flow's shard head."""
+        update, params = renewal.update()
+        shard = audit_shard(renewal.flow_id)
+        rows, _ = self._send(
+            _translate(
+                self._d,
+                f"WITH f AS ({update} RETURNING 1) SELECT (SELECT count(*) FROM f), shard_seq,"
+                " hash FROM audit_heads WHERE shard = ? FOR UPDATE",
+            ),
             (*params, shard),
         )
         renewed = int_value(rows[0][0]) == 1
@@ -297,11 +416,96 @@ class SqlTx:
         return renewed
 
     def flush(self) -> None:
-        """Send step upserts held back by :meth:`renew_lease` (before any other statement)."""
+        """Send the deferred writes (before any other statement, so reads see them): the
+        lease renewal (a lost lease raises :class:`LeaseLostError`), then held step upserts
+        (with the deferred audit records, if any, in one statement)."""
+        renewal, self._renewal = self._renewal, None
+        if renewal is not None and not self._send_renewal(renewal):
+            self._held = []
+            self._audits = []
+            raise LeaseLostError(f"worker {renewal.owner} lost the lease of {renewal.flow_id}")
+        if self._audits:
+            entries, self._audits = self._audits, []
+            self._append_prepared(entries, flow_id=self._audit_flow, at=self._audit_at)
         if self._held:
             statement, params = _step_upsert_sql(self._held)
             self._held = []
-            self._run(_translate(self._d, statement), tuple(params))
+            self._send(_translate(self._d, statement), tuple(params))
+
+    def finish(self) -> None:
+        """End of the transaction's statements: send what is still deferred, as one
+        autocommit statement when nothing else was sent (see the class docstring)."""
+        if self._renewal is None:
+            self.flush()
+            return
+        assert self._one_shot is not None  # a renewal is only deferred with a one-shot runner
+        renewal = self._renewal
+        for _ in range(_ONE_SHOT_TRIES):
+            try:
+                self._send_one_shot(self._one_shot, renewal)
+            except HeadMovedError:
+                self._refresh_head(self._one_shot)
+                continue
+            except LeaseLostError:
+                raise LeaseLostError(
+                    f"worker {renewal.owner} lost the lease of {renewal.flow_id}"
+                ) from None
+            self._renewal = None
+            self._held = []
+            self._audits = []
+            return
+        self.flush()  # a busy shard: take its row lock instead (the store commits after)
+
+    def _refresh_head(self, run: RunSql) -> None:
+        shard = audit_shard(self._audit_flow)
+        rows, _ = run(
+            _numbered("SELECT shard_seq, hash FROM audit_heads WHERE shard = ?"), (shard,)
+        )
+        if self._cache is not None:
+            self._cache.set(shard, (int_value(rows[0][0]), str(rows[0][1])))
+
+    def _send_one_shot(self, run: RunSql, renewal: _Renewal) -> None:
+        update, params = renewal.update()
+        parts = [f"f AS ({update} RETURNING 1)"]
+        if self._held:
+            upsert, step_params = _step_upsert_sql(self._held)
+            parts.append(f"s AS ({upsert})")
+            params.extend(step_params)
+        heads = "1"
+        new_head: tuple[int, str] | None = None
+        shard = 0
+        if self._audits:
+            shard = audit_shard(self._audit_flow)
+            head = None if self._cache is None else self._cache.get(shard)
+            if head is None:
+                self._refresh_head(run)
+                head = None if self._cache is None else self._cache.get(shard)
+            if head is None:  # pragma: no cover - the cache keeps what was just read
+                raise HeadMovedError
+            links = self._links(self._audits, shard, head, self._audit_flow, self._audit_at)
+            new_head = (links[-1][0], links[-1][5])
+            parts.append(
+                "h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?"
+                " AND shard_seq = ? AND hash = ? RETURNING 1)"
+            )
+            params.extend((*new_head, shard, *head))
+            rows_sql = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(links))
+            parts.append(
+                f"a AS (INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) SELECT v.* FROM h,"
+                f" (VALUES {rows_sql}) AS v ({_AUDIT_INSERT_COLS}))"
+            )
+            for link_seq, kind, _, detail_json, link_prev, digest in links:
+                params.extend(
+                    (self._audit_at, self._audit_flow, kind, detail_json, link_prev, digest)
+                )
+                params.extend((shard, link_seq))
+            heads = "(SELECT count(*) FROM h)"
+        statement = (
+            f"WITH {', '.join(parts)} SELECT paysync_fence((SELECT count(*) FROM f), {heads})"
+        )
+        run(_numbered(statement), tuple(params))
+        if new_head is not None and self._cache is not None:
+            self._cache.advance(shard, new_head)
 
     def claim(
         self,
@@ -378,6 +582,11 @@ class SqlTx:
         return [(flows[fid], steps[fid]) for fid in flow_ids if fid in flows]
 
     def release(self, flow_id: str, *, owner: str, now: datetime) -> None:
+        renewal = self._renewal
+        if renewal is not None and renewal.flow_id == flow_id and renewal.owner == owner:
+            renewal.release = True  # folded into the deferred renewal's UPDATE
+            renewal.now = now
+            return
         self._exec(
             "UPDATE flows SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,"
             " state = CASE WHEN state = 'running' THEN 'pending' ELSE state END"
@@ -514,6 +723,62 @@ class SqlTx:
         """
         if not entries:
             return []
+        return self._append_prepared(_prepare(entries), flow_id=flow_id, at=fast_ts(now))
+
+    def defer_audits(
+        self,
+        entries: Sequence[tuple[str, Mapping[str, object]]],
+        *,
+        flow_id: str,
+        now: datetime,
+    ) -> list[tuple[str, Mapping[str, object]]]:
+        """:meth:`append_audits` for the last writes of a leased flow's step: on PostgreSQL,
+        while its lease renewal is still deferred, the records go with it (:meth:`finish`).
+        Returns the records' ``(kind, redacted detail)``."""
+        if not entries:
+            return []
+        if self._renewal is None or self._renewal.flow_id != flow_id or self._audits:
+            return [
+                (r.kind, r.detail) for r in self.append_audits(entries, flow_id=flow_id, now=now)
+            ]
+        self._audits = _prepare(entries)
+        self._audit_flow = flow_id
+        self._audit_at = fast_ts(now)
+        return [(kind, safe) for kind, safe, _ in self._audits]
+
+    @staticmethod
+    def _links(
+        entries: Sequence[tuple[str, Mapping[str, object], str]],
+        shard: int,
+        head: tuple[int, str],
+        flow_id: str | None,
+        at: str,
+    ) -> list[tuple[int, str, Mapping[str, object], str, str, str]]:
+        """``(shard_seq, kind, detail, detail_json, prev_hash, hash)`` of each new link."""
+        shard_seq, prev = head
+        links: list[tuple[int, str, Mapping[str, object], str, str, str]] = []
+        for kind, safe, detail_json in entries:
+            shard_seq += 1
+            digest = shard_link_hash(
+                shard=shard,
+                shard_seq=shard_seq,
+                at=at,
+                flow_id=flow_id,
+                kind=kind,
+                detail_json=detail_json,
+                prev_hash=prev,
+            )
+            links.append((shard_seq, kind, safe, detail_json, prev, digest))
+            prev = digest
+        return links
+
+    def _append_prepared(
+        self,
+        entries: Sequence[tuple[str, Mapping[str, object], str]],
+        *,
+        flow_id: str | None,
+        at: str,
+    ) -> list[AuditRecord]:
         shard = audit_shard(flow_id)
         head = self._heads.get(shard)
         sqlite = self._d.name != "postgresql"
@@ -532,24 +797,8 @@ class SqlTx:
                 (shard,),
             )
             head = (int_value(rows[0][0]), str(rows[0][1]))
-        at = fast_ts(now)
-        shard_seq, prev = head
-        links: list[tuple[int, str, Mapping[str, object], str, str, str]] = []
-        for kind, detail in entries:
-            shard_seq += 1
-            safe = cast(dict[str, object], redact(dict(detail)))
-            detail_json = canonical_json(safe)
-            digest = shard_link_hash(
-                shard=shard,
-                shard_seq=shard_seq,
-                at=at,
-                flow_id=flow_id,
-                kind=kind,
-                detail_json=detail_json,
-                prev_hash=prev,
-            )
-            links.append((shard_seq, kind, safe, detail_json, prev, digest))
-            prev = digest
+        links = self._links(entries, shard, head, flow_id, at)
+        shard_seq, prev = links[-1][0], links[-1][5]
         head_params = (shard_seq, prev, shard)
         params: list[object] = []
         if not sqlite:
@@ -564,7 +813,7 @@ class SqlTx:
             params.extend(head_params)
             for link_seq, kind, _, detail_json, link_prev, digest in links:
                 params.extend((at, flow_id, kind, detail_json, link_prev, digest, shard, link_seq))
-            rows, _ = self._run(
+            rows, _ = self._send(
                 _translate(
                     self._d,
                     f"WITH {steps_cte}h AS (UPDATE audit_heads SET shard_seq = ?, hash = ?"
@@ -575,6 +824,8 @@ class SqlTx:
                 tuple(params),
             )
             seqs = {int_value(r[0]): int_value(r[1]) for r in rows}
+            if self._cache is not None:  # a hint only: a rollback makes it stale, not wrong
+                self._cache.advance(shard, (shard_seq, prev))
         else:  # the transaction holds the database write lock: MAX(seq) + 1 is ours
             self._exec(
                 "UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?", head_params

@@ -77,9 +77,13 @@ class FlowWriter:
             result = fn(tx, now)
             # the transaction's audit records go last, in one statement: the shard chain's
             # head row is then locked only from here to the commit
-            records = tx.append_audits(self._pending_audits, flow_id=self.flow_id, now=now)
+            if isinstance(tx, SqlTx):  # on PostgreSQL sent with the renewal, at the commit
+                events = tx.defer_audits(self._pending_audits, flow_id=self.flow_id, now=now)
+            else:
+                records = tx.append_audits(self._pending_audits, flow_id=self.flow_id, now=now)
+                events = [(r.kind, r.detail) for r in records]
             self._pending_audits.clear()
-            self._committed_events.extend((r.kind, r.detail) for r in records)
+            self._committed_events.extend(events)
         for kind, detail in self._committed_events:  # logged only once durable
             self.log(kind, detail)
         self._committed_events.clear()

@@ -152,7 +152,10 @@ def test_decline_and_chargeback_plans_show_salesforce_and_credit_memo_payloads(
     assert task["upsert_by"] == {"Paysync_Key__c": f"DECLINE-{txn}"}
     assert "declined" in task["fields"]["Description"]
 
-    csv = "case_number,transaction_id,amount,reason_code,dispute_date\nCB-1,1234,25.00,13.1,2026-03-02\n"
+    csv = (
+        "case_number,transaction_id,amount,reason_code,dispute_date\n"
+        "CB-1,1234,25.00,13.1,2026-03-02\n"
+    )
     writes = _plan(tmp_path, capsys, "declines_chargebacks", {"dispute_file": csv})
     memo = writes["paytrace_chargebacks.fusion_credit_memo"]
     assert memo["number"] == "CB-CB-1"

@@ -102,6 +102,9 @@ client_secret = "env:SF_CLIENT_SECRET"
 username = "env:SF_USER"
 password = "env:SF_PASSWORD"
 
+[salesforce.events]
+transport = "poll"
+
 [engine]
 workers = 2
 

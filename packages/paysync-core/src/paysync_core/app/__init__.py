@@ -8,6 +8,7 @@ Every entry point (``run``, ``demo``, ``plan``, ``replay``, the dashboard) reads
 from ._demo import DemoResult, DemoSummary, run_demo
 from ._demo_world import DemoClock, DemoWorld, demo_salesforce_emulator
 from ._describe import StepDescription, describe_steps, offline_ports
+from ._events import EventStreams, event_streams_from_config
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, register, registered
 from ._replay import ReplayDecision, ReplayReport, replay_flows
 from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
@@ -38,6 +39,7 @@ __all__ = [
     "DemoResult",
     "DemoSummary",
     "DemoWorld",
+    "EventStreams",
     "PassReport",
     "PayTraceExportSource",
     "Ports",
@@ -54,6 +56,7 @@ __all__ = [
     "WindowSource",
     "demo_salesforce_emulator",
     "describe_steps",
+    "event_streams_from_config",
     "get_usecase",
     "offline_ports",
     "paytrace_cursor_positions",

@@ -23,6 +23,8 @@ from paysync_core.config import register_usecase_options
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import ActivityHandler
 
+from ._events import EventStreams
+
 __all__ = [
     "Ports",
     "Source",
@@ -62,6 +64,8 @@ class Ports:
     salesforce: SalesforcePort | None = None
     clock: Callable[[], datetime] = _utc_now
     sleep: Callable[[float], None] = time.sleep
+    events: EventStreams | None = None
+    """Salesforce event streams (``[salesforce.events]``); ``None``: SOQL polling."""
 
     def need_paytrace(self, use_case: str) -> PayTracePort:
         if self.paytrace is None:

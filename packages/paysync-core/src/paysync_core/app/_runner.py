@@ -26,6 +26,7 @@ from paysync_core.config import (
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import ActivityHandler
 
+from ._events import event_streams_from_config
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, registered
 from ._sources import PayTraceExportSource
 
@@ -41,9 +42,14 @@ __all__ = [
 
 #: Waits longer than this (seconds) park the flow in ``paysync run`` (see RetryPolicy).
 RUN_PARK_AFTER = 2.0
-#: Seconds between two polls of a source in ``run_forever``, by the source's system. The
-#: Salesforce polling sources stand in for the event stream until it lands.
-DEFAULT_INTERVALS: Mapping[str, float] = {"paytrace": 60.0, "salesforce": 60.0}
+#: Seconds between two polls of a source in ``run_forever``, by the source's name before
+#: ``:`` (``salesforce-events``), else its system (``paytrace``, ``salesforce``). Event streams
+#: are drained every pass (each fetch waits briefly for deliveries).
+DEFAULT_INTERVALS: Mapping[str, float] = {
+    "paytrace": 60.0,
+    "salesforce": 60.0,
+    "salesforce-events": 0.0,
+}
 
 
 def _utc_now() -> datetime:
@@ -94,8 +100,12 @@ def ports_from_config(
     *,
     resolver: SecretResolver | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    events: bool = False,
 ) -> Ports:
-    """Clients from the configuration, credentials through ``resolver`` (never the file)."""
+    """Clients from the configuration, credentials through ``resolver`` (never the file).
+
+    ``events``: open the Salesforce event streams of ``[salesforce.events]`` (``paysync
+    run``); close them with :meth:`Runner.close`."""
     clients = build_clients(config, resolver)
     return Ports(
         store=store,
@@ -103,6 +113,7 @@ def ports_from_config(
         fusion=FusionPort(clients.fusion) if clients.fusion else None,
         salesforce=SalesforcePort(clients.salesforce) if clients.salesforce else None,
         clock=clock,
+        events=event_streams_from_config(config, clients.salesforce) if events else None,
     )
 
 
@@ -225,6 +236,7 @@ class Runner:
             intervals={
                 **DEFAULT_INTERVALS,
                 "paytrace": config.polling.paytrace_interval_seconds,
+                "salesforce": config.polling.salesforce_interval_seconds,
             },
         )
 
@@ -247,7 +259,8 @@ class Runner:
 
     def _due(self, name: str) -> bool:
         last = self._polled_at.get(name)
-        interval = self.intervals.get(name.split("-", 1)[0], 0.0)
+        stream = name.split(":", 1)[0]
+        interval = self.intervals.get(stream, self.intervals.get(name.split("-", 1)[0], 0.0))
         return last is None or self._monotonic() - last >= interval
 
     def run_once(self, *, due_only: bool = False) -> PassReport:
@@ -274,3 +287,8 @@ class Runner:
             if not report.busy:
                 stop.wait(self.idle_sleep)
         return passes
+
+    def close(self) -> None:
+        """Close the event streams (subscriptions and the Pub/Sub channel)."""
+        if self.ports.events is not None:
+            self.ports.events.close()

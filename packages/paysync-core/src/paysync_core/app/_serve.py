@@ -87,6 +87,10 @@ client_secret = "env:PAYSYNC_DEMO_SF_CLIENT_SECRET"
 username = "env:PAYSYNC_DEMO_SF_USER"
 password = "env:PAYSYNC_DEMO_SF_PASSWORD"
 
+[salesforce.events]
+# the demo's records exist before paysync starts: SOQL polling's look-back finds them
+transport = "poll"
+
 [engine]
 workers = 4
 idle_sleep_seconds = 2

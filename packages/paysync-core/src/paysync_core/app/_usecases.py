@@ -9,6 +9,7 @@ from typing import Any
 
 from paysync_core import Engine, FlowRecord
 from paysync_core.mapping import subscription_from_salesforce
+from paysync_core.sources import ClosedWonOpportunities, CustomerAccounts
 from paysync_core.usecases import (
     CHARGEBACKS_USE_CASE,
     CUSTOMER_SYNC_USE_CASE,
@@ -36,18 +37,24 @@ from paysync_core.usecases import (
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client.models import ExportedTransaction
 
-from ._registry import Ports, UseCase, UseCaseBuild, register
+from ._registry import Ports, Source, UseCase, UseCaseBuild, register
 from ._sources import CallSource, SoqlSource, WindowSource
 
 __all__ = [
+    "ACCOUNT_TOPIC",
     "CUSTOMER_SYNC",
     "DECLINES_CHARGEBACKS",
     "ECOMMERCE",
+    "OPPORTUNITY_TOPIC",
     "ORDER_TO_CASH",
     "RECURRING_BILLING",
     "REFUNDS",
     "SETTLEMENT_GL",
 ]
+
+#: The Change Data Capture topics use cases 1 and 5 stream from (``[salesforce.events]``).
+OPPORTUNITY_TOPIC = "/data/OpportunityChangeEvent"
+ACCOUNT_TOPIC = "/data/AccountChangeEvent"
 
 _OPPORTUNITY_SOQL = (
     "SELECT Id, Name, StageName, CloseDate, Amount, AccountId, LastModifiedDate "
@@ -80,14 +87,20 @@ def _order_to_cash(ports: Ports, options: OrderToCashConfig) -> UseCaseBuild:
     def submit(engine: Engine, row: Mapping[str, Any]) -> FlowRecord | None:
         return usecase.submit_opportunity(engine, row)
 
-    source = SoqlSource(
-        "salesforce-opportunities",
-        ports.need_salesforce(name),
-        _OPPORTUNITY_SOQL,
-        submit,
-        clock=ports.clock,
-        soql_args=lambda since: (stage, since),
-    )
+    salesforce = ports.need_salesforce(name)
+    source: Source | None = None
+    if ports.events is not None:
+        handler = ClosedWonOpportunities(usecase, salesforce)
+        source = ports.events.source(OPPORTUNITY_TOPIC, handler, ports.store)
+    if source is None:
+        source = SoqlSource(
+            "salesforce-opportunities",
+            salesforce,
+            _OPPORTUNITY_SOQL,
+            submit,
+            clock=ports.clock,
+            soql_args=lambda since: (stage, since),
+        )
     return UseCaseBuild(
         definitions=(usecase.definition(),),
         sources=(source,),
@@ -238,6 +251,10 @@ _ACCOUNT_SOQL = (
     "BillingPostalCode, BillingCountry, LastModifiedDate FROM Account "
     "WHERE LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
 )
+_ACCOUNT_BY_ID_SOQL = (
+    "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
+    "BillingPostalCode, BillingCountry FROM Account WHERE Id = {}"
+)
 _CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
 
 
@@ -270,14 +287,21 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
             )
         ]
 
-    source = SoqlSource(
-        "salesforce-accounts",
-        salesforce,
-        _ACCOUNT_SOQL,
-        from_account,
-        clock=ports.clock,
-        soql_args=lambda since: (since,),
-    )
+    source: Source | None = None
+    if ports.events is not None:
+        # the same fields as the polled rows without LastModifiedDate: both transports give
+        # an Account the same flow version, so switching transports starts no new flow
+        handler = CustomerAccounts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL)
+        source = ports.events.source(ACCOUNT_TOPIC, handler, ports.store)
+    if source is None:
+        source = SoqlSource(
+            "salesforce-accounts",
+            salesforce,
+            _ACCOUNT_SOQL,
+            from_account,
+            clock=ports.clock,
+            soql_args=lambda since: (since,),
+        )
     return UseCaseBuild(
         definitions=(usecase.definition(),),
         sources=(source,),

@@ -10,6 +10,8 @@
     paysync run --config paysync.toml [--once] [--use-case NAME ...] [--json]
     paysync plan --use-case NAME --input FILE.json [--config paysync.toml] [--json]
     paysync [--ledger URL] replay --flow ID | --use-case NAME [--since DATE] [--json]
+    paysync import disputes FILE.csv --config paysync.toml [--no-run] [--json]
+    paysync refund --payment-id ID --amount 10.00 --config paysync.toml [--json]
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
@@ -39,6 +41,7 @@ from ._replay import replay
 from ._run import run
 from ._serve import dashboard_app, serve
 from ._status import status
+from ._triggers import import_app, refund
 
 __all__ = ["app", "main"]
 
@@ -95,6 +98,8 @@ app.command("run")(run)
 app.command("plan")(plan)
 app.command("replay")(replay)
 app.command("anomalies")(anomalies_command)
+app.add_typer(import_app, name="import")
+app.command("refund")(refund)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import typer
 
 from paysync_core._errors import PaysyncError
 from paysync_core._open import open_ledger
-from paysync_core.app import PassReport, Runner, ports_from_config, select_usecases
+from paysync_core.app import PassReport, Ports, Runner, ports_from_config, select_usecases
 from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
 
 from ._common import console, dump_json, fail, print_table, write_line
@@ -92,11 +92,15 @@ def run(
         store = open_ledger(loaded.ledger.url, schema=loaded.ledger.db_schema)
     except PaysyncError as exc:
         raise fail(f"cannot open ledger: {exc}") from None
+    runner: Runner | None = None
+    ports: Ports | None = None
     try:
         try:
-            ports = ports_from_config(loaded, store)
+            ports = ports_from_config(loaded, store, events=True)
             runner = Runner.from_config(loaded, ports, selection.chosen)
         except PaysyncError as exc:
+            if ports is not None and ports.events is not None:
+                ports.events.close()  # the runner that would close them was not built
             raise fail(str(exc)) from None
         if not as_json:
             console.print(f"use cases: {', '.join(e.name for e in selection.chosen)}")
@@ -112,4 +116,6 @@ def run(
         with stop_on_signals(stop):
             runner.run_forever(stop, on_pass=lambda r: _show(r, as_json) if r.busy else None)
     finally:
+        if runner is not None:
+            runner.close()
         store.close()

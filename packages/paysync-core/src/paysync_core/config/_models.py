@@ -106,13 +106,20 @@ class FusionSection(_Section):
 
 
 class EventsSection(_Section):
-    transport: Literal["pubsub", "cometd"] = Field(default="pubsub", description="event transport")
+    transport: Literal["pubsub", "cometd", "poll"] = Field(
+        default="pubsub",
+        description="event transport (poll: SOQL every [polling] salesforce_interval_seconds)",
+    )
     pubsub_endpoint: str = Field(
         default="api.pubsub.salesforce.com:7443", description="Pub/Sub API host:port"
     )
     channels: tuple[str, ...] = Field(
-        default=("/data/OpportunityChangeEvent", "/data/OrderChangeEvent"),
-        description="topics to subscribe to",
+        default=("/data/OpportunityChangeEvent", "/data/AccountChangeEvent"),
+        description="topics to subscribe to (use case 1: Opportunity, 5: Account; a use case "
+        "whose topic is not listed polls)",
+    )
+    initial_replay: Literal["latest", "earliest"] = Field(
+        default="latest", description="where a channel without a stored checkpoint starts"
     )
     on_invalid_replay: Literal["fail", "earliest", "latest"] = Field(
         default="fail", description="policy when the stored replay id is no longer valid"
@@ -155,6 +162,9 @@ class PollingSection(_Section):
         default=15, ge=0, le=1440, description="re-read window for export lag"
     )
     fusion_interval_seconds: float = Field(default=300, gt=0, description="Fusion polling")
+    salesforce_interval_seconds: float = Field(
+        default=60, gt=0, description='Salesforce SOQL polling (events transport = "poll")'
+    )
 
 
 class ErrorRateRuleSection(_Section):
