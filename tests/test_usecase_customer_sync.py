@@ -277,3 +277,27 @@ def test_missing_fusion_account_without_billing_street_needs_a_human(world: Worl
     assert len(world.profiles(f"sf-{account_id}")) == 1
     steps = {s.name: s.state for s in world.engine.steps(flow_id)}
     assert steps["paytrace_profile"] is StepState.SUCCEEDED
+
+
+def test_write_back_and_unsynced_edits_start_no_flow_but_a_revert_does(world: World) -> None:
+    account_id = _northwind(world, AccountNumber="1004")
+    first, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    # paysync's own write-back (and any edit of a field that is not synced) moves
+    # LastModifiedDate without changing what is synced: the latest flow is returned.
+    world.env.bridge.update_many("Account", [{"Id": account_id, "Description": "VIP"}])
+    again, _, _ = world.sync(account_id)
+    assert again == first
+    # A change, then its revert: both are synced.
+    world.env.bridge.update_many("Account", [{"Id": account_id, "BillingStreet": "12 Pine Avenue"}])
+    changed, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    world.env.bridge.update_many(
+        "Account", [{"Id": account_id, "BillingStreet": "500  Main street"}]
+    )
+    reverted, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    assert len({first, changed, reverted}) == 3
+    (profile,) = world.profiles(f"sf-{account_id}")
+    assert profile.billing_address is not None
+    assert profile.billing_address.street_address == "500 Main St."

@@ -52,12 +52,19 @@ from paysync_core.mapping import (
     paytrace_profile_differences,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.xref import CustomerXrefTable
+from paysync_core.xref import CustomerXrefTable, XrefEntry
 from paytrace_client.models import CustomerRecord
 
 from ._summaries import salesforce_upsert
 
-__all__ = ["USE_CASE", "AccountFields", "CustomerSync", "CustomerSyncConfig"]
+__all__ = [
+    "RAW_ACCOUNT_FIELDS",
+    "USE_CASE",
+    "AccountFields",
+    "CustomerSync",
+    "CustomerSyncConfig",
+    "raw_account_input",
+]
 
 USE_CASE = "customer_vault_sync"
 #: Trading Community's AccountNumber is VARCHAR2(30)
@@ -86,6 +93,34 @@ class CustomerSyncConfig(BaseModel):
     """A Trading Community source system for ``OrigSystemReference`` (None: none sent)."""
 
 
+#: The Account fields the mapping reads, kept raw in the flow input for ``paysync replay``.
+#: ``AccountNumber`` is left out (the redactor treats account-number keys as secrets): when
+#: the cross-reference gave no Fusion account, the canonical customer's account is it.
+RAW_ACCOUNT_FIELDS = (
+    "Id",
+    "Name",
+    "BillingStreet",
+    "BillingCity",
+    "BillingState",
+    "BillingPostalCode",
+    "BillingCountry",
+)
+
+
+def raw_account_input(
+    account: Mapping[str, Any], contact: Mapping[str, Any] | None, entry: XrefEntry | None
+) -> dict[str, Any]:
+    """What :func:`customer_from_account` read: Account fields, Contact email, cross-reference."""
+    return {
+        "account": {k: account[k] for k in RAW_ACCOUNT_FIELDS if k in account},
+        "contact_email": (contact or {}).get("Email"),
+        "xref": {
+            "vault": entry.paytrace_customer_id if entry else None,
+            "fusion": entry.fusion_account_number if entry else None,
+        },
+    }
+
+
 def _customer(ctx: StepContext) -> Customer:
     return Customer.model_validate(ctx.input["customer"])
 
@@ -100,6 +135,16 @@ def _masked_method(record: CustomerRecord) -> tuple[str, str]:
         return "", ""
     digits = (card.masked_number or "")[-4:]
     return (card.type or ""), digits if digits.isdigit() else ""
+
+
+def _latest_flow(engine: Engine, account_id: str) -> FlowRecord | None:
+    with engine.store.transaction() as tx:
+        rows = tx.execute(
+            "SELECT flow_id FROM flows WHERE use_case = ? AND source_system = 'salesforce'"
+            " AND source_id = ? ORDER BY seq DESC LIMIT 1",
+            (USE_CASE, account_id),
+        )
+        return tx.get_flow(str(rows[0][0])) if rows else None
 
 
 class CustomerSync:
@@ -140,10 +185,18 @@ class CustomerSync:
             fusion_account_number=entry.fusion_account_number if entry else None,
             paytrace_prefix=self.config.paytrace_prefix,
         )
-        # The version is the edit time plus a digest of what is synced: a re-sent event is
-        # the same flow, while paysync's own write-back (not in the digest) changes nothing.
+        # The version is the edit time plus a digest of what is synced. paysync's own
+        # write-back moves LastModifiedDate but not the digest: when the latest flow of this
+        # Account already carries the same digest there is nothing to sync, so it is returned
+        # (a revert A -> B -> A still syncs, since the latest flow then carries B).
         content = json.dumps(customer.value.model_dump(mode="json"), sort_keys=True)
         digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+        latest = _latest_flow(engine, account_id)
+        if latest is not None and latest.version.rsplit(":", 1)[-1] == digest:
+            if checkpoint is not None:
+                with engine.store.transaction() as tx:
+                    checkpoint(tx, latest)
+            return latest
         modified = str(account.get("LastModifiedDate") or account.get("SystemModstamp") or "")
         version = f"{modified}:{digest}"
         return engine.submit(
@@ -151,7 +204,11 @@ class CustomerSync:
             source_system="salesforce",
             source_id=account_id,
             version=version,
-            input={"customer": customer.value.model_dump(mode="json"), "mapping": customer.reason},
+            input={
+                "customer": customer.value.model_dump(mode="json"),
+                "mapping": customer.reason,
+                "raw": raw_account_input(account, contact, entry),
+            },
             checkpoint=checkpoint,
         )
 
