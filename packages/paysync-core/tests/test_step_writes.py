@@ -100,21 +100,26 @@ def test_a_shard_busy_past_the_retries_falls_back_to_its_row_lock(
     assert [s.state for s in steps] == [StepState.SUCCEEDED] * 3
 
 
+def _write_step_without_the_lease(store: LedgerStore, flow_id: str) -> None:
+    with store.transaction() as tx:
+        assert isinstance(tx, SqlTx)
+        now = utc_now()  # this worker never leased the flow
+        if not tx.renew_lease(flow_id, now=now, owner="w1", lease_expires_at=now + TTL):
+            raise LeaseLostError("not renewed")  # SQLite answers at once
+        tx.defer_audits([("step.succeeded", {"step": "s0"})], flow_id=flow_id, now=now)
+
+
 def test_a_deferred_write_whose_lease_was_taken_writes_nothing(
     ledger_factory: Callable[[], LedgerStore],
 ) -> None:
-    """The lease is checked when the step's writes go: a stolen lease aborts all of them."""
+    """The lease is checked when the step's writes go: without it none of them is kept."""
     calls: list[str] = []
     definition = _definition(calls)
     store, thief_store = ledger_factory(), ledger_factory()
     engine = _engine(store, definition, "w1")
     flow_id = _submit_same_shard(engine, 1)[0]
     before = AuditTrail(store).verify()
-    with pytest.raises(LeaseLostError), store.transaction() as tx:
-        assert isinstance(tx, SqlTx)
-        now = utc_now()  # this worker never leased the flow
-        if not tx.renew_lease(flow_id, now=now, owner="w1", lease_expires_at=now + TTL):
-            raise LeaseLostError("not renewed")  # SQLite answers at once
-        tx.defer_audits([("step.succeeded", {"step": "s0"})], flow_id=flow_id, now=now)
+    with pytest.raises(LeaseLostError):
+        _write_step_without_the_lease(store, flow_id)
     assert AuditTrail(thief_store).verify() == before
     assert _engine(thief_store, definition, "w2").flow(flow_id).state is FlowState.PENDING

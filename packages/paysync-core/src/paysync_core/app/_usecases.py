@@ -376,7 +376,7 @@ def _recurring(ports: Ports, options: RecurringBillingConfig) -> UseCaseBuild:
         subscription = subscription_from_salesforce(dict(row), options.fields).value
         day = data.get("today")
         today = date.fromisoformat(str(day)) if day else usecase.today()
-        return _only(usecase.submit(engine, subscription, today))
+        return _only(usecase.submit(engine, subscription, today, raw=dict(row)))
 
     return UseCaseBuild(
         definitions=(usecase.definition(),),

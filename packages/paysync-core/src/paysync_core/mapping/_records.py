@@ -32,6 +32,7 @@ __all__ = [
     "PaymentFieldMap",
     "invoice_to_fusion",
     "order_from_opportunity",
+    "order_from_salesforce_order",
     "payment_from_paytrace",
     "payment_to_salesforce",
     "receipt_to_fusion",
@@ -69,6 +70,62 @@ def order_from_opportunity(
         description=str(record.get("Name") or opportunity_id),
     )
     return Decision(order, f"{vault.reason}; {fusion.reason}; {currency.reason}")
+
+
+def order_from_salesforce_order(
+    record: Mapping[str, Any], xref: CustomerXref, *, channel: str = "sales"
+) -> Decision[Order]:
+    """A Salesforce ``Order`` (REST/SOQL field names) -> canonical order.
+
+    ``TotalAmount`` (the roll-up of the Order's products) is the amount charged;
+    ``EffectiveDate`` is the order date.
+    """
+    order_id = str(record.get("Id") or "")
+    if not order_id:
+        raise ValueError("Order.Id: missing")
+    account_id = str(record.get("AccountId") or "")
+    if not account_id:
+        raise ValueError(f"Order {order_id}.AccountId: missing (the customer to charge)")
+    try:
+        amount = Decimal(str(record["TotalAmount"])).quantize(Decimal("0.01"))
+    except (InvalidOperation, KeyError) as exc:
+        raise ValueError(
+            f"Order {order_id}.TotalAmount: {record.get('TotalAmount')!r} is not an amount"
+        ) from exc
+    if amount <= 0:
+        raise ValueError(f"Order {order_id}.TotalAmount: {amount} is not a positive amount")
+    try:
+        order_date = date.fromisoformat(str(record["EffectiveDate"]))
+    except (ValueError, KeyError) as exc:
+        raise ValueError(
+            f"Order {order_id}.EffectiveDate: {record.get('EffectiveDate')!r} is not a date"
+        ) from exc
+    currency = paytrace_currency(str(record.get("CurrencyIsoCode") or "USD"))
+    vault = xref.paytrace_customer(account_id)
+    fusion = xref.fusion_account(account_id)
+    customer = Customer(
+        customer_id=f"sf:{account_id}",
+        name=str(record.get("AccountName") or account_id),
+        salesforce_account_id=account_id,
+        paytrace_customer_id=vault.value,
+        fusion_customer_account=fusion.value,
+    )
+    number = str(record.get("OrderNumber") or order_id)
+    order = Order(
+        source_system="salesforce",
+        source_id=order_id,
+        customer=customer,
+        amount=amount,
+        currency=currency.value,
+        order_date=order_date,
+        channel=channel,
+        description=f"Order {number}",
+    )
+    return Decision(
+        order,
+        f"amount = Order.TotalAmount {amount}; {vault.reason}; {fusion.reason}; "
+        f"{currency.reason}",
+    )
 
 
 def payment_from_paytrace(
@@ -115,14 +172,23 @@ class PaymentFieldMap(BaseModel):
     account: str | None = "Account__c"
     processed_at: str | None = "Processed_At__c"
     opportunity: str | None = "Opportunity__c"
+    order: str | None = "Order__c"
     card_type: str | None = "Card_Type__c"
     vault_id: str | None = "Vault_Customer_ID__c"
     status_reason: str | None = "Status_Reason__c"
 
 
 def payment_to_salesforce(
-    payment: Payment, order: Order, fields: PaymentFieldMap
+    payment: Payment,
+    order: Order,
+    fields: PaymentFieldMap,
+    *,
+    links: Mapping[str, str | None] | None = None,
 ) -> Decision[dict[str, Any]]:
+    """``links`` names the Salesforce records the Payment points at (``opportunity``,
+    ``order``); without it the order's source id is taken as the Opportunity."""
+    opportunity_id = order.source_id if links is None else links.get("opportunity")
+    order_id = None if links is None else links.get("order")
     picklist = salesforce_status(payment.status)
     method = payment.method
     candidates: dict[str | None, Any] = {
@@ -133,7 +199,8 @@ def payment_to_salesforce(
         fields.transaction_id: payment.transaction_id,
         fields.account: order.customer.salesforce_account_id,
         fields.processed_at: payment.processed_at.isoformat(),
-        fields.opportunity: order.source_id,
+        fields.opportunity: opportunity_id,
+        fields.order: order_id,
         fields.card_type: method.card_type if method else None,
         fields.vault_id: method.vault_id if method else None,
         fields.status_reason: payment.status_reason,

@@ -184,6 +184,8 @@ class DeclinesChargebacks:
                 "category": decision.value.category,
                 "action": decision.value.action,
                 "mapping": decision.reason,
+                # what the decline rule read, so `paysync replay` can apply today's rules
+                "raw": {"response_code": 102, "message": message},
             },
         )
 

@@ -21,6 +21,7 @@ in Salesforce (step 3 of its flow), so an approved period is never charged again
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -131,13 +132,23 @@ class RecurringBilling:
         flows: list[FlowRecord] = []
         for row in rows:
             subscription = subscription_from_salesforce(row, fields)
-            flow = self.submit(engine, subscription.value, today)
+            flow = self.submit(engine, subscription.value, today, raw=row)
             if flow is not None:
                 flows.append(flow)
         return flows
 
-    def submit(self, engine: Engine, subscription: Subscription, today: date) -> FlowRecord | None:
-        """Submit the attempt due ``today`` for ``subscription`` (None if nothing is due)."""
+    def submit(
+        self,
+        engine: Engine,
+        subscription: Subscription,
+        today: date,
+        *,
+        raw: Mapping[str, Any] | None = None,
+    ) -> FlowRecord | None:
+        """Submit the attempt due ``today`` for ``subscription`` (None if nothing is due).
+
+        ``raw`` is the ``Subscription__c`` row it was read from: kept in the flow input (its
+        mapped fields and ``today``) so ``paysync replay`` can re-derive the decisions."""
         due = self.config.dunning.due_attempt(subscription, today)
         if due.value is None:
             return None
@@ -157,6 +168,12 @@ class RecurringBilling:
                 "attempt": due.value,
                 "invoice_id": invoice_id,
                 "schedule": due.reason,
+                "raw": {
+                    "today": today.isoformat(),
+                    "row": None
+                    if raw is None
+                    else {k: raw[k] for k in self.config.fields.soql_fields() if k in raw},
+                },
             },
         )
 
