@@ -137,6 +137,11 @@ def _masked_method(record: CustomerRecord) -> tuple[str, str]:
     return (card.type or ""), digits if digits.isdigit() else ""
 
 
+def _digest(synced: object) -> str:
+    content = json.dumps(synced, sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
 def _latest_flow(engine: Engine, account_id: str) -> FlowRecord | None:
     with engine.store.transaction() as tx:
         rows = tx.execute(
@@ -185,20 +190,22 @@ class CustomerSync:
             fusion_account_number=entry.fusion_account_number if entry else None,
             paytrace_prefix=self.config.paytrace_prefix,
         )
-        # The version is the edit time plus a digest of what is synced. paysync's own
-        # write-back moves LastModifiedDate but not the digest: when the latest flow of this
-        # Account already carries the same digest there is nothing to sync, so it is returned
-        # (a revert A -> B -> A still syncs, since the latest flow then carries B).
-        content = json.dumps(customer.value.model_dump(mode="json"), sort_keys=True)
-        digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+        # What is synced, as a digest. paysync's own write-back (or an edit of a field that is
+        # not synced) moves LastModifiedDate but not the digest: when the latest flow of this
+        # Account synced the same content there is nothing to do, and it is returned. The
+        # version names the flow it follows, so a revert A -> B -> A is a new flow even
+        # within the second that LastModifiedDate resolves.
+        synced = customer.value.model_dump(mode="json")
+        digest = _digest(synced)
         latest = _latest_flow(engine, account_id)
-        if latest is not None and latest.version.rsplit(":", 1)[-1] == digest:
+        if latest is not None and _digest(latest.input.get("customer")) == digest:
             if checkpoint is not None:
                 with engine.store.transaction() as tx:
                     checkpoint(tx, latest)
             return latest
         modified = str(account.get("LastModifiedDate") or account.get("SystemModstamp") or "")
-        version = f"{modified}:{digest}"
+        after = latest.flow_id[:12] if latest is not None else "-"
+        version = f"{modified}:{digest}:{after}"
         return engine.submit(
             USE_CASE,
             source_system="salesforce",
