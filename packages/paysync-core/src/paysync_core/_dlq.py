@@ -58,12 +58,19 @@ class DeadLetterQueue:
                 raise UnknownFlowError(f"dead-letter entry {entry_id} names missing flow")
             return DeadLetterDetail(entry, flow, tx.get_steps(entry.flow_id))
 
-    def retry(self, entry_id: str, *, input: Mapping[str, object] | None = None) -> FlowRecord:
+    def retry(
+        self,
+        entry_id: str,
+        *,
+        input: Mapping[str, object] | None = None,
+        actor: str | None = None,
+    ) -> FlowRecord:
         """Re-queue the flow (the engine runs it on its next pass).
 
         The dead step restarts as ``unknown`` with a fresh attempt budget, so the engine looks
         the effect up before performing it again: a retry can never duplicate an effect that
         happened before the flow was dead-lettered. ``input`` replaces the flow's input.
+        ``actor`` (who asked, e.g. a dashboard user) is recorded in the same audit record.
         """
         if input is not None:
             ensure_no_sensitive_data(input, what="edited flow input")
@@ -91,15 +98,22 @@ class DeadLetterQueue:
             tx.append_audit(
                 "dlq.retried",
                 flow_id=flow.flow_id,
-                detail={"entry_id": entry_id, "input_edited": input is not None},
+                detail=_with_actor(
+                    {"entry_id": entry_id, "input_edited": input is not None}, actor
+                ),
                 now=now,
             )
             updated = tx.get_flow(flow.flow_id)
         assert updated is not None
         return updated
 
-    def resolve(self, entry_id: str, *, note: str | None = None) -> DeadLetter:
-        """Close an entry without retrying (fixed by hand, or not needed); the flow stays dead."""
+    def resolve(
+        self, entry_id: str, *, note: str | None = None, actor: str | None = None
+    ) -> DeadLetter:
+        """Close an entry without retrying (fixed by hand, or not needed); the flow stays dead.
+
+        ``actor`` (who asked) is recorded in the same audit record as the resolution.
+        """
         with self._store.transaction() as tx:
             entry = self._entry(tx, entry_id)
             now = self._clock()
@@ -109,7 +123,12 @@ class DeadLetterQueue:
             tx.append_audit(
                 "dlq.resolved",
                 flow_id=entry.flow_id,
-                detail={"entry_id": entry_id, "note": note},
+                detail=_with_actor({"entry_id": entry_id, "note": note}, actor),
                 now=now,
             )
             return self._entry(tx, entry_id)
+
+
+def _with_actor(detail: dict[str, object], actor: str | None) -> dict[str, object]:
+    # the key is only added when given, so records written without an actor stay unchanged
+    return detail if actor is None else {**detail, "actor": actor}

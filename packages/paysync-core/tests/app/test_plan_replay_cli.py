@@ -43,7 +43,8 @@ def test_plan_lists_every_write_without_reaching_any_system(
     args = ["plan", "--use-case", "order_to_cash", "--input", str(opportunity)]
     assert main([*args, "--config", str(config), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
-    assert [(w["step"], w["system"]) for w in plan["writes"]] == [
+    steps = [(w["step"], w["system"]) for w in plan["writes"]]
+    expected = [
         ("vault_profile", "paytrace"),
         ("charge", "paytrace"),
         ("salesforce_payment", "salesforce"),
@@ -51,6 +52,8 @@ def test_plan_lists_every_write_without_reaching_any_system(
         ("fusion_receipt", "fusion"),
         ("fusion_apply", "fusion"),
     ]
+    # in this order (a payment mode may add a step between, e.g. the capture of an auth)
+    assert [s for s in steps if s in expected] == expected
     charge = plan["writes"][1]["payload"]
     assert charge == {"amount": "149.99", "invoice_id": "SF-006000000000001AAA"}
     [flow] = plan["flows"]

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from oracle_fusion_client.emulator import running_emulator
-from paysync_core.app import demo_salesforce_emulator
+from paysync_core.app import (
+    ORDER_TO_CASH,
+    EventStreams,
+    demo_salesforce_emulator,
+    event_streams_from_config,
+    offline_ports,
+)
 from paysync_core.cli import main
+from paysync_core.config import load_config
+from paysync_core.mapping import CustomerXref
+from paysync_core.sources import LedgerReplayStore
+from paysync_core.usecases import OrderToCashConfig
 from paytrace_client import CreditCard, PayTraceClient
 from paytrace_client.emulator import EmulatorServer
 from salesforce_bridge import PasswordGrant, SalesforceBridge
 from salesforce_bridge.emulator import PubSubServer, serve
+from salesforce_bridge.events import EventSubscription
 
 CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
 CREDENTIALS = {
@@ -176,3 +187,30 @@ def test_closed_won_event_becomes_exactly_one_flow(
     streams = [s for s in status["streams"] if s["kind"] == "salesforce-events"]
     assert [s["name"] for s in streams] == [TOPIC]
     assert streams[0]["position"]
+
+
+def test_a_use_case_whose_topic_is_not_a_channel_polls() -> None:
+    def never(topic: str, _store: LedgerReplayStore) -> EventSubscription:
+        raise AssertionError(f"{topic} is not a configured channel")
+
+    ports = replace(
+        offline_ports(),
+        events=EventStreams("cometd", ("/data/AccountChangeEvent",), never),
+    )
+    try:
+        build = ORDER_TO_CASH.build(
+            ports, OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008"))
+        )
+        assert [s.name for s in build.sources] == ["salesforce-opportunities"]
+    finally:
+        ports.store.close()
+
+
+def test_poll_transport_opens_no_stream(tmp_path: Path) -> None:
+    config = tmp_path / "paysync.toml"
+    config.write_text(
+        '[salesforce]\nauth = "password"\nclient_id = "env:X"\nclient_secret = "env:X"\n'
+        'username = "env:X"\npassword = "env:X"\n[salesforce.events]\ntransport = "poll"\n',
+        encoding="utf-8",
+    )
+    assert event_streams_from_config(load_config(config), None) is None

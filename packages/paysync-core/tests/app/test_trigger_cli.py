@@ -141,3 +141,52 @@ def test_refund_names_the_bad_input(demo: Demo, capsys: pytest.CaptureFixture[st
     assert "--amount '1.005': must be positive with at most two decimals" in capsys.readouterr().err
     assert main([*base, "999999", "--amount", "1.00"]) == 1
     assert "--payment-id 999999: no Payment__c with that Payment_ID__c" in capsys.readouterr().err
+
+
+def test_refund_asked_on_payment_record_in_salesforce_is_polled_once(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # opt in: the org has the request fields on Payment__c
+    config = demo.config.read_text(encoding="utf-8")
+    demo.config.write_text(config + "\n[usecases.refunds.salesforce_requests]\n", encoding="utf-8")
+    sale = demo.served.seeded["pos_sale"]
+    bridge = demo.served.world.bridge
+    [payment] = list(bridge.query("SELECT Id FROM Payment__c WHERE Payment_ID__c = {}", sale))
+    bridge.update_many(
+        "Payment__c",
+        [{"Id": payment["Id"], "Refund_Requested_Amount__c": 15.0, "Refund_Request_ID__c": "RQ1"}],
+    )
+    args = ["run", "-c", str(demo.config), "--once", "--json", "-u", "refunds"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["polled"]["salesforce-refund-requests"] == 1
+    assert report["dead"] == 0
+    world = demo.served.world
+    today = world.clock().date()
+    refunds = [
+        r
+        for r in world.paytrace.exports.transactions(today, today, transaction_type="REFUND")
+        if r.invoice_id == f"RF-{sale}-RQ1"
+    ]
+    assert [r.amount for r in refunds] == [Decimal("15.00")]
+    [row] = list(
+        bridge.query("SELECT Refunded_Amount__c FROM Payment__c WHERE Id = {}", payment["Id"])
+    )
+    assert Decimal(str(row["Refunded_Amount__c"])) == Decimal("35.00")  # the terminal's 20 too
+
+    # polled again (the write-back changed LastModifiedDate): the same request, no new refund
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert again["succeeded"] == 0
+    assert (
+        len(
+            [
+                r
+                for r in world.paytrace.exports.transactions(
+                    today, today, transaction_type="REFUND"
+                )
+                if r.invoice_id == f"RF-{sale}-RQ1"
+            ]
+        )
+        == 1
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,20 @@ def test_posts_without_csrf_token_are_rejected(demo: Demo, login_as: LoginAs) ->
     assert DeadLetterQueue(demo.store).list()[0].status is DeadLetterStatus.OPEN
 
 
+def test_login_and_logout_without_csrf_token_are_rejected(client: FlaskClient) -> None:
+    credentials = {"username": OPERATOR[0], "password": OPERATOR[1]}
+    refused = client.post("/login", data=credentials)
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_data(as_text=True)
+    forged = client.post("/login", data={**credentials, "csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert client.get("/").status_code == 302  # not logged in
+    client.post("/login", data={**credentials, "csrf_token": csrf_token(client)})
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still logged in
+
+
 def test_viewer_cannot_retry_or_resolve(demo: Demo, login_as: LoginAs) -> None:
     _, entry_id = dead_flow(demo)
     client = login_as(VIEWER)
@@ -137,20 +152,67 @@ def test_operator_retry_is_audited_with_the_user_and_the_flow_then_succeeds(
     assert response.headers["Location"] == f"/flows/{flow_id}"
     assert json.loads(client.get(f"/api/flows/{flow_id}").data)["flow"]["state"] == "pending"
     records = AuditTrail(demo.store).records()
-    action = [r for r in records if r.kind == "dashboard.dlq_retry"]
-    assert [dict(r.detail) for r in action] == [{"user": "alice", "entry_id": entry_id}]
+    # the user is in the queue's own record, written in the action's transaction
+    action = [r for r in records if r.kind == "dlq.retried"]
+    assert [dict(r.detail) for r in action] == [
+        {"entry_id": entry_id, "input_edited": False, "actor": "alice"}
+    ]
     assert action[0].flow_id == flow_id
+    assert not [r for r in records if r.kind.startswith("dashboard.")]
     assert demo.engine.run_pending().succeeded == [flow_id]
     data = json.loads(client.get(f"/api/flows/{flow_id}").data)
     assert data["flow"]["state"] == "succeeded"
     assert [s["state"] for s in data["steps"]] == ["succeeded", "succeeded"]
     charge = data["steps"][0]
     assert charge["external_ids"][0]["url"].startswith("https://paytrace.example/tx/pt-")
-    assert "dashboard.dlq_retry" in [a["kind"] for a in data["audit"]]
+    assert "dlq.retried" in [a["kind"] for a in data["audit"]]
     # a second retry of the same entry is refused politely
     again = client.post(f"/dlq/{entry_id}/retry", data={"csrf_token": token})
     assert again.status_code == 302
     assert "is retried" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def _fail_audit_inserts(store: LedgerStore) -> None:
+    """A database trigger refusing every new audit record: the failure comes from the store."""
+    with store.transaction() as tx:
+        if tx.dialect == "postgresql":
+            tx.execute(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$"
+            )
+            tx.execute(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+            )
+        else:
+            tx.execute(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log"
+                " BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+            )
+
+
+def test_action_and_its_user_record_commit_together_or_not_at_all(
+    store: LedgerStore, demo: Demo, login_as: LoginAs
+) -> None:
+    flow_id, entry_id = dead_flow(demo)
+    client = login_as(OPERATOR)
+    token = csrf_token(client, f"/dlq/{entry_id}")
+    before = len(AuditTrail(demo.store).records())
+    _fail_audit_inserts(demo.store)
+    for action in ("retry", "resolve"):
+        response = client.post(f"/dlq/{entry_id}/{action}", data={"csrf_token": token})
+        # the store's error is shown on the entry page, not a crash
+        assert response.headers["Location"] == f"/dlq/{entry_id}"
+        shown = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert 'class="flash error"' in shown
+        # neither the action nor any record of it was committed
+        (entry,) = DeadLetterQueue(demo.store).list(None)
+        assert entry.status is DeadLetterStatus.OPEN
+        with demo.store.transaction() as tx:
+            flow = tx.get_flow(flow_id)
+        assert flow is not None
+        assert flow.state is FlowState.DEAD
+        assert len(AuditTrail(demo.store).records()) == before
 
 
 def test_resolve_with_note_is_redacted_and_audited(demo: Demo, login_as: LoginAs) -> None:
@@ -164,8 +226,8 @@ def test_resolve_with_note_is_redacted_and_audited(demo: Demo, login_as: LoginAs
     assert VISA not in (entry.note or "")
     page = client.get(f"/dlq/{entry_id}").get_data(as_text=True)
     assert VISA not in page
-    kinds = [(r.kind, r.detail.get("user")) for r in AuditTrail(demo.store).records()]
-    assert ("dashboard.dlq_resolve", "alice") in kinds
+    kinds = [(r.kind, r.detail.get("actor")) for r in AuditTrail(demo.store).records()]
+    assert ("dlq.resolved", "alice") in kinds
     # the flow stays dead
     with demo.store.transaction() as tx:
         flow = tx.get_flow(flow_id)
@@ -261,6 +323,38 @@ def test_flow_page_and_unknown_flow(demo: Demo, login_as: LoginAs) -> None:
     assert "step.succeeded" in page or "flow.succeeded" in page
     assert client.get("/flows/missing").status_code == 404
     assert client.get("/api/flows/missing").status_code == 404
+
+
+def _row(page: str, step: str) -> str:
+    start = page.index(f'<tr data-step="{step}">')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_flow_page_shows_each_steps_request_finish_and_duration(
+    demo: Demo, login_as: LoginAs
+) -> None:
+    flow = demo.submit()
+    demo.engine.run_pending()
+    finished = datetime(2026, 11, 23, 9, 30, 2, 500000, tzinfo=timezone.utc)
+    with demo.store.transaction() as tx:
+        charge, receipt = tx.get_steps(flow.flow_id)
+        # known timings, so the rendered values can be asserted exactly
+        tx.put_step(
+            dataclasses.replace(
+                charge, requested_at=finished - timedelta(seconds=2.5), finished_at=finished
+            )
+        )
+    client = login_as(VIEWER)
+    page = client.get(f"/flows/{flow.flow_id}").get_data(as_text=True)
+    row = _row(page, "charge")
+    assert "<td>2026-11-23T09:30:00+00:00</td>" in row
+    assert "<td>2026-11-23T09:30:02.500000+00:00</td>" in row
+    assert '<td class="num">2.500</td>' in row
+    assert receipt.finished_at is not None
+    assert f"<td>{receipt.finished_at.isoformat()}</td>" in _row(page, "post_receipt")
+    data = json.loads(client.get(f"/api/flows/{flow.flow_id}").data)
+    assert data["steps"][0]["seconds"] == 2.5
+    assert data["steps"][0]["finished_at"] == "2026-11-23T09:30:02.500000+00:00"
 
 
 def test_reports_listed_by_day_and_served_sandboxed(demo: Demo, login_as: LoginAs) -> None:

@@ -133,6 +133,14 @@ def test_fail_retry_and_succeed_live(live: Live, page: Page) -> None:
     expect(page.locator("#flow-counts")).to_contain_text(USE_CASE)
     expect(page.locator("#recent-dead")).to_contain_text(entry.flow_id[:12])
     expect(page.locator("#chart-throughput rect.bar-bad").first).to_be_attached()
+    # the error-rate line: one point per minute of the hour, one above the 0 % baseline
+    line = page.locator("#chart-errors svg polyline.rate-line")
+    expect(line).to_be_attached()
+    points = [p.split(",") for p in (line.get_attribute("points") or "").split()]
+    assert len(points) == 60
+    baseline = 90 - 16  # the chart's height minus its padding (dashboard.js rateChart)
+    assert any(float(y) < baseline for _, y in points)
+    assert all(0 <= float(y) <= baseline for _, y in points)
     shot(page, "02-overview")
 
     # retry it from the dead-letter queue, with the worker paused so we can watch it finish
@@ -151,7 +159,7 @@ def test_fail_retry_and_succeed_live(live: Live, page: Page) -> None:
     live.worker_on.set()
     expect(state).to_have_text("succeeded")  # by polling, no reload
     expect(page.locator("#steps tr[data-step=post_receipt] .step-state")).to_have_text("succeeded")
-    expect(page.locator("#audit")).to_contain_text("dashboard.dlq_retry")
+    expect(page.locator("#audit")).to_contain_text("dlq.retried")
     shot(page, "05-flow-detail")
 
     write_reconcile_report(live.demo.reports, "2026-11-22", "2026-11-01", "2026-11-21")

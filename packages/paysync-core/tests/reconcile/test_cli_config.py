@@ -82,6 +82,10 @@ client_secret = "env:RC_SF_CLIENT_SECRET"
 username = "env:RC_SF_USER"
 password = "env:RC_SF_PASSWORD"
 
+# The flows are started by polling Opportunities (use case 1), not by a Pub/Sub stream.
+[salesforce.events]
+transport = "poll"
+
 [engine]
 workers = 2
 

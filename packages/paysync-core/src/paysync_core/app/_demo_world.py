@@ -115,6 +115,9 @@ def demo_salesforce_emulator() -> SalesforceEmulator:
         FieldDef("Status_Reason__c", length=255),
         FieldDef("Refunded_Amount__c", "currency"),
         FieldDef("Subscription__c", "reference", reference_to=("Subscription__c",)),
+        # a refund asked in Salesforce ([usecases.refunds.salesforce_requests])
+        FieldDef("Refund_Requested_Amount__c", "currency"),
+        FieldDef("Refund_Request_ID__c", length=24),
     )
     order = base.org.obj("Order").with_fields(FieldDef("Fulfillment_Status__c", length=40))
     account = base.org.obj("Account").with_fields(

@@ -31,8 +31,7 @@ from salesforce_bridge.events import (
     InvalidReplayPolicy,
     subscribe,
 )
-from salesforce_bridge.pubsub import PubSubClient
-from salesforce_bridge.pubsub._credentials import credentials_from_grant
+from salesforce_bridge.pubsub import PubSubClient, credentials_from_grant
 
 __all__ = ["EventStreams", "event_streams_from_config"]
 

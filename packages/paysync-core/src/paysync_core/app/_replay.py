@@ -9,23 +9,47 @@ nothing is written: it answers "what would this configuration change do to past 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from paysync_core import FlowRecord, LedgerStore, StepRecord
-from paysync_core.canonical import Order, Payment, SettledTransaction, SettlementBatch
-from paysync_core.mapping import fusion_date, settlement_journal
+from paysync_core.canonical import (
+    Customer,
+    Order,
+    Payment,
+    PaymentStatus,
+    SettledTransaction,
+    SettlementBatch,
+    Subscription,
+)
+from paysync_core.chargebacks import Chargeback, chargeback_to_credit_memo
+from paysync_core.mapping import (
+    customer_from_account,
+    decline_reason,
+    fusion_date,
+    settlement_journal,
+    subscription_from_salesforce,
+)
 from paysync_core.usecases import (
+    CHARGEBACKS_USE_CASE,
+    CUSTOMER_SYNC_USE_CASE,
+    DECLINES_USE_CASE,
     ECOMMERCE_USE_CASE,
+    RECURRING_USE_CASE,
     REFUNDS_USE_CASE,
     SETTLEMENT_USE_CASE,
     USE_CASE,
+    CustomerSyncConfig,
+    DeclinesChargebacksConfig,
     EcommerceConfig,
     OrderToCashConfig,
+    RecurringBillingConfig,
     RefundsConfig,
     SettlementToGlConfig,
 )
@@ -153,12 +177,152 @@ def _settlement(
     ]
 
 
+def _raw(flow: FlowRecord) -> Mapping[str, Any] | None:
+    """The raw inputs a flow keeps for replay (``None`` for flows recorded before)."""
+    raw = flow.input.get("raw")
+    return cast(Mapping[str, Any], raw) if isinstance(raw, Mapping) else None
+
+
+def _declines(
+    options: BaseModel, flow: FlowRecord, steps: Mapping[str, StepRecord]
+) -> list[ReplayDecision]:
+    assert isinstance(options, DeclinesChargebacksConfig)
+    raw = _raw(flow)
+    if raw is None:
+        return []
+    decision = decline_reason(int(raw["response_code"]), str(raw["message"]))
+    recorded = (
+        f"{flow.input.get('category')}: {flow.input.get('action')}; {flow.input.get('mapping')}"
+    )
+    replayed = f"{decision.value.category}: {decision.value.action}; {decision.reason}"
+    return [_decision(flow, "salesforce_payment", recorded, replayed)]
+
+
+def _chargebacks(
+    options: BaseModel, flow: FlowRecord, steps: Mapping[str, StepRecord]
+) -> list[ReplayDecision]:
+    assert isinstance(options, DeclinesChargebacksConfig)
+    memo, invoice = steps.get("fusion_credit_memo"), steps.get("original_invoice")
+    if memo is None or invoice is None or "mapping" not in memo.external_ids:
+        return []  # not credited (yet): no mapping decision recorded
+    chargeback = Chargeback.model_validate(flow.input["chargeback"])
+    replayed = chargeback_to_credit_memo(
+        chargeback,
+        invoice_number=invoice.external_ids["invoice_number"],
+        customer_account=invoice.external_ids["customer_account"],
+        config=options.chargebacks,
+    )
+    return [_decision(flow, "fusion_credit_memo", memo.external_ids["mapping"], replayed.reason)]
+
+
+def _customer_text(customer: Mapping[str, Any]) -> str:
+    return json.dumps(customer, sort_keys=True, default=str)
+
+
+def _customer_sync(
+    options: BaseModel, flow: FlowRecord, steps: Mapping[str, StepRecord]
+) -> list[ReplayDecision]:
+    assert isinstance(options, CustomerSyncConfig)
+    raw = _raw(flow)
+    if raw is None:
+        return []
+    recorded = Customer.model_validate(flow.input["customer"])
+    account = dict(cast(Mapping[str, Any], raw["account"]))
+    xref = cast(Mapping[str, Any], raw["xref"])
+    if xref.get("fusion") is None and recorded.fusion_customer_account:
+        # not kept raw (an account-number key): without a cross-reference entry it was this
+        account["AccountNumber"] = recorded.fusion_customer_account
+    email = raw.get("contact_email")
+    try:
+        replayed = customer_from_account(
+            account,
+            {"Email": email} if email else None,
+            paytrace_customer_id=xref.get("vault"),
+            fusion_account_number=xref.get("fusion"),
+            paytrace_prefix=options.paytrace_prefix,
+        )
+    except ValueError as exc:
+        refused = f"refused: {exc}"
+        return [_decision(flow, "paytrace_profile", str(flow.input.get("mapping")), refused)]
+    return [
+        ReplayDecision(
+            flow.flow_id,
+            flow.use_case,
+            "paytrace_profile",
+            "customer",
+            _customer_text(recorded.model_dump(mode="json")),
+            _customer_text(replayed.value.model_dump(mode="json")),
+        ),
+        _decision(flow, "paytrace_profile", str(flow.input.get("mapping")), replayed.reason),
+    ]
+
+
+def _recurring(
+    options: BaseModel, flow: FlowRecord, steps: Mapping[str, StepRecord]
+) -> list[ReplayDecision]:
+    assert isinstance(options, RecurringBillingConfig)
+    raw = _raw(flow)
+    row = raw.get("row") if raw is not None else None
+    if raw is None or not isinstance(row, Mapping):
+        return []
+    decisions: list[ReplayDecision] = []
+    recorded = Subscription.model_validate(flow.input["subscription"])
+    try:
+        replayed = subscription_from_salesforce(cast(Mapping[str, Any], row), options.fields).value
+    except ValueError as exc:  # today's field map cannot read the recorded row
+        return [_decision(flow, "charge", str(flow.input.get("schedule")), f"refused: {exc}")]
+    decisions.append(
+        ReplayDecision(
+            flow.flow_id,
+            flow.use_case,
+            "charge",
+            "subscription",
+            _customer_text(recorded.model_dump(mode="json")),
+            _customer_text(replayed.model_dump(mode="json")),
+        )
+    )
+    due = options.dunning.due_attempt(replayed, date.fromisoformat(str(raw["today"])))
+    decisions.append(
+        ReplayDecision(
+            flow.flow_id,
+            flow.use_case,
+            "charge",
+            "due attempt",
+            f"attempt {flow.input.get('attempt')}: {flow.input.get('schedule')}",
+            f"attempt {due.value}: {due.reason}",
+        )
+    )
+    charge, updated = steps.get("charge"), steps.get("salesforce_subscription")
+    if charge is not None and updated is not None and "reason" in updated.external_ids:
+        outcome = options.dunning.after_attempt(
+            recorded,
+            int(str(flow.input["attempt"])),
+            approved=charge.external_ids.get("status") == PaymentStatus.CAPTURED.value,
+            detail=charge.external_ids.get("status_reason", ""),
+        )
+        decisions.append(
+            ReplayDecision(
+                flow.flow_id,
+                flow.use_case,
+                "salesforce_subscription",
+                "dunning",
+                f"{updated.external_ids.get('status')}: {updated.external_ids['reason']}",
+                f"{outcome.status.value}: {outcome.reason}",
+            )
+        )
+    return decisions
+
+
 #: Engine use case name -> (registry entry name, replayer).
 REPLAYERS: Mapping[str, tuple[str, Replayer]] = {
     USE_CASE: ("order_to_cash", _order_to_cash),
     ECOMMERCE_USE_CASE: ("ecommerce", _ecommerce),
     REFUNDS_USE_CASE: ("refunds", _refunds),
     SETTLEMENT_USE_CASE: ("settlement_gl", _settlement),
+    DECLINES_USE_CASE: ("declines_chargebacks", _declines),
+    CHARGEBACKS_USE_CASE: ("declines_chargebacks", _chargebacks),
+    CUSTOMER_SYNC_USE_CASE: ("customer_sync", _customer_sync),
+    RECURRING_USE_CASE: ("recurring_billing", _recurring),
 }
 
 

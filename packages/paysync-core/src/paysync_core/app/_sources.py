@@ -5,8 +5,9 @@
 * :class:`WindowSource` a scheduler re-reading a date window (declines, settlement batches):
   re-submitting a known record returns its existing flow, so re-reading is harmless;
 * :class:`CallSource` a scheduler with its own notion of "due" (recurring billing);
-* :class:`SoqlSource` Salesforce records changed since the last poll (use cases 1 and 5),
-  until the event-stream source (Pub/Sub / CometD) replaces it.
+* :class:`SoqlSource` Salesforce records changed (or, with ``cursor_field="CreatedDate"``,
+  created) since the last poll (use cases 1 and 5), until the event-stream source
+  (Pub/Sub / CometD) replaces it.
 """
 
 from __future__ import annotations
@@ -89,8 +90,10 @@ class SoqlSource:
         soql_args: Callable[[datetime], tuple[object, ...]] = lambda since: (since,),
         lookback: timedelta = timedelta(days=1),
         overlap: timedelta = timedelta(minutes=5),
+        cursor_field: str = "LastModifiedDate",
     ) -> None:
         self.name = name
+        self._cursor_field = cursor_field
         self._salesforce = salesforce
         self._soql = soql
         self._submit = submit
@@ -110,7 +113,7 @@ class SoqlSource:
         for row in self._salesforce.records(self._soql, *self._args(since)):
             if self._submit(engine, row) is not None:
                 submitted += 1
-            modified = _parse_datetime(row.get("LastModifiedDate"))
+            modified = _parse_datetime(row.get(self._cursor_field))
             if modified is not None and (self._cursor is None or modified > self._cursor):
                 self._cursor = modified
         return submitted

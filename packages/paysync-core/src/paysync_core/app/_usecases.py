@@ -9,7 +9,8 @@ from typing import Any
 
 from paysync_core import Engine, FlowRecord
 from paysync_core.mapping import subscription_from_salesforce
-from paysync_core.sources import ClosedWonOpportunities, CustomerAccounts
+from paysync_core.ports import SalesforcePort
+from paysync_core.sources import ClosedWonOpportunities, CustomerAccounts, OrderCreated
 from paysync_core.usecases import (
     CHARGEBACKS_USE_CASE,
     CUSTOMER_SYNC_USE_CASE,
@@ -46,6 +47,8 @@ __all__ = [
     "DECLINES_CHARGEBACKS",
     "ECOMMERCE",
     "OPPORTUNITY_TOPIC",
+    "ORDER_EVENT_CHANNEL",
+    "ORDER_TOPIC",
     "ORDER_TO_CASH",
     "RECURRING_BILLING",
     "REFUNDS",
@@ -55,6 +58,14 @@ __all__ = [
 #: The Change Data Capture topics use cases 1 and 5 stream from (``[salesforce.events]``).
 OPPORTUNITY_TOPIC = "/data/OpportunityChangeEvent"
 ACCOUNT_TOPIC = "/data/AccountChangeEvent"
+#: Use case 1's Order trigger (``triggers = ["order"]``): CDC and the platform event.
+ORDER_TOPIC = "/data/OrderChangeEvent"
+ORDER_EVENT_CHANNEL = "/event/Order_Event__e"
+
+_ORDER_SOQL = (
+    "SELECT Id, AccountId, OpportunityId, OrderNumber, Status, EffectiveDate, TotalAmount, "
+    "CreatedDate FROM Order WHERE CreatedDate >= {} ORDER BY CreatedDate LIMIT 2000"
+)
 
 _OPPORTUNITY_SOQL = (
     "SELECT Id, Name, StageName, CloseDate, Amount, AccountId, LastModifiedDate "
@@ -88,25 +99,64 @@ def _order_to_cash(ports: Ports, options: OrderToCashConfig) -> UseCaseBuild:
         return usecase.submit_opportunity(engine, row)
 
     salesforce = ports.need_salesforce(name)
-    source: Source | None = None
-    if ports.events is not None:
-        handler = ClosedWonOpportunities(usecase, salesforce)
-        source = ports.events.source(OPPORTUNITY_TOPIC, handler, ports.store)
-    if source is None:
-        source = SoqlSource(
-            "salesforce-opportunities",
-            salesforce,
-            _OPPORTUNITY_SOQL,
-            submit,
-            clock=ports.clock,
-            soql_args=lambda since: (stage, since),
-        )
+    sources: list[Source] = []
+    if "opportunity" in options.triggers:
+        source: Source | None = None
+        if ports.events is not None:
+            handler = ClosedWonOpportunities(usecase, salesforce)
+            source = ports.events.source(OPPORTUNITY_TOPIC, handler, ports.store)
+        if source is None:
+            source = SoqlSource(
+                "salesforce-opportunities",
+                salesforce,
+                _OPPORTUNITY_SOQL,
+                submit,
+                clock=ports.clock,
+                soql_args=lambda since: (stage, since),
+            )
+        sources.append(source)
+    if "order" in options.triggers:
+        sources.extend(_order_sources(ports, usecase, salesforce))
+
+    def submit_json(engine: Engine, data: Mapping[str, Any]) -> list[FlowRecord]:
+        if "TotalAmount" in data:  # a Salesforce Order (an Opportunity has Amount)
+            return _only(usecase.submit_order(engine, data))
+        return _only(usecase.submit_opportunity(engine, data))
+
     return UseCaseBuild(
         definitions=(usecase.definition(),),
-        sources=(source,),
-        submit_json=lambda engine, data: _only(usecase.submit_opportunity(engine, data)),
+        sources=tuple(sources),
+        submit_json=submit_json,
         instance=usecase,
     )
+
+
+def _order_sources(ports: Ports, usecase: OrderToCash, salesforce: SalesforcePort) -> list[Source]:
+    """Created Orders: the CDC topic and the platform event when configured as channels,
+    else SOQL polling by ``CreatedDate`` (every source submits the flow keyed by Order id)."""
+    found: list[Source] = []
+    if ports.events is not None:
+        handler = OrderCreated(usecase, salesforce)
+        for topic in (ORDER_TOPIC, ORDER_EVENT_CHANNEL):
+            source = ports.events.source(topic, handler, ports.store)
+            if source is not None:
+                found.append(source)
+    if found:
+        return found
+
+    def submit(engine: Engine, row: Mapping[str, Any]) -> FlowRecord | None:
+        return usecase.submit_order(engine, row)
+
+    return [
+        SoqlSource(
+            "salesforce-orders",
+            salesforce,
+            _ORDER_SOQL,
+            submit,
+            clock=ports.clock,
+            cursor_field="CreatedDate",
+        )
+    ]
 
 
 ORDER_TO_CASH = register(
@@ -117,7 +167,10 @@ ORDER_TO_CASH = register(
         ("salesforce", "paytrace", "fusion"),
         OrderToCashConfig,
         _order_to_cash,
-        input_hint="an Opportunity record: Id, Name, StageName, CloseDate, Amount, AccountId",
+        input_hint=(
+            "an Opportunity record: Id, Name, StageName, CloseDate, Amount, AccountId; or an "
+            "Order record: Id, AccountId, OpportunityId, EffectiveDate, TotalAmount"
+        ),
         flows=(USE_CASE,),
     )
 )
@@ -180,8 +233,36 @@ def _refunds(ports: Ports, options: RefundsConfig) -> UseCaseBuild:
         )
         return [flow]
 
+    sources: tuple[Source, ...] = ()
+    requests = options.salesforce_requests
+    if requests is not None:
+        fields = options.payment_fields
+        names = ["Id", fields.external_id, fields.account, fields.transaction_id]
+        names += [requests.amount, requests.request_id, "LastModifiedDate"]
+        # names come from the validated options; the date is quoted by the bridge
+        soql = (
+            f"SELECT {', '.join(dict.fromkeys(n for n in names if n))} "  # noqa: S608
+            f"FROM {fields.sobject} WHERE {requests.amount} > 0 "
+            "AND LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
+        )
+
+        def from_payment(engine: Engine, row: Mapping[str, Any]) -> FlowRecord | None:
+            asked = str((requests.request_id and row.get(requests.request_id)) or row["Id"])
+            amount = Decimal(str(row[requests.amount]))
+            return usecase.submit_request(engine, row, request_id=asked, amount=amount)
+
+        sources = (
+            SoqlSource(
+                "salesforce-refund-requests",
+                ports.need_salesforce(name),
+                soql,
+                from_payment,
+                clock=ports.clock,
+            ),
+        )
     return UseCaseBuild(
         definitions=(usecase.definition(),),
+        sources=sources,
         activity_handlers=(usecase.submit_observed,),
         submit_json=submit,
         instance=usecase,

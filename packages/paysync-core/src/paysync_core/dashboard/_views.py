@@ -1,8 +1,6 @@
-"""HTML pages, the login form and operator actions (each action audited with the user)."""
+"""HTML pages, the login form and operator actions (each audited with the user, atomically)."""
 
 from __future__ import annotations
-
-from datetime import datetime, timezone
 
 from flask import (
     Blueprint,
@@ -26,6 +24,7 @@ from paysync_core import (
 )
 
 from ._auth import authenticate, current_user, operator_required
+from ._batches import read_batches
 from ._config import AuthMode
 from ._data import dlq_data, flow_data, overview_data, state
 from ._present import audit_rows, dead_letter_view, flow_view, safe_json, safe_text, step_view
@@ -114,27 +113,18 @@ def dlq_entry(entry_id: str) -> str:
     )
 
 
-def _audit_action(action: str, entry_id: str, flow_id: str | None, **extra: object) -> None:
-    with state().store.transaction() as tx:
-        tx.append_audit(
-            f"dashboard.{action}",
-            flow_id=flow_id,
-            detail={"user": current_user().name, "entry_id": entry_id, **extra},
-            now=datetime.now(timezone.utc),
-        )
-
-
 @blueprint.route("/dlq/<entry_id>/retry", methods=["POST"])
 @operator_required
 def dlq_retry(entry_id: str) -> Response:
     try:
-        flow = DeadLetterQueue(state().store).retry(entry_id)
+        # the user goes into the queue's own dlq.retried record: one transaction, so the
+        # action never commits without its attribution
+        flow = DeadLetterQueue(state().store).retry(entry_id, actor=current_user().name)
     except UnknownFlowError:
         abort(404)
     except PaysyncError as exc:
         flash(safe_text(exc), "error")
         return redirect(url_for("dashboard.dlq_entry", entry_id=entry_id))
-    _audit_action("dlq_retry", entry_id, flow.flow_id)
     flash(f"Flow {flow.flow_id} re-queued; it runs on the workers' next pass.", "ok")
     return redirect(url_for("dashboard.flow", flow_id=flow.flow_id))
 
@@ -144,10 +134,12 @@ def dlq_retry(entry_id: str) -> Response:
 def dlq_resolve(entry_id: str) -> Response:
     note = request.form.get("note", "").strip()[:500] or None
     try:
-        entry = DeadLetterQueue(state().store).resolve(entry_id, note=note)
+        DeadLetterQueue(state().store).resolve(entry_id, note=note, actor=current_user().name)
     except UnknownFlowError:
         abort(404)
-    _audit_action("dlq_resolve", entry_id, entry.flow_id)
+    except PaysyncError as exc:
+        flash(safe_text(exc), "error")
+        return redirect(url_for("dashboard.dlq_entry", entry_id=entry_id))
     flash(f"Entry {entry_id} resolved.", "ok")
     return redirect(url_for("dashboard.dlq_entry", entry_id=entry_id))
 
@@ -156,7 +148,32 @@ def dlq_resolve(entry_id: str) -> Response:
 def reports() -> str:
     folder = state().config.reports_dir
     days = list_reports(folder) if folder is not None else {}
-    return render_template("reports.html", days=days, configured=folder is not None)
+    # the batch dimension: each JSON report's batches, linked to a page per batch
+    batches = {
+        r.path: found.totals
+        for reports in days.values()
+        for r in reports
+        if folder is not None and (found := read_batches(folder, r.path)) is not None
+    }
+    return render_template(
+        "reports.html", days=days, batches=batches, configured=folder is not None
+    )
+
+
+@blueprint.route("/report-batches/<path:name>")
+def report_batch(name: str) -> str:
+    folder = state().config.reports_dir
+    batch = request.args.get("batch", "")
+    found = read_batches(folder, name) if folder is not None else None
+    totals = [t for t in found.totals if t.batch == batch] if found is not None else []
+    if found is None or not totals:
+        abort(404)
+    return render_template(
+        "report_batch.html",
+        report=name,
+        totals=totals[0],
+        rows=found.rows.get(batch, ()),
+    )
 
 
 @blueprint.route("/reports/<path:name>")

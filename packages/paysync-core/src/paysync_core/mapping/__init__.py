@@ -4,6 +4,14 @@ Every rule returns a :class:`Decision`: the value plus a human-readable reason, 
 audit trail (and ``paysync replay``) can say *why* a status, a GL account or a date was chosen.
 """
 
+from ._custom import (
+    PAYTRACE_ANSWER_FIELDS,
+    PAYTRACE_REFERENCE_TARGETS,
+    paytrace_reference_values,
+    salesforce_custom_values,
+    validate_payment_custom_fields,
+    validate_reference_fields,
+)
 from ._customers import (
     CUSTOMER_FIELD_OWNERS,
     customer_from_account,
@@ -16,6 +24,7 @@ from ._records import (
     PaymentFieldMap,
     invoice_to_fusion,
     order_from_opportunity,
+    order_from_salesforce_order,
     payment_from_paytrace,
     payment_to_salesforce,
     receipt_to_fusion,
@@ -63,8 +72,10 @@ from ._web import (
 
 __all__ = [
     "CUSTOMER_FIELD_OWNERS",
+    "PAYTRACE_ANSWER_FIELDS",
     "PAYTRACE_APPROVED_CODES",
     "PAYTRACE_DECLINE_CODES",
+    "PAYTRACE_REFERENCE_TARGETS",
     "CustomerXref",
     "Decision",
     "DeclineReason",
@@ -92,19 +103,24 @@ __all__ = [
     "next_charge_date",
     "normalize_address",
     "order_from_opportunity",
+    "order_from_salesforce_order",
     "order_to_fusion",
     "order_to_salesforce",
     "payment_from_paytrace",
     "payment_to_salesforce",
     "paytrace_currency",
     "paytrace_profile_differences",
+    "paytrace_reference_values",
     "paytrace_status",
     "receipt_to_fusion",
     "refund_status",
+    "salesforce_custom_values",
     "salesforce_status",
     "settlement_from_paytrace",
     "settlement_journal",
     "subscription_from_salesforce",
     "to_utc",
+    "validate_payment_custom_fields",
+    "validate_reference_fields",
     "web_order_from_paytrace",
 ]

@@ -123,8 +123,7 @@ def order_from_salesforce_order(
     )
     return Decision(
         order,
-        f"amount = Order.TotalAmount {amount}; {vault.reason}; {fusion.reason}; "
-        f"{currency.reason}",
+        f"amount = Order.TotalAmount {amount}; {vault.reason}; {fusion.reason}; {currency.reason}",
     )
 
 

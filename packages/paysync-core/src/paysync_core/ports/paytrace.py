@@ -8,8 +8,8 @@ and an unknown outcome is resolved through the transaction exports
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
@@ -25,11 +25,18 @@ from paytrace_client import (
     PayTraceNotFoundError,
     ProtectToken,
 )
-from paytrace_client.models import Batch, CustomerRecord, ExportedTransaction
+from paytrace_client.models import (
+    Batch,
+    CustomerRecord,
+    ExportedTransaction,
+    TransactionResult,
+)
 
 __all__ = ["PayTracePort", "SaleOutcome", "VaultProfile"]
 
 _SALE_PATH = "transactions/sale/by_customer"
+_AUTHORIZE_PATH = "transactions/authorization/by_customer"
+_CAPTURE_PATH = "transactions/authorization/capture"
 _REFUND_PATH = "transactions/refund/for_transaction"
 
 
@@ -59,6 +66,40 @@ class SaleOutcome:
     message: str
     last4: str
     processed_at: datetime
+    details: Mapping[str, str] = field(default_factory=dict[str, str])
+    """Reference / answer fields PayTrace returned (``approval_code``, ``avs_response``, ...,
+    from the export also ``invoice_id``, ``description``); for custom-field mapping."""
+
+
+_ANSWER_FIELDS = ("approval_code", "approval_message", "avs_response", "csc_response")
+_EXPORT_FIELDS = (
+    *_ANSWER_FIELDS,
+    "status_message",
+    "transaction_type",
+    "invoice_id",
+    "description",
+    "customer_id",
+)
+
+
+def _details(record: object, names: tuple[str, ...]) -> dict[str, str]:
+    values = {name: getattr(record, name, None) for name in names}
+    return {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
+
+
+def _reference_extras(reference: Mapping[str, str] | None) -> dict[str, object]:
+    """``customer_reference_id`` and ``discretionary_data.<NAME>`` as client extras (the
+    description is composed by the caller)."""
+    extras: dict[str, object] = {}
+    data: dict[str, str] = {}
+    for target, value in (reference or {}).items():
+        if target.startswith("discretionary_data."):
+            data[target.removeprefix("discretionary_data.")] = value
+        elif target == "customer_reference_id":
+            extras[target] = value
+    if data:
+        extras["discretionary_data"] = data
+    return extras
 
 
 class PayTracePort:
@@ -108,11 +149,58 @@ class PayTracePort:
 
     # -- sales ---------------------------------------------------------------------------
     def sale(
-        self, *, amount: Decimal, customer_id: str, invoice_id: str, description: str
+        self,
+        *,
+        amount: Decimal,
+        customer_id: str,
+        invoice_id: str,
+        description: str,
+        reference: Mapping[str, str] | None = None,
     ) -> SaleOutcome:
+        """A sale on the vault profile; ``reference`` adds ``customer_reference_id`` /
+        ``discretionary_data.<NAME>`` values (custom-field mapping)."""
+        return self._money(
+            self.client.transactions.sale_by_customer,
+            amount=amount,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            description=description,
+            reference=reference,
+        )
+
+    def authorize(
+        self,
+        *,
+        amount: Decimal,
+        customer_id: str,
+        invoice_id: str,
+        description: str,
+        reference: Mapping[str, str] | None = None,
+    ) -> SaleOutcome:
+        """Authorization only on the vault profile (approved = 101); :meth:`capture` takes it."""
+        return self._money(
+            self.client.transactions.authorize_by_customer,
+            amount=amount,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            description=description,
+            reference=reference,
+        )
+
+    def _money(
+        self,
+        call: Callable[..., TransactionResult],
+        *,
+        amount: Decimal,
+        customer_id: str,
+        invoice_id: str,
+        description: str,
+        reference: Mapping[str, str] | None,
+    ) -> SaleOutcome:
+        extras = _reference_extras(reference)
         try:
-            result = self.client.transactions.sale_by_customer(
-                amount, customer_id, invoice_id=invoice_id, description=description
+            result = call(
+                amount, customer_id, invoice_id=invoice_id, description=description, **extras
             )
         except PayTraceDeclinedError as declined:
             return SaleOutcome(
@@ -122,6 +210,7 @@ class PayTracePort:
                 message=declined.approval_message or declined.status_message,
                 last4="",
                 processed_at=self._clock(),
+                details=_details(declined, ("approval_message", "status_message")),
             )
         return SaleOutcome(
             transaction_id=str(result.transaction_id),
@@ -130,6 +219,7 @@ class PayTracePort:
             message=(result.approval_message or result.status_message or "").strip(),
             last4=_last4(result.masked_card_number),
             processed_at=self._clock(),
+            details=_details(result, (*_ANSWER_FIELDS, "status_message")),
         )
 
     def find_sale(
@@ -149,6 +239,57 @@ class PayTracePort:
             "sales",
         )
         return None if found is None else _sale_from_export(found, now)
+
+    def find_authorization(
+        self, *, invoice_id: str, amount: Decimal, customer_id: str
+    ) -> SaleOutcome | None:
+        """Lookup by correlation: the AUTHORIZATION in the exports carrying ``invoice_id``."""
+        now = self._clock()
+        found = self._find_one(
+            LookupHint(
+                path=_AUTHORIZE_PATH,
+                started_at=now - self._lookback,
+                finished_at=now,
+                invoice_id=invoice_id,
+                amount=amount,
+                customer_id=customer_id,
+            ),
+            "authorizations",
+        )
+        return None if found is None else _sale_from_export(found, now)
+
+    def capture(self, transaction_id: str) -> str:
+        """Capture an authorization in full (112); returns the transaction id (a capture
+        creates no transaction of its own)."""
+        result = self.client.transactions.capture(int(transaction_id))
+        return str(result.transaction_id or transaction_id)
+
+    def capture_status(self, transaction_id: str) -> bool | None:
+        """Lookup of a capture: ``True`` when the authorization's export shows it captured
+        (pending settlement or settled), ``False`` while it is still authorization only,
+        ``None`` when PayTrace has no such transaction. A voided or declined authorization
+        can never be captured: a human decides."""
+        now = self._clock()
+        found = self.client.find_transaction(
+            LookupHint(
+                path=_CAPTURE_PATH,
+                started_at=now - self._lookback,
+                finished_at=now,
+                transaction_id=int(transaction_id),
+            )
+        )
+        if found.outcome is LookupOutcome.NOT_FOUND:
+            return None
+        record = found.matches[0]
+        status = (record.status_message or "").lower()
+        if "authorization only" in status:
+            return False
+        if "declined" in status or "voided" in status:
+            raise NeedsHumanError(
+                f"PayTrace authorization {transaction_id} is {record.status_message}: "
+                "it cannot be captured"
+            )
+        return True
 
     def _find_one(self, hint: LookupHint, what: str) -> ExportedTransaction | None:
         """The one export ``hint`` matches; ``None`` for none; several need a human."""
@@ -274,4 +415,5 @@ def _sale_from_export(record: ExportedTransaction, now: datetime) -> SaleOutcome
         message=(record.approval_message or record.status_message or "").strip(),
         last4=_last4(card.masked_number if card is not None else None),
         processed_at=record.created.at if record.created and record.created.at else now,
+        details=_details(record, _EXPORT_FIELDS),
     )

@@ -19,10 +19,12 @@ from ._apply import (
     replay_definition,
     replay_key,
 )
+from ._customers import CustomerKeys, customer_keys
 from ._fixes import fix_plan
 from ._loaders import (
     RecordWriter,
     card_token,
+    credit_memo_ref,
     export_fusion,
     export_fusion_invoices,
     export_paytrace,
@@ -71,6 +73,7 @@ __all__ = [
     "AppliedFix",
     "ApplyReport",
     "BatchCheck",
+    "CustomerKeys",
     "DayTotal",
     "Discrepancy",
     "DiscrepancyClass",
@@ -88,6 +91,8 @@ __all__ = [
     "card_token",
     "cents_to_decimal",
     "clients_from_config",
+    "credit_memo_ref",
+    "customer_keys",
     "export_fusion",
     "export_fusion_invoices",
     "export_paytrace",

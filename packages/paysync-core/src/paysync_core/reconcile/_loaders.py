@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from os import PathLike
@@ -35,6 +35,7 @@ from ._schema import (
 __all__ = [
     "RecordWriter",
     "card_token",
+    "credit_memo_ref",
     "export_fusion",
     "export_fusion_invoices",
     "export_paytrace",
@@ -105,6 +106,13 @@ def card_token(txn: ExportedTransaction) -> tuple[str, str]:
     return (txn.customer_id or masked, last4)
 
 
+def _customer(value: str | None, customer_key: Callable[[str], str] | None) -> str:
+    """A record's customer column: the system's own id, or the common key of
+    ``customer_key`` (see :func:`~paysync_core.reconcile.customer_keys`)."""
+    raw = (value or "").strip()
+    return customer_key(raw) if customer_key and raw else raw
+
+
 def _batch_day(batch: Batch, client: PayTraceClient) -> str:
     # ``settled`` is an extra field in PayTrace's local export format; parse it the way the
     # client parses ``created.at`` (same model, same export time zone).
@@ -117,6 +125,16 @@ def _batch_day(batch: Batch, client: PayTraceClient) -> str:
     return _day(moment)
 
 
+def _refunded_sale(invoice: str, sale_by_invoice: Mapping[str, str], prefix: str) -> str:
+    """The sale a refund nets against: the sale with the same ``invoice_id`` (a refund made
+    in PayTrace inherits it), else the id in paysync's own ``RF-<sale>-<request>`` label."""
+    sale = sale_by_invoice.get(invoice, "")
+    if sale or not prefix or not invoice.startswith(prefix):
+        return sale
+    head = invoice[len(prefix) :].split("-", 1)[0]
+    return head if head.isdigit() else ""
+
+
 def export_paytrace(
     client: PayTraceClient,
     start: date,
@@ -125,6 +143,8 @@ def export_paytrace(
     *,
     batches: str | PathLike[str] | None = None,
     product: Callable[[ExportedTransaction], str] | None = None,
+    refund_invoice_prefix: str = "RF-",
+    customer_key: Callable[[str], str] | None = None,
 ) -> int:
     """Transactions created from ``start`` to ``end`` (and, optionally, the batches settled
     then) into record files; returns the number of records written.
@@ -132,6 +152,8 @@ def export_paytrace(
     A refund nets against the sale it refunds: PayTrace's export does not name that sale, so
     the loader pairs the refund with the sale carrying the same ``invoice_id`` (the
     correlation paysync puts on every charge); only those ids are remembered while streaming.
+    Refunds made by use case 3 carry their own ``invoice_id``
+    ``<refund_invoice_prefix><sale id>-<request id>`` instead: the sale id is read from it.
     Each row also carries the anomaly columns (``at``, ``card_token``, ``last4``, and
     ``product`` from the optional ``product`` hook, e.g. a discretionary data field).
     """
@@ -150,13 +172,15 @@ def export_paytrace(
                 sale_by_invoice.setdefault(invoice, txid)
             out.write(
                 {
-                    "ref": sale_by_invoice.get(invoice, "") if is_refund else txid,
+                    "ref": _refunded_sale(invoice, sale_by_invoice, refund_invoice_prefix)
+                    if is_refund
+                    else txid,
                     "id": txid,
                     "kind": "refund" if is_refund else "payment",
                     "amount_cents": amount_to_cents(txn.amount or Decimal(0), "amount"),
                     "status": status,
                     "day": _day(created),
-                    "customer": txn.customer_id or "",
+                    "customer": _customer(txn.customer_id, customer_key),
                     "invoice": invoice,
                     "batch": "" if txn.batch_number is None else str(txn.batch_number),
                     "at": created.isoformat() if created else "",
@@ -189,9 +213,26 @@ def fusion_status(receipt: StandardReceipt) -> str:
     return "failed" if "revers" in words else "captured"
 
 
-def _credit_memo_ref(memo: CreditMemo) -> str:
-    # paysync numbers refund credit memos "PT-<sale id>/<refund id>": the part before "/".
-    return (memo.TransactionNumber or "").split("/", 1)[0]
+# What paysync's use cases write in ``CreditMemoComments`` (``mapping.credit_memo_to_fusion``,
+# ``chargebacks.chargeback_to_credit_memo``): the memo's number does not name the sale.
+_MEMO_SALE = re.compile(r"\bof sale (\d+)\b|\bon PayTrace transaction (\d+)\b")
+
+
+def credit_memo_ref(memo: CreditMemo) -> str:
+    """The PayTrace sale a credit memo nets against.
+
+    ``PT-<sale id>/<refund id>``: the part before ``/``. Use case 3 numbers its memos
+    ``CM-<refund id>`` and use case 4 ``CB-<case>``; both name the sale in the memo's
+    comments ("PayTrace refund R of sale S", "Chargeback C on PayTrace transaction S"), which
+    is read then. A memo naming no sale keeps its own number (it stays unexplained)."""
+    number = memo.TransactionNumber or ""
+    if number.startswith("PT-"):
+        return number.split("/", 1)[0]
+    comments = (memo.model_extra or {}).get("CreditMemoComments")
+    found = _MEMO_SALE.search(comments) if isinstance(comments, str) else None
+    if found is None:
+        return number
+    return f"PT-{found.group(1) or found.group(2)}"
 
 
 def export_fusion(
@@ -201,7 +242,8 @@ def export_fusion(
     receipts: Query | None = None,
     credit_memos: Query | None = None,
     include_credit_memos: bool = True,
-    credit_memo_ref: Callable[[CreditMemo], str] = _credit_memo_ref,
+    credit_memo_ref: Callable[[CreditMemo], str] = credit_memo_ref,
+    customer_key: Callable[[str], str] | None = None,
 ) -> int:
     """Standard receipts (and refund credit memos) through REST paging into a record file;
     receipts carry ``unapplied_cents`` (``UnappliedAmount``), credit memos 0."""
@@ -215,7 +257,7 @@ def export_fusion(
                     "amount_cents": amount_to_cents(receipt.Amount or Decimal(0), "Amount"),
                     "status": fusion_status(receipt),
                     "day": _day(receipt.ReceiptDate),
-                    "customer": receipt.CustomerAccountNumber or "",
+                    "customer": _customer(receipt.CustomerAccountNumber, customer_key),
                     "unapplied_cents": amount_to_cents(
                         receipt.UnappliedAmount or Decimal(0), "UnappliedAmount"
                     ),
@@ -232,7 +274,7 @@ def export_fusion(
                         "amount_cents": amount_to_cents(amount, "EnteredAmount"),
                         "status": "captured",
                         "day": _day(memo.TransactionDate),
-                        "customer": memo.BillToCustomerNumber or "",
+                        "customer": _customer(memo.BillToCustomerNumber, customer_key),
                         "unapplied_cents": 0,
                     }
                 )
@@ -282,6 +324,17 @@ def salesforce_status(value: Any) -> str:
     return _SF_STATUS.get(str(value or "").strip().lower(), "failed")
 
 
+def _bulk_rows(bridge: SalesforceBridge, soql: str, spool: Path) -> Iterator[Mapping[str, Any]]:
+    """Bulk API 2.0: the query job's CSV result pages are streamed to ``spool`` by the
+    bridge, then read back row by row (removed afterwards)."""
+    try:
+        bridge.bulk.query_to_file(soql, spool)
+        with spool.open(newline="", encoding="utf-8") as handle:
+            yield from csv.DictReader(handle)
+    finally:
+        spool.unlink(missing_ok=True)
+
+
 def export_salesforce(
     bridge: SalesforceBridge,
     records: str | PathLike[str],
@@ -292,13 +345,25 @@ def export_salesforce(
     status_field: str = "Status__c",
     date_field: str = "Processed_At__c",
     customer_field: str | None = None,
+    refunded_field: str | None = None,
+    customer_key: Callable[[str], str] | None = None,
     where: str = "",
     batch_size: int = 2000,
+    bulk: bool = False,
 ) -> int:
-    """Payment records through a SOQL query (lazily paged) into a record file."""
+    """Payment records into a record file, through a SOQL query (lazily paged) or, with
+    ``bulk=True``, a Bulk API 2.0 query job (result pages streamed to a spool file next to
+    ``records``; better for hundreds of thousands of rows, fewer API calls).
+
+    Use case 3 keeps the sale's ``Amount__c`` and records what was refunded in
+    ``Refunded_Amount__c``: with ``refunded_field`` a non-zero refunded amount is written as
+    a refund row of the same key, so it nets against the payment like PayTrace's refunds.
+    ``customer_field`` (``Account__c`` for paysync's payments) fills the customer column."""
     fields = ["Id", ref_field, amount_field, status_field, date_field]
     if customer_field:
         fields.append(customer_field)
+    if refunded_field:
+        fields.append(refunded_field)
     for name in (sobject, *fields):
         if not _SOQL_NAME.fullmatch(name):
             raise ReconcileInputError("salesforce field", f"{name!r} is not an API name")
@@ -306,17 +371,42 @@ def export_salesforce(
     soql = f"SELECT {', '.join(fields)} FROM {sobject}"  # noqa: S608
     if where:
         soql += f" WHERE {where}"
-    with RecordWriter(records) as out:
-        for row in bridge.query(soql, batch_size=batch_size):
+    target = Path(records)
+    rows: Iterable[Mapping[str, Any]] = (
+        _bulk_rows(bridge, soql, target.with_name(f"{target.name}.bulk-spool"))
+        if bulk
+        else (record.fields for record in bridge.query(soql, batch_size=batch_size))
+    )
+    with RecordWriter(target) as out:
+        for row in rows:
+            ref, record_id = str(row.get(ref_field) or ""), str(row.get("Id") or "")
+            day = _day(row.get(date_field) or None)
+            customer = _customer(
+                str(row.get(customer_field) or "") if customer_field else "", customer_key
+            )
             out.write(
                 {
-                    "ref": str(row.get(ref_field) or ""),
-                    "id": str(row.get("Id") or ""),
+                    "ref": ref,
+                    "id": record_id,
                     "kind": "payment",
                     "amount_cents": amount_to_cents(str(row.get(amount_field) or 0), amount_field),
                     "status": salesforce_status(row.get(status_field)),
-                    "day": _day(row.get(date_field)),
-                    "customer": str(row.get(customer_field) or "") if customer_field else "",
+                    "day": day,
+                    "customer": customer,
                 }
             )
+            refunded = row.get(refunded_field) if refunded_field else None
+            refund_cents = amount_to_cents(str(refunded), str(refunded_field)) if refunded else 0
+            if refund_cents:
+                out.write(
+                    {
+                        "ref": ref,
+                        "id": f"{record_id}/refunded",
+                        "kind": "refund",
+                        "amount_cents": refund_cents,
+                        "status": "captured",
+                        "day": day,
+                        "customer": customer,
+                    }
+                )
         return out.rows

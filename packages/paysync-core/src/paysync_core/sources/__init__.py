@@ -5,6 +5,7 @@ from .salesforce_events import (
     CustomerAccounts,
     EventHandler,
     LedgerReplayStore,
+    OrderCreated,
     SalesforceEventSource,
     salesforce_stream_positions,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "CustomerAccounts",
     "EventHandler",
     "LedgerReplayStore",
+    "OrderCreated",
     "SalesforceEventSource",
     "salesforce_stream_positions",
 ]

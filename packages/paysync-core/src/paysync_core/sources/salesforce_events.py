@@ -27,13 +27,20 @@ from paysync_core._status import StreamPosition, register_stream_reporter
 from paysync_core.ports import SalesforcePort
 from paysync_core.usecases.customer_sync import CustomerSync
 from paysync_core.usecases.order_to_cash import OrderToCash
-from salesforce_bridge.events import ChangeEvent, Delivery, EventSubscription, SalesforceEvent
+from salesforce_bridge.events import (
+    ChangeEvent,
+    Delivery,
+    EventSubscription,
+    PlatformEvent,
+    SalesforceEvent,
+)
 
 __all__ = [
     "ClosedWonOpportunities",
     "CustomerAccounts",
     "EventHandler",
     "LedgerReplayStore",
+    "OrderCreated",
     "SalesforceEventSource",
     "salesforce_stream_positions",
 ]
@@ -181,6 +188,65 @@ class ClosedWonOpportunities:
         flows: list[FlowRecord] = []
         for index, record in enumerate(records):
             flow = self.order_to_cash.submit_opportunity(
+                engine, record, checkpoint=_last_carries(checkpoint, index, len(records))
+            )
+            if flow is not None:
+                flows.append(flow)
+        return flows
+
+
+class OrderCreated:
+    """Use case 1: a created Salesforce ``Order`` -> ``OrderToCash.submit_order``.
+
+    Two announcements are understood, on their own channels: the ``CREATE`` change event of
+    ``/data/OrderChangeEvent`` (its ``recordIds``) and the ``Order_Event__e`` platform event
+    (its ``Order_ID__c``). Both read the full Order through the port (``soql`` with one ``{}``
+    for the Id), and both submit the flow keyed by the Order id: the same Order announced
+    both ways makes one flow. Orders no longer readable (deleted) or without a total yet are
+    skipped.
+    """
+
+    def __init__(
+        self,
+        order_to_cash: OrderToCash,
+        salesforce: SalesforcePort,
+        *,
+        soql: str = (
+            "SELECT Id, AccountId, OpportunityId, OrderNumber, Status, EffectiveDate, "
+            "TotalAmount FROM Order WHERE Id = {}"
+        ),
+        platform_event: str = "Order_Event__e",
+        order_id_field: str = "Order_ID__c",
+    ) -> None:
+        self.order_to_cash = order_to_cash
+        self.salesforce = salesforce
+        self.soql = soql
+        self.platform_event = platform_event
+        self.order_id_field = order_id_field
+
+    def order_ids(self, event: SalesforceEvent) -> list[str]:
+        """The Order ids an event announces as created (none for other events)."""
+        if isinstance(event, PlatformEvent):
+            if event.channel.rsplit("/", 1)[-1] != self.platform_event:
+                return []
+            order_id = event.payload.get(self.order_id_field)
+            return [str(order_id)] if order_id else []
+        change = _change(event, "Order")
+        if change is None or change.header.change_type not in {"CREATE", "GAP_CREATE"}:
+            return []
+        return list(change.header.record_ids)
+
+    def __call__(
+        self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
+    ) -> list[FlowRecord]:
+        records = [
+            record
+            for order_id in self.order_ids(event)
+            for record in self.salesforce.records(self.soql, order_id)
+        ]
+        flows: list[FlowRecord] = []
+        for index, record in enumerate(records):
+            flow = self.order_to_cash.submit_order(
                 engine, record, checkpoint=_last_carries(checkpoint, index, len(records))
             )
             if flow is not None:

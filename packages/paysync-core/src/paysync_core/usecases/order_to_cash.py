@@ -20,12 +20,13 @@ to Fusion.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paysync_core import (
     Engine,
@@ -45,8 +46,13 @@ from paysync_core.mapping import (
     PaymentFieldMap,
     fusion_date,
     order_from_opportunity,
+    order_from_salesforce_order,
     payment_from_paytrace,
     payment_to_salesforce,
+    paytrace_reference_values,
+    salesforce_custom_values,
+    validate_payment_custom_fields,
+    validate_reference_fields,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, SalesforcePort
 
@@ -64,6 +70,11 @@ __all__ = ["USE_CASE", "OrderToCash", "OrderToCashConfig"]
 
 USE_CASE = "salesforce_order_to_cash"
 _SKIPPED = "skipped"
+_MODE = "mode"
+
+
+def _mode(authorize: bool) -> str:
+    return "authorization" if authorize else "sale"
 
 
 class OrderToCashConfig(BaseModel):
@@ -79,10 +90,55 @@ class OrderToCashConfig(BaseModel):
     channel: str = "sales"
     closed_won_stage: str = "Closed Won"
     correlation_prefix: str = Field(default="SF", max_length=4)
+    triggers: tuple[Literal["opportunity", "order"], ...] = ("opportunity",)
+    """What starts a flow under ``paysync run``: an Opportunity reaching Closed Won, a created
+    Order, or both (only when Orders are not created from those same Opportunities: each
+    trigger charges its own record)."""
+    payment_mode: Literal["sale", "authorize_capture"] = "sale"
+    """``sale`` charges at once; ``authorize_capture`` authorizes in ``charge`` and captures
+    the authorization in ``capture`` (each resolved through the exports when unknown)."""
+    custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """Salesforce Opportunity / Order field -> PayTrace reference field of the charge:
+    ``description`` (appended), ``customer_reference_id`` or ``discretionary_data.<NAME>``.
+    The trigger's record must carry the field (add it to the event handler's / poller's SOQL)."""
+    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """PayTrace answer field (``approval_code``, ``avs_response``, ...) -> ``Payment__c`` field."""
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _reference_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_reference_fields(value)
+
+    @field_validator("payment_custom_fields")
+    @classmethod
+    def _payment_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_payment_custom_fields(value)
 
 
 def _order(ctx: StepContext) -> Order:
     return Order.model_validate(ctx.input["order"])
+
+
+def _trigger(ctx: StepContext) -> str:
+    """The Salesforce object that started the flow (flows recorded before Orders: Opportunity)."""
+    return str(ctx.input.get("trigger") or "Opportunity")
+
+
+def _links(ctx: StepContext) -> Mapping[str, str | None]:
+    """The records ``Payment__c`` points at: the Opportunity, and the Order when one started it."""
+    links: object = ctx.input.get("links")
+    if isinstance(links, dict):
+        stored = cast("dict[str, object]", links)
+        return {k: (None if v is None else str(v)) for k, v in stored.items()}
+    return {"opportunity": _order(ctx).source_id, "order": None}
+
+
+def _reference(ctx: StepContext) -> dict[str, str]:
+    """The custom PayTrace reference values stored with the flow (custom-field mapping)."""
+    stored: object = ctx.input.get("reference")
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): str(v) for k, v in cast("dict[str, object]", stored).items()}
 
 
 def _correlation(ctx: StepContext, prefix: str) -> str:
@@ -107,6 +163,7 @@ def _sale_ids(sale: SaleOutcome, profile: Mapping[str, str], order: Order) -> di
         "status_reason": payment.reason,
         "last4": sale.last4 or profile.get("last4", ""),
         "processed_at": sale.processed_at.isoformat(),
+        "paytrace_details": json.dumps(dict(sale.details), sort_keys=True),
     }
 
 
@@ -149,9 +206,57 @@ class OrderToCash:
             source_system="salesforce",
             source_id=order.value.source_id,
             version=1,
-            input={"order": order.value.model_dump(mode="json"), "mapping": order.reason},
+            input={
+                "order": order.value.model_dump(mode="json"),
+                "mapping": order.reason,
+                **self._reference_input(record, "Opportunity"),
+            },
             checkpoint=checkpoint,
         )
+
+    def submit_order(
+        self,
+        engine: Engine,
+        record: Mapping[str, Any],
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """Submit a flow for a created Salesforce ``Order`` (its ``TotalAmount`` is charged);
+        ``None`` while the Order has no total yet (no products: ``TotalAmount`` empty or 0).
+
+        Same canonical order and steps as an Opportunity; the flow key is (use case,
+        ``salesforce``, Order id, version 1), so the Order arriving by Change Data Capture, by
+        the ``Order_Event__e`` platform event and by polling makes one flow. ``Payment__c`` is
+        linked to the Order, its Opportunity (``OpportunityId``, when set) and the Account.
+        """
+        if record.get("TotalAmount") in (None, "", 0, "0", 0.0):
+            return None
+        order = order_from_salesforce_order(record, self.config.xref, channel=self.config.channel)
+        opportunity = record.get("OpportunityId")
+        return engine.submit(
+            USE_CASE,
+            source_system="salesforce",
+            source_id=order.value.source_id,
+            version=1,
+            input={
+                "order": order.value.model_dump(mode="json"),
+                "mapping": order.reason,
+                "trigger": "Order",
+                **self._reference_input(record, "Order"),
+                "links": {
+                    "order": order.value.source_id,
+                    "opportunity": str(opportunity) if opportunity else None,
+                },
+            },
+            checkpoint=checkpoint,
+        )
+
+    def _reference_input(self, record: Mapping[str, Any], what: str) -> dict[str, object]:
+        """The custom reference values of the trigger record (nothing when none are mapped)."""
+        if not self.config.custom_fields:
+            return {}
+        values = paytrace_reference_values(record, self.config.custom_fields, what=what)
+        return {"reference": values.value, "reference_mapping": values.reason}
 
     # -- the flow --------------------------------------------------------------------------
     def definition(self) -> FlowDefinition:
@@ -165,6 +270,13 @@ class OrderToCash:
                     self._find_charge,
                     system="paytrace",
                     summarize=self._charge_summary,
+                ),
+                Step(
+                    "capture",
+                    self._capture,
+                    self._find_capture,
+                    system="paytrace",
+                    summarize=self._capture_summary,
                 ),
                 Step(
                     "salesforce_payment",
@@ -211,26 +323,73 @@ class OrderToCash:
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
         order = _order(ctx)
-        sale = self.paytrace.sale(
+        authorize = self.config.payment_mode == "authorize_capture"
+        call = self.paytrace.authorize if authorize else self.paytrace.sale
+        reference = _reference(ctx)
+        description = f"Salesforce {_trigger(ctx)} {order.source_id}"
+        if "description" in reference:
+            description = f"{description}; {reference['description']}"
+        sale = call(
             amount=order.amount,
             customer_id=ctx.results["vault_profile"]["customer_id"],
             invoice_id=_correlation(ctx, self.config.correlation_prefix),
-            description=f"Salesforce Opportunity {order.source_id}",
+            description=description,
+            reference=reference,
         )
-        return _sale_ids(sale, ctx.results["vault_profile"], order)
+        ids = {**_sale_ids(sale, ctx.results["vault_profile"], order), _MODE: _mode(authorize)}
+        if "reference_mapping" in ctx.input:
+            ids["reference_mapping"] = str(ctx.input["reference_mapping"])
+        return ids
 
     def _find_charge(self, ctx: StepContext) -> LookupResult:
         order = _order(ctx)
         invoice_id = _correlation(ctx, self.config.correlation_prefix)
-        sale = self.paytrace.find_sale(
+        authorize = self.config.payment_mode == "authorize_capture"
+        find = self.paytrace.find_authorization if authorize else self.paytrace.find_sale
+        sale = find(
             invoice_id=invoice_id,
             amount=order.amount,
             customer_id=ctx.results["vault_profile"]["customer_id"],
         )
+        what = "authorization" if authorize else "sale"
         if sale is None:
-            return LookupResult.absent(f"no PayTrace sale with invoice_id {invoice_id}")
-        ids = _sale_ids(sale, ctx.results["vault_profile"], order)
-        return LookupResult.found(ids, f"PayTrace sale {sale.transaction_id} found by invoice_id")
+            return LookupResult.absent(f"no PayTrace {what} with invoice_id {invoice_id}")
+        ids = {**_sale_ids(sale, ctx.results["vault_profile"], order), _MODE: _mode(authorize)}
+        return LookupResult.found(ids, f"PayTrace {what} {sale.transaction_id} found by invoice_id")
+
+    # 2b. capture (authorize_capture mode only)
+    def _to_capture(self, ctx: StepContext) -> str | None:
+        """Why there is nothing to capture, or ``None`` when the authorization is to be taken.
+
+        The mode the charge ran in decides (stored with it), so a configuration change does not
+        strand a flow that is already past its charge."""
+        charge = ctx.results["charge"]
+        if charge.get(_MODE) != "authorization":
+            return "sale mode: the sale captured the payment"
+        return self._declined(ctx)
+
+    def _capture_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        return {"transaction_id": ctx.results["charge"].get("transaction_id", "")}
+
+    def _capture(self, ctx: StepContext) -> Mapping[str, str]:
+        skipped = self._to_capture(ctx)
+        if skipped:
+            return {_SKIPPED: skipped}
+        transaction_id = self.paytrace.capture(ctx.results["charge"]["transaction_id"])
+        return {"transaction_id": transaction_id, "captured": "true"}
+
+    def _find_capture(self, ctx: StepContext) -> LookupResult:
+        skipped = self._to_capture(ctx)
+        if skipped:
+            return LookupResult.found({_SKIPPED: skipped})
+        transaction_id = ctx.results["charge"]["transaction_id"]
+        captured = self.paytrace.capture_status(transaction_id)
+        if not captured:
+            return LookupResult.absent(f"PayTrace authorization {transaction_id} not captured")
+        return LookupResult.found(
+            {"transaction_id": transaction_id, "captured": "true"},
+            f"PayTrace authorization {transaction_id} shows captured in the exports",
+        )
 
     # 3. Salesforce Payment__c
     def _payment_key(self, ctx: StepContext) -> str:
@@ -250,14 +409,23 @@ class OrderToCash:
             last4=charge.get("last4", ""),
         ).value.model_copy(update={"status_reason": charge["status_reason"]})
         fields = self.config.payment_fields
-        record = payment_to_salesforce(payment, order, fields)
+        record = payment_to_salesforce(payment, order, fields, links=_links(ctx))
+        custom = salesforce_custom_values(
+            json.loads(charge.get("paytrace_details") or "{}"),
+            self.config.payment_custom_fields,
+            sobject=fields.sobject,
+        )
         record_id = self.salesforce.upsert(
-            fields.sobject, fields.external_id, self._payment_key(ctx), record.value
+            fields.sobject,
+            fields.external_id,
+            self._payment_key(ctx),
+            {**record.value, **custom.value},
         )
         return {
             "payment_id": record_id,
             "status": str(record.value[fields.status]),
             "status_mapping": record.reason,
+            **({"custom_mapping": custom.reason} if self.config.payment_custom_fields else {}),
         }
 
     def _find_payment(self, ctx: StepContext) -> LookupResult:

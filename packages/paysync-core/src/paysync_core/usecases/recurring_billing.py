@@ -21,8 +21,8 @@ in Salesforce (step 3 of its flow), so an approved period is never charged again
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 from datetime import date, datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -58,10 +58,21 @@ from paytrace_client.models import ExportedTransaction
 
 from ._summaries import fusion_payload, known, result, salesforce_upsert
 
-__all__ = ["REFUNDS_USE_CASE", "Refunds", "RefundsConfig"]
+__all__ = ["REFUNDS_USE_CASE", "RefundRequestFields", "Refunds", "RefundsConfig"]
 
 REFUNDS_USE_CASE = "refunds_and_voids"
 _SKIPPED = "skipped"
+
+
+class RefundRequestFields(BaseModel):
+    """``Payment__c`` fields through which a refund is asked in Salesforce (``paysync run``
+    polls the records whose amount field is above zero)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: str = "Refund_Requested_Amount__c"
+    request_id: str | None = "Refund_Request_ID__c"
+    """Names the request (a new value asks for another refund); empty: the record's Id."""
 
 
 class RefundsConfig(BaseModel):
@@ -85,6 +96,8 @@ class RefundsConfig(BaseModel):
     channel: str = "refund"
     lookback: timedelta = timedelta(days=120)
     """How far back the sale that a polled refund belongs to is searched."""
+    salesforce_requests: RefundRequestFields | None = None
+    """Refunds asked on ``Payment__c`` (opt-in: the org needs the fields)."""
 
 
 def _request(ctx: StepContext) -> RefundRequest:

@@ -116,6 +116,8 @@ class CometdEmulator:
         self.channel_exists: ChannelCheck = channel_exists or (lambda _channel: True)
         self.faults = faults if faults is not None else FaultBook()
         self.hold_seconds = hold_seconds
+        self.advice: dict[str, Any] = dict(_ADVICE)
+        """The ``advice`` of every successful connect reply (tests change timeout/interval)."""
         self.handshakes = 0
         self.received: deque[Message] = deque(maxlen=1000)
         """The Bayeux messages received (channel, subscription, clientId), for tests."""
@@ -294,8 +296,8 @@ class CometdEmulator:
             return [{**base, "error": "400::Invalid connection type", "successful": False}]
         if fault is not None and fault.kind == "cometd_hold":
             time.sleep(fault.delay)
-            return [{**base, "successful": True, "advice": dict(_ADVICE)}]
-        deadline = time.monotonic() + min(self.hold_seconds, _ADVICE["timeout"] / 1000)
+            return [{**base, "successful": True, "advice": dict(self.advice)}]
+        deadline = time.monotonic() + min(self.hold_seconds, self.advice["timeout"] / 1000)
         with self._lock:
             while True:
                 events = self._collect(client)
@@ -310,7 +312,7 @@ class CometdEmulator:
                 delivered = [*client.last_batch, *events]
             if events:
                 client.last_batch = events
-        return [*delivered, {**base, "successful": True, "advice": dict(_ADVICE)}]
+        return [*delivered, {**base, "successful": True, "advice": dict(self.advice)}]
 
     def __repr__(self) -> str:
         return f"CometdEmulator(clients={len(self._clients)}, hold_seconds={self.hold_seconds})"

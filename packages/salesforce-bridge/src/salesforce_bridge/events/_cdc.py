@@ -89,9 +89,18 @@ def decode_field_bitmaps(
 
     Raises :class:`CdcDecodeError` for a bitmap without a schema, or a bit past the fields.
     """
-    fields = schema_fields(schema) if schema is not None else None
+    # A tuple is already the field list (what the Pub/Sub client passes for every event):
+    # skip the Mapping ABC check, which costs more than decoding a few names.
+    fields: tuple[SchemaField, ...] | None
+    if schema is None or type(schema) is tuple:
+        fields = cast("tuple[SchemaField, ...] | None", schema)
+    else:
+        fields = schema_fields(schema)
     names: list[str] = []
     for value in values:
+        if "0x" not in value:  # both bitmap forms contain "0x": a name, skip the regexes
+            names.append(value)
+            continue
         top, nested = _TOP.match(value), _NESTED.match(value)
         if top is None and nested is None:
             names.append(value)

@@ -166,7 +166,7 @@ class CometdSubscriber:
         if self.client_id is None:
             self.handshake()
         message = {"channel": "/meta/connect", "connectionType": "long-polling"}
-        read_timeout = self._timeout_ms / 1000 + self.watchdog_slack
+        read_timeout = self.read_timeout
         try:
             replies = self._send(message, read_timeout=read_timeout)
         except requests.Timeout:
@@ -184,19 +184,34 @@ class CometdSubscriber:
                 self._apply(reply)
         return events
 
+    @property
+    def read_timeout(self) -> float:
+        """The next connect's HTTP read timeout: the server's hold time plus the slack."""
+        return self._timeout_ms / 1000 + self.watchdog_slack
+
+    def _pause(self) -> None:
+        if self._interval_ms > 0:
+            self.sleep(self._interval_ms / 1000)
+
     def _apply(self, reply: Message) -> None:
+        """Follow a connect reply's ``advice`` (sticky: a reply without a field keeps the last).
+
+        ``retry``: connect again after ``interval``; ``handshake``: a new session (then every
+        channel is resubscribed); ``none`` or a 401: the session is dead, refresh the token
+        before handshaking again.
+        """
         advice = cast("dict[str, Any]", reply.get("advice") or {})
         self._timeout_ms = int(advice.get("timeout", self._timeout_ms))
         self._interval_ms = int(advice.get("interval", self._interval_ms))
         if reply.get("successful"):
-            if self._interval_ms:
-                self.sleep(self._interval_ms / 1000)
+            self._pause()
             return
         error = str(reply.get("error", ""))
         reconnect = advice.get("reconnect", "handshake")
         if reconnect == "none" or error.startswith("401"):
             self.grant.refresh(self.http)
         elif reconnect == "retry" and "Unknown client" not in error:
+            self._pause()
             return
         _log.info("CometD re-handshake after %s", error or reconnect)
         self.client_id = None

@@ -9,6 +9,7 @@ fetched with ``GetSchema`` and cached by schema id (ids are fingerprints, so the
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import uuid
@@ -349,6 +350,7 @@ class PubSubClient:
         max_backoff: float = 30.0,
         checkpoint_interval: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
     ) -> PubSubSubscription:
         """Subscribe to ``topic``; iterate the result for typed events.
 
@@ -371,6 +373,7 @@ class PubSubClient:
             max_backoff=max_backoff,
             checkpoint_interval=checkpoint_interval,
             sleep=sleep,
+            jitter=jitter,
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@
   ``latest_replay_id``), so nothing is lost and nothing is repeated; recently delivered replay
   ids are also remembered so a server-side duplicate is not yielded twice. ``max_retries``
   consecutive failures without a successful response raise :class:`PubSubConnectionError`.
+  Failure ``n`` waits ``min(max_backoff, backoff * 2**(n-1)) * jitter(0.5, 1.0)`` seconds.
 - Auth errors refresh the credentials and retry once; invalid replay ids raise
   :class:`PubSubInvalidReplayError` (choose a fallback and resubscribe).
 - Checkpoints: with a ``store``, the subscription starts after the stored replay id and saves
@@ -153,6 +154,7 @@ class PubSubSubscription(Iterator[SalesforceEvent]):
         sleep: Callable[[float], None],
         checkpoint_interval: float = 1.0,
         topup_after: float = 30.0,
+        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size: must be 1..{MAX_BATCH}, got {batch_size}")
@@ -173,6 +175,7 @@ class PubSubSubscription(Iterator[SalesforceEvent]):
         self.topup_after = topup_after
         self.checkpoint_interval = checkpoint_interval
         self._sleep = sleep
+        self._jitter = jitter
         self.resume_from: bytes | None = store.load(self.store_key) if store else None
         self.last_replay_id: bytes | None = None
         self.reconnects = 0
@@ -375,7 +378,7 @@ class PubSubSubscription(Iterator[SalesforceEvent]):
                     f"Subscribe({self.topic}) failed {self._retries} times in a row ({reason})"
                 )
             delay = min(self.max_backoff, self.backoff * 2 ** (self._retries - 1))
-            delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+            delay *= self._jitter(0.5, 1.0)  # spreads reconnecting clients apart
             _log.info("Pub/Sub %s: %s; reconnecting in %.2f s", self.topic, reason, delay)
             self.reconnects += 1
             self._sleep(delay)
