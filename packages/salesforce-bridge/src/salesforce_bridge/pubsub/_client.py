@@ -356,7 +356,8 @@ class PubSubClient:
 
         ``replay`` applies when ``store`` holds no checkpoint for ``store_key`` (default: the
         topic). ``batch_size`` (1..100) bounds the events the server owes us; ``watchdog``
-        seconds of silence reconnect; see :class:`PubSubSubscription` for the rest.
+        seconds of silence reconnect; ``sleep`` and ``jitter`` (called ``jitter(0.5, 1.0)``
+        for each backoff's factor) are injectable; see :class:`PubSubSubscription` for the rest.
         """
         from ._subscription import PubSubSubscription
 
