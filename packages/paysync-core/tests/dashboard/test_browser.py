@@ -223,7 +223,7 @@ def test_demo_ledger_from_paysync_toml(
         expect(page.locator(".card")).to_have_count(7)
         shot(page, "10-use-cases")
         page.click("text=Salesforce Opportunity Closed Won to cash")
-        expect(page.locator("svg.flowchart rect.node")).to_have_count(6)
+        expect(page.locator("svg.flowchart rect.node")).to_have_count(7)  # order_to_cash's steps
         rule = page.locator("#rules tr.configured")
         expect(rule).to_contain_text("closed_won_stage")
         expect(rule).to_contain_text("paysync.toml")

@@ -97,16 +97,17 @@ def test_every_registered_use_case_is_listed_and_drawn(login_as: LoginAs) -> Non
     positions = [listing.index(f"{e.number}. {escape(e.title)}") for e in entries]
     assert positions == sorted(positions)  # in registry order
     assert USE_CASE in listing  # the one given in code is still listed
-    assert "vault_profile → charge → salesforce_payment → fusion_invoice" in listing
+    assert "vault_profile → charge → capture → salesforce_payment → fusion_invoice" in listing
 
     page = client.get("/use-cases/order_to_cash").get_data(as_text=True)
     steps = [
         "1. vault_profile",
         "2. charge",
-        "3. salesforce_payment",
-        "4. fusion_invoice",
-        "5. fusion_receipt",
-        "6. fusion_apply",
+        "3. capture",
+        "4. salesforce_payment",
+        "5. fusion_invoice",
+        "6. fusion_receipt",
+        "7. fusion_apply",
     ]
     assert [page.index(s) for s in steps] == sorted(page.index(s) for s in steps)
     for system in ("salesforce", "paytrace", "fusion"):
