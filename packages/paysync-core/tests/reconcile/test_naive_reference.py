@@ -199,7 +199,7 @@ rows = st.lists(
             "ref": st.sampled_from(["", "", "", "1", "2", "3", "4", "PT-1", "PT-2", "PT-5", " 3"]),
             "id": st.sampled_from(["a", "b"]),
             "kind": st.sampled_from(["payment", "payment", "refund"]),
-            "amount_cents": st.sampled_from([0, 100, 101, 250, 1000]),
+            "amount_cents": st.sampled_from([0, 100, 100, 101, 250, 1000]),
             "status": st.sampled_from(["captured", "captured", "refunded", "failed"]),
             "day": st.sampled_from(["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-09"]),
             "customer": st.sampled_from(["C1", "C2"]),
