@@ -7,7 +7,9 @@ the last hour) into a fresh SQLite file (``executemany``) and a fresh PostgreSQL
 (no network: the time measured is the server's) and prints the median and p95 of
 ``GET /api/overview`` (the data the page polls) and of ``GET /`` (the page itself).
 
-Goal (issue 10): under 200 ms. The aggregates are answered from the indexes of migration 6.
+Goal (issue 10): under 200 ms. The aggregates are answered from the indexes of migration 6;
+the chart's closed buckets are cached for 30 s (``FinishedSeries``), so ``first`` (the
+unmeasured warm-up request, which counts the whole window) is printed too.
 The dashboard runs with its defaults: every registered use case drawn at start, and the input
 streams read through the registered stream reporters on every overview request.
 
@@ -177,8 +179,10 @@ def _client(store: LedgerStore) -> FlaskClient:
     return client
 
 
-def _measure(client: FlaskClient, path: str, requests: int) -> tuple[float, float]:
-    client.get(path)  # warm caches and Jinja
+def _measure(client: FlaskClient, path: str, requests: int) -> tuple[float, float, float]:
+    start = time.perf_counter()
+    client.get(path)  # warm caches and Jinja; fills the closed-bucket cache of the series
+    first = (time.perf_counter() - start) * 1000
     times: list[float] = []
     for _ in range(requests):
         start = time.perf_counter()
@@ -186,16 +190,19 @@ def _measure(client: FlaskClient, path: str, requests: int) -> tuple[float, floa
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, response.status_code
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+    return first, statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
 
 
 def _report(name: str, client: FlaskClient, requests: int) -> bool:
     ok = True
     for path in ("/api/overview", "/"):
-        median, p95 = _measure(client, path, requests)
+        first, median, p95 = _measure(client, path, requests)
         verdict = "ok" if p95 < GOAL_MS else "OVER GOAL"
         ok = ok and p95 < GOAL_MS
-        print(f"{name:10} GET {path:14} median {median:7.1f} ms   p95 {p95:7.1f} ms   ({verdict})")
+        print(
+            f"{name:10} GET {path:14} median {median:7.1f} ms   p95 {p95:7.1f} ms   ({verdict})"
+            f"   first {first:7.1f} ms"
+        )
     return ok
 
 

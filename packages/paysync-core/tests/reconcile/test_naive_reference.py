@@ -44,10 +44,9 @@ def _hold(rows: list[Row]) -> Held:
     refunds = [r for r in rows if r["kind"] == "refund"]
     net = sum(r["amount_cents"] for r in payments) - sum(r["amount_cents"] for r in refunds)
     source = payments or rows
-    if not payments or (refunds and net == 0):
-        status = "refunded"
-    else:
-        status = payments[0]["status"]  # only ever read when there is a single payment
+    # the payment's status is only ever read for keys with a single payment
+    refunded = not payments or (refunds and net == 0)
+    status = "refunded" if refunded else payments[0]["status"]
     return Held(
         payments=len(payments),
         net=net,
@@ -71,11 +70,82 @@ def _in_window(day: str, rules: ReconcileRules) -> bool:
     return not (rules.date_to is not None and day > rules.date_to.isoformat())
 
 
+def _exact(
+    key: str, pt: Held | None, fu: Held | None, sf: Held | None, tolerance: int
+) -> list[Finding]:
+    amounts = (pt.net if pt else None, fu.net if fu else None, sf.net if sf else None)
+    names: list[str] = []
+    if any(h is not None and h.payments > 1 for h in (pt, fu, sf)):
+        names.append("duplicate")
+    elif pt is None:
+        names.append("missing_in_paytrace")
+    else:
+        if fu is None and pt.status != "failed":
+            names.append("missing_in_fusion")
+        if sf is None:
+            names.append("missing_in_salesforce")
+        if any(h is not None and abs(h.net - pt.net) > tolerance for h in (fu, sf)):
+            names.append("amount_mismatch")
+        if len({h.status for h in (pt, fu, sf) if h is not None}) > 1:
+            names.append("status_mismatch")
+    return [(name, key, *amounts) for name in names]
+
+
+def _closest(
+    pt: Held, pool: dict[str, Held], taken: set[str], rules: ReconcileRules
+) -> tuple[int, int, str] | None:
+    best: tuple[int, int, str] | None = None
+    for other, cand in pool.items():
+        if other in taken:
+            continue
+        if rules.match_customer and cand.customer != pt.customer:
+            continue
+        if rules.match_invoice and cand.invoice != pt.invoice:
+            continue
+        diff = abs(cand.net - pt.net)
+        apart = abs((date.fromisoformat(cand.day) - date.fromisoformat(pt.day)).days)
+        if diff <= int(rules.fuzzy_amount_tolerance * 100) and apart <= rules.date_window_days:
+            rank = (diff, apart, other)
+            best = rank if best is None or rank < best else best
+    return best
+
+
+def _fuzzy(
+    held: dict[str, dict[str, Held]], findings: dict[str, list[Finding]], rules: ReconcileRules
+) -> set[str]:
+    absorbed: set[str] = set()
+    tolerance = int(rules.amount_tolerance * 100)
+    for system in ("fusion", "salesforce"):
+        missing = f"missing_in_{system}"
+        pool = {
+            k: held[system][k]
+            for k in findings
+            if k not in absorbed
+            and all((k in held[s]) == (s == system) for s in SYSTEMS)
+            and held[system][k].payments == 1
+        }
+        taken: set[str] = set()
+        for key in sorted(findings):
+            if not any(f[0] == missing for f in findings[key]):
+                continue
+            pt = held["paytrace"][key]
+            best = _closest(pt, pool, taken, rules)
+            if best is None:
+                continue
+            diff, _, other = best
+            taken.add(other)
+            absorbed.add(other)
+            findings[key] = [f for f in findings[key] if f[0] != missing]
+            if diff > tolerance:
+                paired = pool[other].net
+                fusion, salesforce = (paired, None) if system == "fusion" else (None, paired)
+                findings[key].append(("amount_mismatch", key, pt.net, fusion, salesforce))
+    return absorbed
+
+
 def naive(
     inputs: dict[str, list[Row]], batches: list[Row], rules: ReconcileRules
 ) -> dict[str, Any]:
-    tolerance = int(rules.amount_tolerance * 100)
-    fuzzy_tolerance = int(rules.fuzzy_amount_tolerance * 100)
     grouped: dict[str, dict[str, list[Row]]] = {s: {} for s in SYSTEMS}
     days: dict[str, list[int]] = {}
     for position, system in enumerate(SYSTEMS):
@@ -88,79 +158,16 @@ def naive(
                 days.setdefault(row["day"], [0, 0, 0])[position] += sign * row["amount_cents"]
     held = {s: {k: _hold(v) for k, v in grouped[s].items()} for s in SYSTEMS}
     every_key = set(held["paytrace"]) | set(held["fusion"]) | set(held["salesforce"])
-
+    tolerance = int(rules.amount_tolerance * 100)
     findings: dict[str, list[Finding]] = {}
     for key in every_key:
         pt, fu, sf = (held[s].get(key) for s in SYSTEMS)
-        amounts = tuple(h.net if h else None for h in (pt, fu, sf))
-        out: list[Finding] = []
-        if any(h is not None and h.payments > 1 for h in (pt, fu, sf)):
-            out.append(("duplicate", key, *amounts))
-        elif pt is None:
-            out.append(("missing_in_paytrace", key, *amounts))
-        else:
-            if fu is None and pt.status != "failed":
-                out.append(("missing_in_fusion", key, *amounts))
-            if sf is None:
-                out.append(("missing_in_salesforce", key, *amounts))
-            if any(h is not None and abs(h.net - pt.net) > tolerance for h in (fu, sf)):
-                out.append(("amount_mismatch", key, *amounts))
-            if len({h.status for h in (pt, fu, sf) if h is not None}) > 1:
-                out.append(("status_mismatch", key, *amounts))
-        if out:
-            findings[key] = out
-
-    absorbed: set[str] = set()
-    if rules.fuzzy:
-        for system in ("fusion", "salesforce"):
-            missing = f"missing_in_{system}"
-            only_here = [
-                k
-                for k in sorted(findings)
-                if k not in absorbed
-                and all((k in held[s]) == (s == system) for s in SYSTEMS)
-                and held[system][k].payments == 1
-            ]
-            taken: set[str] = set()
-            for key in sorted(findings):
-                if not any(f[0] == missing for f in findings[key]):
-                    continue
-                pt = held["paytrace"][key]
-                best: tuple[int, int, str] | None = None
-                for other in only_here:
-                    cand = held[system][other]
-                    if other in taken:
-                        continue
-                    if rules.match_customer and cand.customer != pt.customer:
-                        continue
-                    if rules.match_invoice and cand.invoice != pt.invoice:
-                        continue
-                    diff = abs(cand.net - pt.net)
-                    apart = abs((date.fromisoformat(cand.day) - date.fromisoformat(pt.day)).days)
-                    if diff <= fuzzy_tolerance and apart <= rules.date_window_days:
-                        rank = (diff, apart, other)
-                        best = rank if best is None or rank < best else best
-                if best is None:
-                    continue
-                diff, _, other = best
-                taken.add(other)
-                absorbed.add(other)
-                kept = [f for f in findings[key] if f[0] != missing]
-                if diff > tolerance:
-                    paired = held[system][other].net
-                    kept.append(
-                        (
-                            "amount_mismatch",
-                            key,
-                            pt.net,
-                            paired if system == "fusion" else None,
-                            paired if system == "salesforce" else None,
-                        )
-                    )
-                findings[key] = kept
+        found = _exact(key, pt, fu, sf, tolerance)
+        if found:
+            findings[key] = found
+    absorbed = _fuzzy(held, findings, rules) if rules.fuzzy else set[str]()
     left = {k: v for k, v in findings.items() if k not in absorbed and v}
     keys = len(every_key) - len(absorbed)
-
     batch_checks: list[tuple[str, int, int, int | None, int]] = []
     for entry in batches:
         rows = [r for r in inputs["paytrace"] if r["batch"] == entry["batch"]]

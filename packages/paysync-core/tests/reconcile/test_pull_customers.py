@@ -97,6 +97,7 @@ def test_xref_gives_one_customer_key_and_fuzzy_rules_pair_live_records(
     window = (today - timedelta(days=1), today + timedelta(days=1))
 
     files = pull_records(_clients(emulators), *window, tmp_path / "xref", ledger=ledger)
+    assert files.salesforce is not None
     for name in ("paytrace", "fusion", "salesforce"):
         customers = {row["customer"] for row in _rows(getattr(files, name))}
         assert customers == set(accounts), name
@@ -112,6 +113,7 @@ def test_xref_gives_one_customer_key_and_fuzzy_rules_pair_live_records(
 
     # Without the table each system keeps its own ids: nothing can pair by customer.
     plain = pull_records(_clients(emulators), *window, tmp_path / "plain")
+    assert plain.salesforce is not None
     assert {r["customer"] for r in _rows(plain.paytrace)} == {"VAULT-1", "VAULT-2"}
     assert {r["customer"] for r in _rows(plain.salesforce)} == set(accounts)
     unpaired = reconcile(

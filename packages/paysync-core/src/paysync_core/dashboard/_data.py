@@ -19,7 +19,7 @@ from paysync_core._status import StreamReporter
 
 from ._config import DashboardConfig
 from ._present import audit_rows, dead_letter_view, flow_view, safe_text, step_view
-from ._queries import WINDOWS, FlowTotals, overview, recent_flows
+from ._queries import WINDOWS, FinishedSeries, FlowTotals, overview, recent_flows
 from ._streams import stream_rows
 from ._usecases import UseCasePage
 
@@ -35,6 +35,7 @@ class DashboardState:
     totals: FlowTotals
     use_cases: Mapping[str, UseCasePage] = field(default_factory=dict[str, UseCasePage])
     reporters: tuple[StreamReporter, ...] = ()
+    series: FinishedSeries = field(default_factory=FinishedSeries)
 
     def system_of(self, use_case: str, step_name: str) -> str:
         """The system a step of a flow touches (``use_case`` is the flow's, not the page's)."""
@@ -60,7 +61,7 @@ def overview_data(window: str) -> dict[str, object]:
         window = "1h"
     st = state()
     now = _now()
-    data = overview(st.store, st.totals, now=now, window=window)
+    data = overview(st.store, st.totals, now=now, window=window, series=st.series)
     by_use_case: dict[str, dict[str, int]] = {}
     for row in data.counts:
         by_use_case.setdefault(row.use_case, {})[row.state] = row.count
