@@ -208,3 +208,38 @@ def test_committed_configuration_reference_is_current() -> None:
     assert committed.read_text(encoding="utf-8") == config_reference().rstrip("\n") + "\n", (
         "docs/configuration.md is stale: run `paysync config reference > docs/configuration.md`"
     )
+
+
+def test_keyring_provider_reads_the_os_keyring() -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from paysync_core.config import KeyringSecretProvider
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # pyright: ignore[reportAssignmentType]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: dict[tuple[str, str], str] = {("paysync", "paytrace"): "k3y-value"}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.items.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.items[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.items.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        resolver = SecretResolver({"keyring": KeyringSecretProvider()})
+        assert resolver.resolve("keyring:paysync/paytrace").get_secret_value() == "k3y-value"
+        with pytest.raises(ConfigurationError, match="no password for paysync/fusion"):
+            resolver.resolve("keyring:paysync/fusion")
+        with pytest.raises(ConfigurationError, match="service/username"):
+            resolver.resolve("keyring:no-slash")
+    finally:
+        keyring.set_keyring(previous)
