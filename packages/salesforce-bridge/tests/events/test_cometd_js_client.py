@@ -136,4 +136,7 @@ def test_official_client_rehandshakes_after_unknown_client_and_resumes(
     assert kinds == ["CREATE", "UPDATE"]  # resumed from the last replay id: no duplicate, no gap
     channels = [m["channel"] for m in server.emulator.cometd.received]
     after_403 = channels[channels.index("/meta/handshake", 1) :]
-    assert after_403[:2] == ["/meta/handshake", "/meta/subscribe"]
+    # The official client resubscribes from its handshake listener; its first /meta/connect
+    # may reach the server before or after that /meta/subscribe, so only the presence counts.
+    assert after_403[0] == "/meta/handshake"
+    assert "/meta/subscribe" in after_403[1:4]
