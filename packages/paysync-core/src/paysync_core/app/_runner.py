@@ -21,6 +21,7 @@ from paysync_core.config import (
     PaysyncConfig,
     SecretResolver,
     build_clients,
+    config_quotas,
     usecase_options,
 )
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
@@ -216,10 +217,7 @@ class Runner:
     ) -> Runner:
         """Engine settings, quotas and use case options from ``paysync.toml``."""
         options = {e.name: usecase_options(config, e.name, e.options) for e in usecases}
-        quotas = {
-            system: Quota(per_minute=q.per_minute, per_day=q.daily)
-            for system, q in config.quota.items()
-        }
+        quotas = config_quotas(config)
         return cls(
             ports,
             usecases,

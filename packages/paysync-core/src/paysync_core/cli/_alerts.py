@@ -12,10 +12,9 @@ import typer
 from paysync_core._alert_loop import run_alert_loop
 from paysync_core._alerts import AlertReport
 from paysync_core._errors import ConfigurationError
-from paysync_core.config import ConfigCheckError, load_config
 from paysync_core.config._alerts import build_alert_manager
 
-from ._common import console, dump_json, fail, ledger_store, write_line
+from ._common import console, dump_json, fail, ledger_store, load_config_or_exit, write_line
 
 __all__ = ["alerts_app"]
 
@@ -62,10 +61,7 @@ def check(ctx: typer.Context, config: ConfigOption, as_json: JsonOption = False)
 
     Exit code 3 when an alert is firing (for cron and monitoring wrappers).
     """
-    try:
-        loaded = load_config(config)
-    except ConfigCheckError as exc:
-        raise fail(str(exc)) from None
+    loaded = load_config_or_exit(config)
     with ledger_store(ctx) as store:
         try:
             manager = build_alert_manager(loaded, store)
@@ -87,10 +83,7 @@ def watch(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate on the [alerts] interval until interrupted (SIGINT/SIGTERM)."""
-    try:
-        loaded = load_config(config)
-    except ConfigCheckError as exc:
-        raise fail(str(exc)) from None
+    loaded = load_config_or_exit(config)
     stop = threading.Event()
 
     def _terminate(_signum: int, _frame: object) -> None:

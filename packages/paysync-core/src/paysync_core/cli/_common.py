@@ -7,6 +7,7 @@ import sys
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -15,8 +16,17 @@ from rich.table import Table
 from paysync_core._errors import PaysyncError
 from paysync_core._ledger import LedgerStore
 from paysync_core._open import open_ledger
+from paysync_core.config import PaysyncConfig, load_config
 
-__all__ = ["CliState", "dump_json", "fail", "ledger_store", "print_table", "state"]
+__all__ = [
+    "CliState",
+    "dump_json",
+    "fail",
+    "ledger_store",
+    "load_config_or_exit",
+    "print_table",
+    "state",
+]
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -43,6 +53,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` on stderr and return the exit to raise."""
     err_console.print(f"paysync: {message}", markup=False)
     return typer.Exit(code)
+
+
+def load_config_or_exit(path: Path) -> PaysyncConfig:
+    """``paysync.toml`` validated; any configuration problem ends the command with exit 1."""
+    try:
+        return load_config(path)
+    except PaysyncError as exc:
+        raise fail(str(exc)) from None
 
 
 @contextmanager

@@ -9,10 +9,8 @@ from typing import Annotated, Any, cast
 import typer
 
 from paysync_core.config import (
-    ConfigCheckError,
     PaysyncConfig,
     build_salesforce,
-    load_config,
 )
 from paysync_core.config._secrets import SecretResolver
 from paysync_core.mapping._check import check_sobject_mapping, payment_field_kinds
@@ -25,7 +23,7 @@ from paysync_core.mapping._suggest import (
 )
 from salesforce_bridge import SalesforceBridge, SObjectDescribe
 
-from ._common import console, dump_json, err_console, fail, write_line
+from ._common import console, dump_json, err_console, fail, load_config_or_exit, write_line
 
 __all__ = ["mapping_app"]
 
@@ -44,12 +42,7 @@ DescribeOption = Annotated[
 
 
 def _config(path: Path | None) -> PaysyncConfig | None:
-    if path is None:
-        return None
-    try:
-        return load_config(path)
-    except ConfigCheckError as exc:
-        raise fail(str(exc)) from None
+    return None if path is None else load_config_or_exit(path)
 
 
 def _bridge(config: PaysyncConfig | None) -> SalesforceBridge:

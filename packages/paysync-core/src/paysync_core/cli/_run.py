@@ -15,9 +15,8 @@ import typer
 from paysync_core._errors import PaysyncError
 from paysync_core._open import open_ledger
 from paysync_core.app import PassReport, Ports, Runner, ports_from_config, select_usecases
-from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
 
-from ._common import console, dump_json, fail, print_table, write_line
+from ._common import console, dump_json, fail, load_config_or_exit, print_table, write_line
 
 __all__ = ["ConfigOption", "UseCaseOption", "load", "run", "stop_on_signals"]
 
@@ -30,13 +29,7 @@ UseCaseOption = Annotated[
 ]
 
 
-def load(path: Path) -> PaysyncConfig:
-    try:
-        return load_config(path)
-    except ConfigCheckError as exc:
-        raise fail(str(exc)) from None
-    except PaysyncError as exc:
-        raise fail(str(exc)) from None
+load = load_config_or_exit
 
 
 @contextmanager

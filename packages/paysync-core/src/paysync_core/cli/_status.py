@@ -11,19 +11,19 @@ from paysync_core._model import utc_now
 from paysync_core._quota import Quota
 from paysync_core._status import collect_status
 from paysync_core.app import paytrace_cursor_positions
-from paysync_core.config import ConfigCheckError, PaysyncConfig, load_config
+from paysync_core.config import config_quotas
 from paysync_core.sources import salesforce_stream_positions
 
-from ._common import console, dump_json, fail, ledger_store, print_table, write_line
+from ._common import (
+    console,
+    dump_json,
+    ledger_store,
+    load_config_or_exit,
+    print_table,
+    write_line,
+)
 
 __all__ = ["status"]
-
-
-def quotas_from(config: PaysyncConfig) -> dict[str, Quota]:
-    return {
-        system: Quota(per_minute=section.per_minute, per_day=section.daily)
-        for system, section in config.quota.items()
-    }
 
 
 def status(
@@ -39,10 +39,7 @@ def status(
     """Flows by use case and state, open dead letters, quota left, lag per stream."""
     quotas: dict[str, Quota] = {}
     if config is not None:
-        try:
-            quotas = quotas_from(load_config(config))
-        except ConfigCheckError as exc:
-            raise fail(str(exc)) from None
+        quotas = config_quotas(load_config_or_exit(config))
     with ledger_store(ctx) as store:
         report = collect_status(
             store,

@@ -1,5 +1,6 @@
 """``paysync.toml``: typed configuration, loading with precise errors, and secret providers."""
 
+from ._alerts import config_quotas
 from ._build import Clients, build_clients, build_fusion, build_paytrace, build_salesforce
 from ._load import (
     ConfigCheckError,
@@ -60,6 +61,7 @@ __all__ = [
     "build_fusion",
     "build_paytrace",
     "build_salesforce",
+    "config_quotas",
     "load_config",
     "parse_config",
     "parse_secret_ref",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from paysync_core import ConfigurationError, Quota
-from paysync_core.config import PaysyncConfig, SecretResolver
+from paysync_core import ConfigurationError
+from paysync_core.config import PaysyncConfig, SecretResolver, config_quotas
 from paysync_core.config import load_config as load_paysync_config
 
 from ._config import AuthMode, DashboardConfig, Role, User
@@ -45,10 +45,7 @@ def config_from_paysync(
         secure_cookies=section.secure_cookies,
         same_site=section.same_site,
         reports_dir=None if section.reports_dir is None else Path(section.reports_dir),
-        quotas={
-            system: Quota(per_minute=quota.per_minute, per_day=quota.daily)
-            for system, quota in config.quota.items()
-        },
+        quotas=config_quotas(config),
         links=dict(section.links),
         poll_seconds=section.poll_seconds,
         usecase_options={

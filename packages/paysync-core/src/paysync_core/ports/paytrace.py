@@ -226,35 +226,28 @@ class PayTracePort:
         self, *, invoice_id: str, amount: Decimal, customer_id: str
     ) -> SaleOutcome | None:
         """Lookup by correlation: the exports filtered by ``invoice_id``, amount and customer."""
-        now = self._clock()
-        found = self._find_one(
-            LookupHint(
-                path=_SALE_PATH,
-                started_at=now - self._lookback,
-                finished_at=now,
-                invoice_id=invoice_id,
-                amount=amount,
-                customer_id=customer_id,
-            ),
-            "sales",
-        )
-        return None if found is None else _sale_from_export(found, now)
+        return self._find_charge(_SALE_PATH, "sales", invoice_id, amount, customer_id)
 
     def find_authorization(
         self, *, invoice_id: str, amount: Decimal, customer_id: str
     ) -> SaleOutcome | None:
         """Lookup by correlation: the AUTHORIZATION in the exports carrying ``invoice_id``."""
+        return self._find_charge(_AUTHORIZE_PATH, "authorizations", invoice_id, amount, customer_id)
+
+    def _find_charge(
+        self, path: str, what: str, invoice_id: str, amount: Decimal, customer_id: str
+    ) -> SaleOutcome | None:
         now = self._clock()
         found = self._find_one(
             LookupHint(
-                path=_AUTHORIZE_PATH,
+                path=path,
                 started_at=now - self._lookback,
                 finished_at=now,
                 invoice_id=invoice_id,
                 amount=amount,
                 customer_id=customer_id,
             ),
-            "authorizations",
+            what,
         )
         return None if found is None else _sale_from_export(found, now)
 
