@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+
+from _shared import peak_mib, spawn_worker
 
 KINDS = (
     "duplicate_charge",
@@ -294,19 +294,8 @@ def worker(engine: str, data: Path, rows: int) -> None:
         print(json.dumps(generate(rows, data)))
         return
     out = run(engine, data)
-    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mib"] = peak_mib()
     print(json.dumps(out))
-
-
-def spawn(engine: str, data: Path, rows: int) -> dict[str, Any]:
-    # A fresh process per step: Linux carries a parent's peak RSS into a child's ru_maxrss.
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, __file__, "--worker", engine, "--data", str(data), "--rows", str(rows)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _key(groups: list[list[str]]) -> Counter[tuple[str, ...]]:
@@ -352,9 +341,12 @@ def main(argv: list[str]) -> int:
         data: Path = args.keep or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        generated = spawn("generate", data, args.rows)
+        generated = spawn_worker(__file__, "generate", data, args.rows)
         print(f"generated in {time.perf_counter() - started:.1f} s")
-        results = {engine: spawn(engine, data, args.rows) for engine in args.engines.split(",")}
+        results = {
+            engine: spawn_worker(__file__, engine, data, args.rows)
+            for engine in args.engines.split(",")
+        }
     return report(generated["rows"], generated["planted"], results)
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _shared import peak_mib, spawn_worker
 
 # numpy and pandas ship without complete stubs here: the bench uses them untyped rather than
 # peppering it with ignores. Each worker imports only what it measures.
@@ -260,20 +260,8 @@ def worker(engine: str, data: Path, rows: int) -> None:
         print(json.dumps(generate(rows, data)))
         return
     out = run_pandas(data) if engine == "pandas" else run_ours(engine, data)
-    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mib"] = peak_mib()
     print(json.dumps(out))
-
-
-def spawn(engine: str, data: Path, rows: int) -> dict[str, Any]:
-    # Every step runs in a fresh process, generation included: Linux carries a parent's peak
-    # RSS into ru_maxrss of a child it spawns, so a big parent would inflate every reading.
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, __file__, "--worker", engine, "--data", str(data), "--rows", str(rows)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str]) -> int:
@@ -292,12 +280,12 @@ def main(argv: list[str]) -> int:
         data: Path = args.keep or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        planted: dict[str, int] = spawn("generate", data, args.rows)
+        planted: dict[str, int] = spawn_worker(__file__, "generate", data, args.rows)
         print(f"generated {args.rows:,} rows per system in {time.perf_counter() - started:.1f} s")
         results: dict[str, dict[str, Any]] = {}
         for _ in range(args.repeat):  # engines alternate, so load drifts hit each alike
             for engine in args.engines.split(","):
-                run = spawn(engine, data, args.rows)
+                run = spawn_worker(__file__, engine, data, args.rows)
                 best = results.get(engine)
                 if best is None or run["wall"] < best["wall"]:
                     results[engine] = run

@@ -20,13 +20,13 @@ import argparse
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from _shared import account_change_event
 from salesforce_bridge._auth import SalesforceSession, StaticSessionGrant
 from salesforce_bridge.emulator import SalesforceEmulator
 from salesforce_bridge.emulator._server import serve
@@ -39,26 +39,6 @@ from salesforce_bridge.events import (
 
 TOPIC = "/data/AccountChangeEvent"
 TOKEN = "00Dbench!token"  # noqa: S105 - the emulator accepts any token
-
-
-def _payload(i: int) -> dict[str, Any]:
-    return {
-        "ChangeEventHeader": {
-            "entityName": "Account",
-            "recordIds": [f"001{i:015d}"],
-            "changeType": "UPDATE",
-            "changeOrigin": "com/salesforce/api/rest/66.0;client=bench",
-            "transactionKey": str(uuid.uuid4()),
-            "sequenceNumber": 1,
-            "commitTimestamp": 1712693965000 + i,
-            "commitNumber": 1082985383811 + i,
-            "commitUser": "005000000000001AAA",
-            "changedFields": ["Name", "BillingCity", "LastModifiedDate"],
-        },
-        "Name": f"Account {i}",
-        "BillingCity": "Spokane",
-        "LastModifiedDate": "2024-04-09T20:19:25.000Z",
-    }
 
 
 def raw_loop(url: str, count: int) -> float:
@@ -139,7 +119,7 @@ def main(argv: list[str]) -> int:
     count: int = args.events
     emulator = SalesforceEmulator(seed=False)
     for i in range(count):
-        emulator.bus.publish(TOPIC, _payload(i))
+        emulator.bus.publish(TOPIC, account_change_event(i))
     with serve(emulator) as server, tempfile.TemporaryDirectory() as tmp:
         raw_loop(server.url, min(count, 500))  # warm-up
         print(f"{count} change events over CometD long polling (127.0.0.1), same run:")

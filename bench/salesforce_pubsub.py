@@ -31,10 +31,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 
+from _shared import account_change_event
 from salesforce_bridge.emulator import ORG_ID, SalesforceEmulator
 from salesforce_bridge.emulator._pubsub import PubSubServer
 from salesforce_bridge.events import (
@@ -49,28 +49,6 @@ from salesforce_bridge.pubsub import _wire as wire
 TOPIC = "/data/AccountChangeEvent"
 GOAL = 5000.0
 CREDENTIALS = PubSubCredentials("bench-token", "https://bench.my.salesforce.com", ORG_ID)
-
-
-def _payload(i: int) -> dict[str, Any]:
-    return {
-        "ChangeEventHeader": {
-            "entityName": "Account",
-            "recordIds": [f"001{i:015d}"],
-            "changeType": "UPDATE",
-            "changeOrigin": "com/salesforce/api/rest/66.0;client=bench",
-            "transactionKey": str(uuid.uuid4()),
-            "sequenceNumber": 1,
-            "commitTimestamp": 1712693965000 + i,
-            "commitNumber": 1082985383811 + i,
-            "commitUser": "005000000000001AAA",
-            "nulledFields": ["Phone"],
-            "diffFields": [],
-            "changedFields": ["Name", "BillingCity", "LastModifiedDate"],
-        },
-        "Name": f"Account {i}",
-        "BillingCity": "Spokane",
-        "LastModifiedDate": "2024-04-09T20:19:25.000Z",
-    }
 
 
 def raw_loop(target: str, count: int) -> float:
@@ -156,7 +134,7 @@ def main(argv: list[str]) -> int:
     count: int = args.events
     emulator = SalesforceEmulator(seed=False)
     for i in range(count):
-        emulator.bus.publish(TOPIC, _payload(i))
+        emulator.bus.publish(TOPIC, account_change_event(i))
     with PubSubServer(emulator, max_workers=8) as server, tempfile.TemporaryDirectory() as tmp:
         raw_loop(server.target, count)  # warm-up: the servicer encodes each event once
         print(f"{count} change events over Pub/Sub gRPC (127.0.0.1), same run:")
