@@ -207,10 +207,10 @@ class _IDCSAuth(_CachedTokenAuth):
         token_url: str,
         client: ClientAuthentication,
         scope: str,
-        session: requests.Session | None,
-        timeout: float,
-        refresh_margin: timedelta,
-        clock: Clock,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        refresh_margin: timedelta = timedelta(seconds=60),
+        clock: Clock = _utcnow,
     ) -> None:
         super().__init__(refresh_margin=refresh_margin, clock=clock)
         self.token_url = token_url
@@ -315,28 +315,11 @@ class IDCSUserAssertionAuth(_IDCSAuth):
 
 
 class IDCSClientCredentialsAuth(_IDCSAuth):
-    """OAuth client-credentials grant (the token acts as the application's Fusion user)."""
+    """OAuth client-credentials grant (the token acts as the application's Fusion user).
 
-    def __init__(
-        self,
-        *,
-        token_url: str,
-        client: ClientAuthentication,
-        scope: str,
-        session: requests.Session | None = None,
-        timeout: float = 30.0,
-        refresh_margin: timedelta = timedelta(seconds=60),
-        clock: Clock = _utcnow,
-    ) -> None:
-        super().__init__(
-            token_url=token_url,
-            client=client,
-            scope=scope,
-            session=session,
-            timeout=timeout,
-            refresh_margin=refresh_margin,
-            clock=clock,
-        )
+    Takes the keyword arguments of every IDCS grant: ``token_url``, ``client``, ``scope``,
+    ``session``, ``timeout``, ``refresh_margin``, ``clock``.
+    """
 
     def _grant(self) -> dict[str, str]:
         return {"grant_type": "client_credentials"}
