@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,10 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from simple_salesforce.api import Salesforce, SFType
 
 from salesforce_bridge import (
@@ -261,32 +258,14 @@ def test_bridge_over_tls_with_jwt(tls_server: tuple[str, Path], private_pem: byt
     session.close()
 
 
-def self_signed(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connected-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def test_strict_mode(rsa_key: rsa.RSAPrivateKey, private_pem: bytes) -> None:
+def test_strict_mode(certificate_pem: bytes, private_pem: bytes) -> None:
     other_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     emulator = SalesforceEmulator(
         strict=True,
         users=[EmulatorUser("int@acme.com", "right")],
-        apps=[
-            ConnectedApp("cid", "secret", certificate=self_signed(rsa_key), run_as="int@acme.com")
-        ],
+        apps=[ConnectedApp("cid", "secret", certificate=certificate_pem, run_as="int@acme.com")],
         refresh_tokens={"rt-1": "int@acme.com"},
     )
     http = emulator_session(emulator)

@@ -7,16 +7,11 @@ formatted traceback), every exception in every chain, and the reprs of the objec
 
 from __future__ import annotations
 
-import datetime
 import logging
 from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from salesforce_bridge import (
     JwtBearerGrant,
@@ -31,22 +26,6 @@ USER = "int@acme.com"
 REFRESH = "REFRESH-TOKEN-SECRET-1"
 
 
-def certificate(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connected-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(8)
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def chain(exc: BaseException | None) -> list[BaseException]:
     out: list[BaseException] = []
     while exc is not None and exc not in out:
@@ -56,13 +35,13 @@ def chain(exc: BaseException | None) -> list[BaseException]:
 
 
 def test_no_secret_in_a_whole_logged_session(
-    caplog: pytest.LogCaptureFixture, tmp_path: Path, private_pem: bytes, rsa_key: rsa.RSAPrivateKey
+    caplog: pytest.LogCaptureFixture, tmp_path: Path, private_pem: bytes, certificate_pem: bytes
 ) -> None:
     caplog.set_level(logging.DEBUG)
     emulator = SalesforceEmulator(
         strict=True,
         users=[EmulatorUser(USER, "pw")],
-        apps=[ConnectedApp("cid", "APP-SECRET-1", certificate=certificate(rsa_key), run_as=USER)],
+        apps=[ConnectedApp("cid", "APP-SECRET-1", certificate=certificate_pem, run_as=USER)],
         refresh_tokens={REFRESH: USER},
     )
     server = serve(emulator, port=0, tls_dir=tmp_path)

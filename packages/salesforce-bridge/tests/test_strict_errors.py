@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 from typing import Any
 
 import jwt
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from salesforce_bridge import JwtBearerGrant, SalesforceAuthError, SalesforceBridge
 from salesforce_bridge.emulator import (
@@ -28,33 +25,17 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 USER = "int@acme.com"
 
 
-def certificate(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connected-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 @pytest.fixture(scope="module")
 def other_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture
-def http(rsa_key: rsa.RSAPrivateKey) -> requests.Session:
+def http(certificate_pem: bytes) -> requests.Session:
     emulator = SalesforceEmulator(
         strict=True,
         users=[EmulatorUser(USER, "right")],
-        apps=[ConnectedApp("cid", "secret", certificate=certificate(rsa_key), run_as=USER)],
+        apps=[ConnectedApp("cid", "secret", certificate=certificate_pem, run_as=USER)],
         refresh_tokens={"rt-1": USER},
     )
     return emulator_session(emulator)
