@@ -5,8 +5,10 @@ run on the same store and durability settings, is a bare loop of one ``INSERT`` 
 per row. The engine runs flows of ``--steps`` steps against ports that return at once; the
 per-step cost is the *marginal* cost of a step: (time of N long flows - time of N one-step
 flows) / (N * (steps - 1)), so submission, claim and release are not charged to steps.
-Each of ``--rounds`` rounds measures the baseline right before the engine; printed: both costs
-per round and the median ratio (goal, issue 7: <= 2x). The durability settings of both sides
+Each of ``--rounds`` rounds measures the baseline right before *and* right after the engine
+(their mean is the round's baseline, so a drift of the disk's fsync latency during the round
+hits both sides alike); ``--overhead-flows`` flows per run. Printed: both costs per round, the
+load average, and the median ratio (goal, issue 7: <= 2x). The durability settings of both sides
 are printed first (SQLite WAL + ``synchronous=FULL``: durable against power loss).
 
 (b) **Throughput**: ``--flows`` one-step flows run with ``--in-flight`` flows in flight against
@@ -55,8 +57,8 @@ from paysync_core import (
 )
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-OVERHEAD_FLOWS = 100
-BASELINE_ROWS = 400
+OVERHEAD_FLOWS = 300
+BASELINE_ROWS = 500
 PG_POOL = 40
 """Connections: a flow holds one only inside a transaction, never during a port call."""
 
@@ -186,30 +188,35 @@ def overhead(
     baseline: Callable[[], float],
     steps: int,
     rounds: int,
+    *,
+    flows: int = OVERHEAD_FLOWS,
 ) -> float:
-    """Median ratio over ``rounds``; each round measures the baseline right before the engine,
-    so a load spike on a shared machine hits both sides of one ratio rather than one side."""
+    """Median ratio over ``rounds``; each round measures the baseline right before and right
+    after the engine, so a load spike on a shared machine hits both sides of one ratio rather
+    than one side."""
     ratios: list[float] = []
     for number in range(1, rounds + 1):
-        bare = baseline()
+        before = baseline()
         times: dict[int, float] = {}
         cpu: dict[int, float] = {}
         for length in (1, steps):
             with open_store(f"overhead{length}-{number}") as store:
                 _run_flows(store, _flow(f"uc{length}", length, _perform), 20, 1)  # warm up
                 started = time.process_time()
-                times[length] = _run_flows(
-                    store, _flow(f"uc{length}", length, _perform), OVERHEAD_FLOWS, 1
-                )
+                times[length] = _run_flows(store, _flow(f"uc{length}", length, _perform), flows, 1)
                 cpu[length] = time.process_time() - started
-        per_step = (times[steps] - times[1]) / (OVERHEAD_FLOWS * (steps - 1))
-        cpu_step = (cpu[steps] - cpu[1]) / (OVERHEAD_FLOWS * (steps - 1))
-        per_flow = times[1] / OVERHEAD_FLOWS
+        after = baseline()
+        bare = (before + after) / 2
+        per_step = (times[steps] - times[1]) / (flows * (steps - 1))
+        cpu_step = (cpu[steps] - cpu[1]) / (flows * (steps - 1))
+        per_flow = times[1] / flows
         ratios.append(per_step / bare)
         print(
-            f"{label:10} round {number}: bare INSERT+COMMIT {bare * 1e3:7.3f} ms | engine per "
-            f"step {per_step * 1e3:7.3f} ms (ratio {ratios[-1]:4.2f}x; of it client CPU "
-            f"{cpu_step * 1e3:6.3f} ms) | one-step flow all-in {per_flow * 1e3:7.3f} ms",
+            f"{label:10} round {number}: bare INSERT+COMMIT {bare * 1e3:7.3f} ms (before"
+            f" {before * 1e3:.3f}, after {after * 1e3:.3f}) | engine per step"
+            f" {per_step * 1e3:7.3f} ms (ratio {ratios[-1]:4.2f}x; of it client CPU"
+            f" {cpu_step * 1e3:6.3f} ms) | one-step flow all-in {per_flow * 1e3:7.3f} ms"
+            f" | load {_loadavg()}",
             flush=True,
         )
     ratio = statistics.median(ratios)
@@ -331,7 +338,10 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=200)
     parser.add_argument("--flows", type=int, default=1000, help="flows in the throughput run")
     parser.add_argument("--steps", type=int, default=6, help="steps per flow in the overhead run")
-    parser.add_argument("--rounds", type=int, default=3, help="overhead rounds (median reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="overhead rounds (median reported)")
+    parser.add_argument(
+        "--overhead-flows", type=int, default=OVERHEAD_FLOWS, help="flows per overhead run"
+    )
     parser.add_argument(
         "--processes",
         type=int,
@@ -366,6 +376,7 @@ def main() -> int:
             lambda: _sqlite_baseline(directory / f"bare-{uuid.uuid4().hex[:8]}.db", BASELINE_ROWS),
             args.steps,
             args.rounds,
+            flows=args.overhead_flows,
         )
         if unreachable is None:
             overhead(
@@ -376,6 +387,7 @@ def main() -> int:
                 ),
                 args.steps,
                 args.rounds,
+                flows=args.overhead_flows,
             )
         else:
             print(f"postgresql skipped: {unreachable}", flush=True)

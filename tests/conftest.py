@@ -60,9 +60,20 @@ CUSTOM_FIELDS: dict[str, dict[str, FieldDef]] = {
             FieldDef("Vault_Customer_ID__c", length=64),
             FieldDef("Status_Reason__c", length=255),
             FieldDef("Refunded_Amount__c", "currency"),
+            FieldDef("Fusion_Status__c", length=40),
+            FieldDef("Fusion_Status_Detail__c", length=255),
+            FieldDef("Payment_Method__c", length=40),
         )
     },
     "Order": {"Fulfillment_Status__c": FieldDef("Fulfillment_Status__c", length=40)},
+    "Opportunity": {
+        f.name: f
+        for f in (
+            FieldDef("PayTrace_Transaction_ID__c", length=40),
+            FieldDef("Payment_Status__c", length=40),
+            FieldDef("Paid_Amount__c", "currency"),
+        )
+    },
     "Account": {
         f.name: f
         for f in (

@@ -34,10 +34,13 @@ def _seeded(sobject: str) -> int:
 def test_every_flow_succeeds_quickly(demo: DemoResult) -> None:
     summary = demo.summary
     assert summary.all_succeeded
-    assert sum(sum(states.values()) for states in summary.flows.values()) == 9
+    # 9 started by the use cases' inputs, 1 by a person's reversal in Fusion (paysync's own
+    # Fusion writes start none)
+    assert sum(sum(states.values()) for states in summary.flows.values()) == 10
     assert set(summary.flows) == {
         "customer_vault_sync",
         "ecommerce_order_to_cash",
+        "fusion_payment_status",
         "paytrace_chargebacks",
         "paytrace_declines",
         "paytrace_settlement_to_gl",
@@ -46,6 +49,19 @@ def test_every_flow_succeeds_quickly(demo: DemoResult) -> None:
         "salesforce_recurring_billing",
     }
     assert summary.elapsed_seconds < 60
+
+
+def test_receipt_reversed_in_fusion_shows_on_the_payment(demo: DemoResult) -> None:
+    [payment] = [
+        r.fields
+        for r in demo.world.bridge.query(
+            "SELECT Fusion_Status__c, Fusion_Status_Detail__c FROM Payment__c "
+            "WHERE Payment_ID__c = {}",
+            demo.references["charge"],
+        )
+    ]
+    assert payment["Fusion_Status__c"] == "Reversed"
+    assert "NSF" in payment["Fusion_Status_Detail__c"]
 
 
 def test_paytrace_numbers_match_the_exports(demo: DemoResult) -> None:
@@ -130,7 +146,7 @@ def test_cli_demo_json_writes_the_ledger(
             flows = tx.list_flows()
     finally:
         store.close()
-    assert len(flows) == 9
+    assert len(flows) == 10
     assert {f.state for f in flows} == {FlowState.SUCCEEDED}
     by_use_case: dict[str, int] = {}
     for flow in flows:

@@ -13,13 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from oracle_fusion_client import AccountAddress, CustomerAccountDetails, NewCustomerAccount
 from oracle_fusion_client.emulator import Fault
-from paysync_core import Engine, FlowState, StepState
+from paysync_core import Engine, FlowRecord, FlowState, StepState
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases.customer_sync import CustomerSync
+from paysync_core.usecases import PayTraceProfilePoller
+from paysync_core.usecases.customer_sync import (
+    FUSION_USE_CASE,
+    PAYTRACE_USE_CASE,
+    USE_CASE,
+    CustomerSync,
+    CustomerSyncConfig,
+)
 from paysync_core.xref import CustomerXrefTable
+from paytrace_client import Address as PayTraceAddress
 from paytrace_client.emulator import FaultRule
 from paytrace_client.models import CustomerRecord
+from salesforce_bridge.emulator import Fault as SalesforceFault
+from salesforce_bridge.emulator import _store as sf_store  # pyright: ignore[reportPrivateUsage]
 
 if TYPE_CHECKING:
     from conftest import Emulated, EmulatedFactory
@@ -60,11 +71,44 @@ class World:
         done = self.engine.run_flow(flow.flow_id)
         return done.flow_id, done.state, done.last_error
 
+    def flow(self, flow_id: str) -> FlowRecord | None:
+        with self.engine.store.transaction() as tx:
+            return tx.get_flow(flow_id)
+
+    def flow_count(self) -> int:
+        with self.engine.store.transaction() as tx:
+            return int(str(tx.execute("SELECT count(*) FROM flows")[0][0]))
+
+    def fusion_details(self, number: str) -> CustomerAccountDetails:
+        details = self.usecase.fusion.customer_account_details(number)
+        assert details is not None
+        return details
+
+    def sync_fusion(self, number: str) -> tuple[str, FlowState, str | None]:
+        flow = self.usecase.submit_fusion_account(self.engine, self.fusion_details(number))
+        assert flow is not None
+        done = self.engine.run_flow(flow.flow_id)
+        return done.flow_id, done.state, done.last_error
+
+    def poller(self) -> PayTraceProfilePoller:
+        return PayTraceProfilePoller(self.usecase.paytrace, self.usecase.submit_paytrace_profile)
+
+    def contact_email(self, account_id: str) -> str:
+        rows = self.env.records("SELECT Email FROM Contact WHERE AccountId = {}", account_id)
+        return str(rows[0]["Email"])
+
     def account(self, account_id: str) -> dict[str, Any]:
         return self.env.records(ACCOUNT_SOQL, account_id)[0]
 
     def profiles(self, customer_id: str) -> list[CustomerRecord]:
         return [r for r in self.env.paytrace.customers.export() if r.customer_id == customer_id]
+
+    def fusion_location(self, number: str) -> dict[str, Any]:
+        """The emulator's bill-to location of the account (Trading Community state)."""
+        (account,) = self.fusion_accounts(number)
+        tca = self.env.fusion_emulator.state.tca
+        party = tca["parties"][str(account["PartyId"])]
+        return tca["locations"][str(party["PartySite"][0]["LocationId"])]
 
     def fusion_accounts(self, number: str) -> list[dict[str, Any]]:
         """The emulator's customer accounts with this number (its state, not our client)."""
@@ -97,7 +141,7 @@ def world(emulated: EmulatedFactory) -> World:
         salesforce=SalesforcePort(env.bridge),
         xref=xref,
     )
-    return World(env, usecase, xref, env.engine([usecase.definition()]), sent)
+    return World(env, usecase, xref, env.engine(list(usecase.definitions())), sent)
 
 
 def _northwind(world: World, **extra: Any) -> str:
@@ -226,12 +270,15 @@ def test_missing_fusion_account_is_created_once(world: World) -> None:
     assert any("createCustomerAccount" in body for body in world.sent)
     assert all(CARD not in body for body in world.sent)
 
-    # a later edit finds the account (by the number now in the cross-reference)
+    # a later edit finds the account (by the number now in the cross-reference) and updates
+    # its bill-to location (no second account)
     world.env.bridge.update_many("Account", [{"Id": account_id, "BillingCity": "Tacoma"}])
     second, state, error = world.sync(account_id)
     assert state is FlowState.SUCCEEDED, error
-    assert _step(world, second, "fusion_account").external_ids["action"] == "found"
+    step = _step(world, second, "fusion_account")
+    assert step.external_ids["action"] == "updated billing_address (Salesforce wins)"
     assert len(world.fusion_accounts(number)) == 1
+    assert world.fusion_location(number)["City"] == "Tacoma"
 
 
 def test_account_number_unknown_to_fusion_is_created_with_that_number(world: World) -> None:
@@ -301,3 +348,404 @@ def test_write_back_and_unsynced_edits_start_no_flow_but_a_revert_does(world: Wo
     (profile,) = world.profiles(f"sf-{account_id}")
     assert profile.billing_address is not None
     assert profile.billing_address.street_address == "500 Main St."
+
+
+# -- flow identity: the synced content, never LastModifiedDate ---------------------------------
+def test_write_back_later_in_time_starts_no_flow(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flaky case made deterministic: paysync's Account write-back (and any unsynced edit)
+    lands in a later second, LastModifiedDate moves, the synced content does not."""
+    account_id = _northwind(world, AccountNumber="1004")
+    first, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    before = world.account(account_id)["LastModifiedDate"]
+
+    # the emulator's clock an hour ahead: the write-back again (the same values) and an edit
+    # of a field that is not synced both bump LastModifiedDate
+    monkeypatch.setattr(sf_store, "_now", lambda: "2099-01-01T01:00:00.000+0000")
+    world.env.bridge.update_many(
+        "Account", [{"Id": account_id, "Payment_Method__c": "VISA ending 5439"}]
+    )
+    assert world.account(account_id)["LastModifiedDate"] != before
+    count = world.flow_count()
+    again, _, _ = world.sync(account_id)
+    assert again == first
+    assert world.flow_count() == count
+
+    # the flow version never names a modification time
+    flow = world.flow(first)
+    assert flow is not None
+    assert before[:10] not in flow.version
+    assert "2099" not in flow.version
+
+
+def test_the_same_content_read_twice_is_one_flow_whatever_its_timestamp(world: World) -> None:
+    """An event and a poll of the same Account (different LastModifiedDate): one flow."""
+    account_id = _northwind(world, AccountNumber="1004")
+    account = world.account(account_id)
+    contact = {"Email": "buyer@northwind.example"}
+    first = world.usecase.submit_account(world.engine, account, contact)
+    later = {**account, "LastModifiedDate": "2099-01-01T00:00:00.000+0000"}
+    second = world.usecase.submit_account(world.engine, later, contact)
+    assert second.flow_id == first.flow_id
+
+
+# -- Salesforce -> Fusion: existing accounts are updated -------------------------------------
+def test_salesforce_rename_and_move_update_the_fusion_account_once(world: World) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    number = f"SF-{account_id}"
+    world.env.bridge.update_many(
+        "Account",
+        [{"Id": account_id, "Name": "Northwind Foods", "BillingStreet": "12 Pine Avenue"}],
+    )
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    step = _step(world, flow_id, "fusion_account")
+    assert step.external_ids["action"] == "updated name, billing_address (Salesforce wins)"
+    assert (
+        "name: changed in salesforce, not in fusion: salesforce wins"
+        in (step.external_ids["reasons"])
+    )
+    details = world.fusion_details(number)
+    assert details.party_name == "Northwind Foods"
+    assert details.address is not None
+    assert details.address.address1 == "12 Pine Ave."
+    (account,) = world.fusion_accounts(number)
+    assert account["CustomerName"] == "Northwind Foods"  # what Receivables REST shows
+
+    # no echo: Fusion's changed account, read back, is what was synced
+    count = world.flow_count()
+    echo = world.usecase.submit_fusion_account(world.engine, world.fusion_details(number))
+    assert echo is not None
+    assert echo.flow_id == flow_id
+    assert world.poller().poll_report(world.engine).submitted == []
+    assert world.flow_count() == count
+
+
+def test_fusion_update_timeout_after_commit_resolved_by_lookup(world: World) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    location = "/crmService/FoundationPartiesLocationService"
+    # the step reads the location (getLocation) before it updates it: that first call passes
+    # (a zero latency fault uses it up), the update commits and its answer is lost
+    world.env.fusion_emulator.inject(Fault("latency", method="POST", path=location))
+    world.env.fusion_emulator.inject(Fault("timeout_after_commit", method="POST", path=location))
+    world.env.bridge.update_many("Account", [{"Id": account_id, "BillingCity": "Tacoma"}])
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    step = _step(world, flow_id, "fusion_account")
+    assert step.external_ids["action"] == "found"  # the lookup saw the committed update
+    assert world.fusion_location(f"SF-{account_id}")["City"] == "Tacoma"
+    events = [
+        (r["kind"], r["detail"].get("via"))
+        for r in world.env.audit()
+        if r["detail"].get("step") == "fusion_account" and r["flow_id"] == flow_id
+    ]
+    assert ("step.unknown", None) in events
+    assert ("step.succeeded", "lookup") in events
+
+
+# -- Fusion -> Salesforce and PayTrace ----------------------------------------------------------
+def test_fusion_change_flows_to_salesforce_and_paytrace_once_without_echo(world: World) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    number = f"SF-{account_id}"
+    # a Receivables user renames and moves the customer in Fusion
+    world.usecase.fusion.update_customer_account(
+        number,
+        party_name="Northwind Traders Ltd",
+        address=AccountAddress(
+            address1="1 Harbor Way", city="Tacoma", state="WA", postal_code="98402", country="US"
+        ),
+    )
+    flow_id, state, error = world.sync_fusion(number)
+    assert state is FlowState.SUCCEEDED, error
+    flow = world.flow(flow_id)
+    assert flow is not None
+    assert flow.use_case == FUSION_USE_CASE
+
+    account = world.account(account_id)
+    assert account["Name"] == "Northwind Traders Ltd"
+    assert (account["BillingStreet"], account["BillingCity"]) == ("1 Harbor Way", "Tacoma")
+    (profile,) = world.profiles(f"sf-{account_id}")
+    assert profile.billing_address is not None
+    assert profile.billing_address.name == "Northwind Traders Ltd"
+    assert profile.billing_address.street_address == "1 Harbor Way"
+    assert profile.email == "buyer@northwind.example"  # Fusion holds no email: kept
+    assert _step(world, flow_id, "paytrace_profile").external_ids["action"].startswith("updated")
+    entry = world.xref.get(account_id)
+    assert entry is not None
+    assert (entry.paytrace_customer_id, entry.fusion_account_number) == (
+        f"sf-{account_id}",
+        number,
+    )
+
+    # re-run: the same Fusion content is the same flow; paysync's own writes start nothing
+    count = world.flow_count()
+    again, _, _ = world.sync_fusion(number)
+    assert again == flow_id
+    echo, state, _ = world.sync(account_id)  # the Account's change event / poll
+    assert echo == flow_id
+    report = world.poller().poll_report(world.engine)
+    assert (report.submitted, report.echoes) == ([], 1)
+    assert world.flow_count() == count
+    assert CARD.encode() not in world.env.ledger_path.read_bytes()
+    assert all(CARD not in body for body in world.sent)
+
+
+def test_fusion_account_without_salesforce_account_creates_it_once(world: World) -> None:
+    number = "FU-2001"
+    world.usecase.fusion.create_customer_account(
+        NewCustomerAccount(
+            party_name="Contoso Pharmaceuticals",
+            account_number=number,
+            address=AccountAddress(
+                address1="77 Lake St.", city="Seattle", state="WA", postal_code="98109"
+            ),
+        )
+    )
+    world.env.salesforce_emulator.add_fault(
+        SalesforceFault("timeout_after_commit", method="POST", path="composite/sobjects")
+    )
+    flow_id, state, error = world.sync_fusion(number)
+    assert state is FlowState.SUCCEEDED, error
+
+    accounts = world.env.records(
+        "SELECT Id, Name, BillingStreet FROM Account WHERE Fusion_Account_Number__c = {}", number
+    )
+    assert len(accounts) == 1  # created exactly once: the lost answer was found by number
+    (account,) = accounts
+    assert (account["Name"], account["BillingStreet"]) == ("Contoso Pharmaceuticals", "77 Lake St.")
+    entry = world.xref.by_fusion(number)
+    assert entry is not None
+    assert entry.salesforce_account_id == account["Id"]
+    step = _step(world, flow_id, "salesforce_account")
+    assert step.external_ids["action"] == "found"
+    assert _step(world, flow_id, "paytrace_profile").external_ids["action"] == "no vault profile"
+
+    # the new Account's own change event is paysync's write: no flow to PayTrace/Fusion
+    count = world.flow_count()
+    echo, _, _ = world.sync(str(account["Id"]))
+    assert echo == flow_id
+    again, _, _ = world.sync_fusion(number)
+    assert again == flow_id
+    assert world.flow_count() == count
+
+
+# -- PayTrace -> Salesforce and Fusion ---------------------------------------------------------
+def test_paytrace_profile_change_flows_to_salesforce_and_fusion_without_echo(
+    world: World,
+) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    poller = world.poller()
+    first = poller.poll_report(world.engine)
+    assert first.submitted == []  # what the Salesforce flow wrote is no PayTrace change
+    vault_id = f"sf-{account_id}"
+
+    # a merchant user edits the profile in the PayTrace web portal
+    world.env.paytrace.customers.update(
+        vault_id,
+        billing_address=PayTraceAddress(
+            name="Northwind Traders",
+            street_address="9 Elm Street",
+            city="Seattle",
+            state="WA",
+            zip="98101",
+        ),
+        email="ap@northwind.example",
+    )
+    report = poller.poll_report(world.engine)
+    assert (report.changed, len(report.submitted)) == (1, 1)
+    (flow_id,) = report.submitted
+    done = world.engine.run_flow(flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+    assert done.use_case == PAYTRACE_USE_CASE
+
+    account = world.account(account_id)
+    assert (account["BillingStreet"], account["BillingPostalCode"]) == ("9 Elm St.", "98101")
+    assert world.contact_email(account_id) == "ap@northwind.example"
+    location = world.fusion_location(f"SF-{account_id}")
+    assert (location["Address1"], location["PostalCode"]) == ("9 Elm St.", "98101")
+    step = _step(world, flow_id, "salesforce_account")
+    assert step.external_ids["action"] == "updated billing_address, email"
+
+    # re-polls and the other directions' reads of paysync's writes start nothing
+    count = world.flow_count()
+    assert poller.poll_report(world.engine).changed == 0
+    echo, _, _ = world.sync(account_id)
+    assert echo == flow_id
+    fusion_echo = world.usecase.submit_fusion_account(
+        world.engine, world.fusion_details(f"SF-{account_id}")
+    )
+    assert fusion_echo is not None
+    assert fusion_echo.flow_id == flow_id
+    assert world.flow_count() == count
+    assert CARD.encode() not in world.env.ledger_path.read_bytes()
+    assert CARD not in world.env.audit_text()
+    assert all(CARD not in body for body in world.sent)
+
+
+def test_paytrace_direction_salesforce_timeout_after_commit_is_harmless(world: World) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    poller = world.poller()
+    poller.poll_report(world.engine)
+    world.env.paytrace.customers.update(
+        f"sf-{account_id}",
+        billing_address=PayTraceAddress(
+            name="Northwind Traders", street_address="9 Elm St.", city="Seattle", state="WA"
+        ),
+    )
+    world.env.salesforce_emulator.add_fault(
+        SalesforceFault("timeout_after_commit", method="PATCH", path="composite/sobjects")
+    )
+    (flow_id,) = poller.poll_report(world.engine).submitted
+    done = world.engine.run_flow(flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+    assert world.account(account_id)["BillingStreet"] == "9 Elm St."
+
+
+def test_unlinked_paytrace_profile_is_ignored(world: World) -> None:
+    world.poller().poll_report(world.engine)  # the emulator's own sample profiles
+    world.env.paytrace.customers.create_protect(
+        "walk-in-1",
+        world.env.protect_token(),
+        billing_address=PayTraceAddress(name="Walk In", street_address="1 Main St."),
+    )
+    report = world.poller().poll_report(world.engine)
+    assert (report.changed, report.ignored, report.submitted) == (1, 1, [])
+    assert world.poller().poll_report(world.engine).changed == 0  # remembered
+
+
+def test_accounts_linked_before_the_synced_state_adopt_it_and_then_sync(world: World) -> None:
+    """An upgrade: an Account linked by an older paysync has no synced state. The first read of
+    its profile becomes the base (no flow overwriting Salesforce); the next change flows."""
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    with world.engine.store.transaction() as tx:
+        tx.execute("DELETE FROM paysync_customer_synced")
+    poller = world.poller()
+    world.env.paytrace.customers.update(f"sf-{account_id}", email="old@northwind.example")
+    report = poller.poll_report(world.engine)
+    assert report.submitted == []
+    assert world.contact_email(account_id) == "Buyer@Northwind.Example"  # not overwritten
+    adopted = world.xref.synced(account_id)
+    assert adopted is not None
+    assert adopted.content["email"] == "old@northwind.example"
+
+    # the next change in PayTrace: the street (equal in both at adoption) flows; the email,
+    # which differed from Salesforce at adoption, counts as changed on both sides: the conflict
+    # rule lets Salesforce keep its own
+    world.env.paytrace.customers.update(
+        f"sf-{account_id}",
+        billing_address=PayTraceAddress(
+            name="Northwind Traders", street_address="9 Elm St.", city="Seattle", state="WA"
+        ),
+        email="new@northwind.example",
+    )
+    (flow_id,) = poller.poll_report(world.engine).submitted
+    done = world.engine.run_flow(flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+    assert world.account(account_id)["BillingStreet"] == "9 Elm St."
+    assert world.contact_email(account_id) == "Buyer@Northwind.Example"
+    reasons = _step(world, flow_id, "salesforce_account").external_ids["reasons"]
+    assert "email: changed in both paytrace and salesforce" in reasons
+
+
+# -- the conflict rule ------------------------------------------------------------------------
+def _both_changed(world: World) -> tuple[str, str]:
+    """Synced, then the bill-to address changed in Fusion and in Salesforce before either
+    direction ran."""
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    number = f"SF-{account_id}"
+    world.usecase.fusion.update_customer_account(
+        number,
+        address=AccountAddress(
+            address1="1 Harbor Way", city="Tacoma", state="WA", postal_code="98402"
+        ),
+    )
+    world.env.bridge.update_many("Account", [{"Id": account_id, "BillingStreet": "12 Pine Ave."}])
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    return account_id, flow_id
+
+
+def test_conflict_default_salesforce_wins_the_address(world: World) -> None:
+    account_id, flow_id = _both_changed(world)
+    step = _step(world, flow_id, "fusion_account")
+    assert step.external_ids["action"] == "updated billing_address (Salesforce wins)"
+    assert (
+        "billing_address: changed in both salesforce and fusion since the last sync: "
+        "salesforce wins (conflict rule salesforce > fusion > paytrace)"
+    ) in step.external_ids["reasons"]
+    assert world.fusion_location(f"SF-{account_id}")["Address1"] == "12 Pine Ave."
+
+
+def test_conflict_rule_fusion_first_keeps_fusion_and_flows_it_back(
+    emulated: EmulatedFactory,
+) -> None:
+    sent: list[str] = []
+    env = emulated(
+        {
+            "Account": (
+                "BillingStreet",
+                "BillingState",
+                "BillingPostalCode",
+                "Vault_Customer_ID__c",
+                "Fusion_Account_Number__c",
+                "Payment_Method__c",
+            )
+        },
+        capture=sent,
+    )
+    token = env.protect_token()
+    xref = CustomerXrefTable(env.ledger)
+    config = CustomerSyncConfig.model_validate(
+        {"conflict": {"billing_address": ["fusion", "salesforce", "paytrace"]}}
+    )
+    usecase = CustomerSync(
+        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
+        xref=xref,
+        config=config,
+    )
+    world = World(env, usecase, xref, env.engine(list(usecase.definitions())), sent)
+    account_id, flow_id = _both_changed(world)
+    number = f"SF-{account_id}"
+    step = _step(world, flow_id, "fusion_account")
+    assert step.external_ids["action"] == "found"  # nothing written: Fusion kept its address
+    assert (
+        "fusion wins (conflict rule fusion > salesforce > paytrace)"
+        in (step.external_ids["reasons"])
+    )
+    assert world.fusion_location(number)["Address1"] == "1 Harbor Way"
+    # PayTrace had not changed: Salesforce's address went there
+    (profile,) = world.profiles(f"sf-{account_id}")
+    assert profile.billing_address is not None
+    assert profile.billing_address.street_address == "12 Pine Ave."
+
+    # Fusion's change, read by its poller, flows to Salesforce and PayTrace: all converge
+    back, state, error = world.sync_fusion(number)
+    assert state is FlowState.SUCCEEDED, error
+    assert world.account(account_id)["BillingStreet"] == "1 Harbor Way"
+    (profile,) = world.profiles(f"sf-{account_id}")
+    assert profile.billing_address is not None
+    assert profile.billing_address.street_address == "1 Harbor Way"
+    count = world.flow_count()
+    assert world.sync(account_id)[0] == back  # no ping-pong
+    assert world.flow_count() == count
+    flow = world.flow(flow_id)
+    assert flow is not None
+    assert flow.use_case == USE_CASE

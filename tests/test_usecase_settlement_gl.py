@@ -15,7 +15,14 @@ import pytest
 from oracle_fusion_client import GlJournalBatches
 from oracle_fusion_client.emulator import Fault
 from paysync_core import DeadLetterQueue, Engine, FlowState, StepState
-from paysync_core.mapping import FeeRule, GlRule, GlTable, SettlementGlConfig
+from paysync_core.mapping import (
+    FeeRule,
+    GlRule,
+    GlTable,
+    ProductLineMapping,
+    ProductLineRule,
+    SettlementGlConfig,
+)
 from paysync_core.ports import FusionPort, PayTracePort
 from paysync_core.usecases import SettlementToGl, SettlementToGlConfig
 from paytrace_client import CreditCard
@@ -147,6 +154,75 @@ def test_batch_becomes_one_balanced_journal_with_explained_lines(world: World) -
     audit = world.env.audit_text()
     assert VISA not in audit
     assert MASTERCARD not in audit
+
+
+def test_revenue_split_by_product_line_and_business_unit(emulated: EmulatedFactory) -> None:
+    """Invoice-number prefixes name the product line; the business unit is the use case's
+    default unless the product-line rule sets one; the journal splits and balances."""
+    world = _world(emulated())
+    config = GL.model_copy(
+        update={
+            "gl": GlTable(
+                rules=(
+                    GlRule(
+                        account="01-100-4100-0200", product_line="Hardware", business_unit="East"
+                    ),
+                    GlRule(
+                        account="01-200-4100-0200", product_line="Hardware", business_unit="West"
+                    ),
+                    GlRule(account="01-000-4200-0000", product_line="Services"),
+                    GlRule(account="01-000-1216-0000", transaction_type="SALE"),
+                ),
+                default="01-000-1299-0000",
+            ),
+            "fees": (),
+            "business_unit": "East",
+            "product_lines": ProductLineMapping(
+                rules=(
+                    ProductLineRule(prefix="HW-W", product_line="Hardware", business_unit="West"),
+                    ProductLineRule(prefix="HW-", product_line="Hardware"),
+                    ProductLineRule(prefix="SV-", product_line="Services"),
+                )
+            ),
+        }
+    )
+    world.usecase = SettlementToGl(
+        paytrace=world.usecase.paytrace,
+        fusion=world.usecase.fusion,
+        config=SettlementToGlConfig(gl=config),
+        sleep=world.sleeps.append,
+    )
+    world.engine = world.env.engine([world.usecase.definition()])
+    world.sale(VISA, "100.00", "HW-1001")
+    world.sale(MASTERCARD, "40.00", "HW-W-1002")
+    world.sale(VISA, "25.00", "SV-1003")
+    world.sale(VISA, "5.00", "MISC-1004")
+    number = world.settle()
+
+    flow = world.usecase.submit_batch(world.engine, number)
+    assert flow is not None
+    done = world.engine.run_flow(flow.flow_id)
+    assert done.state is FlowState.SUCCEEDED, done.last_error
+    rows = world.journal_lines()
+    assert {"-".join(r[8:12]): (r[38], r[39]) for r in rows} == {
+        "01-100-4100-0200": ("", "100.00"),
+        "01-200-4100-0200": ("", "40.00"),
+        "01-000-4200-0000": ("", "25.00"),
+        "01-000-1216-0000": ("", "5.00"),
+        "01-000-1110-0000": ("170.00", ""),
+    }
+    assert _amounts(rows) == (Decimal("170.00"), Decimal("170.00"))
+    explanations = {"-".join(r[8:12]): r[51] for r in rows}  # REFERENCE10
+    assert explanations["01-200-4100-0200"] == (
+        "GL 01-200-4100-0200 because product line Hardware, business unit West, rule 2: "
+        "1 sales 40.00"
+    )
+    assert explanations["01-000-4200-0000"].startswith(
+        "GL 01-000-4200-0000 because product line Services, rule 3"
+    )
+    mapping = str(world.engine.flow(flow.flow_id).input["mapping"])
+    assert "product lines: Hardware / business unit East: 1" in mapping
+    assert "none / business unit East: 1" in mapping
 
 
 def test_refund_batch_debits_refunds_and_credits_cash(world: World) -> None:

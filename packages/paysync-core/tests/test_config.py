@@ -202,11 +202,13 @@ def test_config_check_cli(
 
 
 def test_committed_configuration_reference_is_current() -> None:
-    from paysync_core.config._reference import config_reference
+    # The exact text `paysync config reference` writes: core sections and every use case.
+    from paysync_core.cli._config import reference_markdown
+    from paysync_core.config._reference import REGENERATE_COMMAND
 
     committed = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
-    assert committed.read_text(encoding="utf-8") == config_reference().rstrip("\n") + "\n", (
-        "docs/configuration.md is stale: run `paysync config reference > docs/configuration.md`"
+    assert committed.read_text(encoding="utf-8") == reference_markdown(), (
+        f"docs/configuration.md is stale: run `{REGENERATE_COMMAND}`"
     )
 
 

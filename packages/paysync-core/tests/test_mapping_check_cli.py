@@ -128,3 +128,64 @@ def test_check_function_ignores_unmapped_optional_slots(describe: dict[str, Any]
         )
         == []
     )
+
+
+def _sobject(name: str, *fields: dict[str, Any]) -> dict[str, Any]:
+    base = {"type": "string", "createable": True, "updateable": True, "nillable": True}
+    return {"name": name, "fields": [{**base, **f} for f in fields]}
+
+
+def test_every_configured_salesforce_map_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Task, Case, Subscription__c and Order maps of the configured use cases."""
+    task = _sobject(
+        "Task",
+        {"name": "Paysync_Key__c", "externalId": True},
+        {"name": "Subject"},
+        {"name": "Description", "type": "textarea"},
+        {
+            "name": "Status",
+            "type": "picklist",
+            "restrictedPicklist": True,
+            "picklistValues": [{"value": "Open", "active": True}],
+        },
+        {"name": "Priority", "type": "picklist", "picklistValues": [{"value": "High"}]},
+        {"name": "WhatId", "type": "reference", "createable": False, "updateable": False},
+    )
+    subscription = _sobject(
+        "Subscription__c",
+        {"name": "Amount__c", "type": "currency"},
+        {"name": "Interval__c", "type": "picklist"},
+        {"name": "Next_Charge_Date__c", "type": "date"},
+        {"name": "Vault_Customer_ID__c"},
+        {"name": "Status__c", "type": "picklist"},
+        {"name": "Account__c", "type": "reference"},
+    )
+    config = tmp_path / "paysync.toml"
+    config.write_text("[usecases.declines_chargebacks]\n[usecases.recurring_billing]\n")
+    paths: list[str] = []
+    for name, describe in (("task", task), ("subscription", subscription)):
+        (tmp_path / name).mkdir()
+        paths += ["--salesforce-describe", str(_write(tmp_path / name, describe))]
+    code = main(["mapping", "check", "--config", str(config), "--json", *paths])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    found = {(d["object"], d["field"], d["problem"], d["severity"]) for d in report["drift"]}
+    assert found == {
+        ("Task", "Status", "picklist value 'Not Started' is not offered", "error"),
+        ("Task", "Priority", "picklist value 'Normal' is not offered", "warning"),
+        ("Task", "WhatId", "field is read-only", "error"),
+        ("Subscription__c", "Failed_Attempts__c", "field does not exist", "error"),
+    }
+    skipped = set(report["systems"]["salesforce"]["skipped"])
+    assert {"Payment__c", "Case"} <= skipped
+
+
+def test_nothing_to_check_against_is_an_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "paysync.toml"
+    config.write_text("[usecases.settlement_gl]\n")
+    assert main(["mapping", "check", "--config", str(config)]) == 2
+    assert "nothing to check against" in capsys.readouterr().err

@@ -70,6 +70,45 @@ def test_gl_table_first_matching_rule_wins_and_explains() -> None:
         GlTable.model_validate({"rules": [{"account": "1", "color": "red"}], "default": "x"})
 
 
+def test_gl_table_keys_on_product_line_and_business_unit() -> None:
+    table = GlTable.model_validate(
+        {
+            "rules": [
+                {"account": "4100-100", "product_line": "Hardware", "business_unit": "East"},
+                {"account": "4100-150", "product_line": "Hardware", "card_type": "AMEX"},
+                {"account": "4100-200", "product_line": "Services", "business_unit": "*"},
+                {"account": "4100-900", "business_unit": "West", "transaction_type": "SALE"},
+            ],
+            "default": "4999-000",
+        }
+    )
+    east = table.derive(
+        card_type="VISA", channel="paytrace", product_line="hardware", business_unit="EAST"
+    )
+    assert east.value == "4100-100"  # keys compare case-insensitively
+    assert east.reason == "GL 4100-100 because product line hardware, business unit EAST, rule 1"
+    amex = table.derive(card_type="amex", channel="paytrace", product_line="Hardware")
+    assert amex.reason == "GL 4100-150 because card_type AMEX, product line Hardware, rule 2"
+    services = table.derive(
+        card_type="VISA", channel="paytrace", product_line="Services", business_unit="West"
+    )
+    # "*" is a wildcard: rule 3 wins before rule 4 (first match), and names only what it keyed on
+    assert services.reason == "GL 4100-200 because product line Services, rule 3"
+    west = table.derive(card_type="VISA", channel="paytrace", business_unit="West")
+    assert west.reason == "GL 4100-900 because transaction_type SALE, business unit West, rule 4"
+    # a rule naming a product line never matches a transaction without one
+    nothing = table.derive(card_type="AMEX", channel="paytrace", business_unit="North")
+    assert nothing.value == "4999-000"
+    assert nothing.reason == (
+        "GL 4999-000: no rule matched (card_type AMEX, channel paytrace, transaction_type SALE,"
+        " business unit North), default"
+    )
+    with pytest.raises(ValidationError, match=r"rules\.0\.account"):
+        GlTable.model_validate({"rules": [{"account": ""}], "default": "x"})
+    with pytest.raises(ValidationError, match=r"rules\.0\.product_lines"):
+        GlTable.model_validate({"rules": [{"account": "1", "product_lines": "x"}], "default": "x"})
+
+
 def test_dates_and_time_zones() -> None:
     la = ZoneInfo("America/Los_Angeles")
     naive = datetime(2026, 3, 1, 23, 30)  # noqa: DTZ001 - a PayTrace export time, zone-less

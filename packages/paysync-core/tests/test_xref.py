@@ -48,3 +48,35 @@ def test_first_link_wins(store: LedgerStore) -> None:
 def test_empty_account_id_is_refused(store: LedgerStore) -> None:
     with pytest.raises(ValueError, match="salesforce_account_id: must not be empty"):
         CustomerXrefTable(store).link("  ")
+
+
+def test_fusion_number_reads_its_row(store: LedgerStore) -> None:
+    table = CustomerXrefTable(store)
+    table.link("001A", fusion_account_number="SF-001A", fusion_party_id="77")
+    entry = table.by_fusion("SF-001A")
+    assert entry is not None
+    assert entry.salesforce_account_id == "001A"
+    assert table.by_fusion("SF-unknown") is None
+
+
+def test_synced_state_merges_groups_and_names_its_flow(store: LedgerStore) -> None:
+    table = CustomerXrefTable(store)
+    assert table.synced("001A") is None
+    address = {"street": "500 Main St.", "city": "Seattle", "country": "US"}
+    first = table.record_synced(
+        "001A", {"name": "Northwind", "billing_address": address, "email": None}, flow_id="f1"
+    )
+    assert first.content["billing_address"] == address
+    # a Fusion flow holds no email: the stored one is kept
+    table.record_synced("001A", {"name": "Northwind Ltd"}, flow_id="f2")
+    state = table.synced("001A")
+    assert state is not None
+    assert state.flow_id == "f2"
+    assert state.content == {"name": "Northwind Ltd", "billing_address": address, "email": None}
+    with store.transaction() as tx:  # inside a caller's transaction (a flow's submit)
+        table.record_synced("001A", {"email": "ap@northwind.example"}, flow_id="f3", tx=tx)
+        inner = table.synced("001A", tx=tx)
+    assert inner is not None
+    assert inner.content["email"] == "ap@northwind.example"
+    with pytest.raises(ValueError, match="salesforce_account_id: must not be empty"):
+        table.record_synced(" ", {}, flow_id=None)

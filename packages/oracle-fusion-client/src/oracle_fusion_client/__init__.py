@@ -19,9 +19,11 @@ from ._client import FusionClient
 from ._customer_accounts import (
     AccountAddress,
     CreatedCustomerAccount,
+    CustomerAccountDetails,
     CustomerAccounts,
     NewCustomerAccount,
 )
+from ._describe import DESCRIBE_TYPE, ResourceAttribute, ResourceDescribe, parse_describe
 from ._erp import (
     TERMINAL_JOB_STATES,
     ErpIntegrations,
@@ -44,6 +46,7 @@ from ._errors import (
     FusionNotFoundError,
     FusionPreconditionFailedError,
     FusionRateLimitError,
+    FusionRateNotFoundError,
     FusionServerError,
     FusionStatusError,
     FusionTimeoutError,
@@ -108,6 +111,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AUTOINVOICE_IMPORT_JOB",
     "AUTOINVOICE_LINES",
+    "DESCRIBE_TYPE",
     "GL_REFERENCE1_INDEX",
     "LOCKBOX_IMPORT_JOB",
     "LOCKBOX_RECEIPTS",
@@ -136,6 +140,7 @@ __all__ = [
     "CurrencyRates",
     "CustomerAccountActivities",
     "CustomerAccountActivity",
+    "CustomerAccountDetails",
     "CustomerAccountSite",
     "CustomerAccountSites",
     "CustomerAccounts",
@@ -160,6 +165,7 @@ __all__ = [
     "FusionNotFoundError",
     "FusionPreconditionFailedError",
     "FusionRateLimitError",
+    "FusionRateNotFoundError",
     "FusionServerError",
     "FusionSoapFaultError",
     "FusionStatusError",
@@ -184,6 +190,8 @@ __all__ = [
     "Query",
     "ReceiptDFF",
     "RemittanceReference",
+    "ResourceAttribute",
+    "ResourceDescribe",
     "RetryConfig",
     "SalesOrder",
     "SalesOrderBillTo",
@@ -202,6 +210,7 @@ __all__ = [
     "fusion_scope",
     "order_key",
     "parameter_list",
+    "parse_describe",
     "q_and",
     "q_literal",
     "q_or",

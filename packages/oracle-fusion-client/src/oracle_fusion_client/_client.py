@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 import requests
 
 from ._auth import FusionAuth
+from ._describe import ResourceDescribe, describe_resource
 from ._erp import ErpIntegrations
 from ._http import (
     DEFAULT_API_VERSION,
@@ -95,6 +96,10 @@ class FusionClient:
         derived = copy.copy(self)
         derived._attach(self.http.derive(timeouts=timeouts, retry=retry, headers=headers))
         return derived
+
+    def describe(self, resource: str) -> ResourceDescribe:
+        """The resource's metadata (``GET <resource>/describe``): attributes and children."""
+        return describe_resource(self.http, resource)
 
     def batch(self, parts: Sequence[BatchPart]) -> list[BatchResult]:
         """One ``application/vnd.oracle.adf.batch+json`` request; all parts or none."""

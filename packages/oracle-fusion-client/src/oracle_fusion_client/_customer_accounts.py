@@ -11,11 +11,17 @@ takes three SOAP calls, each answering the ids the next one needs:
 3. ``CustomerAccountService.createCustomerAccount`` -> ``CustomerAccountId``,
    ``AccountNumber``, the account site and its ``BILL_TO`` site use.
 
-None of them is idempotent. :meth:`CustomerAccounts.create` sends each call once; a lost
-answer surfaces as :class:`FusionConnectionError` with ``sent=True``. Give the account a
-number (``NewCustomerAccount.account_number``) so that such an outcome can be resolved with
-:meth:`CustomerAccounts.find` before anything is sent again. ``OrigSystemReference`` carries
-the caller's own id for people reading Fusion.
+A later change of the name or the address goes to the same services: ``getOrganization`` (the
+party's sites and their locations), ``updateOrganization`` (``OrganizationName``) and
+``getLocation``/``updateLocation`` (the bill-to address). :meth:`CustomerAccounts.details`
+reads an account with its name and address; :meth:`CustomerAccounts.update` sends only what
+differs, so it is safe to repeat.
+
+The three create calls are not idempotent. :meth:`CustomerAccounts.create` sends each call
+once; a lost answer surfaces as :class:`FusionConnectionError` with ``sent=True``. Give the
+account a number (``NewCustomerAccount.account_number``) so that such an outcome can be
+resolved with :meth:`CustomerAccounts.find` before anything is sent again.
+``OrigSystemReference`` carries the caller's own id for people reading Fusion.
 
 WSDLs: real pods publish them at ``<origin>/crmService/<Service>?WSDL`` (the default);
 ``bundled=True`` uses the subsets shipped in ``oracle_fusion_client/wsdl`` (the emulator
@@ -43,6 +49,7 @@ from ._soap import FusionSoapFaultError, call_operation, open_service
 __all__ = [
     "AccountAddress",
     "CreatedCustomerAccount",
+    "CustomerAccountDetails",
     "CustomerAccounts",
     "NewCustomerAccount",
 ]
@@ -149,6 +156,25 @@ class CreatedCustomerAccount:
     site_use_id: int
     site_number: str
     """The site use's ``Location``: ``BillToSiteNumber`` in the REST site resource."""
+
+
+@dataclass(frozen=True)
+class CustomerAccountDetails:
+    """A customer account as Fusion holds it: the Receivables account (REST), its party's
+    organization name and the address of the party's first site (SOAP)."""
+
+    account_number: str
+    party_id: int
+    party_name: str
+    account_id: int | None = None
+    location_id: int | None = None
+    """``None``: the party has no site (then it has no address either)."""
+    address: AccountAddress | None = None
+
+
+def _opt(value: Any) -> str | None:
+    text = None if value is None else str(value).strip()
+    return text or None
 
 
 def _bundled(file_name: str) -> str:
@@ -291,6 +317,88 @@ class CustomerAccounts:
             site_number=str(use.Location or party_site.PartySiteNumber),
         )
 
+    # -- read and update (SOAP) ----------------------------------------------------------
+    def details(self, account_number: str) -> CustomerAccountDetails | None:
+        """The account by number (REST) with its party name and bill-to address (SOAP
+        ``getOrganization`` and ``getLocation``); ``None`` when there is no such account."""
+        found = self.find(account_number)
+        if found is None or found.CustomerId is None:
+            return None
+        party = self._get("organization", "getOrganization", partyId=int(found.CustomerId))
+        profiles = list(getattr(party, "OrganizationProfile", None) or [])
+        name = _opt(profiles[0].OrganizationName) if profiles else None
+        sites = cast(list[Any], getattr(party, "PartySite", None) or [])
+        located = [int(s.LocationId) for s in sites if s.LocationId is not None]
+        location_id = located[0] if located else None
+        address = None
+        if location_id is not None:
+            location = self._get("location", "getLocation", locationId=location_id)
+            address = AccountAddress(
+                address1=str(location.Address1),
+                country=str(location.Country),
+                address2=_opt(location.Address2),
+                city=_opt(location.City),
+                state=_opt(location.State),
+                postal_code=_opt(location.PostalCode),
+            )
+        return CustomerAccountDetails(
+            account_number=account_number,
+            party_id=int(found.CustomerId),
+            party_name=name or found.CustomerName or "",
+            account_id=found.AccountId,
+            location_id=location_id,
+            address=address,
+        )
+
+    def update(
+        self,
+        account_number: str,
+        *,
+        party_name: str | None = None,
+        address: AccountAddress | None = None,
+        current: CustomerAccountDetails | None = None,
+    ) -> CustomerAccountDetails:
+        """Set the organization name and/or the bill-to address where Fusion differs; ``None``
+        leaves one as it is. Repeating it sends nothing. A party without a site cannot take
+        an address: :class:`FusionInputError` (add the site in Fusion). ``current``: the
+        account as just read with :meth:`details` (saves reading it again)."""
+        if party_name is not None:
+            _text("update", "party_name", party_name, required=True)
+        if current is None or current.account_number != account_number:
+            current = self.details(account_number)
+        if current is None:
+            raise FusionInputError(f"update.account_number: no customer account {account_number}")
+        if party_name is not None and party_name != current.party_name:
+            self._call(
+                "organization",
+                "updateOrganization",
+                organizationParty={
+                    "PartyId": current.party_id,
+                    "OrganizationProfile": [{"OrganizationName": party_name}],
+                },
+            )
+        if address is not None and address != current.address:
+            if current.location_id is None:
+                raise FusionInputError(
+                    f"update.address: the party of account {account_number} has no site"
+                )
+            self._call(
+                "location",
+                "updateLocation",
+                location={
+                    "LocationId": current.location_id,
+                    "Country": address.country,
+                    "Address1": address.address1,
+                    "Address2": address.address2,
+                    "City": address.city,
+                    "State": address.state,
+                    "PostalCode": address.postal_code,
+                },
+            )
+        updated = self.details(account_number)
+        assert updated is not None  # it was there a moment ago and accounts are not deleted
+        return updated
+
     # -- zeep ----------------------------------------------------------------------------
     def _service(self, name: str) -> Any:
         if name not in self._services:
@@ -303,6 +411,16 @@ class CustomerAccounts:
                 timeout=self._timeout,
             )
         return self._services[name]
+
+    def _get(self, service: str, operation: str, **kwargs: Any) -> Any:
+        """A get operation's ``result``: the object itself."""
+        url = self.base_url + _SERVICES[service][0]
+        result: Any = call_operation(self._service(service), operation, url, **kwargs)
+        if result is None:
+            raise FusionSoapFaultError(
+                f"{operation} answered no result", fault_code=None, status_code=200
+            )
+        return result
 
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
         """The first ``Value`` of the operation's ``result``."""

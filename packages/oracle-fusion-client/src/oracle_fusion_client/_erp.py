@@ -84,6 +84,15 @@ class GlInterfaceLine:
     ENTERED_DR, ENTERED_CR, ACCOUNTED_DR, ACCOUNTED_CR follows the FBDI template [inferred from
     public integration code]; later columns (references, GROUP_ID ...) are left empty except
     ``group_id``, written at position 63.
+
+    A journal entered in a currency other than the ledger's carries its conversion:
+    ``accounted_dr``/``accounted_cr`` (ACCOUNTED_DR/CR, the ledger-currency amounts) and
+    ``conversion_type``/``conversion_date``/``conversion_rate`` (USER_CURRENCY_CONVERSION_TYPE,
+    CURRENCY_CONVERSION_DATE, CURRENCY_CONVERSION_RATE: positions 64-66, after REFERENCE21-30
+    and STAT_AMOUNT [inferred from public FBDI GL_INTERFACE staging tables]). Rows without a
+    conversion are written exactly as before. To check: those same public template copies put
+    STAT_AMOUNT at position 63 and GROUP_ID ("Interface Group Identifier") at 67, after the
+    three conversion columns.
     """
 
     ledger_id: int
@@ -98,6 +107,11 @@ class GlInterfaceLine:
     group_id: int | None = None
     actual_flag: str = "A"
     references: Sequence[str] = field(default_factory=tuple[str, ...])
+    accounted_dr: Decimal | None = None
+    accounted_cr: Decimal | None = None
+    conversion_type: str | None = None
+    conversion_date: date | None = None
+    conversion_rate: Decimal | None = None
 
     def row(self) -> list[CellValue]:
         if len(self.segments) > 30:
@@ -117,12 +131,18 @@ class GlInterfaceLine:
             *segments,
             self.entered_dr,
             self.entered_cr,
-            None,
-            None,
+            self.accounted_dr,
+            self.accounted_cr,
             *self.references,
         ]
         row += [None] * (63 - len(row))
         row[62] = self.group_id
+        if self.conversion_type is not None:
+            if self.conversion_date is None:
+                raise FusionInputError("conversion_date is required with conversion_type")
+            if self.conversion_type == "User" and self.conversion_rate is None:
+                raise FusionInputError("conversion_rate is required with conversion_type User")
+            row += [self.conversion_type, self.conversion_date, self.conversion_rate]
         return row
 
 

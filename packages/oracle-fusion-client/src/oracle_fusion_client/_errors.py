@@ -5,6 +5,7 @@ Every exception derives from :class:`FusionError`::
     FusionError
     ├── FusionInputError (also ValueError)     bad input caught before anything is sent
     ├── FusionJobTimeoutError                  an ESS job did not finish in time
+    ├── FusionRateNotFoundError (LookupError)  no daily rate for the pair, date and type
     ├── FusionConnectionError                  the network failed; ``sent`` says whether the
     │   │                                      request may have reached Fusion
     │   └── FusionTimeoutError
@@ -36,7 +37,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
@@ -55,6 +56,7 @@ __all__ = [
     "FusionNotFoundError",
     "FusionPreconditionFailedError",
     "FusionRateLimitError",
+    "FusionRateNotFoundError",
     "FusionServerError",
     "FusionStatusError",
     "FusionTimeoutError",
@@ -108,6 +110,26 @@ class FusionJobTimeoutError(FusionError):
         self.waited = waited
         super().__init__(
             f"ESS request {request_id} still {last_status or 'unknown'} after {waited:.0f}s"
+        )
+
+
+class FusionRateNotFoundError(FusionError, LookupError):
+    """``currencyRates`` holds no rate for the pair on that date and of that type.
+
+    Daily rates are loaded during the day (often by a scheduled import), so a missing rate is
+    usually "not yet" rather than "never": callers decide whether to retry later.
+    """
+
+    def __init__(
+        self, from_currency: str, to_currency: str, conversion_date: date, conversion_type: str
+    ) -> None:
+        self.from_currency = from_currency
+        self.to_currency = to_currency
+        self.conversion_date = conversion_date
+        self.conversion_type = conversion_type
+        super().__init__(
+            f"no {conversion_type} rate from {from_currency} to {to_currency} on "
+            f"{conversion_date.isoformat()} in currencyRates"
         )
 
 

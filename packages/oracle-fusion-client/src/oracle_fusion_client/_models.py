@@ -85,6 +85,7 @@ class NewStandardReceipt(FusionModel):
     CustomerSite: str | None = None
     CustomerName: str | None = None
     ConversionRateType: str | None = None
+    ConversionDate: date | None = None
     ConversionRate: Decimal | None = None
     Comments: str | None = None
     standardReceiptDFF: list[ReceiptDFF] | None = None
@@ -169,6 +170,10 @@ class NewInvoice(FusionModel):
     InternalNotes: str | None = None
     receivablesInvoiceLines: list[InvoiceLine] = Field(default_factory=list[InvoiceLine])
     receivablesInvoiceDistributions: list[InvoiceDistribution] | None = None
+    # a foreign-currency invoice's conversion (the response starts with ConversionDate)
+    ConversionRateType: str | None = None
+    ConversionDate: date | None = None
+    ConversionRate: Decimal | None = None
 
 
 class Invoice(FusionModel):
@@ -186,6 +191,9 @@ class Invoice(FusionModel):
     InvoiceStatus: str | None = None
     InvoiceBalanceAmount: Decimal | None = None
     EnteredAmount: Decimal | None = None
+    ConversionRateType: str | None = None
+    ConversionDate: date | None = None
+    ConversionRate: Decimal | None = None
     receivablesInvoiceLines: list[InvoiceLine] | None = None
     receivablesInvoiceInstallments: list[dict[str, Any]] | None = None
 
@@ -349,7 +357,11 @@ class CustomerAccountActivity(FusionModel):
 
 
 class CurrencyRate(FusionModel):
-    """``currencyRates`` row; every rate has its inverse row."""
+    """``currencyRates`` row; every rate has its inverse row [confirmed].
+
+    Attribute names are **[inferred]** from the GL daily rates columns; ``ConversionRate``
+    multiplies a ``FromCurrency`` amount into ``ToCurrency``.
+    """
 
     FromCurrency: str | None = None
     ToCurrency: str | None = None

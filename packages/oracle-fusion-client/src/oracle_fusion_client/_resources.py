@@ -8,12 +8,14 @@ refuses a second one with ``AR_RCP_DUP_NUM``), an order by its OrderKey with
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
-from ._errors import FusionDuplicateError
+from ._errors import FusionDuplicateError, FusionInputError, FusionRateNotFoundError
 from ._http import ACTION_TYPE, FusionHTTP
 from ._models import (
     ActionResult,
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=FusionModel)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class Fetched(Generic[M]):
@@ -327,10 +330,39 @@ class CustomerAccountSites(_Resource[CustomerAccountSite]):
 
 
 class CurrencyRates(_Resource[CurrencyRate]):
-    """``/currencyRates`` lookup."""
+    """``/currencyRates``: GL daily conversion rates (read only).
+
+    The resource path is confirmed by third-party integrations; the attribute names
+    ``FromCurrency``, ``ToCurrency``, ``ConversionDate``, ``ConversionType`` and
+    ``ConversionRate`` are **[inferred]** (they mirror the GL_DAILY_RATES columns and the BICC
+    ``DailyRateExtractPVO``). Confirmed by Oracle's GL documentation: a rate is keyed by (date,
+    type, to, from) and every rate has its inverse row, so either direction can be asked for.
+    Rates are exact-date: there is no "latest before" fallback, as in Fusion's own conversion.
+    """
 
     path = "currencyRates"
     model = CurrencyRate
+
+    @staticmethod
+    def _query(
+        from_currency: str,
+        to_currency: str,
+        conversion_date: date | None,
+        conversion_type: str,
+    ) -> Query:
+        for name, code in (("from_currency", from_currency), ("to_currency", to_currency)):
+            if not _CURRENCY.fullmatch(code):
+                raise FusionInputError(f"{name}: {code!r} is not an ISO 4217 currency code")
+        if not conversion_type.strip():
+            raise FusionInputError("conversion_type must not be empty")
+        conds = [
+            Cond("FromCurrency", "=", from_currency),
+            Cond("ToCurrency", "=", to_currency),
+        ]
+        if conversion_date is not None:
+            conds.append(Cond("ConversionDate", "=", conversion_date))
+        conds.append(Cond("ConversionType", "=", conversion_type))
+        return Query(q=q_and(*conds), limit=1 if conversion_date is not None else None)
 
     def find(
         self,
@@ -339,10 +371,40 @@ class CurrencyRates(_Resource[CurrencyRate]):
         conversion_date: date,
         conversion_type: str = "Corporate",
     ) -> CurrencyRate | None:
-        q = q_and(
-            Cond("FromCurrency", "=", from_currency),
-            Cond("ToCurrency", "=", to_currency),
-            Cond("ConversionDate", "=", conversion_date),
-            Cond("ConversionType", "=", conversion_type),
+        """The rate row, or ``None`` (``GET ?q=FromCurrency=... and ToCurrency=... and
+        ConversionDate=... and ConversionType=...``)."""
+        return self._first(
+            self._query(from_currency, to_currency, conversion_date, conversion_type)
         )
-        return self._first(Query(q=q, limit=1))
+
+    def get_rate(
+        self,
+        from_currency: str,
+        to_currency: str,
+        conversion_date: date,
+        conversion_type: str = "Corporate",
+    ) -> CurrencyRate:
+        """The rate converting ``from_currency`` amounts into ``to_currency`` on
+        ``conversion_date``; :class:`FusionRateNotFoundError` (naming the pair, date and type)
+        when Fusion has none, or a row without a rate."""
+        found = self.find(from_currency, to_currency, conversion_date, conversion_type)
+        if found is None or found.ConversionRate is None:
+            raise FusionRateNotFoundError(
+                from_currency, to_currency, conversion_date, conversion_type
+            )
+        return found
+
+    def history(
+        self,
+        from_currency: str,
+        to_currency: str,
+        conversion_type: str = "Corporate",
+        *,
+        page_size: int | None = None,
+    ) -> Iterator[CurrencyRate]:
+        """Every rate of the pair and type, oldest first, ``page_size`` rows per request."""
+        query = self._query(from_currency, to_currency, None, conversion_type)
+        query = dataclasses.replace(
+            query, order_by=[("ConversionDate", "asc")], limit=page_size
+        )
+        return self.list(query)

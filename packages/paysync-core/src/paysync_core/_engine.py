@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ._errors import ConfigurationError, FlowBusyError, LedgerError, UnknownFlowError
@@ -15,7 +15,7 @@ from ._executor import run_leased_flow
 from ._keys import idempotency_key as derive_key
 from ._ledger import LedgerStore, LedgerTransaction
 from ._metrics import Metrics
-from ._model import FlowRecord, FlowState, StepRecord, StepState, utc_now
+from ._model import FlowRecord, FlowState, StepRecord, StepState, evolve, utc_now
 from ._plan import PlannedWrite, plan_flow
 from ._quota import Quota
 from ._redact import ensure_no_sensitive_data
@@ -255,7 +255,7 @@ class Engine:
                 ):
                     claimed.append(_Claimed(flow, steps, armed=False))
                     continue
-                armed = replace(current, requested_at=now)
+                armed = evolve(current, requested_at=now)
                 arm.append(armed)
                 armed_steps = [armed if s is current else s for s in steps]
                 claimed.append(_Claimed(flow, armed_steps, armed=True))

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 
 from ._errors import LeaseLostError, LedgerError
 from ._ledger import LedgerTransaction
-from ._model import FlowRecord, FlowState, StepRecord, StepState, format_ts
+from ._model import FlowRecord, FlowState, StepRecord, StepState, evolve, format_ts
 from ._redact import redact_text
 from ._retry import Classification, ErrorKind, backoff_delay, next_delay
 from ._runtime import Runtime, intent_for, is_armed
@@ -108,7 +107,7 @@ class _FlowRun(FlowWriter):
             return None
         done, intent = committed
         kept = [s for s in steps if s.index not in (done.index, intent.index)]
-        return replace(flow, current_step=intent.index), [*kept, done, intent]
+        return evolve(flow, current_step=intent.index), [*kept, done, intent]
 
     def context(
         self, flow: FlowRecord, record: StepRecord, results: Mapping[str, Mapping[str, str]]
@@ -147,7 +146,7 @@ class _FlowRun(FlowWriter):
         # so a step that kills its worker every time still reaches max_attempts.
         recovered = is_armed(record) and not fresh
         if recovered:
-            record = replace(record, attempts=record.attempts + 1)
+            record = evolve(record, attempts=record.attempts + 1)
         while True:
             maybe_sent = recovered or record.state in (StepState.REQUESTED, StepState.UNKNOWN)
             if maybe_sent and not step.safe_to_retry:
@@ -163,7 +162,7 @@ class _FlowRun(FlowWriter):
                         return False
                     delay = policy.lookup_delays[checks]
                     checks += 1
-                    record = replace(record, lookup_checks=checks)
+                    record = evolve(record, lookup_checks=checks)
                     self.write(
                         lambda tx, now, r=record, d=delay, why=result.detail: self.lookup_pending(
                             tx, now, r, d, why
@@ -278,7 +277,7 @@ class _FlowRun(FlowWriter):
         attempt = record.attempts + 1
         summary: dict[str, object] = {}
         if step.summarize:
-            ctx = replace(self.context(flow, record, results), attempt=attempt)
+            ctx = evolve(self.context(flow, record, results), attempt=attempt)
             summary = dict(step.summarize(ctx))
         detail: dict[str, object] = {
             "step": record.name,
@@ -287,7 +286,7 @@ class _FlowRun(FlowWriter):
             "summary": summary,
         }
         if is_armed(record):
-            armed = replace(
+            armed = evolve(
                 record,
                 state=StepState.REQUESTED,
                 attempts=attempt,
@@ -295,12 +294,12 @@ class _FlowRun(FlowWriter):
                 requested_at=self.rt.clock(),
             )
             return armed, detail
-        updated = replace(
+        updated = evolve(
             record, state=StepState.REQUESTED, attempts=attempt, request_summary=summary
         )
 
         def apply(tx: LedgerTransaction, now: datetime) -> StepRecord:
-            durable = replace(updated, requested_at=now)
+            durable = evolve(updated, requested_at=now)
             tx.put_step(durable)
             self.audit(tx, now, "step.requested", detail)
             return durable
@@ -321,20 +320,20 @@ class _FlowRun(FlowWriter):
         """Record a failed attempt; the new record to continue with, or None if dead."""
         kind = verdict.kind
         if kind in (ErrorKind.PERMANENT, ErrorKind.NEEDS_HUMAN):
-            record = replace(record, last_error=error)
+            record = evolve(record, last_error=error)
             self.dead_letter(flow, record, kind.value, evidence, request=request)
             return None
         delay: float | None = None
         if kind is ErrorKind.RETRYABLE or step.safe_to_retry:
             delay = next_delay(self.rt.policy, record.attempts, verdict, self.rt.rand)
             if delay is None:
-                record = replace(record, last_error=error)
+                record = evolve(record, last_error=error)
                 self.dead_letter(
                     flow, record, f"retries_exhausted:{kind.value}", evidence, request=request
                 )
                 return None
         new_state = StepState.UNKNOWN if kind is ErrorKind.UNKNOWN_OUTCOME else StepState.FAILED
-        updated = replace(record, state=new_state, last_error=error)
+        updated = evolve(record, state=new_state, last_error=error)
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
             tx.put_step(updated)
@@ -367,7 +366,7 @@ class _FlowRun(FlowWriter):
         via: str,
         request: Mapping[str, object] | None = None,
     ) -> None:
-        done = replace(
+        done = evolve(
             record,
             state=StepState.SUCCEEDED,
             external_ids={str(k): str(v) for k, v in ids.items()},
@@ -377,7 +376,7 @@ class _FlowRun(FlowWriter):
         last = following >= len(self.definition.steps)
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
-            final = replace(done, finished_at=now)
+            final = evolve(done, finished_at=now)
             self.committed = [final]
             if not last:
                 # armed: once this commits, a reader other than this run must look it up first
@@ -422,7 +421,7 @@ class _FlowRun(FlowWriter):
         error = record.last_error or reason
 
         def apply(tx: LedgerTransaction, now: datetime) -> None:
-            tx.put_step(replace(record, state=StepState.DEAD, finished_at=now))
+            tx.put_step(evolve(record, state=StepState.DEAD, finished_at=now))
             if request is not None:
                 self.audit(tx, now, "step.requested", request)
             tx.update_flow(self.flow_id, now=now, state=FlowState.DEAD, last_error=error)

@@ -26,8 +26,9 @@ from ._schema import FENCE_HEAD_MOVED, FENCE_LEASE_LOST, MIGRATIONS, POSTGRES, S
 from ._sqltx import HeadCache, HeadMovedError, Row, SqlTx
 
 if TYPE_CHECKING:
-    import psycopg
     from psycopg_pool import ConnectionPool
+
+    from ._pgconn import PooledConnection
 
 __all__ = ["PostgresLedger"]
 
@@ -60,21 +61,24 @@ class PostgresLedger:
         from psycopg import sql as pgsql
         from psycopg_pool import ConnectionPool
 
+        from ._pgconn import PooledConnection
+
         self._schema = schema
         self._migrate_lock = _lock_id("paysync-migrate", schema)
         self._claim_lock = _lock_id("paysync-claim", schema)
         self._heads = HeadCache()
         search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema))
 
-        def configure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        def configure(conn: PooledConnection) -> None:
             conn.execute(search_path)
             conn.commit()
             # transactions are begun explicitly (and only when needed): a step's writes are
             # one autocommit statement, one round trip instead of BEGIN, statement, COMMIT
             conn.autocommit = True
 
-        self._pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]] = ConnectionPool(
+        self._pool: ConnectionPool[PooledConnection] = ConnectionPool(
             dsn,
+            connection_class=PooledConnection,
             min_size=min_size,
             max_size=max_size,
             configure=configure,
@@ -98,7 +102,7 @@ class PostgresLedger:
         return self._schema
 
     @contextmanager
-    def _connection(self) -> Generator[psycopg.Connection[tuple[object, ...]], None, None]:
+    def _connection(self) -> Generator[PooledConnection, None, None]:
         import psycopg
 
         try:
@@ -111,7 +115,8 @@ class PostgresLedger:
     def transaction(self) -> Generator[LedgerTransaction, None, None]:
         import psycopg
 
-        with self._connection() as conn, conn.cursor() as cur:
+        with self._connection() as conn:
+            cur, raw = conn.paysync_cursors()
             began = False
 
             def send(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
@@ -128,16 +133,12 @@ class PostgresLedger:
                     began = True
                 return send(statement, params)
 
-            raw: list[psycopg.RawCursor[tuple[object, ...]]] = []
-
             def one_shot(statement: str, params: Sequence[object]) -> tuple[list[Row], int]:
                 """A statement outside any transaction: it commits (or aborts) on its own.
                 ``$n`` placeholders: the raw cursor sends the text without parsing it."""
-                if not raw:
-                    raw.append(psycopg.RawCursor(conn))
                 try:
-                    raw[0].execute(_encoded(statement), tuple(params))
-                    return list(raw[0].fetchall()), raw[0].rowcount
+                    raw.execute(_encoded(statement), tuple(params))
+                    return list(raw.fetchall()), raw.rowcount
                 except psycopg.Error as exc:
                     if exc.sqlstate == FENCE_HEAD_MOVED:
                         raise HeadMovedError from None

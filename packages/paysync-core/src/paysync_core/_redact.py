@@ -45,8 +45,9 @@ _SENSITIVE_KEY_PARTS = (
     "cardnumber",
     "creditcard",
     "accountnumber",
+    "routingnumber",  # ACH: with the account number it names a bank account
 )
-_SENSITIVE_KEYS_EXACT = frozenset({"pan", "cc", "ccnumber", "card", "cvn", "pin"})
+_SENSITIVE_KEYS_EXACT = frozenset({"pan", "cc", "ccnumber", "card", "cvn", "pin", "dda"})
 _PAN_CANDIDATE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 # ``password=x``, ``"client_secret": "x"``, ``api-key: x`` inside free text (error messages).
 _SECRET_ASSIGNMENT = re.compile(
@@ -55,6 +56,8 @@ _SECRET_ASSIGNMENT = re.compile(
     r"(?P<value>(?:bearer\s+|basic\s+)?[^\s\"',;&]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_NO_PAN_BELOW = 10**12
+"""Integers of at most 12 digits cannot hold a PAN (13-19 digits)."""
 
 
 def _normalise_key(key: str) -> str:
@@ -93,7 +96,10 @@ def redact_text(text: str) -> str:
     # Fast paths (the ledger redacts every audit detail): an assignment needs ``=`` or ``:``,
     # a credential its scheme word, and the assignment pattern's leading ``[\w-]*`` costs
     # quadratic time on long words such as idempotency keys, so only run it where it can match.
-    if "=" in text or ":" in text:
+    assignment = "=" in text or ":" in text
+    if not assignment and len(text) < 13:  # no PAN (13+ digits) nor credential (14+ chars)
+        return text
+    if assignment:
         text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
     lowered = text.lower()  # (non-ASCII text: IGNORECASE also maps letters like U+017F to s)
     if not text.isascii() or "bearer" in lowered or "basic" in lowered:
@@ -109,6 +115,17 @@ def redact(value: object) -> object:
     Mappings keep their keys (stringified); tuples and lists become lists; other objects
     (``Decimal``, ``datetime``, ...) are converted with ``str`` and then scanned as text.
     """
+    kind = type(value)  # exact-type fast paths first: audit details are plain dicts and strs
+    if kind is str:
+        return redact_text(cast(str, value))
+    if kind is dict:
+        plain: dict[str, object] = {}
+        for key, item in cast(dict[object, object], value).items():
+            name = key if type(key) is str else str(key)
+            plain[name] = REDACTED if is_sensitive_key(name) else redact(item)
+        return plain
+    if kind is int and -_NO_PAN_BELOW < cast(int, value) < _NO_PAN_BELOW:
+        return value
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):

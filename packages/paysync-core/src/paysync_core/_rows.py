@@ -56,16 +56,23 @@ DLQ_COLS = (
 AUDIT_COLS = "seq, at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
 
 
+_LAST_TS: list[tuple[datetime, str]] = [(datetime.min.replace(tzinfo=UTC), "")]
+"""The last datetime formatted and its text: a step writes the same ``now`` several times."""
+
+
 def fast_ts(moment: datetime) -> str:
     """:func:`~paysync_core._model.format_ts` (same text), without ``strftime``: every write
     formats several timestamps. ``isoformat`` of an aware UTC datetime with
     ``timespec="microseconds"`` is exactly the fixed-width form the ledger stores."""
+    last = _LAST_TS[0]  # (one read of one tuple: safe with other threads replacing it)
+    if last[0] is moment:
+        return last[1]
     tz = moment.tzinfo
     if tz is None:
         raise ConfigurationError("naive datetime; paysync only stores aware datetimes")
-    if tz is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="microseconds")
+    text = (moment if tz is UTC else moment.astimezone(UTC)).isoformat(timespec="microseconds")
+    _LAST_TS[0] = (moment, text)
+    return text
 
 
 def _ts(value: object) -> datetime:

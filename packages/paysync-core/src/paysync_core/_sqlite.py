@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Generator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from os import PathLike
+from types import TracebackType
 
 from ._errors import LedgerError, MigrationError
 from ._ledger import LedgerTransaction
@@ -25,6 +26,27 @@ __all__ = ["SqliteLedger"]
 
 def _noop() -> None:
     """Every SQLite transaction already holds the database write lock."""
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any exception) under the store's
+    lock; a plain class instead of a generator-based context manager (one per step)."""
+
+    __slots__ = ("_ledger",)
+
+    def __init__(self, ledger: SqliteLedger) -> None:
+        self._ledger = ledger
+
+    def __enter__(self) -> LedgerTransaction:
+        return self._ledger._begin()  # pyright: ignore[reportPrivateUsage]
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._ledger._end(failed=kind is not None)  # pyright: ignore[reportPrivateUsage]
 
 
 class SqliteLedger:
@@ -69,29 +91,39 @@ class SqliteLedger:
 
     def _run(self, sql: str, params: Sequence[object]) -> tuple[list[Row], int]:
         try:
-            cur = self._conn.execute(sql, tuple(params))
-            rows: list[Row] = [tuple(r) for r in cur.fetchall()]
+            cur = self._conn.execute(sql, params)
+            rows: list[Row] = cur.fetchall()  # (plain tuples: no row factory is set)
         except sqlite3.Error as exc:
             raise LedgerError(f"SQLite ledger error: {type(exc).__name__}: {exc}") from exc
         return rows, cur.rowcount
 
-    @contextmanager
-    def transaction(self) -> Generator[LedgerTransaction, None, None]:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise LedgerError(f"cannot start a SQLite transaction: {exc}") from exc
-            try:
-                yield SqlTx(SQLITE, self._run, lock_claims=_noop)
-            except BaseException:
+    def transaction(self) -> AbstractContextManager[LedgerTransaction]:
+        return _Transaction(self)
+
+    def _begin(self) -> SqlTx:
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._lock.release()
+            raise LedgerError(f"cannot start a SQLite transaction: {exc}") from exc
+        except BaseException:
+            self._lock.release()
+            raise
+        return SqlTx(SQLITE, self._run, lock_claims=_noop)
+
+    def _end(self, failed: bool) -> None:
+        try:
+            if failed:
                 self._rollback()
-                raise
+                return
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise LedgerError(f"cannot commit to the SQLite ledger: {exc}") from exc
+        finally:
+            self._lock.release()
 
     def _migrate(self) -> None:
         with self._lock:

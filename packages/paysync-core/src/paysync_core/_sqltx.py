@@ -9,7 +9,6 @@ store a PAN or secret by forgetting to redact.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from ._audit_hash import audit_shard, shard_link_hash
+from ._audit_hash import audit_shard, canonical_json, shard_link_hash
 from ._errors import LeaseLostError
 from ._model import (
     AuditRecord,
@@ -47,16 +46,19 @@ from ._schema import Dialect
 
 __all__ = ["HeadCache", "HeadMovedError", "Row", "RunSql", "SqlTx"]
 
-canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-"""``_audit_hash.canonical_json`` (same text) without building an encoder per call."""
 _LIVE = "('pending', 'running')"
 _AUDIT_INSERT_COLS = "at, flow_id, kind, detail_json, prev_hash, hash, shard, shard_seq"
 
 
-@functools.lru_cache(maxsize=512)
 def _translate(dialect: Dialect, sql: str) -> str:
     """The statement in the driver's placeholder style, computed once per statement shape."""
-    return dialect.sql(sql)
+    return sql if dialect.placeholder == "?" else _placeholders(dialect.placeholder, sql)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(placeholder: str, sql: str) -> str:
+    # keyed by the placeholder, not the dialect: a frozen dataclass hashes all its fields
+    return sql.replace("?", placeholder)
 
 
 @functools.lru_cache(maxsize=64)
@@ -109,7 +111,7 @@ def _step_upsert_sql(steps: Sequence[StepRecord]) -> tuple[str, list[object]]:
 
 
 def _summary_json(summary: Mapping[str, object]) -> str:
-    return "{}" if not summary else canonical_json(redact(dict(summary)))
+    return "{}" if not summary else canonical_json(redact(summary))
 
 
 def _ids_json(ids: Mapping[str, str]) -> str:
@@ -122,9 +124,27 @@ def _prepare(
     """``(kind, redacted detail, its canonical JSON)`` of each audit entry."""
     prepared: list[tuple[str, Mapping[str, object], str]] = []
     for kind, detail in entries:
-        safe = cast(dict[str, object], redact(dict(detail)))
+        safe = cast(dict[str, object], redact(detail))  # (a new dict: the caller's is kept)
         prepared.append((kind, safe, canonical_json(safe)))
     return prepared
+
+
+@functools.lru_cache(maxsize=128)
+def _flow_update_text(
+    release: bool,
+    keep_state: bool,
+    columns: tuple[str, ...],
+    fenced: bool,
+) -> str:
+    """The ``UPDATE flows`` text of one shape (which columns are set), built once per shape."""
+    sets = ["updated_at = ?"]
+    if release:
+        sets.append("lease_owner = NULL, lease_expires_at = NULL")
+        if keep_state:
+            sets.append("state = CASE WHEN state = 'running' THEN 'pending' ELSE state END")
+    sets.extend(f"{column} = ?" for column in columns)
+    where = "flow_id = ? AND lease_owner = ?" if fenced else "flow_id = ?"
+    return f"UPDATE flows SET {', '.join(sets)} WHERE {where}"
 
 
 def _flow_update(
@@ -144,39 +164,61 @@ def _flow_update(
 
     ``release``: the same update also releases the lease (what :meth:`SqlTx.release` does
     after it), so a flow's last step renews and releases in one statement."""
-    sets = ["updated_at = ?"]
     params: list[object] = [fast_ts(now)]
+    columns: list[str] = []
     if release:
-        sets.append("lease_owner = NULL, lease_expires_at = NULL")
         lease_expires_at = None
-        if state is None:
-            sets.append("state = CASE WHEN state = 'running' THEN 'pending' ELSE state END")
-        elif state is FlowState.RUNNING:
+        if state is FlowState.RUNNING:
             state = FlowState.PENDING
     if state is not None:
-        sets.append("state = ?")
+        columns.append("state")
         params.append(state.value)
     if current_step is not None:
-        sets.append("current_step = ?")
+        columns.append("current_step")
         params.append(current_step)
     if input is not None:
-        sets.append("input_json = ?")
-        params.append(canonical_json(redact(dict(input))))
+        columns.append("input_json")
+        params.append(canonical_json(redact(input)))
     if last_error is not None:
-        sets.append("last_error = ?")
+        columns.append("last_error")
         params.append(safe_error(last_error))
     if lease_expires_at is not None:
-        sets.append("lease_expires_at = ?")
+        columns.append("lease_expires_at")
         params.append(fast_ts(lease_expires_at))
     if not_before is not None:
-        sets.append("not_before = ?")
+        columns.append("not_before")
         params.append(fast_ts(not_before))
-    where = "flow_id = ?"
     params.append(flow_id)
     if owner is not None:
-        where += " AND lease_owner = ?"
         params.append(owner)
-    return f"UPDATE flows SET {', '.join(sets)} WHERE {where}", params
+    text = _flow_update_text(release, state is None, tuple(columns), owner is not None)
+    return text, params
+
+
+@functools.lru_cache(maxsize=64)
+def _one_shot_sql(update: str, steps: int, links: int) -> str:
+    """A step's writes as one autocommit statement (PostgreSQL, ``$n`` placeholders), built
+    once per shape: the fenced lease renewal ``update``, ``steps`` step upserts and ``links``
+    audit records appended by a compare-and-set of the cached shard head. ``paysync_fence``
+    aborts it as a whole when the lease is gone or the head moved."""
+    parts = [f"f AS ({update} RETURNING 1)"]
+    if steps:
+        parts.append(f"s AS ({_step_upsert(steps)})")
+    heads = "1"
+    if links:
+        parts.append(
+            "h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?"
+            " AND shard_seq = ? AND hash = ? RETURNING 1)"
+        )
+        rows_sql = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * links)
+        parts.append(
+            f"a AS (INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) SELECT v.* FROM h,"
+            f" (VALUES {rows_sql}) AS v ({_AUDIT_INSERT_COLS}))"
+        )
+        heads = "(SELECT count(*) FROM h)"
+    return _numbered(
+        f"WITH {', '.join(parts)} SELECT paysync_fence((SELECT count(*) FROM f), {heads})"
+    )
 
 
 class HeadMovedError(Exception):
@@ -466,12 +508,10 @@ class SqlTx:
 
     def _send_one_shot(self, run: RunSql, renewal: _Renewal) -> None:
         update, params = renewal.update()
-        parts = [f"f AS ({update} RETURNING 1)"]
-        if self._held:
-            upsert, step_params = _step_upsert_sql(self._held)
-            parts.append(f"s AS ({upsert})")
-            params.extend(step_params)
-        heads = "1"
+        held = len(self._held)
+        if held:
+            params.extend(_step_upsert_sql(self._held)[1])
+        links: list[tuple[int, str, Mapping[str, object], str, str, str]] = []
         new_head: tuple[int, str] | None = None
         shard = 0
         if self._audits:
@@ -484,26 +524,11 @@ class SqlTx:
                 raise HeadMovedError
             links = self._links(self._audits, shard, head, self._audit_flow, self._audit_at)
             new_head = (links[-1][0], links[-1][5])
-            parts.append(
-                "h AS (UPDATE audit_heads SET shard_seq = ?, hash = ? WHERE shard = ?"
-                " AND shard_seq = ? AND hash = ? RETURNING 1)"
-            )
             params.extend((*new_head, shard, *head))
-            rows_sql = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(links))
-            parts.append(
-                f"a AS (INSERT INTO audit_log ({_AUDIT_INSERT_COLS}) SELECT v.* FROM h,"
-                f" (VALUES {rows_sql}) AS v ({_AUDIT_INSERT_COLS}))"
-            )
+            at, flow_id = self._audit_at, self._audit_flow
             for link_seq, kind, _, detail_json, link_prev, digest in links:
-                params.extend(
-                    (self._audit_at, self._audit_flow, kind, detail_json, link_prev, digest)
-                )
-                params.extend((shard, link_seq))
-            heads = "(SELECT count(*) FROM h)"
-        statement = (
-            f"WITH {', '.join(parts)} SELECT paysync_fence((SELECT count(*) FROM f), {heads})"
-        )
-        run(_numbered(statement), tuple(params))
+                params.extend((at, flow_id, kind, detail_json, link_prev, digest, shard, link_seq))
+        run(_one_shot_sql(update, held, len(links)), params)
         if new_head is not None and self._cache is not None:
             self._cache.advance(shard, new_head)
 

@@ -8,19 +8,50 @@ customer id is unique too, so a PayTrace record can be traced back to its Accoun
 
 Writes are merges: a ``None`` argument keeps the stored value, so each step of the customer
 sync fills in only the id it learnt, and repeating a step (after a lookup) is harmless.
+
+``paysync_customer_synced`` holds, per Account, the content paysync last made consistent
+across the three systems (the canonical name, billing address and email, see
+:func:`paysync_core.mapping.customer_groups`) and the flow that did it. It is written in the
+transaction that submits that flow, so a change read later from any system is compared with
+it: equal means nothing changed there (or it is paysync's own write coming back: no flow in
+the other direction), different means a new flow, and it is the base the conflict rule uses
+to tell which side changed.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, cast
 
 from ._errors import PaysyncError
 from ._ledger import LedgerStore, LedgerTransaction
 
-__all__ = ["XREF_TABLE", "CustomerXrefTable", "XrefConflictError", "XrefEntry"]
+__all__ = [
+    "SYNCED_TABLE",
+    "XREF_TABLE",
+    "CustomerXrefTable",
+    "SyncedState",
+    "XrefConflictError",
+    "XrefEntry",
+]
 
 XREF_TABLE = "paysync_customer_xref"
+SYNCED_TABLE = "paysync_customer_synced"
+_SYNCED_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {SYNCED_TABLE} ("
+    " salesforce_account_id TEXT PRIMARY KEY,"
+    " content TEXT NOT NULL,"
+    " flow_id TEXT,"
+    " updated_at TEXT NOT NULL)"
+)
+_SYNCED_UPSERT = (
+    "INSERT INTO paysync_customer_synced (salesforce_account_id, content, flow_id, updated_at) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (salesforce_account_id) DO UPDATE SET "
+    "content = excluded.content, flow_id = excluded.flow_id, updated_at = excluded.updated_at"
+)
 
 _DDL = (
     f"CREATE TABLE IF NOT EXISTS {XREF_TABLE} ("
@@ -63,6 +94,16 @@ class XrefEntry:
     updated_at: str
 
 
+@dataclass(frozen=True)
+class SyncedState:
+    """What paysync last made consistent for one Account, and the flow that did it."""
+
+    salesforce_account_id: str
+    content: Mapping[str, Any]
+    flow_id: str | None
+    updated_at: str
+
+
 def _entry(row: tuple[object, ...]) -> XrefEntry:
     def text(value: object) -> str | None:
         return None if value is None else str(value)
@@ -77,6 +118,7 @@ class CustomerXrefTable:
         self._store = store
         with store.transaction() as tx:
             tx.execute(_DDL)
+            tx.execute(_SYNCED_DDL)
 
     def get(self, salesforce_account_id: str) -> XrefEntry | None:
         with self._store.transaction() as tx:
@@ -85,6 +127,61 @@ class CustomerXrefTable:
     def by_paytrace(self, paytrace_customer_id: str) -> XrefEntry | None:
         with self._store.transaction() as tx:
             return self._get(tx, "paytrace_customer_id", paytrace_customer_id)
+
+    def by_fusion(self, fusion_account_number: str) -> XrefEntry | None:
+        """The row of a Fusion customer account number (the first one if several)."""
+        with self._store.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT {_COLUMNS} FROM {XREF_TABLE} WHERE fusion_account_number = ? "  # noqa: S608
+                "ORDER BY salesforce_account_id LIMIT 1",
+                (fusion_account_number,),
+            )
+        return _entry(rows[0]) if rows else None
+
+    # -- the synced state ---------------------------------------------------------------
+    def synced(
+        self, salesforce_account_id: str, *, tx: LedgerTransaction | None = None
+    ) -> SyncedState | None:
+        if tx is None:
+            with self._store.transaction() as own:
+                return self.synced(salesforce_account_id, tx=own)
+        rows = tx.execute(
+            f"SELECT salesforce_account_id, content, flow_id, updated_at FROM {SYNCED_TABLE} "  # noqa: S608
+            "WHERE salesforce_account_id = ?",
+            (salesforce_account_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        content = cast(dict[str, Any], json.loads(str(row[1])))
+        flow_id = None if row[2] is None else str(row[2])
+        return SyncedState(str(row[0]), content, flow_id, str(row[3]))
+
+    def record_synced(
+        self,
+        salesforce_account_id: str,
+        content: Mapping[str, Any],
+        *,
+        flow_id: str | None,
+        tx: LedgerTransaction | None = None,
+        now: datetime | None = None,
+    ) -> SyncedState:
+        """Merge ``content`` (field group -> canonical value) into the Account's synced state;
+        groups not named keep their value. ``tx``: inside the caller's transaction (the one
+        submitting ``flow_id``)."""
+        if not salesforce_account_id.strip():
+            raise ValueError("salesforce_account_id: must not be empty")
+        if tx is None:
+            with self._store.transaction() as own:
+                return self.record_synced(
+                    salesforce_account_id, content, flow_id=flow_id, tx=own, now=now
+                )
+        current = self.synced(salesforce_account_id, tx=tx)
+        merged = {**(current.content if current else {}), **content}
+        moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat()
+        text = json.dumps(merged, sort_keys=True, default=str)
+        tx.execute(_SYNCED_UPSERT, (salesforce_account_id, text, flow_id, moment))
+        return SyncedState(salesforce_account_id, merged, flow_id, moment)
 
     def link(
         self,

@@ -236,3 +236,53 @@ def test_recurring_plan_shows_charge_payment_and_both_subscription_outcomes(
     sub = writes["salesforce_recurring_billing.salesforce_subscription"]
     assert sub["if_approved"]["Next_Charge_Date__c"] == "2026-04-01"
     assert sub["if_declined"]["Failed_Attempts__c"] == 1
+
+
+def test_order_to_cash_plan_shows_every_write_after_the_charge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "otc.toml"
+    config.write_text(
+        '[usecases.order_to_cash.xref]\ndefault_fusion_account = "1008"\n'
+        "[usecases.order_to_cash.payment_custom_fields]\n"
+        'approval_code = "Approval_Code__c"\n',
+        encoding="utf-8",
+    )
+    opportunity = {
+        "Id": "006000000000001AAA",
+        "Name": "Acme expansion",
+        "StageName": "Closed Won",
+        "CloseDate": "2026-03-01",
+        "Amount": 149.99,
+        "AccountId": ACME,
+    }
+    writes = _plan(tmp_path, capsys, "order_to_cash", opportunity, config)
+    vault = writes["salesforce_order_to_cash.vault_profile"]
+    assert vault["find"]["endpoint"] == "customer/export"
+    payment = writes["salesforce_order_to_cash.salesforce_payment"]
+    assert payment["sobject"] == "Payment__c"
+    assert payment["upsert_by"] == {"Payment_ID__c": "<charge.transaction_id>"}
+    fields = payment["fields"]
+    assert fields["Amount__c"] == "149.99"
+    assert fields["Opportunity__c"] == "006000000000001AAA"
+    assert fields["Account__c"] == ACME
+    assert fields["Status__c"] == "<charge.status>"
+    assert fields["Processed_At__c"] == "<charge.processed_at>"
+    assert fields["Vault_Customer_ID__c"] == "<vault_profile.customer_id>"
+    assert fields["Approval_Code__c"] == "<charge.approval_code>"
+    invoice = writes["salesforce_order_to_cash.fusion_invoice"]
+    assert invoice["resource"] == "receivablesInvoices"
+    body = invoice["body"]
+    assert body["TransactionNumber"] == "SF-006000000000001AAA"
+    assert body["BillToCustomerNumber"] == "1008"
+    assert body["TransactionDate"] == "<ledger date of charge.processed_at>"
+    assert body["receivablesInvoiceLines"][0]["UnitSellingPrice"] == "149.99"
+    assert body["receivablesInvoiceDistributions"][0]["AccountCombination"] == "01-000-4100-0000"
+    receipt = writes["salesforce_order_to_cash.fusion_receipt"]
+    assert receipt["resource"] == "standardReceipts"
+    assert receipt["body"]["ReceiptNumber"] == "PT-<charge.transaction_id>"
+    assert receipt["body"]["Amount"] == "149.99"
+    apply = writes["salesforce_order_to_cash.fusion_apply"]
+    assert apply["receipt_id"] == "<fusion_receipt.receipt_id>"
+    assert apply["invoice_id"] == "<fusion_invoice.invoice_id>"
+    assert apply["amount"] == "149.99"

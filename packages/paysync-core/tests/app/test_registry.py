@@ -16,9 +16,9 @@ SYSTEMS = {
 }
 
 
-def test_seven_use_cases_numbered_with_their_flows() -> None:
+def test_eight_use_cases_numbered_with_their_flows() -> None:
     entries = registered()
-    assert [e.number for e in entries] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e.number for e in entries] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert [e.name for e in entries] == [
         "order_to_cash",
         "ecommerce",
@@ -27,6 +27,7 @@ def test_seven_use_cases_numbered_with_their_flows() -> None:
         "customer_sync",
         "settlement_gl",
         "recurring_billing",
+        "fusion_status",
     ]
     assert get_usecase("declines_chargebacks").flows == (
         "paytrace_declines",

@@ -213,10 +213,12 @@ def test_served_demo_is_processed_by_run_once(
         [report] = _passes(capsys.readouterr().out)
         assert report["polled"] == {
             "paytrace-exports": 2,  # the web sale (use case 2) and the terminal refund (3)
+            "paytrace-voids": 0,  # nothing voided in PayTrace (use case 3)
             "paytrace-declines": 1,
             "paytrace-settlements": 1,
             "salesforce-opportunities": 1,
             "salesforce-subscriptions": 1,
+            "fusion-changes": 0,  # no change made by a person in Fusion (use case 8)
         }
         assert report["succeeded"] == 5
         assert report["parked"] == 1  # the web order, until Fusion ships it
@@ -270,7 +272,8 @@ def test_each_set_of_use_cases_keeps_its_own_export_cursor(
         assert main([*base, "--use-case", "refunds"]) == 0
         first, second = _passes(capsys.readouterr().out)
         assert first["polled"] == {"paytrace-exports": 1}  # the web sale
-        assert second["polled"] == {"paytrace-exports": 1}  # the terminal refund
+        # the terminal refund; no sale voided in PayTrace
+        assert second["polled"] == {"paytrace-exports": 1, "paytrace-voids": 0}
         assert second["succeeded"] == 1
 
 

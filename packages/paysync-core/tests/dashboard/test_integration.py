@@ -93,7 +93,7 @@ def test_every_registered_use_case_is_listed_and_drawn(login_as: LoginAs) -> Non
     client = login_as(VIEWER)
     listing = client.get("/use-cases").get_data(as_text=True)
     entries = registered()
-    assert len(entries) == 7
+    assert len(entries) == 8
     positions = [listing.index(f"{e.number}. {escape(e.title)}") for e in entries]
     assert positions == sorted(positions)  # in registry order
     assert USE_CASE in listing  # the one given in code is still listed

@@ -99,7 +99,7 @@ class PayTraceClient:
         )
         self.transactions = Transactions(self)
         self.customers = Customers(self)
-        self.checks = Checks(self)
+        self.checks = Checks(self, tz=export_timezone)
         self.exports = Exports(self, tz=export_timezone)
         self.batches = Batches(self, tz=export_timezone)
         self.level_three = LevelThree(self)

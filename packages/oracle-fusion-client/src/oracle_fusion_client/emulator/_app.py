@@ -20,6 +20,8 @@ from . import _rules as rules
 from . import _views as views
 from ._authcheck import AuthPolicy
 from ._customer_soap import CUSTOMER_SOAP_PATHS, customer_wsdl_text, handle_customer_soap
+from ._describe import DESCRIBE_TYPE, describe_resource
+from ._describe import catalog as describe_catalog
 from ._erp import erp_get, erp_post
 from ._faults import Fault, FaultQueue
 from ._render import COLLECTION_TYPE, ITEM_TYPE, child_collection, collection, dumps, error_body
@@ -47,6 +49,8 @@ class EmulatorConfig:
     default_framework_version: int = 1
     seed: Mapping[str, Any] | None = None
     today: Callable[[], date] = date.today
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    """The clock of the who-columns (``CreationDate``, ``LastUpdateDate``) writes stamp."""
 
 
 class FusionEmulator:
@@ -54,12 +58,12 @@ class FusionEmulator:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self.state = State(self.config.seed)
+        self.state = State(self.config.seed, clock=self.config.now)
         self.faults = FaultQueue()
 
     # -- Python control API (the HTTP control endpoints call these) ----------------------
     def reset(self) -> None:
-        self.state = State(self.config.seed)
+        self.state = State(self.config.seed, clock=self.config.now)
         self.faults.clear()
 
     def inject(self, fault: Fault) -> None:
@@ -96,8 +100,8 @@ class FusionEmulator:
                     time.sleep(fault.delay)
                     raise TimeoutError("the emulator committed, then timed out")
                 return response
-            self.config.auth.check(request.headers.get("Authorization"))
-            result = self._route(request, path)
+            user = self.config.auth.check(request.headers.get("Authorization"))
+            result = self._route(request, path, user)
             if fault is not None and fault.kind == "timeout_after_commit":
                 time.sleep(fault.delay)
                 raise TimeoutError("the emulator committed, then timed out")
@@ -170,7 +174,7 @@ class FusionEmulator:
         )
 
     # -- routing -------------------------------------------------------------------------
-    def _route(self, request: Request, path: str) -> Result:
+    def _route(self, request: Request, path: str, user: str = "FIN_USER") -> Result:
         if path.rstrip("/") == ROOT and request.method == "GET":
             return 200, self._versions(), {}
         if not path.startswith(ROOT + "/"):
@@ -181,9 +185,12 @@ class FusionEmulator:
         base = request.host_url.rstrip("/") + f"{ROOT}/{version}"
         body = self._body(request)
         if rest.strip("/") == "" and request.method == "POST":
-            return self._batch(body, base)
+            with self.state.lock:
+                self.state.actor = user  # the who-columns name the caller
+                return self._batch(body, base)
         segments = [unquote(s) for s in self._raw_rest(request, rest).split("/") if s]
         with self.state.lock:
+            self.state.actor = user
             headers = {k.lower(): v for k, v in request.headers.items()}
             params = dict(request.args.items())
             return self.dispatch(request.method, segments, params, headers, body=body, base=base)
@@ -229,6 +236,8 @@ class FusionEmulator:
                 return 200, erp_get(self.state, params), {"Content-Type": COLLECTION_TYPE}
             if method == "POST":
                 return 201, erp_post(self.state, body), {}
+        if segments and segments[-1] == "describe" and len(segments) <= 2 and method == "GET":
+            return self._describe(segments[:-1], base)
         if not segments or segments[0] not in RESOURCES:
             raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
         resource = segments[0]
@@ -250,6 +259,15 @@ class FusionEmulator:
         if len(segments) != 2:
             raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
         return self._item(method, resource, segments[1], params, headers, body=body, base=base)
+
+    @staticmethod
+    def _describe(segments: list[str], base: str) -> Result:
+        """``GET [<resource>/]describe``: resource metadata (see ``_describe``)."""
+        if not segments:
+            return 200, describe_catalog(base), {"Content-Type": DESCRIBE_TYPE}
+        if segments[0] not in RESOURCES:
+            raise ApiError(404, f"The resource {segments[0]} doesn't exist.")
+        return 200, describe_resource(segments[0], base), {"Content-Type": DESCRIBE_TYPE}
 
     def _sub(
         self, method: str, resource: str, key: str, rest: list[str], *, body: Any, base: str

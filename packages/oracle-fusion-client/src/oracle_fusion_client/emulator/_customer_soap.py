@@ -14,6 +14,10 @@ them in three SOAP calls, each answering the new ids:
    use -> ``CustomerAccountId``, ``AccountNumber`` (generated when not given),
    ``CustomerAccountSiteId``, ``SiteUseId``.
 
+A later change is read and written with ``getOrganization``/``updateOrganization`` (the party
+name) and ``getLocation``/``updateLocation`` (the address): an update changes only the
+attributes it sends. A seeded Receivables customer is a party without a site.
+
 A created account joins the reference data, so ``receivablesCustomerAccountActivities`` and
 ``receivablesCustomerAccountSiteActivities`` list it and invoices may bill it. ``GET
 <path>?WSDL`` serves the package's WSDL with this server's address. Refusals are SOAP faults
@@ -112,7 +116,8 @@ def _response(path: str, operation: str, value: Mapping[str, Any]) -> bytes:
     body = ET.SubElement(env, f"{{{SOAP_ENV}}}Body")
     wrapper = ET.SubElement(body, f"{{{types_ns}}}{operation}Response")
     result = ET.SubElement(wrapper, f"{{{types_ns}}}result")
-    _emit(result, sdo_ns, {"Value": [value]})
+    # get<Object> answers the object itself; create/update answer a list of Value
+    _emit(result, sdo_ns, value if operation.startswith("get") else {"Value": [value]})
     return ET.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
@@ -136,6 +141,13 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
             "createOrganization",
         ): _create_organization,
         ("/crmService/CustomerAccountService", "createCustomerAccount"): _create_account,
+        ("/crmService/FoundationPartiesLocationService", "getLocation"): _get_location,
+        ("/crmService/FoundationPartiesLocationService", "updateLocation"): _update_location,
+        ("/crmService/FoundationPartiesOrganizationService", "getOrganization"): _get_organization,
+        (
+            "/crmService/FoundationPartiesOrganizationService",
+            "updateOrganization",
+        ): _update_organization,
     }
     handler = handlers.get((path, operation))
     if handler is None:
@@ -143,9 +155,11 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
     try:
         with state.lock:
             payload = next(iter(request), None)
-            if payload is None:
+            if payload is None and not operation.startswith("get"):
                 raise ApiError(400, f"{operation} needs its SDO element.")
-            return 200, _response(path, operation, handler(state, payload, today))
+            return 200, _response(
+                path, operation, handler(state, request if payload is None else payload, today)
+            )
     except ApiError as exc:
         return api_fault(exc)
 
@@ -279,4 +293,73 @@ def _create_account(state: State, account: ET.Element, today: date) -> dict[str,
             "sites": bill_to,
         }
     )
+    return record
+
+
+def _id_text(element: ET.Element, name: str) -> str:
+    """A get operation's id argument (``<partyId>``): its own text."""
+    text = (element.text or "").strip() if local_name(element) == name else ""
+    if not text:
+        message = ORACLE_MESSAGES["FND_CMN_REQ_ATTRIB_API_SERV"]
+        raise ApiError(400, message.replace("{ATTRIBUTE_NAME}", name), path=name)
+    return text
+
+
+def _location(state: State, location_id: str) -> dict[str, Any]:
+    record = state.tca["locations"].get(location_id)
+    if record is None:
+        raise ApiError(400, f"The location {location_id} doesn't exist.", path="LocationId")
+    return record
+
+
+def _get_location(state: State, argument: ET.Element, _today: date) -> dict[str, Any]:
+    return _location(state, _id_text(argument, "locationId"))
+
+
+def _update_location(state: State, location: ET.Element, _today: date) -> dict[str, Any]:
+    """Only the attributes sent change (an SDO update); an empty element is not a change."""
+    record = _location(state, _required(location, "LocationId"))
+    for name in ("Country", "Address1", "Address2", "City", "State", "PostalCode"):
+        value = _value(location, name)
+        if value is not None:
+            record[name] = value
+    return record
+
+
+def _organization(state: State, party_id: str) -> dict[str, Any]:
+    party = state.tca["parties"].get(party_id)
+    if party is not None:
+        return party
+    seeded = state.party(party_id=party_id)
+    if seeded is None:
+        raise ApiError(400, f"The party {party_id} doesn't exist.", path="PartyId")
+    # a seeded Receivables customer: its party as Trading Community shows it (no site)
+    party = {
+        "PartyId": int(party_id),
+        "PartyNumber": str(seeded.get("PartyNumber")),
+        "CreatedByModule": "HZ_WS",
+        "OrganizationProfile": [{"OrganizationName": seeded.get("CustomerName")}],
+        "PartySite": [],
+    }
+    state.tca["parties"][party_id] = party
+    return party
+
+
+def _get_organization(state: State, argument: ET.Element, _today: date) -> dict[str, Any]:
+    return _organization(state, _id_text(argument, "partyId"))
+
+
+def _update_organization(state: State, party: ET.Element, _today: date) -> dict[str, Any]:
+    """The organization name (``OrganizationProfile/OrganizationName``); the Receivables view
+    of the party's accounts shows the new name at once."""
+    party_id = _required(party, "PartyId")
+    record = _organization(state, party_id)
+    profiles = _kids(party, "OrganizationProfile")
+    name = _value(profiles[0], "OrganizationName") if profiles else None
+    if name is not None:
+        profile = cast(list[dict[str, Any]], record["OrganizationProfile"])[0]
+        record["OrganizationProfile"] = [{**profile, "OrganizationName": name}]
+        for account in cast(list[dict[str, Any]], state.ref["customerAccounts"]):
+            if str(account["PartyId"]) == party_id:
+                account["CustomerName"] = name
     return record

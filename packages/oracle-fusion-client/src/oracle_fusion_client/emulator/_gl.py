@@ -16,6 +16,11 @@ __all__ = ["JOURNAL_BATCHES", "check_ledgers", "record_journal_batches"]
 
 JOURNAL_BATCHES = "journalBatches"
 _LEDGER, _SOURCE, _DR, _CR, _GROUP = 1, 3, 38, 39, 62
+_CURRENCY, _ACC_DR, _ACC_CR = 5, 40, 41
+#: USER_CURRENCY_CONVERSION_TYPE, CURRENCY_CONVERSION_DATE, CURRENCY_CONVERSION_RATE: after
+#: REFERENCE21-30 and STAT_AMOUNT in the GL_INTERFACE template [inferred from public FBDI
+#: staging tables]
+_CONV_TYPE, _CONV_DATE, _CONV_RATE = 63, 64, 65
 
 
 def _cell(row: Sequence[str], index: int) -> str:
@@ -28,12 +33,31 @@ def check_ledgers(state: State, rows: Sequence[Sequence[str]]) -> list[str]:
     ledgers = state.ref.get("ledgers")
     if not isinstance(ledgers, list):
         return []
-    known = {str(item.get("LedgerId")) for item in cast(list[dict[str, Any]], ledgers)}
-    return [
+    items = cast(list[dict[str, Any]], ledgers)
+    known = {str(item.get("LedgerId")) for item in items}
+    errors = [
         f"line {number}: the ledger {_cell(row, _LEDGER)} doesn't exist"
         for number, row in enumerate(rows, start=1)
         if _cell(row, _LEDGER) not in known
     ]
+    currencies = {str(i.get("LedgerId")): i.get("CurrencyCode") for i in items}
+    for number, row in enumerate(rows, start=1):
+        ledger_currency = currencies.get(_cell(row, _LEDGER))
+        if ledger_currency and _cell(row, _CURRENCY) != ledger_currency:
+            errors += _conversion_errors(number, row)
+    return errors
+
+
+def _conversion_errors(number: int, row: Sequence[str]) -> list[str]:
+    """A foreign-currency line needs its conversion type and date; ``User`` also a rate."""
+    rate_type = _cell(row, _CONV_TYPE)
+    if not rate_type:
+        return [f"line {number}: a foreign currency journal needs a conversion rate type"]
+    if not _cell(row, _CONV_DATE):
+        return [f"line {number}: a foreign currency journal needs a conversion date"]
+    if rate_type == "User" and not _cell(row, _CONV_RATE):
+        return [f"line {number}: the conversion rate type User needs a conversion rate"]
+    return []
 
 
 def record_journal_batches(state: State, request_id: str, rows: Sequence[Sequence[str]]) -> None:
@@ -52,11 +76,16 @@ def record_journal_batches(state: State, request_id: str, rows: Sequence[Sequenc
                 "LineCount": 0,
                 "RunningTotalEnteredDr": Decimal("0.00"),
                 "RunningTotalEnteredCr": Decimal("0.00"),
+                "RunningTotalAccountedDr": Decimal("0.00"),
+                "RunningTotalAccountedCr": Decimal("0.00"),
             },
         )
         batch["LineCount"] += 1
         batch["RunningTotalEnteredDr"] += Decimal(_cell(row, _DR) or 0)
         batch["RunningTotalEnteredCr"] += Decimal(_cell(row, _CR) or 0)
+        # accounted amounts left empty are the entered ones (a ledger-currency journal)
+        batch["RunningTotalAccountedDr"] += Decimal(_cell(row, _ACC_DR) or _cell(row, _DR) or 0)
+        batch["RunningTotalAccountedCr"] += Decimal(_cell(row, _ACC_CR) or _cell(row, _CR) or 0)
     for batch in batches.values():
         key = state.new_id()
         state.put(JOURNAL_BATCHES, str(key), {"JeBatchId": key, **batch})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -72,9 +73,28 @@ def parse_literal_value(text: str) -> Decimal | str:
         return text
 
 
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _timestamp(text: str) -> datetime | None:
+    """A zoned ISO-8601 timestamp (``LastUpdateDate``), else ``None``: timestamps compare as
+    instants, whatever their offset or fraction digits."""
+    if not _TIMESTAMP.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _compare(actual: object, op: str, lit: _Literal) -> bool:
     if actual is None:
         return op in {"!=", "<>"}
+    if isinstance(actual, str) and op != "LIKE":
+        left_at, right_at = _timestamp(actual), _timestamp(lit.text)
+        if left_at is not None and right_at is not None:
+            return _ORDER[op](left_at, right_at)
     if op == "LIKE":
         pattern = re.escape(lit.text).replace("%", ".*").replace(r"\*", ".*")
         return re.fullmatch(pattern, str(actual), re.DOTALL) is not None
@@ -89,16 +109,18 @@ def _compare(actual: object, op: str, lit: _Literal) -> bool:
         left, right = str(actual).lower(), lit.text.lower()
     else:
         left = str(actual)
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda a, b: a == b,
-        "!=": lambda a, b: a != b,
-        "<>": lambda a, b: a != b,
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }
-    return ops[op](left, right)
+    return _ORDER[op](left, right)
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 class _Parser:

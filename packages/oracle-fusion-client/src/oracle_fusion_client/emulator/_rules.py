@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+from ._conversion import convert_document
 from ._state import ApiError, State, money, oracle_error
 
 __all__ = [
@@ -64,6 +65,7 @@ def create_receipt(state: State, body: Mapping[str, Any], today: date, *, upsert
         raise oracle_error("AR_RAPI_CURR_CODE_INVALID", path="Currency")
     amount = money(body["Amount"], "Amount")
     receipt_date = _date(body.get("ReceiptDate"), "ReceiptDate", today)
+    conversion = convert_document(state, body, body["Currency"], receipt_date, amount) or {}
     account = state.account(number=body.get("CustomerAccountNumber"))
     for key, existing in state.records["standardReceipts"].items():
         if existing["ReceiptNumber"] != body["ReceiptNumber"]:
@@ -88,9 +90,9 @@ def create_receipt(state: State, body: Mapping[str, Any], today: date, *, upsert
         "DocumentNumber": receipt_id,
         "Amount": amount,
         "Currency": body["Currency"],
-        "ConversionRateType": body.get("ConversionRateType"),
-        "ConversionDate": body.get("ConversionDate"),
-        "ConversionRate": body.get("ConversionRate"),
+        "ConversionRateType": conversion.get("ConversionRateType", body.get("ConversionRateType")),
+        "ConversionDate": conversion.get("ConversionDate", body.get("ConversionDate")),
+        "ConversionRate": conversion.get("ConversionRate", body.get("ConversionRate")),
         "State": "Unapplied",
         "Status": "Confirmed",
         "RemittanceBankName": method.get("RemittanceBankName"),
@@ -107,7 +109,7 @@ def create_receipt(state: State, body: Mapping[str, Any], today: date, *, upsert
         "CustomerBankBranch": None,
         "CustomerBankAccountNumber": None,
         "UnappliedAmount": amount,
-        "AccountedAmount": amount,
+        "AccountedAmount": conversion.get("AccountedAmount", amount),
         "AccountingDate": _date(
             body.get("AccountingDate"), "AccountingDate", receipt_date
         ).isoformat(),
@@ -147,7 +149,9 @@ def _transaction_header(state: State, body: Mapping[str, Any], currency_attr: st
 def create_invoice(state: State, body: Mapping[str, Any], today: date) -> str:
     _transaction_header(state, body, "InvoiceCurrencyCode")
     bu = state.business_unit(name=body["BusinessUnit"]) or {}
-    if body["InvoiceCurrencyCode"] != bu.get("LedgerCurrency"):
+    foreign = body["InvoiceCurrencyCode"] != bu.get("LedgerCurrency")
+    if foreign and not body.get("ConversionRateType"):
+        # a foreign-currency invoice needs its conversion (see ``_conversion``)
         raise oracle_error("AR_FUNC_CURRENCY_REQ", path="InvoiceCurrencyCode")
     terms = state.payment_terms(body.get("PaymentTerms") or "30 Net")
     if terms is None:
@@ -164,6 +168,7 @@ def create_invoice(state: State, body: Mapping[str, Any], today: date) -> str:
         line.setdefault("CustomerTransactionLineId", state.new_id())
         line["LineAmount"] = amount
         total += amount
+    conversion = convert_document(state, body, body["InvoiceCurrencyCode"], trx_date, total)
     trx_id = state.new_id()
     record: dict[str, Any] = {
         "CustomerTransactionId": trx_id,
@@ -171,6 +176,7 @@ def create_invoice(state: State, body: Mapping[str, Any], today: date) -> str:
         "ConversionDate": None,
         "ConversionRate": None,
         **{k: v for k, v in body.items() if k not in {"receivablesInvoiceLines"}},
+        **(conversion or {}),
         "TransactionNumber": body.get("TransactionNumber") or state.new_number(),
         "TransactionDate": trx_date.isoformat(),
         "PaymentTerms": terms["Name"],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -13,7 +14,15 @@ from oracle_fusion_client._errors import ORACLE_MESSAGES
 
 from ._seed import default_seed
 
-__all__ = ["READ_ONLY", "RESOURCES", "ApiError", "State", "money", "oracle_error"]
+__all__ = [
+    "READ_ONLY",
+    "RESOURCES",
+    "WHO_ATTRIBUTES",
+    "ApiError",
+    "State",
+    "money",
+    "oracle_error",
+]
 
 #: resource name -> (key attribute, child collections)
 RESOURCES: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -88,10 +97,37 @@ def money(value: object, attribute: str) -> Decimal:
     return result
 
 
-class State:
-    """All records; guarded by ``lock`` (one request at a time mutates it)."""
+#: The ADF "who" attributes every writable record carries (standard audit columns).
+WHO_ATTRIBUTES = ("CreatedBy", "CreationDate", "LastUpdatedBy", "LastUpdateDate")
 
-    def __init__(self, seed: Mapping[str, Any] | None = None) -> None:
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _stamp(moment: datetime) -> str:
+    """Fusion's timestamp text: UTC, milliseconds, ``+00:00``
+    (``2018-08-17T03:55:50.095+00:00``)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class State:
+    """All records; guarded by ``lock`` (one request at a time mutates it).
+
+    Writes through :meth:`put` to a writable resource stamp the ADF who-columns
+    (:data:`WHO_ATTRIBUTES`): ``CreationDate``/``CreatedBy`` once, ``LastUpdateDate``/
+    ``LastUpdatedBy`` on every write, the user being :attr:`actor` (the authenticated caller of
+    the current request). Stamps strictly increase, so ``q=LastUpdateDate>'...'`` polling sees
+    every write once.
+    """
+
+    def __init__(
+        self, seed: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self.clock = clock
+        self.actor = "FIN_USER"
+        """Who the current write is made by (set per request from the credentials)."""
+        self._last_stamp: datetime | None = None
         self.lock = threading.RLock()
         self.ref: dict[str, Any] = copy.deepcopy(dict(seed)) if seed else default_seed()
         self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in RESOURCES}
@@ -116,8 +152,21 @@ class State:
         return str(value)
 
     def put(self, resource: str, key: str, record: dict[str, Any]) -> None:
+        if resource not in READ_ONLY:
+            self._touch(resource, key, record)
         self.records[resource][key] = record
         self.versions[(resource, key)] = self.versions.get((resource, key), 0) + 1
+
+    def _touch(self, resource: str, key: str, record: dict[str, Any]) -> None:
+        now = self.clock().astimezone(timezone.utc)
+        if self._last_stamp is not None and now <= self._last_stamp:
+            now = self._last_stamp + timedelta(milliseconds=1)
+        self._last_stamp = now
+        if key not in self.records[resource] or "CreationDate" not in record:
+            record["CreatedBy"] = self.actor
+            record["CreationDate"] = _stamp(now)
+        record["LastUpdatedBy"] = self.actor
+        record["LastUpdateDate"] = _stamp(now)
 
     def etag(self, resource: str, key: str) -> str:
         version = self.versions.get((resource, key), 0)

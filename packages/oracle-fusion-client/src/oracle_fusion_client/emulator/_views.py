@@ -96,18 +96,17 @@ def refresh_currency_rates(state: State) -> None:
             ),
         ):
             key = f"{src}:{dst}:{rate['ConversionType']}:{rate['ConversionDate']}"
-            if key not in state.records[RATES]:
-                state.put(
-                    RATES,
-                    key,
-                    {
-                        "FromCurrency": src,
-                        "ToCurrency": dst,
-                        "ConversionDate": rate["ConversionDate"],
-                        "ConversionType": rate["ConversionType"],
-                        "ConversionRate": factor,
-                    },
-                )
+            row = {
+                "FromCurrency": src,
+                "ToCurrency": dst,
+                "ConversionDate": rate["ConversionDate"],
+                "ConversionType": rate["ConversionType"],
+                "ConversionRate": factor,
+            }
+            # a rate seeded again for the same key replaces the old one, as a daily rates
+            # load updates existing rows in Fusion
+            if state.records[RATES].get(key) != row:
+                state.put(RATES, key, row)
 
 
 def add_remittance_reference(

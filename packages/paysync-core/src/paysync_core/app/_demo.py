@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import Fault
 from paysync_core import AuditTrail, FlowState, RetryPolicy, SqliteLedger
 from paysync_core._status import collect_status
@@ -211,6 +212,10 @@ def _story(world: DemoWorld, store: SqliteLedger, progress: Progress) -> DemoRes
     refs["subscription"] = _subscription(world, runner, acme)
     _run(runner, "salesforce-subscriptions")
 
+    progress("8 Fusion polling: a receipt reversed by a person in Fusion, shown on Payment__c")
+    _fusion_reversal(world, refs["charge"])
+    _run(runner, "fusion-changes")  # paysync's own Fusion writes start nothing
+
     return DemoResult(_summary(world, runner, base), world, runner, refs)
 
 
@@ -287,6 +292,18 @@ def _charge_id(runner: Runner, opportunity_id: str) -> str:
         )
     steps = runner.engine.steps(str(rows[0][0]))
     return next(s.external_ids["transaction_id"] for s in steps if s.name == "charge")
+
+
+def _fusion_reversal(world: DemoWorld, transaction_id: str) -> None:
+    """A receivables clerk (not paysync's Fusion user) reverses the receipt of a payment."""
+    clerk = FusionClient(
+        base_url=FUSION_URL,
+        auth=BasicAuth("fin.clerk", "demo"),
+        session=world.fusion_emulator.session(FUSION_URL),
+    )
+    receipt = clerk.standard_receipts.find_by_number(f"PT-{transaction_id}")
+    if receipt is not None and receipt.StandardReceiptId is not None:
+        clerk.standard_receipts.reverse(receipt.StandardReceiptId, reason="NSF")
 
 
 def _subscription(world: DemoWorld, runner: Runner, acme: str) -> str:

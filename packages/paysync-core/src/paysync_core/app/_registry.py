@@ -21,6 +21,7 @@ from paysync_core import Engine, FlowDefinition, FlowRecord, LedgerStore
 from paysync_core._errors import ConfigurationError
 from paysync_core.config import register_usecase_options
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
+from paysync_core.sources import FusionResource
 from paysync_core.usecases import ActivityHandler
 
 from ._events import EventStreams
@@ -97,6 +98,9 @@ class UseCaseBuild:
     sources: tuple[Source, ...] = ()
     activity_handlers: tuple[ActivityHandler, ...] = ()
     """Handlers for the shared PayTrace export poller (one cursor for every use case)."""
+    fusion_resources: tuple[FusionResource, ...] = ()
+    """Fusion collections for the shared Fusion change poller (polled by ``LastUpdateDate``
+    every ``[polling] fusion_interval_seconds``), each with this use case's handlers."""
     submit_json: JsonTrigger | None = None
     instance: object = None
     """The use case object itself (``OrderToCash`` ...), for callers that drive it directly."""

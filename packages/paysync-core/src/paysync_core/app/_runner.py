@@ -29,7 +29,7 @@ from paysync_core.usecases import ActivityHandler
 
 from ._events import event_streams_from_config
 from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, registered
-from ._sources import PayTraceExportSource
+from ._sources import FusionChangeSource, PayTraceExportSource
 
 __all__ = [
     "DEFAULT_INTERVALS",
@@ -50,6 +50,7 @@ DEFAULT_INTERVALS: Mapping[str, float] = {
     "paytrace": 60.0,
     "salesforce": 60.0,
     "salesforce-events": 0.0,
+    "fusion": 300.0,
 }
 
 
@@ -156,6 +157,7 @@ class Runner:
         lease_ttl: timedelta = timedelta(minutes=5),
         quotas: Mapping[str, Quota] | None = None,
         paytrace_overlap: timedelta = timedelta(minutes=15),
+        fusion_overlap: timedelta = timedelta(minutes=15),
         engine_sleep: Callable[[float], None] = time.sleep,
         metrics: Metrics | None = None,
         intervals: Mapping[str, float] | None = None,
@@ -203,6 +205,18 @@ class Runner:
                     cursor="paytrace:" + "+".join(readers),
                 )
             )
+        fusion_readers = sorted(n for n, b in self.builds.items() if b.fusion_resources)
+        if fusion_readers and ports.fusion is not None:
+            # Fusion has no change events: its collections are polled by LastUpdateDate
+            sources.append(
+                FusionChangeSource(
+                    ports.fusion,
+                    [r for build in self.builds.values() for r in build.fusion_resources],
+                    overlap=fusion_overlap,
+                    clock=ports.clock,
+                    cursor="fusion:" + "+".join(fusion_readers),
+                )
+            )
         sources.extend(s for build in self.builds.values() for s in build.sources)
         self.sources: tuple[Source, ...] = tuple(sources)
 
@@ -235,6 +249,7 @@ class Runner:
                 **DEFAULT_INTERVALS,
                 "paytrace": config.polling.paytrace_interval_seconds,
                 "salesforce": config.polling.salesforce_interval_seconds,
+                "fusion": config.polling.fusion_interval_seconds,
             },
         )
 

@@ -5,6 +5,8 @@
 * :class:`WindowSource` a scheduler re-reading a date window (declines, settlement batches):
   re-submitting a known record returns its existing flow, so re-reading is harmless;
 * :class:`CallSource` a scheduler with its own notion of "due" (recurring billing);
+* :class:`FusionChangeSource` the shared Fusion change poller (``LastUpdateDate``, durable
+  cursors in the ledger) feeding the use cases that declare Fusion resources;
 * :class:`SoqlSource` Salesforce records changed (or, with ``cursor_field="CreatedDate"``,
   created) since the last poll (use cases 1 and 5), until the event-stream source
   (Pub/Sub / CometD) replaces it.
@@ -18,10 +20,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from paysync_core import Engine, FlowRecord
-from paysync_core.ports import PayTracePort, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
+from paysync_core.sources import FusionChangePoller, FusionResource
 from paysync_core.usecases import ActivityHandler, PayTraceActivityPoller
 
-__all__ = ["CallSource", "PayTraceExportSource", "SoqlSource", "WindowSource"]
+__all__ = [
+    "CallSource",
+    "FusionChangeSource",
+    "PayTraceExportSource",
+    "SoqlSource",
+    "WindowSource",
+    "merge_fusion_resources",
+]
 
 
 class PayTraceExportSource:
@@ -39,6 +49,52 @@ class PayTraceExportSource:
         self.name = "paytrace-exports"
         self.poller = PayTraceActivityPoller(
             paytrace, handlers, name=cursor, overlap=overlap, clock=clock
+        )
+
+    def poll(self, engine: Engine) -> int:
+        return len(self.poller.poll(engine).submitted)
+
+
+def merge_fusion_resources(resources: Sequence[FusionResource]) -> list[FusionResource]:
+    """One entry per collection: the handlers of every use case polling it, in order (a
+    collection is read once per poll, whoever wants its changes)."""
+    merged: dict[str, FusionResource] = {}
+    for resource in resources:
+        known = merged.get(resource.name)
+        if known is None:
+            merged[resource.name] = resource
+            continue
+        fields = () if not known.fields or not resource.fields else known.fields + resource.fields
+        merged[resource.name] = FusionResource(
+            resource.name,
+            known.key,
+            known.handlers + resource.handlers,
+            q=known.q if known.q == resource.q else None,
+            fields=tuple(dict.fromkeys(fields)),
+        )
+    return list(merged.values())
+
+
+class FusionChangeSource:
+    """Fusion collections polled by ``LastUpdateDate`` with durable cursors (one per
+    collection and set of readers)."""
+
+    def __init__(
+        self,
+        fusion: FusionPort,
+        resources: Sequence[FusionResource],
+        *,
+        overlap: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime],
+        cursor: str = "fusion",
+    ) -> None:
+        self.name = "fusion-changes"
+        self.poller = FusionChangePoller(
+            fusion,
+            merge_fusion_resources(resources),
+            name=cursor,
+            overlap=overlap,
+            clock=clock,
         )
 
     def poll(self, engine: Engine) -> int:

@@ -10,12 +10,20 @@ from typing import Any
 from paysync_core import Engine, FlowRecord
 from paysync_core.mapping import subscription_from_salesforce
 from paysync_core.ports import SalesforcePort
-from paysync_core.sources import ClosedWonOpportunities, CustomerAccounts, OrderCreated
+from paysync_core.sources import (
+    ClosedWonOpportunities,
+    CustomerAccounts,
+    OrderCreated,
+    fusion_change,
+)
 from paysync_core.usecases import (
     CHARGEBACKS_USE_CASE,
+    CUSTOMER_SYNC_FUSION_USE_CASE,
+    CUSTOMER_SYNC_PAYTRACE_USE_CASE,
     CUSTOMER_SYNC_USE_CASE,
     DECLINES_USE_CASE,
     ECOMMERCE_USE_CASE,
+    FUSION_STATUS_USE_CASE,
     RECURRING_USE_CASE,
     REFUNDS_USE_CASE,
     SETTLEMENT_USE_CASE,
@@ -26,8 +34,12 @@ from paysync_core.usecases import (
     DeclinesChargebacksConfig,
     EcommerceConfig,
     EcommerceOrderToCash,
+    FusionStatus,
+    FusionStatusConfig,
     OrderToCash,
     OrderToCashConfig,
+    PayTraceProfilePoller,
+    PayTraceVoidPoller,
     RecurringBilling,
     RecurringBillingConfig,
     Refunds,
@@ -46,6 +58,7 @@ __all__ = [
     "CUSTOMER_SYNC",
     "DECLINES_CHARGEBACKS",
     "ECOMMERCE",
+    "FUSION_STATUS",
     "OPPORTUNITY_TOPIC",
     "ORDER_EVENT_CHANNEL",
     "ORDER_TOPIC",
@@ -260,6 +273,15 @@ def _refunds(ports: Ports, options: RefundsConfig) -> UseCaseBuild:
                 clock=ports.clock,
             ),
         )
+    if options.detect_voids:
+        # voids turn the sale's record Voided (no new transaction): a poller of their own
+        voids = PayTraceVoidPoller(
+            ports.need_paytrace(name),
+            (usecase.submit_observed_void,),
+            lookback=options.void_lookback,
+            clock=ports.clock,
+        )
+        sources = (*sources, CallSource("paytrace-voids", voids.poll_flows))
     return UseCaseBuild(
         definitions=(usecase.definition(),),
         sources=sources,
@@ -383,9 +405,11 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
             clock=ports.clock,
             soql_args=lambda since: (since,),
         )
+    # vault profiles changed in PayTrace (customer/export has no timestamp: a digest each)
+    profiles = PayTraceProfilePoller(usecase.paytrace, usecase.submit_paytrace_profile)
     return UseCaseBuild(
-        definitions=(usecase.definition(),),
-        sources=(source,),
+        definitions=usecase.definitions(),
+        sources=(source, profiles),
         submit_json=submit,
         instance=usecase,
     )
@@ -395,12 +419,16 @@ CUSTOMER_SYNC = register(
     UseCase(
         5,
         "customer_sync",
-        "Customer and vault sync (Salesforce Account -> PayTrace vault, Fusion account)",
+        "Customer and vault sync (Salesforce Account <-> PayTrace vault <-> Fusion account)",
         ("salesforce", "paytrace", "fusion"),
         CustomerSyncConfig,
         _customer_sync,
         input_hint='{"account": <Account record>, "contact": <Contact record or null>}',
-        flows=(CUSTOMER_SYNC_USE_CASE,),
+        flows=(
+            CUSTOMER_SYNC_USE_CASE,
+            CUSTOMER_SYNC_FUSION_USE_CASE,
+            CUSTOMER_SYNC_PAYTRACE_USE_CASE,
+        ),
     )
 )
 
@@ -477,5 +505,47 @@ RECURRING_BILLING = register(
         _recurring,
         input_hint='{"subscription": <Subscription__c record>, "today": "2026-03-01"}',
         flows=(RECURRING_USE_CASE,),
+    )
+)
+
+
+# -- 8. Fusion receivables state -> Salesforce ----------------------------------------------
+def _fusion_status(ports: Ports, options: FusionStatusConfig) -> UseCaseBuild:
+    name = "fusion_status"
+    usecase = FusionStatus(
+        salesforce=ports.need_salesforce(name), fusion=ports.need_fusion(name), config=options
+    )
+
+    def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
+        resource = str(_field(data, "resource", "standardReceipts or receivablesInvoices"))
+        record = _field(data, "record", "the Fusion record as the REST API returns it")
+        if not isinstance(record, Mapping):
+            raise ValueError("input: record must be an object (the Fusion record)")
+        found = {r.name: r for r in usecase.resources()}.get(resource)
+        if found is None:
+            raise ValueError(f"input: resource {resource!r} is not polled by fusion_status")
+        row: Mapping[str, Any] = record  # pyright: ignore[reportUnknownVariableType]
+        change = fusion_change(resource, found.key, row)
+        return _only(found.handlers[0](engine, change, checkpoint=None))
+
+    return UseCaseBuild(
+        definitions=(usecase.definition(),),
+        fusion_resources=tuple(usecase.resources()),
+        submit_json=submit,
+        instance=usecase,
+    )
+
+
+FUSION_STATUS = register(
+    UseCase(
+        8,
+        "fusion_status",
+        "Fusion receipt reversals and paid invoices -> Salesforce Payment__c (Fusion polling)",
+        ("fusion", "salesforce"),
+        FusionStatusConfig,
+        _fusion_status,
+        input_hint='{"resource": "standardReceipts", "record": <Fusion receipt with '
+        "LastUpdateDate>}",
+        flows=(FUSION_STATUS_USE_CASE,),
     )
 )

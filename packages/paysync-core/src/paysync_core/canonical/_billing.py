@@ -30,6 +30,12 @@ class SettledTransaction(CanonicalModel):
     card_type: str | None = None
     invoice_id: str | None = None
     settled_at: AwareDatetime | None = None
+    product_line: str | None = None
+    """The product line the GL table may key on (derived from the PayTrace record by the
+    configured source; ``None`` when none is derived)."""
+    business_unit: str | None = None
+    """The business unit of this transaction: its product-line rule's, else the use case's
+    default (``None`` when neither is configured)."""
 
 
 class BillingInterval(str, enum.Enum):

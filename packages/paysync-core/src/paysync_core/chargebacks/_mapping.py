@@ -62,35 +62,55 @@ class DisputeCaseFields(BaseModel):
     """The Salesforce follow-up record (a ``Case`` by default) and its field names; ``None``
     leaves an optional field out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Case"
+    """Salesforce object of the follow-up."""
     external_id: str = "Dispute_Case_Number__c"
+    """External id field the record is upserted by (the dispute case number)."""
     subject: str = "Subject"
+    """Subject field."""
     description: str | None = "Description"
+    """Description field (dispute details)."""
     status: str | None = "Status"
+    """Status field."""
     status_value: str = "New"
+    """Status given to a new record."""
     priority: str | None = "Priority"
+    """Priority field."""
     priority_value: str = "High"
+    """Priority given to a new record."""
     origin: str | None = "Origin"
+    """Origin field."""
     origin_value: str = "PayTrace dispute file"
+    """Origin given to a new record."""
     account: str | None = "AccountId"
+    """Lookup to the customer's Account."""
     amount: str | None = "Dispute_Amount__c"
+    """Disputed amount field."""
     reason_code: str | None = "Dispute_Reason_Code__c"
+    """Card network reason code field."""
     transaction_id: str | None = "Transaction_ID__c"
+    """PayTrace transaction id field."""
 
 
 class ChargebackConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     business_unit: str = "Vision Operations"
+    """Fusion business unit of the credit memos."""
     transaction_source: str = "Manual"
+    """Receivables transaction source of the credit memos."""
     transaction_type: str = "Credit Memo"
+    """Receivables transaction type of the credit memos."""
     credit_reason: str = "Chargeback"
+    """Credit reason of the credit memos."""
     chargeback_account: str | None = "01-000-4810-0000"
     """Revenue-reversal GL account of the credit memo line (``None``: Fusion's AutoAccounting)."""
     number_prefix: str = Field(default="CB-", max_length=8)
+    """Credit memo number prefix, followed by the dispute case number."""
     case: DisputeCaseFields = DisputeCaseFields()
+    """The Salesforce follow-up record of a dispute (a ``Case`` by default)."""
 
 
 def chargeback_to_credit_memo(

@@ -12,7 +12,7 @@ from paysync_core.config._reference import config_reference
 
 from ._common import console, dump_json, err_console, fail, write_line
 
-__all__ = ["config_app"]
+__all__ = ["config_app", "reference_markdown"]
 
 config_app = typer.Typer(help="Configuration (paysync.toml).", no_args_is_help=True)
 
@@ -52,7 +52,28 @@ def check(
         raise typer.Exit(1)
 
 
+def reference_markdown() -> str:
+    """``docs/configuration.md``: the core sections and every registered use case's options."""
+    # Imported here: the registry pulls in every use case module, which ``check`` never needs.
+    from paysync_core.app import registered
+
+    return config_reference(registered()).rstrip("\n") + "\n"
+
+
 @config_app.command("reference")
-def reference() -> None:
-    """Print the configuration reference (Markdown) generated from the models."""
-    write_line(config_reference().rstrip("\n"))
+def reference(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="write to this file (docs/configuration.md)"),
+    ] = None,
+) -> None:
+    """Print (or write) the configuration reference (Markdown) generated from the models."""
+    text = reference_markdown()
+    if output is None:
+        write_line(text.rstrip("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{output}: cannot write: {exc.strerror}") from None
+    console.print(f"{output}: written")

@@ -1,27 +1,39 @@
-"""``paysync mapping``: check the configured mappings for drift; suggest one for a new object."""
+"""``paysync mapping``: check the configured mappings for drift; suggest one for a new object.
+
+Offline with saved describes (``--salesforce-describe``, ``--fusion-describe``; a system with
+saved describes is not called), else live against the configured endpoints.
+"""
 
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
 
-from paysync_core.config import (
-    PaysyncConfig,
-    build_salesforce,
-)
+from oracle_fusion_client import FusionClient, FusionError, Query, ResourceDescribe, parse_describe
+from paysync_core.config import PaysyncConfig, build_salesforce
+from paysync_core.config._build import build_clients
+from paysync_core.config._load import usecase_options
 from paysync_core.config._secrets import SecretResolver
-from paysync_core.mapping._check import check_sobject_mapping, payment_field_kinds
-from paysync_core.mapping._records import PaymentFieldMap
+from paysync_core.mapping._check import (
+    Drift,
+    check_fusion_write,
+    check_salesforce_map,
+    salesforce_field_maps,
+)
+from paysync_core.mapping._fusion_meta import fusion_writes
 from paysync_core.mapping._suggest import (
-    PAYMENT_TARGETS,
     SourceField,
+    Suggestion,
+    fit,
     suggest_mapping,
     suggestions_to_toml,
+    target_sets,
 )
-from salesforce_bridge import SalesforceBridge, SObjectDescribe
+from salesforce_bridge import SalesforceBridge, SalesforceBridgeError, SObjectDescribe
 
 from ._common import console, dump_json, err_console, fail, load_config_or_exit, write_line
 
@@ -31,12 +43,21 @@ mapping_app = typer.Typer(help="Mapping rules: drift check and suggestions.", no
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="paysync.toml (Salesforce connection, mappings)"),
+    typer.Option("--config", "-c", help="paysync.toml (connections, use case mappings)"),
 ]
-DescribeOption = Annotated[
-    Path | None,
+SalesforceDescribes = Annotated[
+    list[Path] | None,
     typer.Option(
-        "--describe-file", help="a saved `sobjects/<Obj>/describe` JSON instead of the live org"
+        "--salesforce-describe",
+        "--describe-file",
+        help="a saved `sobjects/<Obj>/describe` JSON (repeatable) instead of the live org",
+    ),
+]
+FusionDescribes = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--fusion-describe",
+        help="a saved `<resource>/describe` JSON (repeatable) instead of the live pod",
     ),
 ]
 
@@ -47,80 +68,313 @@ def _config(path: Path | None) -> PaysyncConfig | None:
 
 def _bridge(config: PaysyncConfig | None) -> SalesforceBridge:
     if config is None or config.salesforce is None:
-        raise fail("give --describe-file, or --config with a [salesforce] section")
+        raise fail("give --salesforce-describe, or --config with a [salesforce] section")
     return build_salesforce(config.salesforce, SecretResolver())
 
 
-def _describe(
-    sobject: str, describe_file: Path | None, config: PaysyncConfig | None
-) -> SObjectDescribe:
-    if describe_file is not None:
+def _fusion(config: PaysyncConfig | None) -> FusionClient:
+    client = build_clients(config).fusion if config is not None and config.fusion else None
+    if client is None:
+        raise fail("give --fusion-describe, or --config with a [fusion] section")
+    return client
+
+
+def _read_json(path: Path, option: str) -> dict[str, Any]:
+    try:
+        value: object = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise fail(f"{option} {path}: {exc}") from None
+    if not isinstance(value, dict):
+        raise fail(f"{option} {path}: not a JSON object")
+    return cast(dict[str, Any], value)
+
+
+def _sf_files(paths: list[Path]) -> dict[str, SObjectDescribe]:
+    found: dict[str, SObjectDescribe] = {}
+    for path in paths:
         try:
-            return SObjectDescribe.model_validate(json.loads(describe_file.read_text("utf-8")))
-        except (OSError, ValueError) as exc:
-            raise fail(f"--describe-file {describe_file}: {exc}") from None
-    return _bridge(config).describe(sobject)
+            describe = SObjectDescribe.model_validate(_read_json(path, "--salesforce-describe"))
+        except ValueError as exc:
+            raise fail(f"--salesforce-describe {path}: {exc}") from None
+        found[describe.name.lower()] = describe
+    return found
 
 
-def _payment_fields(config: PaysyncConfig | None) -> PaymentFieldMap:
-    section = config.usecases.get("order_to_cash") if config else None
-    raw = cast(dict[str, Any], section.options().get("payment_fields", {})) if section else {}
-    return PaymentFieldMap.model_validate(raw)
+def _fusion_files(paths: list[Path]) -> dict[str, ResourceDescribe]:
+    found: dict[str, ResourceDescribe] = {}
+    for path in paths:
+        data = _read_json(path, "--fusion-describe")
+        resources = data.get("Resources")
+        names = list(cast(dict[str, Any], resources)) if isinstance(resources, dict) else [None]
+        for name in names:
+            try:
+                describe = parse_describe(data, name)
+            except FusionError as exc:
+                raise fail(f"--fusion-describe {path}: {exc}") from None
+            found[describe.name] = describe
+    return found
+
+
+def _options(config: PaysyncConfig | None) -> dict[str, object]:
+    """Use case name -> validated options: the enabled ``[usecases.*]`` sections of the
+    config, or the ``order_to_cash`` defaults when none is configured."""
+    from paysync_core.app._registry import registered  # the registry imports every use case
+
+    chosen: dict[str, object] = {}
+    for entry in registered():
+        section = config.usecases.get(entry.name) if config else None
+        if section is not None and section.enabled:
+            chosen[entry.name] = usecase_options(
+                cast(PaysyncConfig, config), entry.name, entry.options
+            )
+    if not chosen:
+        entry = next(e for e in registered() if e.name == "order_to_cash")
+        section = config.usecases.get("order_to_cash") if config else None
+        raw = section.options() if section else {}
+        chosen["order_to_cash"] = entry.options.model_validate(raw)
+    return chosen
+
+
+def _drift_json(item: Drift) -> dict[str, Any]:
+    return vars(item).copy()
+
+
+class _Run:
+    """What one check saw: drift, and the objects checked or skipped per system."""
+
+    def __init__(self) -> None:
+        self.drift: list[Drift] = []
+        self.checked: dict[str, set[str]] = {"salesforce": set(), "fusion": set()}
+        self.skipped: dict[str, set[str]] = {"salesforce": set(), "fusion": set()}
+
+    def systems(self) -> dict[str, dict[str, list[str]]]:
+        return {
+            name: {
+                "checked": sorted(self.checked[name]),
+                "skipped": sorted(self.skipped[name] - self.checked[name]),
+            }
+            for name in self.checked
+        }
+
+    def print_text(self) -> None:
+        for system in ("salesforce", "fusion"):
+            items = [d for d in self.drift if d.system == system]
+            for item in items:
+                out = err_console if item.severity == "error" else console
+                out.print(str(item), markup=False)
+            for name in sorted(self.checked[system]):
+                if not any(d.object.split(".")[0] == name for d in items):
+                    console.print(f"{system} {name}: mapping matches", markup=False)
+            for name in sorted(self.skipped[system] - self.checked[system]):
+                console.print(f"{system} {name}: not checked (no describe)", markup=False)
+
+
+def _check_salesforce(
+    run: _Run,
+    options: dict[str, object],
+    saved: dict[str, SObjectDescribe],
+    live: bool,
+    config: PaysyncConfig | None,
+) -> None:
+    bridge = _bridge(config) if live else None
+    for spec in salesforce_field_maps(options):
+        describe = saved.get(spec.sobject.lower())
+        if describe is None and bridge is not None:
+            try:
+                describe = bridge.describe(spec.sobject)
+            except SalesforceBridgeError as exc:
+                raise fail(f"describe {spec.sobject}: {exc}") from None
+            saved[spec.sobject.lower()] = describe
+        if describe is None:
+            run.skipped["salesforce"].add(spec.sobject)
+            continue
+        run.checked["salesforce"].add(describe.name)
+        run.drift += check_salesforce_map(describe, spec)
+
+
+def _check_fusion(
+    run: _Run,
+    options: dict[str, object],
+    saved: dict[str, ResourceDescribe],
+    live: bool,
+    config: PaysyncConfig | None,
+) -> None:
+    fusion = _fusion(config) if live else None
+    for write in fusion_writes(options):
+        resource = saved.get(write.resource)
+        if resource is None and fusion is not None:
+            try:
+                resource = fusion.describe(write.resource)
+            except FusionError as exc:
+                raise fail(f"describe {write.resource}: {exc}") from None
+            saved[write.resource] = resource
+        if resource is None:
+            run.skipped["fusion"].add(write.resource)
+            continue
+        run.checked["fusion"].add(resource.name)
+        run.drift += check_fusion_write(resource, write)
 
 
 @mapping_app.command("check")
 def check(
     *,
     config: ConfigOption = None,
-    describe_file: DescribeOption = None,
+    salesforce_describe: SalesforceDescribes = None,
+    fusion_describe: FusionDescribes = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="drop drift matching `system:Object.field` (glob, repeatable), e.g. "
+            "`fusion:standardReceipts.ReceiptDate` for a mandatory attribute the pod defaults",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
 ) -> None:
-    """Compare the payment mapping with the org's describe; exit 1 when anything drifted."""
+    """Compare every configured field map with its target's metadata; exit 1 on errors."""
     loaded = _config(config)
-    fields = _payment_fields(loaded)
-    describe = _describe(fields.sobject, describe_file, loaded)
-    slots = fields.model_dump(exclude={"sobject"})
-    drift = check_sobject_mapping(describe, slots, kinds=payment_field_kinds())
+    options = _options(loaded)
+    sf_saved = _sf_files(salesforce_describe or [])
+    fu_saved = _fusion_files(fusion_describe or [])
+    run = _Run()
+    # A system with saved describes is checked offline only; otherwise live when configured.
+    sf_live = not sf_saved and loaded is not None and loaded.salesforce is not None
+    fu_live = not fu_saved and loaded is not None and loaded.fusion is not None
+    _check_salesforce(run, options, sf_saved, sf_live, loaded)
+    _check_fusion(run, options, fu_saved, fu_live, loaded)
+    if not run.checked["salesforce"] and not run.checked["fusion"]:
+        raise fail(
+            "nothing to check against: give --salesforce-describe / --fusion-describe, or "
+            "--config with a [salesforce] or [fusion] section",
+            2,
+        )
+    run.drift = [
+        d
+        for d in dict.fromkeys(run.drift)  # a map shared by use cases is reported once
+        if not any(fnmatchcase(f"{d.system}:{d.object}.{d.field}", p) for p in ignore or ())
+    ]
+    errors = [d for d in run.drift if d.severity == "error"]
     if as_json:
-        write_line(dump_json({"ok": not drift, "drift": [vars(d) for d in drift]}))
-    elif drift:
-        for item in drift:
-            err_console.print(str(item), markup=False)
+        drift = [_drift_json(d) for d in run.drift]
+        write_line(dump_json({"ok": not errors, "drift": drift, "systems": run.systems()}))
     else:
-        console.print(f"{describe.name}: mapping matches the org ({len(slots)} slots checked)")
-    if drift:
+        run.print_text()
+    if errors:
         raise typer.Exit(1)
 
 
-@mapping_app.command("suggest")
-def suggest(
-    *,
-    sobject: Annotated[str, typer.Option("--object", help="Salesforce object to map")],
-    config: ConfigOption = None,
-    describe_file: DescribeOption = None,
-    samples: Annotated[int, typer.Option(min=0, max=200, help="sample records to read")] = 20,
-    table: Annotated[
-        str, typer.Option(help="TOML table the snippet is written for")
-    ] = "usecases.order_to_cash.payment_fields",
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
-) -> None:
-    """Propose a payment mapping for an unmapped object; prints a snippet, applies nothing."""
-    loaded = _config(config)
-    describe = _describe(sobject, describe_file, loaded)
+def _sf_sources(
+    describe: SObjectDescribe, samples: int, live: bool, config: PaysyncConfig | None
+) -> list[SourceField]:
     values: dict[str, list[str]] = {}
-    if samples and describe_file is None:
+    if samples and live:
         names = [f.name for f in describe.fields]
         soql = f"SELECT {', '.join(names)} FROM {describe.name} LIMIT {samples}"  # noqa: S608
-        for row in _bridge(loaded).query(soql):
+        for row in _bridge(config).query(soql):
             for name in names:
                 value = row.fields.get(name)
                 if value is not None:
                     values.setdefault(name, []).append(str(value))
-    fields = [
+    return [
         SourceField(f.name, f.type, f.label, tuple(values.get(f.name, ()))) for f in describe.fields
     ]
-    suggestions = suggest_mapping(PAYMENT_TARGETS, fields)
+
+
+def _fusion_sources(
+    describe: ResourceDescribe, samples: int, client: FusionClient | None
+) -> list[SourceField]:
+    values: dict[str, list[str]] = {}
+    if samples and client is not None:
+        page = client.http.page(describe.name, Query(limit=min(samples, 5)))
+        for row in page.items:
+            for name, value in row.items():
+                if value is not None and not isinstance(value, (list, dict)):
+                    values.setdefault(name, []).append(str(value))
+    return [
+        SourceField(a.name, a.type, a.title, tuple(values.get(a.name, ())))
+        for a in describe.attributes
+    ]
+
+
+@mapping_app.command("suggest")
+def suggest(  # noqa: PLR0912 - Salesforce or Fusion, saved or live
+    *,
+    sobject: Annotated[
+        str | None, typer.Option("--object", help="Salesforce object to map")
+    ] = None,
+    fusion_resource: Annotated[
+        str | None, typer.Option("--fusion-resource", help="Fusion REST resource to map")
+    ] = None,
+    config: ConfigOption = None,
+    describe_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--describe-file",
+            "--salesforce-describe",
+            "--fusion-describe",
+            help="a saved describe JSON instead of the live system",
+        ),
+    ] = None,
+    target: Annotated[
+        str, typer.Option(help="target mapping (payment, order, ..., receipt, ...) or all")
+    ] = "all",
+    samples: Annotated[int, typer.Option(min=0, max=200, help="sample records to read")] = 20,
+    table: Annotated[
+        str | None, typer.Option(help="TOML table the snippet is written for (one target)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Propose mappings for an unmapped object or resource; prints snippets, applies nothing."""
+    if (sobject is None) == (fusion_resource is None):
+        raise fail("give exactly one of --object and --fusion-resource")
+    loaded = _config(config)
+    system = "salesforce" if sobject else "fusion"
+    try:
+        sets = target_sets(system, target)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if sobject is not None:
+        if describe_file is not None:
+            sf = _sf_files([describe_file]).get(sobject.lower())
+            if sf is None:
+                raise fail(f"--describe-file {describe_file}: not the describe of {sobject}")
+        else:
+            sf = _bridge(loaded).describe(sobject)
+        label = sf.name
+        fields = _sf_sources(sf, samples, describe_file is None, loaded)
+    else:
+        name = cast(str, fusion_resource)
+        client = None if describe_file is not None else _fusion(loaded)
+        if describe_file is not None:
+            fu = _fusion_files([describe_file]).get(name)
+            if fu is None:
+                raise fail(f"--describe-file {describe_file}: not the describe of {name}")
+        else:
+            try:
+                fu = cast(FusionClient, client).describe(name)
+            except FusionError as exc:
+                raise fail(f"describe {name}: {exc}") from None
+        label = fu.name
+        fields = _fusion_sources(fu, samples, client)
+    results: list[tuple[float, str, str, list[Suggestion]]] = []
+    for target_set in sets:
+        found = suggest_mapping(target_set.targets, fields)
+        chosen_table = table if table and len(sets) == 1 else target_set.table
+        results.append((fit(target_set, found), target_set.name, chosen_table, found))
+    results.sort(key=lambda r: r[0], reverse=True)
     if as_json:
-        write_line(dump_json([vars(s) | {"reason": s.reason} for s in suggestions]))
+        payload = [
+            {
+                "target": name,
+                "fit": score,
+                "table": tbl,
+                "suggestions": [vars(s) | {"reason": s.reason} for s in found],
+            }
+            for score, name, tbl, found in results
+        ]
+        write_line(dump_json(payload[0]["suggestions"] if len(payload) == 1 else payload))
         return
-    write_line(suggestions_to_toml(table, suggestions, title=f"{describe.name}").rstrip("\n"))
+    snippets = [
+        suggestions_to_toml(tbl, found, title=f"{label} -> {name} (fit {score:.2f})")
+        for score, name, tbl, found in results
+    ]
+    write_line("\n".join(snippets).rstrip("\n"))

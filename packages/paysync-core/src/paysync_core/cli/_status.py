@@ -12,7 +12,7 @@ from paysync_core._quota import Quota
 from paysync_core._status import collect_status
 from paysync_core.app import paytrace_cursor_positions
 from paysync_core.config import config_quotas
-from paysync_core.sources import salesforce_stream_positions
+from paysync_core.sources import fusion_cursor_positions, salesforce_stream_positions
 
 from ._common import (
     console,
@@ -45,7 +45,11 @@ def status(
             store,
             quotas=quotas,
             now=utc_now(),
-            reporters=[paytrace_cursor_positions, salesforce_stream_positions],
+            reporters=[
+                paytrace_cursor_positions,
+                salesforce_stream_positions,
+                fusion_cursor_positions,
+            ],
         )
     if as_json:
         write_line(dump_json(report.as_json()))

@@ -272,7 +272,7 @@ class UseCaseSection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="`false`: `paysync run` skips this use case")
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})

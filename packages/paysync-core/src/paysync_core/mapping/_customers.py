@@ -11,25 +11,60 @@ Conflict rule (:data:`CUSTOMER_FIELD_OWNERS`):
 * Fusion customer account number and party id: **Fusion wins** (Fusion owns the billing
   account); Salesforce receives the number;
 * cross-reference ids: the first link wins; a later different id is refused (needs a human).
+
+Sync in every direction (Salesforce -> PayTrace/Fusion, Fusion -> Salesforce/PayTrace,
+PayTrace -> Salesforce/Fusion) works on three field groups, each a canonical value
+(:func:`customer_groups`, :func:`groups_from_paytrace`, :func:`groups_from_fusion`): ``name``,
+``billing_address`` and ``email``. A flow carries what its source holds and the *base*, the
+content paysync last made consistent (:class:`paysync_core.xref.SyncedState`).
+:func:`decide_group` decides, per target and group, with a readable reason:
+
+* the source did not change the group (incoming = base): the target keeps its value (a change
+  made there travels in its own direction);
+* the target still holds the base (or there is no base yet): the source's value goes;
+* both changed since the last sync: :class:`CustomerConflictRule` decides; by default
+  **Salesforce wins** every group (the CRM is the customer master, as in
+  :data:`CUSTOMER_FIELD_OWNERS`), then Fusion for name and billing address (the bill-to site
+  invoices are addressed to), then PayTrace (its billing fields are a copy for AVS); for email
+  PayTrace comes before Fusion (Fusion holds none). An organisation whose bill-to addresses
+  are kept by Receivables sets ``billing_address = ["fusion", "salesforce", "paytrace"]``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from oracle_fusion_client import AccountAddress, CustomerAccountDetails
 from paysync_core.canonical import Address, Customer
 from paysync_core.mapping._rules import Decision, normalize_address
 from paytrace_client import Address as PayTraceAddress
 from paytrace_client.models import CustomerRecord
 
 __all__ = [
+    "CUSTOMER_FIELD_GROUPS",
     "CUSTOMER_FIELD_OWNERS",
+    "CustomerConflictRule",
+    "CustomerSystem",
     "customer_from_account",
+    "customer_groups",
     "customer_to_paytrace_address",
+    "decide_group",
+    "fusion_address_from_group",
+    "groups_from_fusion",
+    "groups_from_paytrace",
+    "paytrace_address_from_groups",
     "paytrace_profile_differences",
+    "salesforce_fields_from_groups",
 ]
+
+CustomerSystem = Literal["salesforce", "paytrace", "fusion"]
+#: The field groups synced in every direction (card data is never one of them).
+CUSTOMER_FIELD_GROUPS = ("name", "billing_address", "email")
+_SYSTEMS: frozenset[str] = frozenset({"salesforce", "paytrace", "fusion"})
 
 CUSTOMER_FIELD_OWNERS: Mapping[str, str] = {
     "name": "salesforce",
@@ -138,3 +173,173 @@ def paytrace_profile_differences(customer: Customer, record: CustomerRecord) -> 
         if (want or None) != (_text(got) if got is not None else None)
         and not (name == "email" and want is None)
     ]
+
+
+# -- field groups and the conflict rule (sync in every direction) -----------------------------
+class CustomerConflictRule(BaseModel):
+    """Per field group, the systems in the order they win when both the source and the target
+    changed it since the last sync (``[customer_sync.conflict]`` in the configuration)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: tuple[CustomerSystem, ...] = Field(default=("salesforce", "fusion", "paytrace"))
+    billing_address: tuple[CustomerSystem, ...] = Field(
+        default=("salesforce", "fusion", "paytrace")
+    )
+    email: tuple[CustomerSystem, ...] = Field(default=("salesforce", "paytrace", "fusion"))
+
+    @field_validator("name", "billing_address", "email")
+    @classmethod
+    def _all_three(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) != len(_SYSTEMS) or frozenset(value) != _SYSTEMS:
+            raise ValueError(
+                f"must list salesforce, paytrace and fusion once each, in winning order; "
+                f"got {list(value)}"
+            )
+        return value
+
+    def order(self, group: str) -> tuple[CustomerSystem, ...]:
+        return getattr(self, group)  # one of CUSTOMER_FIELD_GROUPS (code constants)
+
+
+def _address_group(address: Address | None) -> dict[str, str | None] | None:
+    if address is None:
+        return None
+    return {
+        "street": address.street,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+
+
+def customer_groups(customer: Customer) -> dict[str, Any]:
+    """The synced content of a canonical customer (from a Salesforce Account)."""
+    return {
+        "name": customer.name,
+        "billing_address": _address_group(customer.billing_address),
+        "email": customer.email,
+    }
+
+
+def groups_from_paytrace(record: CustomerRecord) -> Decision[dict[str, Any]]:
+    """A vault profile's billing name, billing address and email (never its card)."""
+    have = record.billing_address
+    groups: dict[str, Any] = {}
+    notes: list[str] = []
+    name = _text(have.name) if have else None
+    if name is not None:
+        groups["name"] = name
+    if have is not None and _text(have.street_address):
+        address = normalize_address(
+            street=_text(have.street_address),
+            city=_text(have.city),
+            region=_text(have.state),
+            postal_code=_text(have.zip),
+            country=_text(have.country),
+        )
+        groups["billing_address"] = _address_group(address.value)
+        notes.append(f"address: {address.reason}")
+    else:
+        notes.append("no billing street: address not synced")
+    email = _text(record.email)
+    groups["email"] = email.lower() if email else None
+    return Decision(groups, "; ".join(notes) or "billing fields of the vault profile")
+
+
+def groups_from_fusion(account: CustomerAccountDetails) -> Decision[dict[str, Any]]:
+    """A Fusion account's organization name and bill-to address; Fusion holds no email."""
+    groups: dict[str, Any] = {}
+    notes = ["no email in Fusion"]
+    if _text(account.party_name):
+        groups["name"] = _text(account.party_name)
+    if account.address is not None:
+        address = normalize_address(
+            street=_text(account.address.address1),
+            city=_text(account.address.city),
+            region=_text(account.address.state),
+            postal_code=_text(account.address.postal_code),
+            country=_text(account.address.country),
+        )
+        groups["billing_address"] = _address_group(address.value)
+        notes.append(f"address: {address.reason}")
+    else:
+        notes.append("no party site: address not synced")
+    return Decision(groups, "; ".join(notes))
+
+
+def decide_group(
+    group: str,
+    *,
+    source: CustomerSystem,
+    target: CustomerSystem,
+    incoming: Mapping[str, Any],
+    current: Mapping[str, Any],
+    base: Mapping[str, Any] | None,
+    rule: CustomerConflictRule,
+) -> Decision[bool]:
+    """Whether ``source``'s value of ``group`` is written to ``target``, and why."""
+    if group not in incoming:
+        return Decision(False, f"{group}: {source} does not hold it")
+    value = incoming[group]
+    if current.get(group) == value:
+        return Decision(False, f"{group}: {target} already has it")
+    has_base = base is not None and group in base
+    if has_base and base is not None and base[group] == value:
+        return Decision(
+            False,
+            f"{group}: unchanged in {source}; {target}'s own change is kept (it syncs "
+            f"from {target})",
+        )
+    if not has_base or (base is not None and current.get(group) == base[group]):
+        return Decision(True, f"{group}: changed in {source}, not in {target}: {source} wins")
+    order = rule.order(group)
+    winner = source if order.index(source) < order.index(target) else target
+    return Decision(
+        winner == source,
+        f"{group}: changed in both {source} and {target} since the last sync: {winner} wins "
+        f"(conflict rule {' > '.join(order)})",
+    )
+
+
+def paytrace_address_from_groups(groups: Mapping[str, Any]) -> PayTraceAddress:
+    address: Mapping[str, Any] = groups.get("billing_address") or {}
+    return PayTraceAddress(
+        name=groups.get("name"),
+        street_address=address.get("street"),
+        city=address.get("city"),
+        state=address.get("region"),
+        zip=address.get("postal_code"),
+        country=address.get("country"),
+    )
+
+
+def fusion_address_from_group(address: Mapping[str, Any] | None) -> AccountAddress | None:
+    """``None`` when there is no street (a Fusion location needs ``Address1``)."""
+    if not address or not address.get("street"):
+        return None
+    return AccountAddress(
+        address1=str(address["street"]),
+        country=str(address.get("country") or "US"),
+        city=address.get("city"),
+        state=address.get("region"),
+        postal_code=address.get("postal_code"),
+    )
+
+
+def salesforce_fields_from_groups(groups: Mapping[str, Any]) -> dict[str, Any]:
+    """Account fields for the groups given (``email`` goes to the Contact, not here)."""
+    fields: dict[str, Any] = {}
+    if "name" in groups:
+        fields["Name"] = groups["name"]
+    if "billing_address" in groups:
+        address: Mapping[str, Any] = groups["billing_address"] or {}
+        fields.update(
+            BillingStreet=address.get("street"),
+            BillingCity=address.get("city"),
+            BillingState=address.get("region"),
+            BillingPostalCode=address.get("postal_code"),
+            BillingCountry=address.get("country"),
+        )
+    return fields

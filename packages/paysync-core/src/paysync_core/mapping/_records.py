@@ -159,22 +159,36 @@ def payment_from_paytrace(
 class PaymentFieldMap(BaseModel):
     """``Payment__c`` field names; ``None`` leaves an optional field out (orgs differ)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Payment__c"
+    """Salesforce object holding payments."""
     external_id: str = "Payment_ID__c"
+    """External id field the payment is upserted by (the PayTrace transaction)."""
     amount: str = "Amount__c"
+    """Charged amount field."""
     currency: str | None = "Currency__c"
+    """Currency code field."""
     status: str = "Status__c"
+    """Status picklist field (Authorized, Settled, Declined ...)."""
     last4: str | None = "Last4Digits__c"
+    """Last four card digits field."""
     transaction_id: str | None = "Transaction_ID__c"
+    """PayTrace transaction id field."""
     account: str | None = "Account__c"
+    """Lookup to the customer's Account."""
     processed_at: str | None = "Processed_At__c"
+    """Date-time the payment was processed."""
     opportunity: str | None = "Opportunity__c"
+    """Lookup to the Opportunity that started the flow."""
     order: str | None = "Order__c"
+    """Lookup to the Order that started the flow."""
     card_type: str | None = "Card_Type__c"
+    """Card type field (VISA, MASTERCARD ...)."""
     vault_id: str | None = "Vault_Customer_ID__c"
+    """PayTrace vault customer id field."""
     status_reason: str | None = "Status_Reason__c"
+    """Field explaining the status (decline reason, refund netting ...)."""
 
 
 def payment_to_salesforce(
@@ -209,15 +223,22 @@ def payment_to_salesforce(
 
 
 class FusionReceivablesConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     business_unit: str = "Vision Operations"
+    """Fusion business unit of invoices and receipts."""
     transaction_source: str = "Manual"
+    """Receivables transaction source of the invoices."""
     transaction_type: str = "Invoice"
+    """Receivables transaction type of the invoices."""
     payment_terms: str = "Immediate"
+    """Payment terms of the invoices."""
     receipt_method: str = "Manual"
+    """Receipt method of the standard receipts."""
     remittance_bank_account: str | None = "10271-17621-619"
+    """Remittance bank account number of the receipts."""
     receivable_account: str | None = None
+    """Receivable (REC) account combination of the invoices (unset: Fusion's AutoAccounting)."""
 
 
 def invoice_to_fusion(invoice: Invoice, config: FusionReceivablesConfig) -> NewInvoice:

@@ -10,7 +10,7 @@ from datetime import timezone as _tz
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paysync_core.canonical import Address, PaymentStatus
 
@@ -108,48 +108,100 @@ def salesforce_status(
 # -- GL account derivation -------------------------------------------------------------------
 
 
+#: The keys a GL rule can match on, in the order an explanation names them, with the words
+#: it uses (the original three keep their field names: explanations already stored in the
+#: ledger and shown by ``paysync plan`` read that way).
+_GL_KEYS: tuple[tuple[str, str], ...] = (
+    ("card_type", "card_type"),
+    ("channel", "channel"),
+    ("transaction_type", "transaction_type"),
+    ("product_line", "product line"),
+    ("business_unit", "business unit"),
+)
+
+
 class GlRule(BaseModel):
-    """One row of the GL table; ``None`` matches anything. The first matching row wins."""
+    """One row of the GL table; ``None`` (or ``"*"``) matches anything. The first matching row
+    wins. Keys compare case-insensitively; a rule naming a product line or business unit never
+    matches a transaction that has none."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    account: str
+    account: str = Field(min_length=1)
+    """GL account combination the rule derives (e.g. ``01-000-4100-0000``)."""
     card_type: str | None = None
+    """Card type to match (``VISA``, ``AMEX`` ...); unset or ``*``: any."""
     channel: str | None = None
+    """Sales channel to match (``sales``, ``web``, ``refund`` ...); unset or ``*``: any."""
     transaction_type: str | None = None
+    """Transaction type to match (``SALE``, ``REFUND``); unset or ``*``: any."""
+    product_line: str | None = None
+    """Product line to match; unset or ``*``: any."""
+    business_unit: str | None = None
+    """Business unit to match; unset or ``*``: any."""
+
+    @field_validator(
+        "card_type", "channel", "transaction_type", "product_line", "business_unit", mode="before"
+    )
+    @classmethod
+    def _wildcard(cls, value: object) -> object:
+        # "*" reads better than leaving a key out when a TOML row lists every column
+        if isinstance(value, str) and value.strip() in ("", "*"):
+            return None
+        return value.strip() if isinstance(value, str) else value
 
 
 class GlTable(BaseModel):
     """A configurable, ordered GL derivation table (validated like the TOML config will be)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     rules: tuple[GlRule, ...]
-    default: str
+    """Ordered GL rules, one ``[[...rules]]`` table each; the first matching rule wins."""
+    default: str = Field(min_length=1)
+    """GL account used when no rule matches."""
 
     def derive(
-        self, *, card_type: str | None, channel: str, transaction_type: str = "SALE"
+        self,
+        *,
+        card_type: str | None,
+        channel: str,
+        transaction_type: str = "SALE",
+        product_line: str | None = None,
+        business_unit: str | None = None,
     ) -> Decision[str]:
-        facts = {
+        """The account of the first rule whose every key matches, explained as ``GL <account>
+        because <each matched key and value>, rule <n>`` (or the default, with the facts)."""
+        facts: dict[str, str | None] = {
             "card_type": (card_type or "").upper(),
             "channel": channel.lower(),
             "transaction_type": transaction_type.upper(),
+            "product_line": product_line.strip() if product_line else None,
+            "business_unit": business_unit.strip() if business_unit else None,
         }
         for number, rule in enumerate(self.rules, start=1):
-            wanted = {
-                "card_type": rule.card_type.upper() if rule.card_type else None,
-                "channel": rule.channel.lower() if rule.channel else None,
-                "transaction_type": rule.transaction_type.upper()
-                if rule.transaction_type
-                else None,
-            }
-            if all(v is None or facts[k] == v for k, v in wanted.items()):
-                matched = ", ".join(f"{k} {facts[k]}" for k, v in wanted.items() if v is not None)
+            matched: list[str] = []
+            for key, label in _GL_KEYS:
+                wanted: str | None = getattr(rule, key)
+                if wanted is None:
+                    continue
+                have = facts[key]
+                if have is None or have.casefold() != wanted.casefold():
+                    break
+                matched.append(f"{label} {have}")
+            else:
                 return Decision(
                     rule.account,
-                    f"GL {rule.account} because {matched or 'any transaction'}, rule {number}",
+                    f"GL {rule.account} because {', '.join(matched) or 'any transaction'}, "
+                    f"rule {number}",
                 )
-        described = ", ".join(f"{k} {v or '-'}" for k, v in facts.items())
+        # product line / business unit are named only when the caller has them, so tables
+        # without those keys explain themselves as before
+        described = ", ".join(
+            f"{label} {facts[key] or '-'}"
+            for key, label in _GL_KEYS
+            if key not in ("product_line", "business_unit") or facts[key] is not None
+        )
         return Decision(self.default, f"GL {self.default}: no rule matched ({described}), default")
 
 
@@ -257,12 +309,18 @@ class CustomerXref(BaseModel):
     customer account number. Unlisted accounts get a derived PayTrace id (``sf-<AccountId>``)
     and the configured default Fusion account."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     paytrace: Mapping[str, str] = {}
+    """Salesforce Account id -> PayTrace vault customer id."""
     fusion: Mapping[str, str] = {}
+    """Salesforce Account id -> Fusion customer account number."""
     default_fusion_account: str | None = None
+    """Fusion customer account for Accounts not listed in ``fusion`` (unset: such an Account is
+    an error)."""
     paytrace_prefix: str = "sf-"
+    """Prefix of the PayTrace customer id derived for Accounts not listed in ``paytrace``
+    (``<prefix><AccountId>``)."""
 
     def paytrace_customer(self, account_id: str) -> Decision[str]:
         if account_id in self.paytrace:

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from paysync_core.canonical import Journal, JournalLine, SettledTransaction, SettlementBatch
+from paysync_core.mapping._product_lines import ProductLineMapping
 from paysync_core.mapping._rules import Decision, GlRule, GlTable
 
 __all__ = [
@@ -39,30 +40,42 @@ class FeeRule(BaseModel):
     """Processing fee for transactions matching ``card_type`` (``None``: any): ``rate`` of each
     sale plus ``fixed`` per sale. The first matching rule wins."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     card_type: str | None = None
+    """Card type the rule applies to (unset: any)."""
     rate: Decimal = Field(default=Decimal(0), ge=Decimal(0), lt=Decimal(1))
+    """Fee as a share of each sale (``0.029`` is 2.9%)."""
     fixed: Decimal = Field(default=Decimal(0), ge=Decimal(0))
+    """Fixed fee per sale."""
 
 
 class SettlementGlConfig(BaseModel):
     """Accounts and names of the settlement journal (validated like the TOML config will be).
 
     ``gl`` derives the account of sales (``transaction_type`` SALE) and refunds (REFUND) from
-    the card type and ``channel``; the net deposit goes to ``cash_account`` and fees to
-    ``fee_account``.
+    the card type, ``channel``, product line and business unit; the net deposit goes to
+    ``cash_account`` and fees to ``fee_account``. ``product_lines`` says where a transaction's
+    product line comes from (none by default); ``business_unit`` is the business unit of every
+    transaction whose product-line rule names none.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     ledger: str = "US Primary Ledger"
+    """Fusion ledger name of the journal."""
     ledger_id: int = 1
+    """Fusion ledger id of the journal."""
     source: str = "PayTrace"
+    """Journal source name of the import."""
     category: str = "Receipts"
+    """Journal category name of the import."""
     channel: str = "paytrace"
+    """Channel the GL rules see for settled transactions."""
     cash_account: str = "01-000-1110-0000"
+    """Account debited with the net deposit."""
     fee_account: str = "01-000-6150-0000"
+    """Account debited with processing fees."""
     gl: GlTable = GlTable(
         rules=(
             GlRule(account="01-000-1215-0000", transaction_type="SALE"),
@@ -70,8 +83,15 @@ class SettlementGlConfig(BaseModel):
         ),
         default="01-000-1299-0000",
     )
+    """Derives the account of sales (SALE) and refunds (REFUND)."""
     fees: tuple[FeeRule, ...] = ()
+    """Processing fee rules, one ``[[...fees]]`` table each (none: no fee lines)."""
+    product_lines: ProductLineMapping = ProductLineMapping()
+    """Where a transaction's product line comes from (none by default)."""
+    business_unit: str | None = Field(default=None, min_length=1)
+    """Business unit of every transaction whose product-line rule names none."""
     batch_name_prefix: str = Field(default="PT-BATCH-", max_length=20)
+    """Journal batch name prefix, followed by the PayTrace batch number."""
 
     def batch_name(self, batch_number: str) -> str:
         """The journal batch name (``REFERENCE1``), the correlation of the import."""
@@ -99,10 +119,12 @@ def settlement_journal(
     accounting_date: date,
 ) -> Decision[Journal]:
     """The journal of one batch: credits for sales and debits for refunds, one line per GL
-    account; a debit per fee account; the net deposit debited to cash. Checked balanced."""
+    account (so revenue splits by product line / business unit when the GL table keys on
+    them); a debit per fee account; the net deposit debited to cash. Checked balanced."""
     sides: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    reasons: dict[tuple[str, str], str] = {}
+    # insertion-ordered: every rule that chose the account is named, in the order first seen
+    reasons: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
     fees: dict[str, Decimal] = defaultdict(Decimal)
     fee_reasons: dict[str, set[str]] = defaultdict(set)
     deposit = Decimal("0.00")
@@ -113,12 +135,16 @@ def settlement_journal(
                 f"transaction {txn.transaction_id}: transaction_type {kind!r} is not SALE or REFUND"
             )
         gl = config.gl.derive(
-            card_type=txn.card_type, channel=config.channel, transaction_type=kind
+            card_type=txn.card_type,
+            channel=config.channel,
+            transaction_type=kind,
+            product_line=txn.product_line,
+            business_unit=txn.business_unit or config.business_unit,
         )
         key = (gl.value, kind)
         sides[key] += txn.amount
         counts[key] += 1
-        reasons[key] = gl.reason
+        reasons[key][gl.reason] = None
         if kind == "SALE":
             deposit += txn.amount
             fee = _fee(config.fees, txn)
@@ -131,7 +157,8 @@ def settlement_journal(
     lines: list[JournalLine] = []
     for (account, kind), amount in sorted(sides.items()):
         label = "sales" if kind == "SALE" else "refunds"
-        text = f"{reasons[(account, kind)]}: {counts[(account, kind)]} {label} {amount}"
+        why = "; ".join(reasons[(account, kind)])
+        text = f"{why}: {counts[(account, kind)]} {label} {amount}"
         if kind == "SALE":
             lines.append(JournalLine(account=account, credit=amount, description=text))
         else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from paysync_core.canonical import SettledTransaction, SettlementBatch
+from paysync_core.mapping._product_lines import ProductLineMapping
 from paysync_core.mapping._rules import Decision
 from paytrace_client.models import Batch, ExportedTransaction
 
@@ -20,9 +22,17 @@ _REFUND_TYPES = frozenset({"REFUND"})
 
 
 def settlement_from_paytrace(
-    batch: Batch, records: Sequence[ExportedTransaction]
+    batch: Batch,
+    records: Sequence[ExportedTransaction],
+    *,
+    product_lines: ProductLineMapping | None = None,
+    business_unit: str | None = None,
 ) -> Decision[tuple[SettlementBatch, tuple[SettledTransaction, ...]]]:
     """``batches/export_one`` + ``batches/transaction_list`` -> canonical batch + transactions.
+
+    With ``product_lines``, each transaction gets the product line (and business unit) that
+    mapping derives from it; ``business_unit`` is the default business unit. The reason counts
+    the transactions per product line and business unit.
 
     The batch's own totals (extra fields, when PayTrace sends them) must agree with the sum of
     its transactions; a disagreement raises rather than post a wrong journal.
@@ -31,6 +41,7 @@ def settlement_from_paytrace(
         raise ValueError("batch.number is missing from the batch export")
     transactions: list[SettledTransaction] = []
     settled: list[datetime] = []
+    derivations: Counter[str] = Counter()
     for record in records:
         kind = (record.transaction_type or "").upper()
         if kind in _SALE_TYPES:
@@ -45,6 +56,14 @@ def settlement_from_paytrace(
         if record.amount is None:
             raise ValueError(f"transaction {record.transaction_id}: amount is missing")
         card = record.credit_card
+        line = None
+        if product_lines is not None:
+            line = product_lines.classify(record, business_unit=business_unit)
+            # counted per outcome, not per reason: a reason names the transaction's own value
+            found = line.value
+            derivations[
+                f"{found.product_line or 'none'} / business unit {found.business_unit or '-'}"
+            ] += 1
         transactions.append(
             SettledTransaction(
                 gateway="paytrace",
@@ -54,6 +73,8 @@ def settlement_from_paytrace(
                 card_type=(card.type or None) if card is not None else None,
                 invoice_id=record.invoice_id,
                 settled_at=record.settled,
+                product_line=line.value.product_line if line else None,
+                business_unit=line.value.business_unit if line else business_unit,
             )
         )
         if record.settled is not None:
@@ -83,4 +104,8 @@ def settlement_from_paytrace(
         f"PayTrace batch {batch.number}: {len(transactions)} transactions, "
         f"sales {sales}, refunds {refunds}"
     )
+    if derivations:
+        reason += "; product lines: " + "; ".join(
+            f"{what}: {count}" for what, count in sorted(derivations.items())
+        )
     return Decision((canonical, tuple(transactions)), reason)

@@ -26,16 +26,24 @@ __all__ = [
 class SubscriptionFieldMap(BaseModel):
     """``Subscription__c`` field names (replaceable per org); ``account`` may be ``None``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Subscription__c"
+    """Salesforce object of subscriptions."""
     amount: str = "Amount__c"
+    """Amount charged each period."""
     interval: str = "Interval__c"
+    """Billing interval field (Weekly, Monthly, Quarterly or Yearly)."""
     next_charge_date: str = "Next_Charge_Date__c"
+    """Date of the next charge."""
     vault_id: str = "Vault_Customer_ID__c"
+    """PayTrace vault customer id charged."""
     status: str = "Status__c"
+    """Status field (Active, Past Due, Cancelled)."""
     failed_attempts: str = "Failed_Attempts__c"
+    """Count of failed attempts for the current period."""
     account: str | None = "Account__c"
+    """Lookup to the customer's Account."""
     payment_lookup: str | None = "Subscription__c"
     """The ``Payment__c`` field pointing back at the subscription (``None``: not set)."""
 
@@ -139,10 +147,12 @@ class DunningPolicy(BaseModel):
     date (day 1, 3, 7 by default); after the last retry fails the subscription becomes
     ``final_status`` (Past Due, or Cancelled)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     retry_days: tuple[int, ...] = Field(default=(1, 3, 7))
+    """Days after the period's charge date to retry a failed charge (increasing, at least 1)."""
     final_status: SubscriptionStatus = SubscriptionStatus.PAST_DUE
+    """Subscription status once the last retry fails (not Active)."""
 
     @model_validator(mode="after")
     def _check(self) -> DunningPolicy:

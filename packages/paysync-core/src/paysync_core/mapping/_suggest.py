@@ -17,11 +17,15 @@ from difflib import SequenceMatcher
 
 __all__ = [
     "PAYMENT_TARGETS",
+    "TARGET_SETS",
     "SourceField",
     "Suggestion",
     "TargetField",
+    "TargetSet",
+    "fit",
     "suggest_mapping",
     "suggestions_to_toml",
+    "target_sets",
 ]
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -29,10 +33,30 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 _NOISE = frozenset({"c", "r", "the", "of", "id"})
 
 
+#: abbreviation -> the word it stands for (names are compared after this expansion)
+_SYNONYMS: dict[str, str] = {
+    "amt": "amount",
+    "total": "amount",
+    "sum": "amount",
+    "num": "number",
+    "no": "number",
+    "nbr": "number",
+    "ccy": "currency",
+    "curr": "currency",
+    "dt": "date",
+    "txn": "transaction",
+    "trx": "transaction",
+    "cust": "customer",
+    "acct": "account",
+    "desc": "description",
+    "qty": "quantity",
+}
+
+
 def _tokens(text: str) -> set[str]:
     text = re.sub(r"__(c|r|e)$", "", text)
     words = _SPLIT.split(_CAMEL.sub(" ", text).lower())
-    return {w for w in words if w and w not in _NOISE}
+    return {_SYNONYMS.get(w, w) for w in words if w and w not in _NOISE}
 
 
 def _normal(text: str) -> str:
@@ -41,14 +65,15 @@ def _normal(text: str) -> str:
 
 #: Which source types can hold which target kinds.
 _COMPATIBLE: dict[str, frozenset[str]] = {
-    "decimal": frozenset({"currency", "double", "decimal", "number", "percent", "int"}),
+    "decimal": frozenset({"currency", "double", "decimal", "number", "percent", "int", "integer"}),
     "string": frozenset({"string", "textarea", "picklist", "phone", "email", "url", "combobox"}),
-    "id": frozenset({"string", "id", "reference"}),
+    "id": frozenset({"string", "id", "reference", "integer"}),
     "reference": frozenset({"reference", "id"}),
     "datetime": frozenset({"datetime", "date-time", "timestamp"}),
     "date": frozenset({"date", "datetime"}),
     "picklist": frozenset({"picklist", "string", "combobox"}),
     "boolean": frozenset({"boolean", "checkbox"}),
+    "integer": frozenset({"int", "integer", "double", "number", "decimal"}),
 }
 
 _SAMPLE_SHAPES: dict[str, re.Pattern[str]] = {
@@ -59,6 +84,11 @@ _SAMPLE_SHAPES: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "sf_id": re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"),
     "digits": re.compile(r"^\d{4,12}$"),
+    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    "fusion_id": re.compile(r"^\d{6,18}$"),
+    "text": re.compile(r"^.*[A-Za-z].*\s.*$"),
+    "code": re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,39}$"),
+    "integer": re.compile(r"^-?\d{1,9}$"),
 }
 
 
@@ -195,3 +225,129 @@ def suggestions_to_toml(table: str, suggestions: Sequence[Suggestion], *, title:
             comment = f"confidence {s.confidence:.2f}: {s.reason}"
             lines.append(f"{s.target} = {_toml_string(s.source)}  # {comment}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class TargetSet:
+    """One paysync mapping a source may be mapped onto: ``table`` is the TOML table the
+    snippet is written for."""
+
+    name: str
+    system: str
+    table: str
+    targets: tuple[TargetField, ...]
+    title: str = ""
+
+
+_T = TargetField
+ORDER_TARGETS = (
+    _T("external_id", "id", ("external order", "order number", "web order"), "code", True),
+    _T("account", "reference", ("account", "customer"), "sf_id", True),
+    _T("effective_date", "date", ("order date", "effective", "start date"), "date", True),
+    _T("status", "picklist", ("state", "order status"), None, True),
+    _T("fulfillment_status", "string", ("fulfillment", "shipping status"), None),
+)
+REFUND_TARGETS = (
+    _T("external_id", "id", ("payment id", "gateway id", "external"), "digits", True),
+    _T("account", "reference", ("account", "customer"), "sf_id"),
+    _T("transaction_id", "id", ("transaction", "gateway transaction"), "digits"),
+    _T("status", "picklist", ("state", "payment status"), None, True),
+    _T("refunded_amount", "decimal", ("refunded", "refund amount", "credited"), "money"),
+    _T("status_reason", "string", ("reason", "message"), None),
+)
+SUBSCRIPTION_TARGETS = (
+    _T("amount", "decimal", ("charge amount", "price", "recurring amount"), "money", True),
+    _T("interval", "picklist", ("frequency", "billing period", "cycle"), None, True),
+    _T("next_charge_date", "date", ("next billing", "next charge", "renewal date"), "date", True),
+    _T("vault_id", "string", ("vault", "customer profile", "token"), None, True),
+    _T("status", "picklist", ("state", "subscription status"), None, True),
+    _T("failed_attempts", "integer", ("failures", "retry count", "attempts"), "integer", True),
+    _T("account", "reference", ("account", "customer"), "sf_id"),
+)
+_FOLLOWUP = (
+    _T("external_id", "id", ("paysync key", "external", "key"), "code", True),
+    _T("subject", "string", ("title", "summary"), None, True),
+    _T("description", "string", ("comments", "details", "body"), "text"),
+    _T("status", "picklist", ("state",), None),
+    _T("priority", "picklist", ("urgency", "severity"), None),
+)
+TASK_TARGETS = (*_FOLLOWUP, _T("what", "reference", ("related to", "what", "account"), "sf_id"))
+CASE_TARGETS = (
+    *_FOLLOWUP,
+    _T("origin", "picklist", ("source", "channel"), None),
+    _T("account", "reference", ("account", "customer"), "sf_id"),
+    _T("amount", "decimal", ("dispute amount", "chargeback amount"), "money"),
+    _T("reason_code", "string", ("reason code", "dispute reason"), "code"),
+    _T("transaction_id", "id", ("transaction", "gateway transaction"), "digits"),
+)
+# Fusion: the canonical values paysync sends, by the attribute that should receive them.
+RECEIPT_TARGETS = (
+    _T("receipt_number", "id", ("receipt number", "document number", "reference"), "code", True),
+    _T("amount", "decimal", ("receipt amount", "entered amount"), "money", True),
+    _T("currency", "string", ("currency code", "currency"), "currency_code", True),
+    _T("receipt_date", "date", ("receipt date", "deposit date", "payment date"), "date"),
+    _T("customer_account", "id", ("customer account number", "bill to account"), "digits"),
+    _T("receipt_method", "string", ("receipt method", "payment method"), None, True),
+    _T("business_unit", "string", ("business unit", "bu", "org"), None, True),
+    _T("comments", "string", ("comments", "memo", "note"), "text"),
+)
+INVOICE_TARGETS = (
+    _T("invoice_number", "id", ("transaction number", "invoice number", "document"), "code", True),
+    _T("invoice_date", "date", ("transaction date", "invoice date"), "date", True),
+    _T("customer_account", "id", ("bill to customer number", "customer account"), "digits", True),
+    _T("currency", "string", ("invoice currency code", "currency"), "currency_code", True),
+    _T("business_unit", "string", ("business unit",), None, True),
+    _T("transaction_source", "string", ("transaction source", "batch source"), None),
+    _T("transaction_type", "string", ("transaction type",), None),
+    _T("payment_terms", "string", ("payment terms", "terms"), None),
+)
+CREDIT_MEMO_TARGETS = (
+    _T("memo_number", "id", ("transaction number", "credit memo number"), "code", True),
+    _T("memo_date", "date", ("transaction date", "credit date"), "date", True),
+    _T("customer_account", "id", ("bill to customer number", "customer account"), "digits", True),
+    _T("currency", "string", ("credit memo currency", "currency"), "currency_code", True),
+    _T("reason", "string", ("credit reason", "reason"), None),
+    _T("comments", "string", ("credit memo comments", "comments"), "text"),
+)
+SALES_ORDER_TARGETS = (
+    _T("order_number", "id", ("source transaction number", "order number"), "code", True),
+    _T("transaction_id", "id", ("source transaction id", "gateway transaction"), "digits", True),
+    _T("source_system", "string", ("source transaction system", "source system"), None, True),
+    _T("currency", "string", ("transactional currency code", "currency"), "currency_code", True),
+    _T("customer", "id", ("buying party number", "customer", "party"), "digits"),
+    _T("business_unit", "string", ("business unit name", "business unit"), None),
+)
+
+TARGET_SETS: tuple[TargetSet, ...] = (
+    TargetSet("payment", "salesforce", "usecases.order_to_cash.payment_fields", PAYMENT_TARGETS),
+    TargetSet("order", "salesforce", "usecases.ecommerce.order_fields", ORDER_TARGETS),
+    TargetSet("refund", "salesforce", "usecases.refunds.payment_fields", REFUND_TARGETS),
+    TargetSet(
+        "subscription", "salesforce", "usecases.recurring_billing.fields", SUBSCRIPTION_TARGETS
+    ),
+    TargetSet("task", "salesforce", "usecases.declines_chargebacks.task", TASK_TARGETS),
+    TargetSet("case", "salesforce", "usecases.declines_chargebacks.chargebacks.case", CASE_TARGETS),
+    # paysync has no configurable Fusion field map yet: these tables document a proposal.
+    TargetSet("receipt", "fusion", "mapping_proposals.fusion.receipt", RECEIPT_TARGETS),
+    TargetSet("invoice", "fusion", "mapping_proposals.fusion.invoice", INVOICE_TARGETS),
+    TargetSet("credit_memo", "fusion", "mapping_proposals.fusion.credit_memo", CREDIT_MEMO_TARGETS),
+    TargetSet("sales_order", "fusion", "mapping_proposals.fusion.sales_order", SALES_ORDER_TARGETS),
+)
+
+
+def target_sets(system: str, name: str = "all") -> tuple[TargetSet, ...]:
+    """The target sets of ``system`` (``salesforce`` / ``fusion``), or the one named."""
+    found = tuple(t for t in TARGET_SETS if t.system == system and name in ("all", t.name))
+    if not found:
+        names = ", ".join(t.name for t in TARGET_SETS if t.system == system)
+        raise ValueError(f"--target: {name!r} is not a {system} target ({names}, all)")
+    return found
+
+
+def fit(target_set: TargetSet, suggestions: Sequence[Suggestion]) -> float:
+    """How well a source fits a target set: mean confidence over its required targets."""
+    required = {t.name for t in target_set.targets if t.required} or {
+        t.name for t in target_set.targets
+    }
+    scores = [s.confidence for s in suggestions if s.target in required]
+    return round(sum(scores) / max(1, len(scores)), 2)

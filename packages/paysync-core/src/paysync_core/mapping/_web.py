@@ -43,12 +43,18 @@ class VaultXref(BaseModel):
     """PayTrace vault customer id -> Salesforce Account id and Fusion customer account (a web
     sale knows only its vault profile, if any). Unlisted customers get the defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     salesforce: Mapping[str, str] = {}
+    """PayTrace vault customer id -> Salesforce Account id."""
     fusion: Mapping[str, str] = {}
+    """PayTrace vault customer id -> Fusion customer account number."""
     default_salesforce_account: str | None = None
+    """Salesforce Account for customers not listed in ``salesforce`` (unset: such a sale is an
+    error)."""
     default_fusion_account: str | None = None
+    """Fusion customer account for customers not listed in ``fusion`` (unset: such a sale is an
+    error)."""
 
     def salesforce_account(self, vault_id: str | None) -> Decision[str]:
         if vault_id and vault_id in self.salesforce:
@@ -146,13 +152,18 @@ def web_order_from_paytrace(
 class OrderHubConfig(BaseModel):
     """How a web order is booked in Fusion Order Hub."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     source_system: str = "PAYTRACE"
+    """Order Hub source transaction system of the orders."""
     business_unit: str = "Vision Operations"
+    """Fusion business unit of the orders."""
     product_number: str = "WEB-ORDER"
+    """Item number of the single order line."""
     uom: str = "Ea"
+    """Unit of measure code of the order line."""
     submit: bool = True
+    """Submit the order for fulfillment (``false``: leave it a draft)."""
 
 
 def order_to_fusion(order: Order, payment: Payment, config: OrderHubConfig) -> NewSalesOrder:
@@ -182,16 +193,24 @@ def order_to_fusion(order: Order, payment: Payment, config: OrderHubConfig) -> N
 class OrderFieldMap(BaseModel):
     """Salesforce ``Order`` fields; ``None`` leaves an optional field out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Order"
+    """Salesforce object of web orders."""
     external_id: str = "External_Order_ID__c"
+    """External id field the order is upserted by (the web order number)."""
     account: str = "AccountId"
+    """Lookup to the customer's Account."""
     effective_date: str = "EffectiveDate"
+    """Order date field."""
     status: str = "Status"
+    """Status field of the order."""
     booked_status: str = "Draft"
+    """Status value once paid and booked in Fusion (waiting for shipment)."""
     completed_status: str = "Activated"
+    """Status value once shipped, invoiced and the cash applied."""
     fulfillment_status: str | None = "Fulfillment_Status__c"
+    """Field given a readable fulfillment stage."""
 
 
 def order_to_salesforce(
@@ -216,15 +235,22 @@ def order_to_salesforce(
 class RefundFieldMap(BaseModel):
     """``Payment__c`` fields a refund updates."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Payment__c"
+    """Salesforce object holding payments."""
     external_id: str = "Payment_ID__c"
+    """External id field of the original payment (the PayTrace transaction)."""
     account: str = "Account__c"
+    """Lookup to the customer's Account."""
     transaction_id: str | None = "Transaction_ID__c"
+    """PayTrace transaction id field."""
     status: str = "Status__c"
+    """Status picklist field (Voided, Refunded, Settled)."""
     refunded_amount: str | None = "Refunded_Amount__c"
+    """Total refunded amount field."""
     status_reason: str | None = "Status_Reason__c"
+    """Field explaining the status."""
 
 
 def refund_status(

@@ -43,6 +43,9 @@ def _fusion(error: fusion.FusionError) -> Classification:
         return Classification(_P, None, name)
     if isinstance(error, fusion.FusionJobTimeoutError):
         return Classification(_U, None, name)
+    if isinstance(error, fusion.FusionRateNotFoundError):
+        # daily rates are loaded during the day: "not yet", nothing was posted
+        return Classification(_R, None, f"{name} {error}")
     if isinstance(error, fusion.FusionConnectionError):
         return Classification(_U if error.sent else _R, None, f"{name} sent={error.sent}")
     if isinstance(error, fusion.FusionRateLimitError):

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from oracle_fusion_client import (
+    AccountAddress,
     ApplyReceipt,
     CreatedCustomerAccount,
     CreditMemo,
     CustomerAccountActivity,
+    CustomerAccountDetails,
     CustomerAccounts,
     FusionClient,
     FusionDuplicateError,
     FusionNotFoundError,
+    FusionRateNotFoundError,
     GlInterfaceLine,
     GlJournalBatch,
     GlJournalBatches,
@@ -32,6 +36,7 @@ from oracle_fusion_client import (
     StandardReceipt,
 )
 from paysync_core import NeedsHumanError
+from paysync_core.mapping._currency import ConversionRate, ConversionRateMissingError
 
 __all__ = ["FusionPort"]
 
@@ -106,9 +111,30 @@ class FusionPort:
     def create_customer_account(self, new: NewCustomerAccount) -> CreatedCustomerAccount:
         """Location, organization party, customer account and its site over SOAP; not
         idempotent: resolve a lost answer with :meth:`find_customer_account` by number."""
+        return self._accounts().create(new)
+
+    def customer_account_details(self, account_number: str) -> CustomerAccountDetails | None:
+        """The account with its organization name and bill-to address (REST + SOAP reads)."""
+        return self._accounts().details(account_number)
+
+    def update_customer_account(
+        self,
+        account_number: str,
+        *,
+        party_name: str | None = None,
+        address: AccountAddress | None = None,
+        current: CustomerAccountDetails | None = None,
+    ) -> CustomerAccountDetails:
+        """Set the name and/or bill-to address where Fusion differs (safe to repeat);
+        ``current``: the account as just read (not read again)."""
+        return self._accounts().update(
+            account_number, party_name=party_name, address=address, current=current
+        )
+
+    def _accounts(self) -> CustomerAccounts:
         if self._customer_accounts is None:
             self._customer_accounts = CustomerAccounts.from_client(self.client)
-        return self._customer_accounts.create(new)
+        return self._customer_accounts
 
     # -- orders ----------------------------------------------------------------------------
     def find_order(self, source_system: str, source_number: str) -> SalesOrder | None:
@@ -162,3 +188,31 @@ class FusionPort:
     def find_journal_batches(self, batch_name: str) -> list[GlJournalBatch]:
         """Lookup by correlation: the GL journal batches named ``batch_name``."""
         return GlJournalBatches(self.client.http).find_by_name(batch_name)
+
+    # -- GL daily rates (currency conversion) ----------------------------------------------
+    def conversion_rate(
+        self,
+        from_currency: str,
+        to_currency: str,
+        conversion_date: date,
+        conversion_type: str = "Corporate",
+    ) -> ConversionRate:
+        """The Fusion daily rate (``currencyRates``) converting ``from_currency`` amounts into
+        ``to_currency`` on ``conversion_date``. No rate (not loaded yet) is
+        :class:`~paysync_core.mapping.ConversionRateMissingError`, a retryable error."""
+        try:
+            found = self.client.currency_rates.get_rate(
+                from_currency, to_currency, conversion_date, conversion_type
+            )
+        except FusionRateNotFoundError as exc:
+            raise ConversionRateMissingError(
+                from_currency, to_currency, conversion_date, conversion_type
+            ) from exc
+        assert found.ConversionRate is not None  # get_rate refuses a row without a rate
+        return ConversionRate(
+            from_currency=from_currency,
+            to_currency=to_currency,
+            conversion_date=found.ConversionDate or conversion_date,
+            conversion_type=found.ConversionType or conversion_type,
+            rate=found.ConversionRate,
+        )

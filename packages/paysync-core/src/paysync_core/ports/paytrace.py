@@ -54,6 +54,8 @@ class VaultProfile:
     customer_id: str
     card_type: str
     last4: str
+    bank_last4: str = ""
+    """Last 4 of the profile's bank account (ACH), empty when it holds none."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,11 @@ class PayTracePort:
             return None
         return next((r for r in records if r.customer_id == customer_id), None)
 
+    def profile_records(self) -> list[CustomerRecord]:
+        """Every vault profile (``customer/export`` without ``customer_id``; masked card data
+        only), for finding profiles changed in PayTrace."""
+        return list(self.client.customers.export())
+
     def token_for(self, customer_id: str) -> ProtectToken | None:
         """A Protect token for a new profile from ``token_source`` (never stored)."""
         return self._token_source(customer_id)
@@ -332,6 +339,81 @@ class PayTracePort:
     ) -> None:
         """``customer/update`` of the contact fields only: the card stays as PayTrace has it."""
         self.client.customers.update(customer_id, billing_address=billing_address, email=email)
+
+    # -- ACH (checks) ----------------------------------------------------------------------
+    def check_sale(
+        self, *, amount: Decimal, customer_id: str, invoice_id: str, description: str
+    ) -> SaleOutcome:
+        """ACH debit of the vault profile's bank account (``checks/sale/by_customer``,
+        processed = 120); a 125 is returned as a decline with ``ach_code`` / ``ach_message``.
+        paysync never sees the account number: the profile holds it."""
+        try:
+            result = self.client.checks.sale_by_customer(
+                amount, customer_id, invoice_id=invoice_id, description=description
+            )
+        except PayTraceDeclinedError as declined:
+            ach = _ach_details(declined.body)
+            return SaleOutcome(
+                transaction_id=str(declined.transaction_id or ""),
+                approved=False,
+                response_code=declined.response_code,
+                message=ach.get("ach_message") or declined.status_message,
+                last4="",
+                processed_at=self._clock(),
+                details={"status_message": declined.status_message, **ach},
+            )
+        return SaleOutcome(
+            transaction_id=str(result.check_transaction_id or ""),
+            approved=True,
+            response_code=result.response_code,
+            message=(result.status_message or "").strip(),
+            last4="",
+            processed_at=self._clock(),
+            details=_details(result, ("status_message",)),
+        )
+
+    def find_check_sale(
+        self, *, invoice_id: str, amount: Decimal, customer_id: str
+    ) -> SaleOutcome | None:
+        """Lookup by correlation: the ACH sale carrying ``invoice_id`` in the check export
+        (``checks/export/by_date_range``, an inferred endpoint: an error from it propagates,
+        so "cannot tell" never reads as "not there"); several need a human."""
+        now = self._clock()
+        tz = self.client.export_timezone
+        records = self.client.checks.export(
+            (now - self._lookback).astimezone(tz).date(),
+            now.astimezone(tz).date(),
+            customer_id=customer_id,
+        )
+        found = [
+            r
+            for r in records
+            if r.invoice_id == invoice_id
+            and (r.transaction_type or "SALE").upper() == "SALE"
+            and (r.amount is None or r.amount == amount)
+        ]
+        if not found:
+            return None
+        if len(found) > 1:
+            ids = ", ".join(str(r.check_transaction_id) for r in found)
+            raise NeedsHumanError(f"several PayTrace ACH sales carry invoice {invoice_id}: {ids}")
+        record = found[0]
+        status = (record.status_message or "").lower()
+        code = 125 if "declined" in status else 120
+        ach = {
+            k: str(v)
+            for k, v in (("ach_code", record.ach_code), ("ach_message", record.ach_message))
+            if v not in (None, "")
+        }
+        return SaleOutcome(
+            transaction_id=str(record.check_transaction_id),
+            approved=code == 120,
+            response_code=code,
+            message=(record.ach_message or record.status_message or "").strip(),
+            last4=_last4(record.check.masked_account_number if record.check else None),
+            processed_at=record.created.at if record.created and record.created.at else now,
+            details={**_details(record, ("status_message", "invoice_id", "description")), **ach},
+        )
 
     # -- refunds, voids and activity ----------------------------------------------------
     def void(self, transaction_id: str) -> str:
@@ -387,12 +469,19 @@ class PayTracePort:
 
 
 def _profile(record: CustomerRecord) -> VaultProfile:
-    card = record.credit_card
+    card, check = record.credit_card, record.check
     return VaultProfile(
         customer_id=record.customer_id,
         card_type=(card.type or "") if card is not None else "",
         last4=_last4(card.masked_number if card is not None else None),
+        bank_last4=_last4(check.masked_account_number if check is not None else None),
     )
+
+
+def _ach_details(body: Mapping[str, object]) -> dict[str, str]:
+    """``ach_code`` / ``ach_message`` of an ACH failure (the return reason), when given."""
+    values = {name: body.get(name) for name in ("ach_code", "ach_message")}
+    return {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
 
 
 def _sale_from_export(record: ExportedTransaction, now: datetime) -> SaleOutcome:

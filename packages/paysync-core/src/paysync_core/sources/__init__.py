@@ -1,5 +1,14 @@
-"""Input sources that push work into paysync (event streams)."""
+"""Input sources that push work into paysync (event streams) or are polled (Fusion changes)."""
 
+from .fusion_changes import (
+    FusionChange,
+    FusionChangeHandler,
+    FusionChangePoller,
+    FusionPollReport,
+    FusionResource,
+    fusion_change,
+    fusion_cursor_positions,
+)
 from .salesforce_events import (
     ClosedWonOpportunities,
     CustomerAccounts,
@@ -14,8 +23,15 @@ __all__ = [
     "ClosedWonOpportunities",
     "CustomerAccounts",
     "EventHandler",
+    "FusionChange",
+    "FusionChangeHandler",
+    "FusionChangePoller",
+    "FusionPollReport",
+    "FusionResource",
     "LedgerReplayStore",
     "OrderCreated",
     "SalesforceEventSource",
+    "fusion_change",
+    "fusion_cursor_positions",
     "salesforce_stream_positions",
 ]

@@ -1,6 +1,15 @@
 """The business flows (issue 8), each a :class:`~paysync_core.FlowDefinition` on the engine."""
 
-from ._paytrace_poller import ActivityHandler, PayTraceActivityPoller, PollReport
+from ._paytrace_poller import (
+    ActivityHandler,
+    PayTraceActivityPoller,
+    PayTraceVoidPoller,
+    PollReport,
+    VoidPollReport,
+)
+from ._profile_poller import PayTraceProfilePoller, ProfilePollReport
+from .customer_sync import FUSION_USE_CASE as CUSTOMER_SYNC_FUSION_USE_CASE
+from .customer_sync import PAYTRACE_USE_CASE as CUSTOMER_SYNC_PAYTRACE_USE_CASE
 from .customer_sync import USE_CASE as CUSTOMER_SYNC_USE_CASE
 from .customer_sync import CustomerSync, CustomerSyncConfig
 from .declines_chargebacks import (
@@ -10,6 +19,12 @@ from .declines_chargebacks import (
     DeclinesChargebacksConfig,
 )
 from .ecommerce_order_to_cash import ECOMMERCE_USE_CASE, EcommerceConfig, EcommerceOrderToCash
+from .fusion_status import (
+    FUSION_STATUS_USE_CASE,
+    FusionStatus,
+    FusionStatusConfig,
+    FusionStatusFields,
+)
 from .order_to_cash import (
     USE_CASE,
     OrderToCash,
@@ -27,9 +42,12 @@ from .settlement_gl import (
 
 __all__ = [
     "CHARGEBACKS_USE_CASE",
+    "CUSTOMER_SYNC_FUSION_USE_CASE",
+    "CUSTOMER_SYNC_PAYTRACE_USE_CASE",
     "CUSTOMER_SYNC_USE_CASE",
     "DECLINES_USE_CASE",
     "ECOMMERCE_USE_CASE",
+    "FUSION_STATUS_USE_CASE",
     "RECURRING_USE_CASE",
     "REFUNDS_USE_CASE",
     "SETTLEMENT_USE_CASE",
@@ -41,15 +59,22 @@ __all__ = [
     "DeclinesChargebacksConfig",
     "EcommerceConfig",
     "EcommerceOrderToCash",
+    "FusionStatus",
+    "FusionStatusConfig",
+    "FusionStatusFields",
     "JournalImportFailedError",
     "OrderToCash",
     "OrderToCashConfig",
     "PayTraceActivityPoller",
+    "PayTraceProfilePoller",
+    "PayTraceVoidPoller",
     "PollReport",
+    "ProfilePollReport",
     "RecurringBilling",
     "RecurringBillingConfig",
     "Refunds",
     "RefundsConfig",
     "SettlementToGl",
     "SettlementToGlConfig",
+    "VoidPollReport",
 ]

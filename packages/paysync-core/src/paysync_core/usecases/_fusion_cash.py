@@ -1,15 +1,29 @@
 """The Fusion half of both order-to-cash flows: post the invoice, the standard receipt for the
 PayTrace payment, and apply the receipt to the invoice; each with the lookup that resolves a
-lost answer by the record's natural key (invoice number, ``PT-<transaction id>``)."""
+lost answer by the record's natural key (invoice number, ``PT-<transaction id>``).
+
+With a ``currency`` configuration whose ledger currency is not USD, the invoice and the
+receipt stay in USD and carry the Fusion daily rate of their date
+(``ConversionRateType`` / ``ConversionDate`` / ``ConversionRate``), read when the step runs;
+a rate not loaded yet fails the step retryably and nothing is posted."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 
 from paysync_core import LookupResult, StepContext
 from paysync_core.canonical import Invoice, Receipt
-from paysync_core.mapping import FusionReceivablesConfig, invoice_to_fusion, receipt_to_fusion
+from paysync_core.mapping import (
+    Conversion,
+    CurrencyConversion,
+    CurrencyConversionConfig,
+    Decision,
+    FusionReceivablesConfig,
+    invoice_to_fusion,
+    receipt_to_fusion,
+)
 from paysync_core.ports import FusionPort
 
 __all__ = [
@@ -28,11 +42,32 @@ def _invoice_ids(invoice_id: object, invoice: Invoice, reason: str) -> dict[str,
     return {"invoice_id": str(invoice_id), "invoice_number": invoice.number, "mapping": reason}
 
 
+def _conversion(
+    fusion: FusionPort, currency: CurrencyConversionConfig | None, code: str, day: date
+) -> Decision[Conversion] | None:
+    """The rule's decision, or ``None`` for a USD ledger (payloads exactly as before)."""
+    if currency is None or currency.ledger_currency == code.upper():
+        return None
+    return CurrencyConversion(currency).decide(code, day, fusion.conversion_rate)
+
+
 def post_invoice(
-    fusion: FusionPort, config: FusionReceivablesConfig, invoice: Invoice, reason: str
+    fusion: FusionPort,
+    config: FusionReceivablesConfig,
+    invoice: Invoice,
+    reason: str,
+    *,
+    currency: CurrencyConversionConfig | None = None,
 ) -> Mapping[str, str]:
-    created = fusion.create_invoice(invoice_to_fusion(invoice, config))
-    return _invoice_ids(created.CustomerTransactionId, invoice, reason)
+    payload = invoice_to_fusion(invoice, config)
+    conversion = _conversion(fusion, currency, invoice.currency, invoice.invoice_date)
+    if conversion is not None:
+        payload = payload.model_copy(update=conversion.value.document_fields())
+    created = fusion.create_invoice(payload)
+    ids = dict(_invoice_ids(created.CustomerTransactionId, invoice, reason))
+    if conversion is not None:
+        ids["currency_conversion"] = conversion.reason
+    return ids
 
 
 def find_invoice(fusion: FusionPort, invoice: Invoice, reason: str) -> LookupResult:
@@ -55,10 +90,25 @@ def receipt_for(invoice: Invoice, transaction_id: object) -> Receipt:
 
 
 def post_receipt(
-    fusion: FusionPort, config: FusionReceivablesConfig, receipt: Receipt
+    fusion: FusionPort,
+    config: FusionReceivablesConfig,
+    receipt: Receipt,
+    *,
+    currency: CurrencyConversionConfig | None = None,
 ) -> Mapping[str, str]:
-    created = fusion.create_receipt(receipt_to_fusion(receipt, config))
-    return {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
+    payload = receipt_to_fusion(receipt, config)
+    conversion = _conversion(fusion, currency, receipt.currency, receipt.receipt_date)
+    if conversion is not None:
+        payload = payload.model_copy(update=conversion.value.document_fields())
+    created = fusion.create_receipt(payload)
+    ids = {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
+    if conversion is not None:
+        accounted = conversion.value.accounted(receipt.amount)
+        ids["currency_conversion"] = (
+            f"{conversion.reason}; amount {receipt.amount} {receipt.currency} = {accounted} "
+            f"{conversion.value.ledger_currency}"
+        )
+    return ids
 
 
 def find_receipt(fusion: FusionPort, number: str) -> LookupResult:

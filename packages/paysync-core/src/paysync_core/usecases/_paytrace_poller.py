@@ -12,6 +12,16 @@ flow key, so re-reading them submits nothing new.
 
 Export timestamps carry no zone; :class:`~paytrace_client.PayTraceClient` parses them in its
 configured export time zone, and the date range is computed in that zone too.
+
+A void makes no transaction of its own: it turns the sale's record to ``status_code`` ``N`` /
+``Voided``, keeping the sale's creation time, so the cursor (which has moved past the sale)
+never sees it. :class:`PayTraceVoidPoller` therefore re-reads ``transaction_type=VOID`` over a
+bounded window of sale creation dates (a sale can be voided only while pending settlement, a
+day or a few) and hands each voided sale not handled before to its handlers; a handled one is
+marked seen in the submitting transaction, as above. A record no handler takes (not a sale
+paysync knows yet, a void paysync made itself) is not marked, so it is looked at again on the
+next poll until it leaves the window: a sale paysync records a moment after it was voided is
+still caught.
 """
 
 from __future__ import annotations
@@ -32,7 +42,13 @@ from paysync_core import (
 from paysync_core.ports import PayTracePort
 from paytrace_client.models import ExportedTransaction
 
-__all__ = ["ActivityHandler", "PayTraceActivityPoller", "PollReport"]
+__all__ = [
+    "ActivityHandler",
+    "PayTraceActivityPoller",
+    "PayTraceVoidPoller",
+    "PollReport",
+    "VoidPollReport",
+]
 
 _TABLE = "paysync_poll_cursors"
 _SEEN = "paysync_poll_seen"
@@ -193,6 +209,107 @@ class PayTraceActivityPoller:
     ) -> FlowRecord | None:
         def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
             self._advance(tx, at, record.transaction_id)
+
+        for handler in self.handlers:
+            flow = handler(engine, record, checkpoint=checkpoint)
+            if flow is not None:
+                return flow
+        return None
+
+
+@dataclass
+class VoidPollReport:
+    """What one :meth:`PayTraceVoidPoller.poll` did."""
+
+    read: int = 0
+    """Voided sales in the window."""
+    submitted: list[FlowRecord] = field(default_factory=list[FlowRecord])
+    """Flows submitted for voids not handled before."""
+    already_known: int = 0
+    """Voids handled by an earlier poll."""
+    ignored: int = 0
+    """Voids no handler took (looked at again next poll, while in the window)."""
+
+
+class PayTraceVoidPoller:
+    """Polls ``transactions/export/by_date_range`` with ``transaction_type=VOID`` over the last
+    ``lookback`` of sale creation dates; each voided sale is submitted once (``handlers`` tried
+    in order, the first that returns a flow takes it)."""
+
+    def __init__(
+        self,
+        paytrace: PayTracePort,
+        handlers: Sequence[ActivityHandler],
+        *,
+        name: str = "paytrace-voids",
+        lookback: timedelta = timedelta(days=3),
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if not handlers:
+            raise ConfigurationError("handlers: at least one void handler is needed")
+        if lookback <= timedelta(0):
+            raise ConfigurationError("lookback must be positive")
+        self.paytrace = paytrace
+        self.handlers = tuple(handlers)
+        self.name = name
+        self.lookback = lookback
+        self._clock = clock
+
+    def _seen(self, store: LedgerStore, ids: Sequence[int], horizon: datetime) -> set[int]:
+        with store.transaction() as tx:
+            for statement in _CREATE:
+                tx.execute(statement)
+            # a void older than twice the window can no longer be read: forget it
+            tx.execute(
+                f"DELETE FROM {_SEEN} WHERE name = ? AND created < ?",  # noqa: S608
+                (self.name, _text(horizon - self.lookback)),
+            )
+            if not ids:
+                return set()
+            marks = ", ".join("?" for _ in ids)
+            rows = tx.execute(
+                f"SELECT transaction_id FROM {_SEEN} "  # noqa: S608
+                f"WHERE name = ? AND transaction_id IN ({marks})",
+                (self.name, *ids),
+            )
+        return {int(str(row[0])) for row in rows}
+
+    def poll(self, engine: Engine) -> VoidPollReport:
+        """Read the window and submit a flow for every void not handled before."""
+        now = self._clock()
+        since = now - self.lookback
+        tz = self.paytrace.export_timezone
+        records = self.paytrace.activity(
+            since.astimezone(tz).date(), now.astimezone(tz).date(), transaction_type="VOID"
+        )
+        records = sorted(records, key=lambda r: r.transaction_id)
+        report = VoidPollReport(read=len(records))
+        handled = self._seen(engine.store, [r.transaction_id for r in records], since)
+        for record in records:
+            if record.transaction_id in handled:
+                report.already_known += 1
+                continue
+            handled.add(record.transaction_id)
+            flow = self._submit(engine, record, now)
+            if flow is None:
+                report.ignored += 1
+            else:
+                report.submitted.append(flow)
+        return report
+
+    def poll_flows(self, engine: Engine) -> list[FlowRecord]:
+        """:meth:`poll`, as the flows submitted (for a scheduler source)."""
+        return self.poll(engine).submitted
+
+    def _submit(
+        self, engine: Engine, record: ExportedTransaction, now: datetime
+    ) -> FlowRecord | None:
+        def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
+            tx.execute(
+                f"INSERT INTO {_SEEN} (name, transaction_id, created) VALUES (?, ?, ?) "  # noqa: S608
+                "ON CONFLICT (name, transaction_id) DO NOTHING",
+                (self.name, record.transaction_id, _text(now)),
+            )
 
         for handler in self.handlers:
             flow = handler(engine, record, checkpoint=checkpoint)

@@ -1,27 +1,49 @@
 """Use case 5: customer and vault sync, Salesforce Account/Contact <-> PayTrace vault profile
-<-> Fusion customer account, keyed by the cross-reference table (:mod:`paysync_core.xref`).
+<-> Fusion customer account, keyed by the cross-reference table (:mod:`paysync_core.xref`),
+in every direction; no card data ever leaves PayTrace.
 
-:meth:`CustomerSync.submit_account` turns an Account (+ its primary Contact) into a canonical
-:class:`~paysync_core.canonical.Customer` (the flow input, with the mapping explanation); the
-flow version is the Account's ``LastModifiedDate`` plus a digest of the synced fields, so each
-edit syncs once and paysync's own write-back does not start another sync. Steps:
+Three triggers, three flow definitions:
+
+* :meth:`CustomerSync.submit_account` (``customer_vault_sync``): a Salesforce Account (+ its
+  primary Contact) to PayTrace and Fusion, steps below;
+* :meth:`CustomerSync.submit_fusion_account` (``customer_vault_sync_fusion``): a Fusion
+  customer account created or changed in Fusion to the Salesforce Account (created when the
+  cross-reference has none, found again by ``Fusion_Account_Number__c``) and to the vault
+  profile's billing fields;
+* :meth:`CustomerSync.submit_paytrace_profile` (``customer_vault_sync_paytrace``): a vault
+  profile changed in PayTrace (found by :class:`~paysync_core.usecases.PayTraceProfilePoller`)
+  to the Salesforce Account/Contact and the Fusion account.
+
+Each trigger compares what its system holds (name, billing address, email) with the synced
+state, the content paysync last made consistent (:class:`paysync_core.xref.SyncedState`):
+equal means no change there, or paysync's own write coming back, and the flow that set it is
+returned (no ping-pong); different means a new flow, and the state moves to the new content in
+the transaction submitting it. The flow identity is a digest of that content plus the flow it
+follows, never a modification time: a write-back that moves ``LastModifiedDate`` and nothing
+else makes no flow, a revert A -> B -> A does. Per target and field group the conflict rule
+(:func:`paysync_core.mapping.decide_group`, :class:`~paysync_core.mapping.CustomerConflictRule`)
+decides what is written, with the reason in the step's ``reasons``.
+
+Steps of ``customer_vault_sync``:
 
 1. ``paytrace_profile``  the vault profile ``customer_id`` (from the cross-reference, else
    ``sf-<Account id>``): created from a Protect token (``customer/pt_protect_create``; the
    card goes from the browser to PayTrace, never through paysync) or updated
-   (``customer/update``, contact fields only) where PayTrace differs from Salesforce.
-   Lookup: ``customer/export`` and a field comparison;
+   (``customer/update``, billing fields only) where the conflict rule lets Salesforce's values
+   through. Lookup: ``customer/export`` and a field comparison;
 2. ``fusion_account``  the Receivables customer account (number from the cross-reference,
    else ``Account.AccountNumber``, else derived from the Account id: ``SF-<Account id>``)
    read from Fusion; when it is missing it is created once over SOAP (location, organization
    party, customer account with ``OrigSystemReference`` = the Account id and a ``BILL_TO``
-   site on the Account's billing address). Its ``AccountId`` and party id go into the
-   cross-reference. Lookup (before any new attempt): the account by number over REST;
+   site on the Account's billing address); an existing one gets Salesforce's name and address
+   (SOAP ``updateOrganization`` / ``updateLocation``, only what differs). Its ``AccountId`` and
+   party id go into the cross-reference. Lookup (before any new attempt): the account by
+   number over REST, then nothing left to update;
 3. ``salesforce_account``  the Account upserted by ``Id`` with the vault id, the Fusion
    account number and the masked payment method (``VISA ending 5439``): what PayTrace and
    Fusion own flows back.
 
-Which system wins per field is :data:`paysync_core.mapping.CUSTOMER_FIELD_OWNERS`.
+Which system owns which field is :data:`paysync_core.mapping.CUSTOMER_FIELD_OWNERS`.
 """
 
 from __future__ import annotations
@@ -29,16 +51,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
-from oracle_fusion_client import AccountAddress, CustomerAccountActivity, NewCustomerAccount
+from oracle_fusion_client import (
+    AccountAddress,
+    CustomerAccountActivity,
+    CustomerAccountDetails,
+    NewCustomerAccount,
+)
 from paysync_core import (
     Engine,
     FlowDefinition,
     FlowRecord,
+    LedgerTransaction,
     LookupResult,
     NeedsHumanError,
     Step,
@@ -47,17 +75,25 @@ from paysync_core import (
 )
 from paysync_core.canonical import Customer
 from paysync_core.mapping import (
+    CustomerConflictRule,
+    CustomerSystem,
     customer_from_account,
+    customer_groups,
     customer_to_paytrace_address,
-    paytrace_profile_differences,
+    groups_from_fusion,
+    groups_from_paytrace,
+    salesforce_fields_from_groups,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.xref import CustomerXrefTable, XrefEntry
+from paysync_core.xref import CustomerXrefTable, SyncedState, XrefEntry
 from paytrace_client.models import CustomerRecord
 
+from ._customer_targets import CustomerTargets, GroupPlan
 from ._summaries import salesforce_upsert
 
 __all__ = [
+    "FUSION_USE_CASE",
+    "PAYTRACE_USE_CASE",
     "RAW_ACCOUNT_FIELDS",
     "USE_CASE",
     "AccountFields",
@@ -67,6 +103,8 @@ __all__ = [
 ]
 
 USE_CASE = "customer_vault_sync"
+FUSION_USE_CASE = "customer_vault_sync_fusion"
+PAYTRACE_USE_CASE = "customer_vault_sync_paytrace"
 #: Trading Community's AccountNumber is VARCHAR2(30)
 FUSION_ACCOUNT_NUMBER_MAX = 30
 
@@ -74,23 +112,30 @@ FUSION_ACCOUNT_NUMBER_MAX = 30
 class AccountFields(BaseModel):
     """Account fields written back; ``None`` leaves one out (orgs differ)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     vault_id: str | None = "Vault_Customer_ID__c"
+    """Account field given the PayTrace vault customer id."""
     fusion_account: str | None = "Fusion_Account_Number__c"
+    """Account field given the Fusion customer account number."""
     payment_method: str | None = "Payment_Method__c"
+    """Account field given the card on file (``VISA ending 1111``)."""
 
 
 class CustomerSyncConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     account_fields: AccountFields = AccountFields()
+    """Account fields written back after the sync."""
     paytrace_prefix: str = "sf-"
+    """Prefix of the PayTrace vault customer id derived for an Account (``<prefix><AccountId>``)."""
     fusion_account_prefix: str = "SF-"
     """A Fusion account number derived for an Account without one: prefix + Account id
     (at most 30 characters in all; Fusion's automatic account numbering must be off)."""
     fusion_orig_system: str | None = None
     """A Trading Community source system for ``OrigSystemReference`` (None: none sent)."""
+    conflict: CustomerConflictRule = Field(default=CustomerConflictRule())
+    """Which system wins a field group changed on both sides since the last sync."""
 
 
 #: The Account fields the mapping reads, kept raw in the flow input for ``paysync replay``.
@@ -152,6 +197,37 @@ def _latest_flow(engine: Engine, account_id: str) -> FlowRecord | None:
         return tx.get_flow(str(rows[0][0])) if rows else None
 
 
+def _unchanged(state: SyncedState | None, groups: Mapping[str, Any]) -> bool:
+    """Every group the source holds equals the synced state."""
+    if state is None:
+        return False
+    return all(g in state.content and state.content[g] == v for g, v in groups.items())
+
+
+def _groups(ctx: StepContext) -> dict[str, Any]:
+    return dict(cast(Mapping[str, Any], ctx.input["groups"]))
+
+
+def _base(ctx: StepContext) -> Mapping[str, Any] | None:
+    base = ctx.input.get("base")
+    return cast(Mapping[str, Any], base) if isinstance(base, Mapping) else None
+
+
+def _source(ctx: StepContext) -> CustomerSystem:
+    return cast(CustomerSystem, ctx.input.get("source") or "salesforce")
+
+
+def _incoming(ctx: StepContext) -> dict[str, Any]:
+    """What the source holds (flows recorded before the field groups: from the customer)."""
+    if isinstance(ctx.input.get("groups"), Mapping):
+        return _groups(ctx)
+    return customer_groups(_customer(ctx))
+
+
+def _plan_ids(action: str, to_write: GroupPlan) -> dict[str, str]:
+    return {"action": action, "reasons": to_write.reason()}
+
+
 class CustomerSync:
     def __init__(
         self,
@@ -167,8 +243,11 @@ class CustomerSync:
         self.salesforce = salesforce
         self.xref = xref
         self.config = config or CustomerSyncConfig()
+        self.targets = CustomerTargets(
+            paytrace=paytrace, fusion=fusion, salesforce=salesforce, rule=self.config.conflict
+        )
 
-    # -- trigger ---------------------------------------------------------------------------
+    # -- triggers --------------------------------------------------------------------------
     def submit_account(
         self,
         engine: Engine,
@@ -177,7 +256,8 @@ class CustomerSync:
         *,
         checkpoint: SubmitHook | None = None,
     ) -> FlowRecord:
-        """One flow per Account version (``LastModifiedDate``): a re-sent event is a no-op.
+        """One flow per synced content of the Account: a re-sent event, paysync's own
+        write-back and an edit of a field that is not synced return the flow that synced it.
 
         ``checkpoint`` runs in the submitting transaction (an event stream's replay id).
         """
@@ -190,33 +270,187 @@ class CustomerSync:
             fusion_account_number=entry.fusion_account_number if entry else None,
             paytrace_prefix=self.config.paytrace_prefix,
         )
-        # What is synced, as a digest. paysync's own write-back (or an edit of a field that is
-        # not synced) moves LastModifiedDate but not the digest: when the latest flow of this
-        # Account synced the same content there is nothing to do, and it is returned. The
-        # version names the flow it follows, so a revert A -> B -> A is a new flow even
-        # within the second that LastModifiedDate resolves.
-        synced = customer.value.model_dump(mode="json")
-        digest = _digest(synced)
-        latest = _latest_flow(engine, account_id)
-        if latest is not None and _digest(latest.input.get("customer")) == digest:
-            if checkpoint is not None:
-                with engine.store.transaction() as tx:
-                    checkpoint(tx, latest)
-            return latest
-        modified = str(account.get("LastModifiedDate") or account.get("SystemModstamp") or "")
-        after = latest.flow_id[:12] if latest is not None else "-"
-        version = f"{modified}:{digest}:{after}"
-        return engine.submit(
+        groups = customer_groups(customer.value)
+        state = self.xref.synced(account_id) if account_id else None
+        if state is None:
+            # Flows recorded before the synced state existed: the latest flow of this Account
+            # with the same content is the one.
+            latest = _latest_flow(engine, account_id)
+            if latest is not None and _digest(latest.input.get("customer")) == _digest(
+                customer.value.model_dump(mode="json")
+            ):
+                return self._existing(engine, latest, checkpoint)
+        elif _unchanged(state, groups):
+            found = self._flow(engine, state)
+            if found is not None:
+                return self._existing(engine, found, checkpoint)
+        return self._submit(
+            engine,
             USE_CASE,
-            source_system="salesforce",
+            source="salesforce",
             source_id=account_id,
-            version=version,
-            input={
+            account_id=account_id,
+            state=state,
+            groups=groups,
+            content=customer.value.model_dump(mode="json"),
+            payload={
                 "customer": customer.value.model_dump(mode="json"),
                 "mapping": customer.reason,
                 "raw": raw_account_input(account, contact, entry),
             },
             checkpoint=checkpoint,
+        )
+
+    def submit_fusion_account(
+        self,
+        engine: Engine,
+        account: CustomerAccountDetails,
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """A Fusion customer account as read from Fusion (``FusionPort.customer_account_details``)
+        to its Salesforce Account and vault profile. Nothing changed since the last sync (or
+        paysync's own update coming back): the flow that synced it is returned. ``None``: an
+        account linked before paysync kept a synced state; its content became the base."""
+        number = account.account_number
+        if not number.strip():
+            raise ValueError("CustomerAccountDetails.account_number: must not be empty")
+        entry = self.xref.by_fusion(number)
+        account_id = entry.salesforce_account_id if entry else None
+        mapped = groups_from_fusion(account)
+        state = self.xref.synced(account_id) if account_id else None
+        if account_id and state is None:
+            return self._adopt(account_id, mapped.value)
+        if _unchanged(state, mapped.value) and state is not None:
+            found = self._flow(engine, state)
+            if found is not None:
+                return self._existing(engine, found, checkpoint)
+        return self._submit(
+            engine,
+            FUSION_USE_CASE,
+            source="fusion",
+            source_id=number,
+            account_id=account_id,
+            state=state,
+            groups=mapped.value,
+            content=mapped.value,
+            payload={
+                # an "account_number" key is redacted as bank data: the account's own name
+                "fusion": {
+                    "customer_account": number,
+                    "account_id": "" if account.account_id is None else str(account.account_id),
+                    "party_id": str(account.party_id),
+                },
+                "mapping": mapped.reason,
+            },
+            checkpoint=checkpoint,
+        )
+
+    def submit_fusion_account_number(
+        self, engine: Engine, account_number: str, *, checkpoint: SubmitHook | None = None
+    ) -> FlowRecord | None:
+        """For a change poller that sees only the number: read the account (name, bill-to
+        address) and :meth:`submit_fusion_account`; ``None`` when Fusion has no such account."""
+        details = self.fusion.customer_account_details(account_number)
+        if details is None:
+            return None
+        return self.submit_fusion_account(engine, details, checkpoint=checkpoint)
+
+    def submit_paytrace_profile(
+        self,
+        engine: Engine,
+        record: CustomerRecord,
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """A vault profile as ``customer/export`` gives it (billing fields only are read) to
+        its Salesforce Account/Contact and Fusion account. ``None`` for a profile the
+        cross-reference does not know (not paysync's business) or linked before paysync kept
+        a synced state (its content becomes the base); unchanged since the last sync (or
+        paysync's own update coming back): the flow that synced it."""
+        entry = self.xref.by_paytrace(record.customer_id)
+        if entry is None:
+            return None
+        mapped = groups_from_paytrace(record)
+        state = self.xref.synced(entry.salesforce_account_id)
+        if state is None:
+            return self._adopt(entry.salesforce_account_id, mapped.value)
+        if _unchanged(state, mapped.value):
+            found = self._flow(engine, state)
+            if found is not None:
+                return self._existing(engine, found, checkpoint)
+        return self._submit(
+            engine,
+            PAYTRACE_USE_CASE,
+            source="paytrace",
+            source_id=record.customer_id,
+            account_id=entry.salesforce_account_id,
+            state=state,
+            groups=mapped.value,
+            content=mapped.value,
+            payload={"paytrace": {"customer_id": record.customer_id}, "mapping": mapped.reason},
+            checkpoint=checkpoint,
+        )
+
+    def _adopt(self, account_id: str, groups: Mapping[str, Any]) -> None:
+        """An Account linked before the synced state existed (an upgrade): what this system
+        holds becomes the base and nothing flows. Without a base, a first read would look like
+        a change and overwrite the other systems wholesale."""
+        self.xref.record_synced(account_id, groups, flow_id=None)
+
+    @staticmethod
+    def _flow(engine: Engine, state: SyncedState) -> FlowRecord | None:
+        if state.flow_id is None:
+            return None
+        with engine.store.transaction() as tx:
+            return tx.get_flow(state.flow_id)
+
+    @staticmethod
+    def _existing(engine: Engine, flow: FlowRecord, checkpoint: SubmitHook | None) -> FlowRecord:
+        if checkpoint is not None:
+            with engine.store.transaction() as tx:
+                checkpoint(tx, flow)
+        return flow
+
+    def _submit(
+        self,
+        engine: Engine,
+        use_case: str,
+        *,
+        source: CustomerSystem,
+        source_id: str,
+        account_id: str | None,
+        state: SyncedState | None,
+        groups: Mapping[str, Any],
+        content: object,
+        payload: Mapping[str, Any],
+        checkpoint: SubmitHook | None,
+    ) -> FlowRecord:
+        # The version names the content and the flow it follows (not a modification time):
+        # the same content read twice (an event and a poll, a write-back) is the same flow,
+        # a revert A -> B -> A is a new one.
+        after = state.flow_id[:12] if state is not None and state.flow_id else "-"
+        version = f"{_digest(content)}:{after}"
+
+        def hook(tx: LedgerTransaction, flow: FlowRecord) -> None:
+            if account_id:
+                self.xref.record_synced(account_id, groups, flow_id=flow.flow_id, tx=tx)
+            if checkpoint is not None:
+                checkpoint(tx, flow)
+
+        return engine.submit(
+            use_case,
+            source_system=source,
+            source_id=source_id,
+            version=version,
+            input={
+                **payload,
+                "source": source,
+                "salesforce_account_id": account_id,
+                "groups": dict(groups),
+                "base": dict(state.content) if state is not None else None,
+            },
+            checkpoint=hook,
         )
 
     def definition(self) -> FlowDefinition:
@@ -248,6 +482,57 @@ class CustomerSync:
             ],
         )
 
+    def fusion_definition(self) -> FlowDefinition:
+        """Fusion -> Salesforce Account (created when none is linked) -> vault profile."""
+        return FlowDefinition(
+            FUSION_USE_CASE,
+            [
+                Step(
+                    "salesforce_account",
+                    self._salesforce_from_fusion,
+                    self._find_salesforce_from_fusion,
+                    system="salesforce",
+                    summarize=self._reverse_summary,
+                ),
+                Step(
+                    "paytrace_profile",
+                    self._paytrace_from_other,
+                    self._find_paytrace_from_other,
+                    safe_to_retry=True,
+                    system="paytrace",
+                    summarize=self._reverse_summary,
+                ),
+            ],
+        )
+
+    def paytrace_definition(self) -> FlowDefinition:
+        """PayTrace vault profile -> Salesforce Account/Contact -> Fusion account."""
+        return FlowDefinition(
+            PAYTRACE_USE_CASE,
+            [
+                Step(
+                    "salesforce_account",
+                    self._salesforce_from_other,
+                    self._find_salesforce_from_other,
+                    safe_to_retry=True,
+                    system="salesforce",
+                    summarize=self._reverse_summary,
+                ),
+                Step(
+                    "fusion_account",
+                    self._fusion_from_other,
+                    self._find_fusion_from_other,
+                    safe_to_retry=True,
+                    system="fusion",
+                    summarize=self._reverse_summary,
+                ),
+            ],
+        )
+
+    def definitions(self) -> tuple[FlowDefinition, ...]:
+        """The three directions' flow definitions."""
+        return (self.definition(), self.fusion_definition(), self.paytrace_definition())
+
     # 1. PayTrace vault profile
     def _profile_ids(self, ctx: StepContext, record: CustomerRecord, action: str) -> dict[str, str]:
         self.xref.link(_account_id(ctx), paytrace_customer_id=record.customer_id)
@@ -264,6 +549,7 @@ class CustomerSync:
         customer_id = customer.paytrace_customer_id or ""
         address = customer_to_paytrace_address(customer)
         record = self.paytrace.find_profile_record(customer_id)
+        reasons = ""
         if record is None:
             token = self.paytrace.token_for(customer_id)
             if token is None:
@@ -276,18 +562,14 @@ class CustomerSync:
             )
             action = "created"
         else:
-            changed = paytrace_profile_differences(customer, record)
-            if changed:
-                self.paytrace.update_profile(
-                    customer_id, billing_address=address, email=customer.email
-                )
-                action = f"updated {', '.join(changed)} (Salesforce wins)"
-            else:
-                action = "unchanged"
+            to_write = self.targets.paytrace_plan(record, "salesforce", _incoming(ctx), _base(ctx))
+            changed = self.targets.write_paytrace(record, "salesforce", to_write)
+            action = f"updated {', '.join(changed)} (Salesforce wins)" if changed else "unchanged"
+            reasons = to_write.reason()
         stored = self.paytrace.find_profile_record(customer_id)
         if stored is None:
             raise NeedsHumanError(f"vault profile {customer_id} not visible after {action}")
-        return self._profile_ids(ctx, stored, action)
+        return {**self._profile_ids(ctx, stored, action), "reasons": reasons}
 
     def _find_profile(self, ctx: StepContext) -> LookupResult:
         customer = _customer(ctx)
@@ -295,12 +577,12 @@ class CustomerSync:
         record = self.paytrace.find_profile_record(customer_id)
         if record is None:
             return LookupResult.absent(f"no vault profile {customer_id}")
-        changed = paytrace_profile_differences(customer, record)
-        if changed:
+        to_write = self.targets.paytrace_plan(record, "salesforce", _incoming(ctx), _base(ctx))
+        if to_write.writes:
             # The write did not (fully) land; repeating the update cannot duplicate anything.
-            return LookupResult.absent(f"vault profile {customer_id} differs: {changed}")
+            return LookupResult.absent(f"vault profile {customer_id}: {to_write.reason()}")
         ids = self._profile_ids(ctx, record, "found")
-        return LookupResult.found(ids, f"vault profile {customer_id} matches Salesforce")
+        return LookupResult.found(ids, f"vault profile {customer_id} holds what Salesforce sent")
 
     # 2. Fusion customer account
     def _fusion_number(self, customer: Customer) -> str:
@@ -357,7 +639,18 @@ class CustomerSync:
         number = self._fusion_number(customer)
         account = self.fusion.find_customer_account(number)
         if account is not None:
-            return self._link_account(ctx, number, account, "found")
+            # An existing account takes Salesforce's name and address where the rule says so.
+            to_write = self.targets.fusion_plan(number, "salesforce", _incoming(ctx), _base(ctx))
+            if to_write is None:
+                raise NeedsHumanError(f"Fusion customer account {number} vanished while read")
+            self.targets.write_fusion(number, to_write)
+            action = (
+                f"updated {', '.join(to_write.writes)} (Salesforce wins)"
+                if to_write.writes
+                else "found"
+            )
+            ids = self._link_account(ctx, number, account, action)
+            return {**ids, "reasons": to_write.reason()}
         # Not idempotent: a lost answer is resolved by _find_fusion_account before any retry.
         created = self.fusion.create_customer_account(self._new_fusion_account(customer, number))
         found = self.fusion.find_customer_account(created.account_number)
@@ -371,6 +664,10 @@ class CustomerSync:
         account = self.fusion.find_customer_account(number)
         if account is None:
             return LookupResult.absent(f"no Fusion customer account {number}")
+        to_write = self.targets.fusion_plan(number, "salesforce", _incoming(ctx), _base(ctx))
+        if to_write is not None and to_write.writes:
+            # an update that did not land: sending it again is harmless (set-to-value)
+            return LookupResult.absent(f"Fusion customer account {number}: {to_write.reason()}")
         ids = self._link_account(ctx, number, account, "found")
         return LookupResult.found(ids, f"Fusion customer account {number} exists")
 
@@ -405,7 +702,156 @@ class CustomerSync:
             return LookupResult.found({"account_id": _account_id(ctx), **wanted})
         return LookupResult.absent("Account not yet written back")
 
+    # -- Fusion / PayTrace -> the other systems --------------------------------------------
+    def _linked_account(self, ctx: StepContext) -> str | None:
+        linked = ctx.input.get("salesforce_account_id")
+        if isinstance(linked, str) and linked:
+            return linked
+        fusion = cast(Mapping[str, Any], ctx.input.get("fusion") or {})
+        entry = self.xref.by_fusion(str(fusion.get("customer_account") or ""))
+        return entry.salesforce_account_id if entry else None
+
+    def _apply_salesforce(self, ctx: StepContext, account_id: str) -> dict[str, str]:
+        to_write = self.targets.salesforce_plan(account_id, _source(ctx), _groups(ctx), _base(ctx))
+        if to_write is None:
+            raise NeedsHumanError(f"Account {account_id} (cross-reference) is not in Salesforce")
+        self.targets.write_salesforce(account_id, to_write)
+        action = f"updated {', '.join(to_write.writes)}" if to_write.writes else "unchanged"
+        return {"account_id": account_id, **_plan_ids(action, to_write)}
+
+    def _found_salesforce(self, ctx: StepContext, account_id: str) -> LookupResult:
+        to_write = self.targets.salesforce_plan(account_id, _source(ctx), _groups(ctx), _base(ctx))
+        if to_write is None or to_write.writes:
+            return LookupResult.absent(f"Account {account_id} not written yet")
+        ids = {"account_id": account_id, **_plan_ids("found", to_write)}
+        return LookupResult.found(ids, f"Account {account_id} holds it")
+
+    def _salesforce_from_other(self, ctx: StepContext) -> Mapping[str, str]:
+        account_id = self._linked_account(ctx)
+        if account_id is None:
+            raise NeedsHumanError("no Salesforce Account in the cross-reference")
+        return self._apply_salesforce(ctx, account_id)
+
+    def _find_salesforce_from_other(self, ctx: StepContext) -> LookupResult:
+        account_id = self._linked_account(ctx)
+        if account_id is None:
+            return LookupResult.absent("no Salesforce Account in the cross-reference")
+        return self._found_salesforce(ctx, account_id)
+
+    def _fusion_ids(self, ctx: StepContext) -> tuple[str, str]:
+        fusion = cast(Mapping[str, Any], ctx.input["fusion"])
+        return str(fusion["customer_account"]), str(fusion.get("party_id") or "")
+
+    def _created_account(self, ctx: StepContext, account_id: str, action: str) -> dict[str, str]:
+        """Link a Salesforce Account made from a Fusion account; its synced state is what
+        Salesforce now holds, so the Account's own change event starts no flow back."""
+        number, party = self._fusion_ids(ctx)
+        self.xref.link(account_id, fusion_account_number=number, fusion_party_id=party or None)
+        current = self.targets.salesforce_current(account_id)
+        if current is not None:
+            customer = customer_from_account(
+                current[0], current[1], paytrace_customer_id="-", fusion_account_number=number
+            ).value
+            self.xref.record_synced(account_id, customer_groups(customer), flow_id=ctx.flow_id)
+        return {"account_id": account_id, "action": action, "reasons": ""}
+
+    def _salesforce_from_fusion(self, ctx: StepContext) -> Mapping[str, str]:
+        account_id = self._linked_account(ctx)
+        if account_id is not None:
+            return self._apply_salesforce(ctx, account_id)
+        number, _ = self._fusion_ids(ctx)
+        key = self.config.account_fields.fusion_account
+        groups = _groups(ctx)
+        if key is None or "name" not in groups:
+            raise NeedsHumanError(
+                f"Fusion customer account {number} has no Salesforce Account and none can be "
+                "created (no Account field for the Fusion account number, or no name)"
+            )
+        fields = {**salesforce_fields_from_groups(groups), key: number}
+        # Not idempotent: a lost answer is resolved by the lookup (by the account number).
+        [result] = self.salesforce.bridge.create_many("Account", [fields])
+        if not result.success or not result.id:
+            errors = "; ".join(f"{e.code}: {e.message}" for e in result.errors)
+            raise NeedsHumanError(f"Account for Fusion account {number} not created: {errors}")
+        return self._created_account(ctx, str(result.id), "created")
+
+    def _find_salesforce_from_fusion(self, ctx: StepContext) -> LookupResult:
+        account_id = self._linked_account(ctx)
+        if account_id is not None:
+            return self._found_salesforce(ctx, account_id)
+        number, _ = self._fusion_ids(ctx)
+        key = self.config.account_fields.fusion_account
+        found = self.salesforce.find_id("Account", key, number) if key else None
+        if found is None:
+            return LookupResult.absent(f"no Account with {key} = {number}")
+        ids = self._created_account(ctx, found, "found")
+        return LookupResult.found(ids, f"Account {found} has {key} = {number}")
+
+    def _vault_record(self, ctx: StepContext) -> CustomerRecord | None:
+        account_id = ctx.results.get("salesforce_account", {}).get("account_id")
+        entry = self.xref.get(account_id) if account_id else None
+        if entry is None or entry.paytrace_customer_id is None:
+            return None
+        return self.paytrace.find_profile_record(entry.paytrace_customer_id)
+
+    def _paytrace_from_other(self, ctx: StepContext) -> Mapping[str, str]:
+        record = self._vault_record(ctx)
+        if record is None:
+            # a profile needs a card, which only the customer enters (PayTrace Protect)
+            return {"customer_id": "", "action": "no vault profile", "reasons": ""}
+        to_write = self.targets.paytrace_plan(record, _source(ctx), _groups(ctx), _base(ctx))
+        changed = self.targets.write_paytrace(record, _source(ctx), to_write)
+        action = f"updated {', '.join(changed)}" if changed else "unchanged"
+        return {"customer_id": record.customer_id, **_plan_ids(action, to_write)}
+
+    def _find_paytrace_from_other(self, ctx: StepContext) -> LookupResult:
+        record = self._vault_record(ctx)
+        if record is None:
+            return LookupResult.absent("no vault profile")
+        to_write = self.targets.paytrace_plan(record, _source(ctx), _groups(ctx), _base(ctx))
+        if to_write.writes:
+            return LookupResult.absent(f"vault profile {record.customer_id} not written yet")
+        ids = {"customer_id": record.customer_id, **_plan_ids("found", to_write)}
+        return LookupResult.found(ids, f"vault profile {record.customer_id} holds it")
+
+    def _linked_number(self, ctx: StepContext) -> str | None:
+        account_id = self._linked_account(ctx)
+        entry = self.xref.get(account_id) if account_id else None
+        return entry.fusion_account_number if entry else None
+
+    def _fusion_from_other(self, ctx: StepContext) -> Mapping[str, str]:
+        number = self._linked_number(ctx)
+        to_write = (
+            self.targets.fusion_plan(number, _source(ctx), _groups(ctx), _base(ctx))
+            if number
+            else None
+        )
+        if number is None or to_write is None:
+            return {"customer_account": number or "", "action": "no Fusion account", "reasons": ""}
+        self.targets.write_fusion(number, to_write)
+        action = f"updated {', '.join(to_write.writes)}" if to_write.writes else "unchanged"
+        return {"customer_account": number, **_plan_ids(action, to_write)}
+
+    def _find_fusion_from_other(self, ctx: StepContext) -> LookupResult:
+        number = self._linked_number(ctx)
+        if number is None:
+            return LookupResult.absent("no Fusion account in the cross-reference")
+        to_write = self.targets.fusion_plan(number, _source(ctx), _groups(ctx), _base(ctx))
+        if to_write is None or to_write.writes:
+            return LookupResult.absent(f"Fusion customer account {number} not written yet")
+        ids = {"customer_account": number, **_plan_ids("found", to_write)}
+        return LookupResult.found(ids, f"Fusion customer account {number} holds it")
+
     # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _reverse_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        groups = _groups(ctx)
+        return {
+            "source": _source(ctx),
+            "fields": to_jsonable_python(groups),
+            "rule": "per field group: decide_group with the conflict rule "
+            + json.dumps(self.config.conflict.model_dump(mode="json"), sort_keys=True),
+        }
+
     def _profile_summary(self, ctx: StepContext) -> Mapping[str, object]:
         customer = _customer(ctx)
         profile = {

@@ -75,26 +75,37 @@ _NOT_POSTED = "not posted to Fusion: a declined payment creates no receivable"
 class TaskFields(BaseModel):
     """The Salesforce follow-up ``Task`` of a decline; ``None`` leaves a field out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Task"
+    """Salesforce object of the follow-up."""
     external_id: str = "Paysync_Key__c"
+    """External id field the follow-up is upserted by (one per decline)."""
     subject: str = "Subject"
+    """Subject field."""
     description: str | None = "Description"
+    """Description field (decline reason and payment details)."""
     status: str | None = "Status"
+    """Status field."""
     status_value: str = "Not Started"
+    """Status given to a new follow-up."""
     priority: str | None = "Priority"
+    """Priority field."""
     priority_value: str = "Normal"
+    """Priority given to a new follow-up."""
     what: str | None = "WhatId"
     """Related record: the customer's Account (when the cross-reference knows it)."""
 
 
 class DeclinesChargebacksConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     payment_fields: PaymentFieldMap = PaymentFieldMap()
+    """Field names of the ``Payment__c`` record of a declined payment."""
     task: TaskFields = TaskFields()
+    """The follow-up ``Task`` created for a decline."""
     chargebacks: ChargebackConfig = ChargebackConfig()
+    """Fusion credit memo and Salesforce ``Case`` of a chargeback."""
 
 
 def _payment(ctx: StepContext) -> Payment:

@@ -23,6 +23,7 @@ and :class:`~paysync_core.canonical.Payment` (the flow's input), then:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,20 +38,26 @@ from paysync_core import (
     SubmitHook,
     UnknownOutcomeError,
 )
-from paysync_core.canonical import Invoice, Order, Payment, Receipt
+from paysync_core.canonical import Invoice, Order, Payment, PaymentStatus, Receipt
 from paysync_core.mapping import (
+    CurrencyConversionConfig,
+    Decision,
     FusionReceivablesConfig,
+    FusionState,
+    FusionStatusMap,
     GlRule,
     GlTable,
     OrderFieldMap,
     OrderHubConfig,
     PaymentFieldMap,
+    ProductLineMapping,
     VaultXref,
     fusion_date,
     invoice_to_fusion,
     order_to_fusion,
     order_to_salesforce,
     payment_to_salesforce,
+    paytrace_export_status,
     receipt_to_fusion,
     web_order_from_paytrace,
 )
@@ -76,21 +83,40 @@ SHIPPED_STATUSES = frozenset({"CLOSED", "SHIPPED", "FULFILLED"})
 
 
 class EcommerceConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     xref: VaultXref = VaultXref()
+    """PayTrace vault customer -> Salesforce Account and Fusion customer account."""
     order_prefix: str = Field(default="WEB-", min_length=1)
     """Only SALEs whose ``invoice_id`` starts with this are web orders."""
     order_hub: OrderHubConfig = OrderHubConfig()
+    """How the web order is booked in Fusion Order Hub."""
     gl: GlTable = GlTable(
         rules=(GlRule(account="01-000-4100-0000", channel="web"),), default="01-000-4999-0000"
     )
+    """Revenue account of the Fusion invoice, derived per card type and channel."""
     fusion: FusionReceivablesConfig = FusionReceivablesConfig()
+    """How invoices and receipts are created in Fusion Receivables."""
+    currency: CurrencyConversionConfig = CurrencyConversionConfig()
+    """The Fusion ledger's currency; other than USD, the invoice and receipt carry the Fusion
+    daily rate of their date."""
     order_fields: OrderFieldMap = OrderFieldMap()
+    """Field names of the Salesforce ``Order`` written."""
     payment_fields: PaymentFieldMap = PaymentFieldMap(opportunity=None)
+    """Field names of the ``Payment__c`` record written."""
     payment_order_field: str | None = "Order__c"
+    """``Payment__c`` lookup to the Salesforce Order (unset: not linked)."""
     ledger_timezone: str = "America/Los_Angeles"
+    """IANA time zone whose calendar day is the Fusion accounting date."""
     channel: str = "web"
+    """Channel of web orders, as the GL rules see it."""
+    fusion_status: FusionStatusMap = FusionStatusMap()
+    """What the sale's PayTrace status posts to Fusion: a flow starts only for the statuses
+    whose action is ``receipt`` (by default captured and settled); ``order_status`` picks the
+    Order Hub status the order is booked in."""
+    product_lines: ProductLineMapping | None = None
+    """Where the web order's product line comes from, for GL rules keyed on it (none by
+    default). The invoice's business unit is ``fusion.business_unit``."""
 
 
 def _order(ctx: StepContext) -> Order:
@@ -116,14 +142,19 @@ class EcommerceOrderToCash:
         self.config = config or EcommerceConfig()
 
     # -- trigger ---------------------------------------------------------------------------
+    def fusion_state(self, record: ExportedTransaction) -> Decision[FusionState]:
+        """What the record's PayTrace status posts to Fusion (``fusion_status`` map)."""
+        status = paytrace_export_status(record)
+        state = self.config.fusion_status.decide(status.value)
+        return Decision(state.value, f"{status.reason}: {state.reason}")
+
     def accepts(self, record: ExportedTransaction) -> bool:
-        """An approved, live web-store SALE (declines and voids start nothing)."""
-        status = (record.status_message or "").lower()
+        """A web-store SALE whose status the Fusion status map posts as a receipt (by default
+        approved or settled; declines and voids start nothing)."""
         return (
             (record.transaction_type or "").upper() == "SALE"
             and (record.invoice_id or "").startswith(self.config.order_prefix)
-            and "declined" not in status
-            and "voided" not in status
+            and self.fusion_state(record).value.action == "receipt"
         )
 
     def submit_sale(
@@ -142,6 +173,16 @@ class EcommerceOrderToCash:
             return None
         mapped = web_order_from_paytrace(record, self.config.xref, channel=self.config.channel)
         order, payment = mapped.value
+        status = paytrace_export_status(record)
+        extra: dict[str, object] = {
+            "fusion_status": {
+                "status": status.value.value,
+                "reason": self.fusion_state(record).reason,
+            }
+        }
+        if self.config.product_lines is not None:
+            line = self.config.product_lines.classify(record)
+            extra["product_line"] = {"value": line.value.product_line, "reason": line.reason}
         return engine.submit(
             ECOMMERCE_USE_CASE,
             source_system="paytrace",
@@ -152,6 +193,7 @@ class EcommerceOrderToCash:
                 "order": order.model_dump(mode="json"),
                 "payment": payment.model_dump(mode="json"),
                 "mapping": mapped.reason,
+                **extra,
             },
             checkpoint=checkpoint,
         )
@@ -228,9 +270,25 @@ class EcommerceOrderToCash:
     def _source(self, ctx: StepContext) -> tuple[str, str]:
         return self.config.order_hub.source_system, _payment(ctx).transaction_id
 
+    def _state(self, ctx: StepContext) -> Decision[FusionState]:
+        """The Fusion state of the flow's payment (recorded at submit; flows submitted before
+        the map existed use the payment's canonical status)."""
+        recorded: object = ctx.input.get("fusion_status")
+        status = _payment(ctx).status
+        if isinstance(recorded, dict) and "status" in recorded:
+            status = PaymentStatus(str(cast("dict[str, object]", recorded)["status"]))
+        return self.config.fusion_status.decide(status)
+
+    def _order_hub(self, ctx: StepContext) -> OrderHubConfig:
+        wanted = self._state(ctx).value.order_status
+        if wanted is None:
+            return self.config.order_hub
+        # SubmittedFlag is the wire field that makes an Order Hub order OPEN (else DRAFT)
+        return self.config.order_hub.model_copy(update={"submit": wanted == "OPEN"})
+
     def _book(self, ctx: StepContext) -> Mapping[str, str]:
         order = self.fusion.upsert_order(
-            order_to_fusion(_order(ctx), _payment(ctx), self.config.order_hub)
+            order_to_fusion(_order(ctx), _payment(ctx), self._order_hub(ctx))
         )
         return {"order_key": str(order.OrderKey), "order_number": str(order.OrderNumber)}
 
@@ -306,8 +364,15 @@ class EcommerceOrderToCash:
     def _canonical_invoice(self, ctx: StepContext) -> tuple[Invoice, str]:
         order, payment = _order(ctx), _payment(ctx)
         method = payment.method
+        recorded: object = ctx.input.get("product_line")
+        product_line = None
+        if isinstance(recorded, dict):
+            product_line = cast("dict[str, str | None]", recorded).get("value")
         gl = self.config.gl.derive(
-            card_type=method.card_type if method else None, channel=order.channel
+            card_type=method.card_type if method else None,
+            channel=order.channel,
+            product_line=product_line,
+            business_unit=self.config.fusion.business_unit,
         )
         day = fusion_date(payment.processed_at, ledger_zone=ZoneInfo(self.config.ledger_timezone))
         invoice = Invoice(
@@ -321,7 +386,12 @@ class EcommerceOrderToCash:
         return invoice, f"{gl.reason}; date {day.reason}"
 
     def _invoice(self, ctx: StepContext) -> Mapping[str, str]:
-        return post_invoice(self.fusion, self.config.fusion, *self._canonical_invoice(ctx))
+        return post_invoice(
+            self.fusion,
+            self.config.fusion,
+            *self._canonical_invoice(ctx),
+            currency=self.config.currency,
+        )
 
     def _find_invoice(self, ctx: StepContext) -> LookupResult:
         return find_invoice(self.fusion, *self._canonical_invoice(ctx))
@@ -330,7 +400,12 @@ class EcommerceOrderToCash:
         return receipt_for(self._canonical_invoice(ctx)[0], _payment(ctx).transaction_id)
 
     def _receipt(self, ctx: StepContext) -> Mapping[str, str]:
-        return post_receipt(self.fusion, self.config.fusion, self._canonical_receipt(ctx))
+        return post_receipt(
+            self.fusion,
+            self.config.fusion,
+            self._canonical_receipt(ctx),
+            currency=self.config.currency,
+        )
 
     def _find_receipt(self, ctx: StepContext) -> LookupResult:
         return find_receipt(self.fusion, self._canonical_receipt(ctx).number)
@@ -343,8 +418,10 @@ class EcommerceOrderToCash:
 
     # -- summaries (paysync plan, request_summary) -----------------------------------------
     def _order_summary(self, ctx: StepContext) -> Mapping[str, object]:
-        body = order_to_fusion(_order(ctx), _payment(ctx), self.config.order_hub)
-        return fusion_payload("salesOrdersForOrderHub", body, upsert_mode=True)
+        body = order_to_fusion(_order(ctx), _payment(ctx), self._order_hub(ctx))
+        return fusion_payload(
+            "salesOrdersForOrderHub", body, upsert_mode=True, fusion_status=self._state(ctx).reason
+        )
 
     def _sf_order_summary(self, ctx: StepContext, stage: str) -> Mapping[str, object]:
         order, fields = _order(ctx), self.config.order_fields
@@ -368,7 +445,7 @@ class EcommerceOrderToCash:
 
     def _receipt_summary(self, ctx: StepContext) -> Mapping[str, object]:
         body = receipt_to_fusion(self._canonical_receipt(ctx), self.config.fusion)
-        return fusion_payload("standardReceipts", body)
+        return fusion_payload("standardReceipts", body, fusion_status=self._state(ctx).reason)
 
     def _apply_summary(self, ctx: StepContext) -> Mapping[str, object]:
         return apply_summary(ctx, _order(ctx).amount)

@@ -22,42 +22,50 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, time
+from decimal import Decimal
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import to_jsonable_python
 
 from paysync_core import (
     Engine,
     FlowDefinition,
     FlowRecord,
     LookupResult,
+    NeedsHumanError,
     Step,
     StepContext,
     SubmitHook,
 )
 from paysync_core.canonical import Invoice, Order, PaymentStatus, Receipt
 from paysync_core.mapping import (
+    CurrencyConversionConfig,
     CustomerXref,
     FusionReceivablesConfig,
     GlRule,
     GlTable,
     PaymentFieldMap,
     fusion_date,
+    invoice_to_fusion,
     order_from_opportunity,
     order_from_salesforce_order,
     payment_from_paytrace,
     payment_to_salesforce,
     paytrace_reference_values,
+    receipt_to_fusion,
     salesforce_custom_values,
     validate_payment_custom_fields,
     validate_reference_fields,
 )
-from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, SalesforcePort
+from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, SalesforcePort, VaultProfile
 
 from ._fusion_cash import (
     apply_receipt,
+    apply_summary,
     find_applied,
     find_invoice,
     find_receipt,
@@ -65,6 +73,7 @@ from ._fusion_cash import (
     post_receipt,
     receipt_for,
 )
+from ._summaries import fusion_payload, known, salesforce_upsert
 
 __all__ = ["USE_CASE", "OrderToCash", "OrderToCashConfig"]
 
@@ -78,18 +87,30 @@ def _mode(authorize: bool) -> str:
 
 
 class OrderToCashConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     xref: CustomerXref = CustomerXref()
+    """Salesforce Account -> PayTrace customer and Fusion customer account."""
     gl: GlTable = GlTable(
         rules=(GlRule(account="01-000-4100-0000", channel="sales"),), default="01-000-4999-0000"
     )
+    """Revenue account of the Fusion invoice, derived per card type and channel."""
     fusion: FusionReceivablesConfig = FusionReceivablesConfig()
+    """How invoices and receipts are created in Fusion Receivables."""
+    currency: CurrencyConversionConfig = CurrencyConversionConfig()
+    """The Fusion ledger's currency; other than USD, the invoice and receipt carry the Fusion
+    daily rate of their date."""
     payment_fields: PaymentFieldMap = PaymentFieldMap()
+    """Field names of the ``Payment__c`` record written back."""
     ledger_timezone: str = "America/Los_Angeles"
+    """IANA time zone whose calendar day is the Fusion accounting date."""
     channel: str = "sales"
+    """Channel of these orders, as the GL rules see it."""
     closed_won_stage: str = "Closed Won"
+    """Opportunity ``StageName`` that starts a flow."""
     correlation_prefix: str = Field(default="SF", max_length=4)
+    """Prefix of the PayTrace ``invoice_id`` and Fusion invoice number (``<prefix>-<Opportunity
+    id>``)."""
     triggers: tuple[Literal["opportunity", "order"], ...] = ("opportunity",)
     """What starts a flow under ``paysync run``: an Opportunity reaching Closed Won, a created
     Order, or both (only when Orders are not created from those same Opportunities: each
@@ -103,6 +124,36 @@ class OrderToCashConfig(BaseModel):
     The trigger's record must carry the field (add it to the event handler's / poller's SOQL)."""
     payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
     """PayTrace answer field (``approval_code``, ``avs_response``, ...) -> ``Payment__c`` field."""
+    payment_method: Literal["card", "ach"] = "card"
+    """How the vault profile is charged: ``card`` (sale / authorization) or ``ach``
+    (``checks/sale/by_customer`` on the bank account the profile holds; ACH has no
+    authorization, so ``payment_mode`` does not apply)."""
+    payment_method_field: str | None = None
+    """Opportunity / Order field choosing the method per record (``ACH``, ``Check`` or
+    ``eCheck`` -> ach, any other value -> card, empty -> ``payment_method``); the trigger's
+    record must carry it."""
+    payment_method_target: str | None = None
+    """``Payment__c`` field that receives ``Card`` or ``ACH`` (none: not written; the card type
+    field reads ``ACH`` for an ACH payment either way)."""
+    ach_receipt_method: str = "ACH"
+    """Fusion receipt method of the receipts of ACH payments (cards use ``fusion``'s)."""
+    source_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """Payment value -> field of the Opportunity / Order that started the flow, written in
+    the last step: ``transaction_id``, ``status`` (the ``Payment__c`` status), ``amount``,
+    ``processed_at`` or ``method`` (``Card`` / ``ACH``). Empty: that record is not updated."""
+
+    @field_validator("source_fields")
+    @classmethod
+    def _source_values(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, target in value.items():
+            if name not in _SOURCE_VALUES:
+                raise ValueError(
+                    f"source_fields.{name}: not a payment value "
+                    f"(one of {', '.join(sorted(_SOURCE_VALUES))})"
+                )
+            if not target.strip():
+                raise ValueError(f"source_fields.{name}: the Salesforce field name is empty")
+        return value
 
     @field_validator("custom_fields")
     @classmethod
@@ -113,6 +164,9 @@ class OrderToCashConfig(BaseModel):
     @classmethod
     def _payment_targets(cls, value: dict[str, str]) -> dict[str, str]:
         return validate_payment_custom_fields(value)
+
+
+_SOURCE_VALUES = frozenset({"transaction_id", "status", "amount", "processed_at", "method"})
 
 
 def _order(ctx: StepContext) -> Order:
@@ -167,6 +221,46 @@ def _sale_ids(sale: SaleOutcome, profile: Mapping[str, str], order: Order) -> di
     }
 
 
+_ACH_VALUES = frozenset({"ach", "check", "echeck", "bank", "bank account"})
+
+
+def _is_ach(ctx: StepContext) -> bool:
+    """Whether this flow pays by ACH (flows recorded before ACH: card)."""
+    return ctx.input.get("payment_method") == "ach"
+
+
+def _vault_ids(profile: VaultProfile, *, ach: bool) -> dict[str, str]:
+    """The vault step's result: for ACH the bank account stands where the card would (card
+    type ``ACH``, last 4 of the account), so the GL rules, ``Payment__c`` and the receipt
+    read it as they read a card."""
+    if not ach:
+        return {
+            "customer_id": profile.customer_id,
+            "card_type": profile.card_type,
+            "last4": profile.last4,
+        }
+    if not profile.bank_last4:
+        raise NeedsHumanError(
+            f"vault profile {profile.customer_id} holds no bank account: ACH cannot be charged"
+        )
+    return {
+        "customer_id": profile.customer_id,
+        "card_type": "ACH",
+        "last4": profile.bank_last4,
+        "method": "ach",
+    }
+
+
+def _ach_ids(sale: SaleOutcome, profile: Mapping[str, str], order: Order) -> dict[str, str]:
+    """An ACH sale's result: its id is ``ACH-<check_transaction_id>`` (checks are numbered
+    apart from card transactions, so the prefix keeps ``Payment_ID__c`` and ``PT-<id>``
+    receipts apart)."""
+    check_id = sale.transaction_id
+    named = replace(sale, transaction_id=f"ACH-{check_id}" if check_id else "")
+    ids = _sale_ids(named, profile, order)
+    return {**ids, "check_transaction_id": check_id, _MODE: "ach_sale"}
+
+
 class OrderToCash:
     """Builds the flow from the three ports; ``submit_opportunity`` is the trigger (event
     sources come with issue 6)."""
@@ -210,6 +304,7 @@ class OrderToCash:
                 "order": order.value.model_dump(mode="json"),
                 "mapping": order.reason,
                 **self._reference_input(record, "Opportunity"),
+                **self._method_input(record),
             },
             checkpoint=checkpoint,
         )
@@ -243,6 +338,7 @@ class OrderToCash:
                 "mapping": order.reason,
                 "trigger": "Order",
                 **self._reference_input(record, "Order"),
+                **self._method_input(record),
                 "links": {
                     "order": order.value.source_id,
                     "opportunity": str(opportunity) if opportunity else None,
@@ -258,12 +354,27 @@ class OrderToCash:
         values = paytrace_reference_values(record, self.config.custom_fields, what=what)
         return {"reference": values.value, "reference_mapping": values.reason}
 
+    def _method_input(self, record: Mapping[str, Any]) -> dict[str, object]:
+        """The payment method of this record, stored with the flow (card: nothing stored)."""
+        method: str = self.config.payment_method
+        field = self.config.payment_method_field
+        if field and str(record.get(field) or "").strip():
+            chosen = str(record[field]).strip().lower().replace("-", "")
+            method = "ach" if chosen in _ACH_VALUES else "card"
+        return {"payment_method": method} if method == "ach" else {}
+
     # -- the flow --------------------------------------------------------------------------
     def definition(self) -> FlowDefinition:
         return FlowDefinition(
             USE_CASE,
             [
-                Step("vault_profile", self._vault, self._find_vault, system="paytrace"),
+                Step(
+                    "vault_profile",
+                    self._vault,
+                    self._find_vault,
+                    system="paytrace",
+                    summarize=self._vault_summary,
+                ),
                 Step(
                     "charge",
                     self._charge,
@@ -284,45 +395,83 @@ class OrderToCash:
                     self._find_payment,
                     safe_to_retry=True,
                     system="salesforce",
+                    summarize=self._payment_summary,
                 ),
-                Step("fusion_invoice", self._invoice, self._find_invoice, system="fusion"),
-                Step("fusion_receipt", self._receipt, self._find_receipt, system="fusion"),
-                Step("fusion_apply", self._apply, self._find_apply, system="fusion"),
+                Step(
+                    "fusion_invoice",
+                    self._invoice,
+                    self._find_invoice,
+                    system="fusion",
+                    summarize=self._invoice_summary,
+                ),
+                Step(
+                    "fusion_receipt",
+                    self._receipt,
+                    self._find_receipt,
+                    system="fusion",
+                    summarize=self._receipt_summary,
+                ),
+                Step(
+                    "fusion_apply",
+                    self._apply,
+                    self._find_apply,
+                    system="fusion",
+                    summarize=self._apply_summary,
+                ),
+                # last, so flows recorded before it keep their step numbers
+                Step(
+                    "salesforce_source",
+                    self._update_source,
+                    self._find_source,
+                    safe_to_retry=True,
+                    system="salesforce",
+                    summarize=self._source_summary,
+                ),
             ],
         )
 
     # 1. vault profile
     def _vault(self, ctx: StepContext) -> Mapping[str, str]:
         customer_id = _order(ctx).customer.paytrace_customer_id or ""
-        profile = self.paytrace.ensure_profile(customer_id)
-        return {
-            "customer_id": profile.customer_id,
-            "card_type": profile.card_type,
-            "last4": profile.last4,
-        }
+        if _is_ach(ctx):
+            # the bank account reaches the vault outside paysync (never a raw account number)
+            found = self.paytrace.find_profile(customer_id)
+            if found is None:
+                raise NeedsHumanError(
+                    f"vault profile {customer_id} does not exist: an ACH payment needs a "
+                    "profile holding the customer's bank account"
+                )
+            return _vault_ids(found, ach=True)
+        return _vault_ids(self.paytrace.ensure_profile(customer_id), ach=False)
 
     def _find_vault(self, ctx: StepContext) -> LookupResult:
         customer_id = _order(ctx).customer.paytrace_customer_id or ""
         profile = self.paytrace.find_profile(customer_id)
         if profile is None:
             return LookupResult.absent(f"no vault profile {customer_id}")
-        ids = {
-            "customer_id": profile.customer_id,
-            "card_type": profile.card_type,
-            "last4": profile.last4,
-        }
-        return LookupResult.found(ids)
+        return LookupResult.found(_vault_ids(profile, ach=_is_ach(ctx)))
 
     # 2. charge
     def _charge_summary(self, ctx: StepContext) -> Mapping[str, object]:
         order = _order(ctx)
-        return {
+        summary = {
             "amount": str(order.amount),
             "invoice_id": _correlation(ctx, self.config.correlation_prefix),
         }
+        if _is_ach(ctx):
+            summary["endpoint"] = "checks/sale/by_customer"
+        return summary
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
         order = _order(ctx)
+        if _is_ach(ctx):
+            sale = self.paytrace.check_sale(
+                amount=order.amount,
+                customer_id=ctx.results["vault_profile"]["customer_id"],
+                invoice_id=_correlation(ctx, self.config.correlation_prefix),
+                description=f"Salesforce {_trigger(ctx)} {order.source_id}",
+            )
+            return _ach_ids(sale, ctx.results["vault_profile"], order)
         authorize = self.config.payment_mode == "authorize_capture"
         call = self.paytrace.authorize if authorize else self.paytrace.sale
         reference = _reference(ctx)
@@ -344,6 +493,18 @@ class OrderToCash:
     def _find_charge(self, ctx: StepContext) -> LookupResult:
         order = _order(ctx)
         invoice_id = _correlation(ctx, self.config.correlation_prefix)
+        if _is_ach(ctx):
+            found = self.paytrace.find_check_sale(
+                invoice_id=invoice_id,
+                amount=order.amount,
+                customer_id=ctx.results["vault_profile"]["customer_id"],
+            )
+            if found is None:
+                return LookupResult.absent(f"no PayTrace ACH sale with invoice_id {invoice_id}")
+            ids = _ach_ids(found, ctx.results["vault_profile"], order)
+            return LookupResult.found(
+                ids, f"PayTrace ACH sale {found.transaction_id} found by invoice_id"
+            )
         authorize = self.config.payment_mode == "authorize_capture"
         find = self.paytrace.find_authorization if authorize else self.paytrace.find_sale
         sale = find(
@@ -396,8 +557,13 @@ class OrderToCash:
         charge = ctx.results["charge"]
         return charge["transaction_id"] or f"DECLINED-{_order(ctx).source_id}"
 
-    def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
-        order, charge, profile = _order(ctx), ctx.results["charge"], ctx.results["vault_profile"]
+    def _payment_record(
+        self, ctx: StepContext, charge: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, Any], str, str | None]:
+        """The ``Payment__c`` fields, the status mapping's reason and the custom mapping's
+        (``charge`` stands in for the charge step's result in a dry run)."""
+        order, profile = _order(ctx), ctx.results["vault_profile"]
+        charge = ctx.results["charge"] if charge is None else charge
         payment = payment_from_paytrace(
             order,
             transaction_id=charge["transaction_id"],
@@ -415,17 +581,23 @@ class OrderToCash:
             self.config.payment_custom_fields,
             sobject=fields.sobject,
         )
+        custom_reason = custom.reason if self.config.payment_custom_fields else None
+        values = {**record.value, **custom.value}
+        if self.config.payment_method_target:
+            values[self.config.payment_method_target] = "ACH" if _is_ach(ctx) else "Card"
+        return values, record.reason, custom_reason
+
+    def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
+        fields = self.config.payment_fields
+        values, status_reason, custom_reason = self._payment_record(ctx)
         record_id = self.salesforce.upsert(
-            fields.sobject,
-            fields.external_id,
-            self._payment_key(ctx),
-            {**record.value, **custom.value},
+            fields.sobject, fields.external_id, self._payment_key(ctx), values
         )
         return {
             "payment_id": record_id,
-            "status": str(record.value[fields.status]),
-            "status_mapping": record.reason,
-            **({"custom_mapping": custom.reason} if self.config.payment_custom_fields else {}),
+            "status": str(values[fields.status]),
+            "status_mapping": status_reason,
+            **({"custom_mapping": custom_reason} if custom_reason is not None else {}),
         }
 
     def _find_payment(self, ctx: StepContext) -> LookupResult:
@@ -444,9 +616,20 @@ class OrderToCash:
     def _canonical_invoice(self, ctx: StepContext) -> tuple[Invoice, str]:
         order = _order(ctx)
         card_type = ctx.results["vault_profile"].get("card_type")
-        gl = self.config.gl.derive(card_type=card_type, channel=order.channel)
-        processed = datetime.fromisoformat(ctx.results["charge"]["processed_at"])
-        day = fusion_date(processed, ledger_zone=ZoneInfo(self.config.ledger_timezone))
+        gl = self.config.gl.derive(
+            card_type=card_type,
+            channel=order.channel,
+            business_unit=self.config.fusion.business_unit,  # GL rules may key on the AR BU
+        )
+        zone = ZoneInfo(self.config.ledger_timezone)
+        processed_at = ctx.results["charge"]["processed_at"]
+        # a dry run has no charge yet: the order's date stands in (the summary says so)
+        processed = (
+            datetime.fromisoformat(processed_at)
+            if known(processed_at)
+            else datetime.combine(order.order_date, time(12), tzinfo=zone)
+        )
+        day = fusion_date(processed, ledger_zone=zone)
         invoice = Invoice(
             number=_correlation(ctx, self.config.correlation_prefix),
             customer_account=order.customer.fusion_customer_account or "",
@@ -461,13 +644,26 @@ class OrderToCash:
         skipped = self._declined(ctx)
         if skipped:
             return {_SKIPPED: skipped}
-        return post_invoice(self.fusion, self.config.fusion, *self._canonical_invoice(ctx))
+        return post_invoice(
+            self.fusion,
+            self.config.fusion,
+            *self._canonical_invoice(ctx),
+            currency=self.config.currency,
+        )
 
     def _find_invoice(self, ctx: StepContext) -> LookupResult:
         skipped = self._declined(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
         return find_invoice(self.fusion, *self._canonical_invoice(ctx))
+
+    def _receivables(self, ctx: StepContext) -> FusionReceivablesConfig:
+        """The receivables settings of the receipt: ACH payments have their receipt method."""
+        if not _is_ach(ctx):
+            return self.config.fusion
+        return self.config.fusion.model_copy(
+            update={"receipt_method": self.config.ach_receipt_method}
+        )
 
     def _canonical_receipt(self, ctx: StepContext) -> Receipt:
         invoice, _ = self._canonical_invoice(ctx)
@@ -477,7 +673,12 @@ class OrderToCash:
         skipped = self._declined(ctx)
         if skipped:
             return {_SKIPPED: skipped}
-        return post_receipt(self.fusion, self.config.fusion, self._canonical_receipt(ctx))
+        return post_receipt(
+            self.fusion,
+            self._receivables(ctx),
+            self._canonical_receipt(ctx),
+            currency=self.config.currency,
+        )
 
     def _find_receipt(self, ctx: StepContext) -> LookupResult:
         skipped = self._declined(ctx)
@@ -496,6 +697,135 @@ class OrderToCash:
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
         return find_applied(self.fusion, ctx.results, _order(ctx).amount)
+
+    # 7. the Opportunity / Order that started the flow (``source_fields``)
+    def _source_record(self, ctx: StepContext) -> tuple[str, str, dict[str, object]]:
+        """The trigger's object, its id and the configured payment values."""
+        order, charge = _order(ctx), ctx.results["charge"]
+        values: dict[str, object] = {
+            "transaction_id": charge["transaction_id"],
+            "status": ctx.results["salesforce_payment"]["status"],
+            "amount": order.amount,
+            "processed_at": charge["processed_at"],
+            "method": "ACH" if _is_ach(ctx) else "Card",
+        }
+        fields = {target: values[name] for name, target in self.config.source_fields.items()}
+        return _trigger(ctx), order.source_id, fields
+
+    def _update_source(self, ctx: StepContext) -> Mapping[str, str]:
+        if not self.config.source_fields:
+            return {_SKIPPED: "no source_fields configured"}
+        sobject, record_id, fields = self._source_record(ctx)
+        self.salesforce.update(sobject, record_id, fields)
+        return {"updated": f"{sobject} {record_id}", "fields": ", ".join(sorted(fields))}
+
+    def _find_source(self, ctx: StepContext) -> LookupResult:
+        if not self.config.source_fields:
+            return LookupResult.found({_SKIPPED: "no source_fields configured"})
+        sobject, record_id, fields = self._source_record(ctx)
+        names = ", ".join(["Id", *fields])
+        # names come from the validated configuration; the id is quoted by the bridge
+        rows = self.salesforce.records(f"SELECT {names} FROM {sobject} WHERE Id = {{}}", record_id)  # noqa: S608
+        if rows and all(_same(rows[0].get(k), v) for k, v in fields.items()):
+            return LookupResult.found(
+                {"updated": f"{sobject} {record_id}", "fields": ", ".join(sorted(fields))}
+            )
+        # not (yet) written: writing the same values again is harmless
+        return LookupResult.absent(f"{sobject} {record_id} does not show the payment yet")
+
+    # -- summaries (paysync plan, request_summary) -----------------------------------------
+    def _source_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        if not self.config.source_fields:
+            return {_SKIPPED: "no source_fields configured: the trigger's record is not updated"}
+        sobject, record_id, fields = self._source_record(ctx)
+        return {"sobject": sobject, "id": record_id, "fields": to_jsonable_python(fields)}
+
+    def _vault_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        customer_id = _order(ctx).customer.paytrace_customer_id or ""
+        return {
+            "find": {"endpoint": "customer/export", "customer_id": customer_id},
+            # only when the export has no such profile; the token is never stored
+            "create": {"endpoint": "customer/pt_protect_create", "customer_id": customer_id},
+        }
+
+    def _payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        fields, charge = self.config.payment_fields, ctx.results["charge"]
+        if known(charge["status"]):
+            values, _, _ = self._payment_record(ctx)
+            return salesforce_upsert(
+                fields.sobject, fields.external_id, self._payment_key(ctx), values
+            )
+        # dry run: build the record as for an approved charge, then show the fields the
+        # charge's answer decides as its placeholders
+        stand_in = {
+            "transaction_id": charge["transaction_id"],
+            "status": PaymentStatus.CAPTURED.value,
+            "status_reason": charge["status_reason"],
+            "processed_at": datetime.combine(_order(ctx).order_date, time(12)).isoformat()
+            + "+00:00",
+            "last4": "",
+            "paytrace_details": "{}",
+        }
+        values, _, _ = self._payment_record(ctx, stand_in)
+        decided = {
+            fields.status: charge["status"],
+            fields.status_reason: charge["status_reason"],
+            fields.processed_at: charge["processed_at"],
+            fields.last4: charge["last4"],
+        }
+        values.update({name: value for name, value in decided.items() if name})
+        for source, target in self.config.payment_custom_fields.items():
+            values[target] = f"<charge.{source}>"
+        return salesforce_upsert(fields.sobject, fields.external_id, self._payment_key(ctx), values)
+
+    def _skipped_summary(self, ctx: StepContext) -> Mapping[str, object] | None:
+        """A declined charge posts nothing to Fusion (unknown in a dry run: shown in full)."""
+        if not known(ctx.results["charge"]["status"]):
+            return None
+        skipped = self._declined(ctx)
+        return {_SKIPPED: skipped} if skipped else None
+
+    def _invoice_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        skipped = self._skipped_summary(ctx)
+        if skipped is not None:
+            return skipped
+        invoice, reason = self._canonical_invoice(ctx)
+        payload = fusion_payload(
+            "receivablesInvoices", invoice_to_fusion(invoice, self.config.fusion), mapping=reason
+        )
+        return _dated(ctx, payload, "TransactionDate")
+
+    def _receipt_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        skipped = self._skipped_summary(ctx)
+        if skipped is not None:
+            return skipped
+        receipt = receipt_to_fusion(self._canonical_receipt(ctx), self._receivables(ctx))
+        return _dated(ctx, fusion_payload("standardReceipts", receipt), "ReceiptDate")
+
+    def _apply_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        skipped = self._skipped_summary(ctx)
+        if skipped is not None:
+            return skipped
+        return apply_summary(ctx, _order(ctx).amount)
+
+
+def _same(stored: object, wanted: object) -> bool:
+    """A value read back from Salesforce equals the one written (numbers as numbers)."""
+    if isinstance(wanted, Decimal):
+        try:
+            return Decimal(str(stored)) == wanted
+        except ArithmeticError:
+            return False
+    return str(stored) == str(wanted)
+
+
+def _dated(ctx: StepContext, payload: dict[str, object], name: str) -> dict[str, object]:
+    """In a dry run the ledger date comes from the charge's time, not known yet."""
+    processed_at = ctx.results["charge"]["processed_at"]
+    body = payload.get("body")
+    if not known(processed_at) and isinstance(body, dict):
+        cast("dict[str, object]", body)[name] = f"<ledger date of {processed_at[1:-1]}>"
+    return payload
 
 
 _STATUS_CODES: Mapping[str, int] = {

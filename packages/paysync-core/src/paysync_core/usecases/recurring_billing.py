@@ -21,8 +21,9 @@ in Salesforce (step 3 of its flow), so an approved period is never charged again
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,15 +54,27 @@ def _utc_now() -> datetime:
 
 
 class RecurringBillingConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     fields: SubscriptionFieldMap = SubscriptionFieldMap()
+    """Field names of the Salesforce ``Subscription__c`` records."""
     payment_fields: PaymentFieldMap = PaymentFieldMap(opportunity=None)
+    """Field names of the ``Payment__c`` record of each attempt."""
     dunning: DunningPolicy = DunningPolicy()
+    """Retry cadence after a failed charge."""
     billing_timezone: str = "America/Los_Angeles"
     """The zone whose calendar day decides what is due."""
     correlation_prefix: str = Field(default="SUB", max_length=4)
+    """Prefix of each attempt's PayTrace ``invoice_id`` (``<prefix>-<Subscription
+    id>-<period>-<attempt>``)."""
     max_per_run: int = Field(default=500, ge=1)
+    """Most subscriptions read per pass of ``paysync run``."""
+    payment_method: Literal["card", "ach"] = "card"
+    """How the vault profile is charged: ``card`` (sale) or ``ach`` (``checks/sale/by_customer``
+    on the bank account the profile holds)."""
+    payment_method_field: str | None = None
+    """``Subscription__c`` field choosing the method per subscription (``ACH``, ``Check`` or
+    ``eCheck`` -> ach, any other value -> card, empty -> ``payment_method``)."""
 
 
 def _subscription(ctx: StepContext) -> Subscription:
@@ -74,6 +87,14 @@ def _attempt(ctx: StepContext) -> int:
 
 def _invoice_id(ctx: StepContext) -> str:
     return str(ctx.input["invoice_id"])
+
+
+_ACH_VALUES = frozenset({"ach", "check", "echeck", "bank", "bank account"})
+
+
+def _is_ach(ctx: StepContext) -> bool:
+    """Whether this attempt pays by ACH (attempts recorded before ACH: card)."""
+    return ctx.input.get("payment_method") == "ach"
 
 
 def _order(subscription: Subscription, invoice_id: str) -> Order:
@@ -94,6 +115,13 @@ def _order(subscription: Subscription, invoice_id: str) -> Order:
         channel="recurring",
         description=invoice_id,
     )
+
+
+def _ach(debit: SaleOutcome) -> SaleOutcome:
+    """An ACH sale named ``ACH-<check_transaction_id>`` (checks are numbered apart from card
+    transactions: the prefix keeps ``Payment_ID__c`` values apart)."""
+    check_id = debit.transaction_id
+    return replace(debit, transaction_id=f"ACH-{check_id}" if check_id else "")
 
 
 class RecurringBilling:
@@ -122,8 +150,9 @@ class RecurringBilling:
     def submit_due(self, engine: Engine) -> list[FlowRecord]:
         """Submit a flow for every attempt due today; safe to run any number of times."""
         fields = self.config.fields
+        names = dict.fromkeys([*fields.soql_fields(), self.config.payment_method_field or ""])
         soql = (
-            f"SELECT {', '.join(fields.soql_fields())} FROM {fields.sobject} "  # noqa: S608
+            f"SELECT {', '.join(n for n in names if n)} FROM {fields.sobject} "  # noqa: S608
             f"WHERE {fields.status} = {{}} ORDER BY {fields.next_charge_date} LIMIT {{}}"
         )
         # names are configuration, values are quoted by the bridge's format_soql
@@ -168,6 +197,7 @@ class RecurringBilling:
                 "attempt": due.value,
                 "invoice_id": invoice_id,
                 "schedule": due.reason,
+                **self._method_input(raw),
                 "raw": {
                     "today": today.isoformat(),
                     "row": None
@@ -176,6 +206,15 @@ class RecurringBilling:
                 },
             },
         )
+
+    def _method_input(self, raw: Mapping[str, Any] | None) -> dict[str, object]:
+        """The payment method of the attempt, stored with the flow (card: nothing stored)."""
+        method: str = self.config.payment_method
+        field = self.config.payment_method_field
+        if field and raw is not None and str(raw.get(field) or "").strip():
+            chosen = str(raw[field]).strip().lower().replace("-", "")
+            method = "ach" if chosen in _ACH_VALUES else "card"
+        return {"payment_method": method} if method == "ach" else {}
 
     # -- the flow --------------------------------------------------------------------------
     def definition(self) -> FlowDefinition:
@@ -215,7 +254,9 @@ class RecurringBilling:
             "amount": str(subscription.amount),
             "invoice_id": _invoice_id(ctx),
             "attempt": _attempt(ctx),
-            "endpoint": "transactions/sale/by_customer",
+            "endpoint": "checks/sale/by_customer"
+            if _is_ach(ctx)
+            else "transactions/sale/by_customer",
             "customer_id": subscription.vault_customer_id,
             "description": f"Subscription {subscription.source_id} period "
             f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
@@ -231,7 +272,7 @@ class RecurringBilling:
             message=sale.message,
             processed_at=sale.processed_at,
             vault_id=subscription.vault_customer_id,
-            card_type="",
+            card_type="ACH" if _is_ach(ctx) else "",
             last4=sale.last4,
         )
         return {
@@ -245,6 +286,15 @@ class RecurringBilling:
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
         subscription = _subscription(ctx)
+        if _is_ach(ctx):
+            debit = self.paytrace.check_sale(
+                amount=subscription.amount,
+                customer_id=subscription.vault_customer_id,
+                invoice_id=_invoice_id(ctx),
+                description=f"Subscription {subscription.source_id} period "
+                f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
+            )
+            return self._sale_ids(_ach(debit), ctx)
         sale = self.paytrace.sale(
             amount=subscription.amount,
             customer_id=subscription.vault_customer_id,
@@ -256,6 +306,20 @@ class RecurringBilling:
 
     def _find_charge(self, ctx: StepContext) -> LookupResult:
         subscription = _subscription(ctx)
+        if _is_ach(ctx):
+            debit = self.paytrace.find_check_sale(
+                invoice_id=_invoice_id(ctx),
+                amount=subscription.amount,
+                customer_id=subscription.vault_customer_id,
+            )
+            if debit is None:
+                return LookupResult.absent(
+                    f"no PayTrace ACH sale with invoice_id {_invoice_id(ctx)}"
+                )
+            return LookupResult.found(
+                self._sale_ids(_ach(debit), ctx),
+                f"PayTrace ACH sale {debit.transaction_id} found by invoice_id",
+            )
         sale = self.paytrace.find_sale(
             invoice_id=_invoice_id(ctx),
             amount=subscription.amount,
@@ -281,7 +345,7 @@ class RecurringBilling:
             message=charge["status_reason"],
             processed_at=datetime.fromisoformat(charge["processed_at"]),
             vault_id=subscription.vault_customer_id,
-            card_type="",
+            card_type="ACH" if _is_ach(ctx) else "",
             last4=charge["last4"],
         ).value.model_copy(update={"status_reason": charge["status_reason"]})
         fields = self.config.payment_fields

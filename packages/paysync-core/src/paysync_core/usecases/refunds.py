@@ -24,10 +24,11 @@ ones.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,10 +43,13 @@ from paysync_core import (
     StepContext,
     SubmitHook,
 )
-from paysync_core.canonical import RefundKind, RefundRequest
+from paysync_core.canonical import PaymentStatus, RefundKind, RefundRequest
 from paysync_core.mapping import (
     CustomerXref,
+    Decision,
     FusionReceivablesConfig,
+    FusionState,
+    FusionStatusMap,
     GlRule,
     GlTable,
     RefundFieldMap,
@@ -68,15 +72,16 @@ class RefundRequestFields(BaseModel):
     """``Payment__c`` fields through which a refund is asked in Salesforce (``paysync run``
     polls the records whose amount field is above zero)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     amount: str = "Refund_Requested_Amount__c"
+    """``Payment__c`` field holding the refund amount asked."""
     request_id: str | None = "Refund_Request_ID__c"
     """Names the request (a new value asks for another refund); empty: the record's Id."""
 
 
 class RefundsConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     accounts: CustomerXref = CustomerXref()
     """Salesforce Account -> Fusion customer account (refunds requested from Salesforce)."""
@@ -90,14 +95,27 @@ class RefundsConfig(BaseModel):
     )
     """Revenue account the credit memo reverses."""
     fusion: FusionReceivablesConfig = FusionReceivablesConfig()
+    """How credit memos and receipt reversals are made in Fusion Receivables."""
     credit_memo_type: str = "Credit Memo"
+    """Receivables transaction type of the credit memos."""
     reversal_reason: str = "PAYMENT VOIDED"
+    """Reason code of a receipt reversal (a void)."""
+    fusion_status: FusionStatusMap = FusionStatusMap()
+    """What a void (``voided``) and a refund (``refunded``) post to Fusion: by default a void
+    reverses the sale's receipt and a refund creates an on-account credit memo."""
     payment_fields: RefundFieldMap = RefundFieldMap()
+    """Field names of the ``Payment__c`` record updated."""
     channel: str = "refund"
+    """Channel of refunds, as the GL rules see it."""
     lookback: timedelta = timedelta(days=120)
     """How far back the sale that a polled refund belongs to is searched."""
     salesforce_requests: RefundRequestFields | None = None
     """Refunds asked on ``Payment__c`` (opt-in: the org needs the fields)."""
+    detect_voids: bool = True
+    """Poll PayTrace for sales voided there (``transaction_type=VOID``) under ``paysync run``."""
+    void_lookback: timedelta = timedelta(days=3)
+    """How far back (sale creation) voids are looked for: a sale can be voided only while it
+    is pending settlement, so a few days cover weekends and a late batch."""
 
 
 def _request(ctx: StepContext) -> RefundRequest:
@@ -200,6 +218,73 @@ class Refunds:
             observed_kind=RefundKind.REFUND,
         )
         return self._submit(engine, request, "paytrace", fusion.reason, checkpoint)
+
+    def accepts_observed_void(self, record: ExportedTransaction) -> bool:
+        """A sale (or authorization) whose record shows ``Voided``."""
+        kind = (record.transaction_type or "").upper()
+        return kind in ("SALE", "AUTHORIZATION") and _is_voided(record)
+
+    def submit_observed_void(
+        self,
+        engine: Engine,
+        record: ExportedTransaction,
+        *,
+        checkpoint: SubmitHook | None = None,
+    ) -> FlowRecord | None:
+        """A sale voided in PayTrace (found by :class:`PayTraceVoidPoller`: the sale's own
+        record, now ``Voided``): its receipt is reversed and its ``Payment__c`` set Voided.
+
+        ``None`` (nothing to post) for a void paysync made or is making itself (a refund flow
+        of the sale for its full amount: that flow posts the void), and for a sale with no
+        ``Payment__c`` (not one paysync recorded, or not yet: the poller looks again).
+        The flow key is (use case, ``paytrace``, ``V-<sale>``, 1): one flow per void.
+        """
+        if not self.accepts_observed_void(record) or record.amount is None:
+            return None
+        sale_id = str(record.transaction_id)
+        amount = record.amount.quantize(Decimal("0.01"))
+        if self._own_void(engine, sale_id, amount):
+            return None
+        fields = self.config.payment_fields
+        if self.salesforce.find_id(fields.sobject, fields.external_id, sale_id) is None:
+            return None
+        try:
+            fusion = self.config.vaults.fusion_account(record.customer_id)
+            account, mapping = fusion.value, fusion.reason
+        except LookupError:
+            # a void posts no credit memo: only the receipt is reversed, found by number
+            account, mapping = "", "void: no Fusion customer account needed"
+        request = RefundRequest(
+            request_id=f"V-{sale_id}",
+            original_transaction_id=sale_id,
+            amount=amount,
+            salesforce_payment_key=sale_id,
+            fusion_customer_account=account,
+            requested_at=self._clock(),  # the export does not say when the void was made
+            reason="voided in PayTrace",
+            observed_transaction_id=sale_id,
+            observed_kind=RefundKind.VOID,
+        )
+        return self._submit(engine, request, "paytrace", mapping, checkpoint)
+
+    @staticmethod
+    def _own_void(engine: Engine, sale_id: str, amount: Decimal) -> bool:
+        """A refund flow of the sale for its whole amount exists: paysync voided it (or will
+        find it voided and post the void itself)."""
+        with engine.store.transaction() as tx:
+            rows = tx.execute(
+                "SELECT source_system, input_json FROM flows WHERE use_case = ? AND entity_key = ?",
+                (REFUNDS_USE_CASE, f"refund:{sale_id}"),
+            )
+        for source, raw in rows:
+            if source == "paytrace":  # refunds found by polling are not voids
+                continue
+            request: object = json.loads(str(raw)).get("request")
+            if isinstance(request, dict):
+                asked = cast("dict[str, object]", request).get("amount")
+                if asked is not None and Decimal(str(asked)) == amount:
+                    return True
+        return False
 
     def _sale_for(self, refund: ExportedTransaction) -> ExportedTransaction | None:
         now = self._clock()
@@ -359,8 +444,15 @@ class Refunds:
     def _receipt_number(self, ctx: StepContext) -> str:
         return f"PT-{_request(ctx).original_transaction_id}"
 
+    def _fusion_state(self, kind: RefundKind) -> Decision[FusionState]:
+        status = PaymentStatus.VOIDED if kind is RefundKind.VOID else PaymentStatus.REFUNDED
+        return self.config.fusion_status.decide(status)
+
     def _fusion(self, ctx: StepContext) -> Mapping[str, str]:
-        if self._kind(ctx) is RefundKind.VOID:
+        state = self._fusion_state(self._kind(ctx))
+        if state.value.action == "none":
+            return {_SKIPPED: state.reason}
+        if state.value.action == "reverse_receipt":
             number = self._receipt_number(ctx)
             receipt = self.fusion.find_receipt(number)
             if receipt is None or receipt.StandardReceiptId is None:
@@ -369,6 +461,13 @@ class Refunds:
                 self.fusion.reverse_receipt(receipt.StandardReceiptId, self.config.reversal_reason)
             return {"receipt_id": str(receipt.StandardReceiptId), "reversed_receipt": number}
         request, number = _request(ctx), self._memo_number(ctx)
+        if not request.fusion_customer_account:
+            # a void found by polling may have no customer account (a reversal needs none);
+            # the status map asks for a credit memo, which does
+            raise PermanentError(
+                f"{state.reason}, but the request has no Fusion customer account "
+                "(map the PayTrace customer in vaults)"
+            )
         gl = self.config.gl.derive(
             card_type=None, channel=self.config.channel, transaction_type="REFUND"
         )
@@ -389,7 +488,10 @@ class Refunds:
         }
 
     def _find_fusion(self, ctx: StepContext) -> LookupResult:
-        if self._kind(ctx) is RefundKind.VOID:
+        state = self._fusion_state(self._kind(ctx))
+        if state.value.action == "none":
+            return LookupResult.found({_SKIPPED: state.reason})
+        if state.value.action == "reverse_receipt":
             number = self._receipt_number(ctx)
             receipt = self.fusion.find_receipt(number)
             if receipt is None:
@@ -474,12 +576,17 @@ class Refunds:
             config=self.config.fusion,
             credit_memo_type=self.config.credit_memo_type,
         )
-        summary: dict[str, object] = {}
-        if not known(kind) or kind == RefundKind.REFUND.value:
+        kinds = [RefundKind(kind)] if known(kind) else [RefundKind.REFUND, RefundKind.VOID]
+        states = {k: self._fusion_state(k) for k in kinds}
+        actions = {state.value.action for state in states.values()}
+        summary: dict[str, object] = {
+            "fusion_status": {k.value: state.reason for k, state in states.items()}
+        }
+        if "credit_memo" in actions:
             summary["credit_memo"] = fusion_payload(
                 "receivablesCreditMemos", memo, mapping=gl.reason
             )
-        if not known(kind) or kind == RefundKind.VOID.value:
+        if "reverse_receipt" in actions:
             summary["receipt_reversal"] = {
                 "resource": "standardReceipts/{id}/action/reverseReceipt",
                 "receipt_number": self._receipt_number(ctx),

@@ -34,8 +34,11 @@ from paysync_core import (
 )
 from paysync_core.canonical import Journal
 from paysync_core.mapping import (
+    CurrencyConversion,
+    CurrencyConversionConfig,
     SettlementGlConfig,
     check_balanced,
+    convert_gl_lines,
     fusion_date,
     settlement_from_paytrace,
     settlement_journal,
@@ -54,10 +57,15 @@ _REFERENCE_LENGTH = 240  # GL_INTERFACE REFERENCE columns hold at most 240 chara
 
 
 class SettlementToGlConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     gl: SettlementGlConfig = SettlementGlConfig()
+    """Accounts and names of the settlement journal."""
     ledger_timezone: str = "America/Los_Angeles"
+    """IANA time zone whose calendar day is the journal's accounting date."""
+    currency: CurrencyConversionConfig = CurrencyConversionConfig()
+    """The ledger's currency; other than USD, lines carry the Fusion daily rate of the
+    accounting date and accounted amounts (see ``mapping/_currency.py``)."""
     poll_schedule: tuple[float, ...] = Field(
         default=(2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0), min_length=1
     )
@@ -130,7 +138,12 @@ class SettlementToGl:
         if batch is None or batch.number is None:
             return None
         records = self.paytrace.batch_transactions(batch.number)
-        settled = settlement_from_paytrace(batch, records)
+        settled = settlement_from_paytrace(
+            batch,
+            records,
+            product_lines=self.config.gl.product_lines,
+            business_unit=self.config.gl.business_unit,
+        )
         canonical, transactions = settled.value
         day = fusion_date(canonical.settled_at, ledger_zone=ZoneInfo(self.config.ledger_timezone))
         journal = settlement_journal(
@@ -235,6 +248,7 @@ class SettlementToGl:
             "category": journal.category,
             "currency": journal.currency,
             "accounting_date": journal.accounting_date.isoformat(),
+            **self._conversion_summary(journal),
             "journal_lines": [
                 {
                     "account": line.account,
@@ -244,6 +258,16 @@ class SettlementToGl:
                 }
                 for line in journal.lines
             ],
+        }
+
+    def _conversion_summary(self, journal: Journal) -> dict[str, str]:
+        currency = self.config.currency
+        if journal.currency == currency.ledger_currency:
+            return {}
+        return {
+            "currency_conversion": f"{journal.currency} -> ledger {currency.ledger_currency}: "
+            f"{currency.conversion_type} rate of {journal.accounting_date.isoformat()} read "
+            "from Fusion currencyRates when the step runs; accounted amounts rounded half-even"
         }
 
     def _import(self, ctx: StepContext) -> Mapping[str, str]:
@@ -259,10 +283,21 @@ class SettlementToGl:
             )
         journal = _journal(ctx)
         group_id = _group_id(ctx)
-        request_id = self.fusion.import_journal(
-            lines, source=journal.source, ledger_id=self.config.gl.ledger_id, group_id=group_id
+        # a non-USD ledger: the rate is read when the step runs (a missing one is retryable)
+        conversion = CurrencyConversion(self.config.currency).decide(
+            journal.currency, journal.accounting_date, self.fusion.conversion_rate
         )
-        return {"request_id": request_id, "batch_name": _batch_name(ctx)}
+        converted = convert_gl_lines(lines, journal, conversion.value)
+        request_id = self.fusion.import_journal(
+            converted.value,
+            source=journal.source,
+            ledger_id=self.config.gl.ledger_id,
+            group_id=group_id,
+        )
+        done = {"request_id": request_id, "batch_name": _batch_name(ctx)}
+        if conversion.value.rate is not None:
+            done["currency_conversion"] = f"{conversion.reason}; {converted.reason}"
+        return done
 
     def _find_import(self, ctx: StepContext) -> LookupResult:
         name = _batch_name(ctx)

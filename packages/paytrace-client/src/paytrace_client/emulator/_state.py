@@ -119,6 +119,7 @@ class CheckTxn:
     approved: bool
     customer_id: str = ""
     invoice_id: str = ""
+    description: str = ""
     held: bool = False
     voided: bool = False
     refunded: Decimal = ZERO

@@ -21,6 +21,7 @@ __all__ = [
     "CustomerRecord",
     "ExportedAddress",
     "ExportedCheck",
+    "ExportedCheckTransaction",
     "ExportedCreditCard",
     "ExportedTransaction",
     "TransactionCreated",
@@ -87,6 +88,28 @@ class ExportedTransaction(ResponseModel):
     created: TransactionCreated | None = None
     batch_number: int | None = None
     discretionary_data: dict[str, Any] | None = None
+
+
+class ExportedCheckTransaction(ResponseModel):
+    """One ``checks[]`` record of ``checks/export/by_date_range``: an ACH sale, hold or refund.
+
+    **Inferred** (no public fixture; modelled on the transaction export and the legacy
+    ``ExportCheck`` method): every field but ``check_transaction_id`` is optional, the bank
+    account is masked, and ``status_message`` reads ``Processed``, ``Held``, ``Declined``,
+    ``Voided`` or ``Refunded``.
+    """
+
+    check_transaction_id: int
+    transaction_type: str | None = None
+    amount: Money | None = None
+    status_message: str | None = None
+    invoice_id: str | None = None
+    description: str | None = None
+    customer_id: str | None = None
+    check: ExportedCheck | None = None
+    ach_code: int | str | None = None
+    ach_message: str | None = None
+    created: TransactionCreated | None = None
 
 
 class CustomerRecord(ResponseModel):

@@ -1,0 +1,233 @@
+"""Use case 5, writing one system's customer fields from another's (every direction).
+
+Each target is read first, :func:`~paysync_core.mapping.decide_group` decides per field group
+(name, billing address, email) whether the source's value goes, and only the winners are
+sent, as set-to-value updates (``customer/update``, Fusion ``updateOrganization`` /
+``updateLocation``, a Salesforce update by Id). Repeating a write is therefore harmless, and
+the lookup of a write whose answer was lost is the same reading: nothing left to write means
+it landed. No card data is read or written here: PayTrace's billing fields only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from oracle_fusion_client import CustomerAccountDetails
+from paysync_core.canonical import Address, Customer
+from paysync_core.mapping import (
+    CUSTOMER_FIELD_GROUPS,
+    CustomerConflictRule,
+    CustomerSystem,
+    customer_from_account,
+    customer_groups,
+    decide_group,
+    fusion_address_from_group,
+    groups_from_fusion,
+    groups_from_paytrace,
+    paytrace_address_from_groups,
+    paytrace_profile_differences,
+    salesforce_fields_from_groups,
+)
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
+from paytrace_client.models import CustomerRecord
+
+__all__ = ["ACCOUNT_FIELDS_SOQL", "CONTACT_SOQL", "CustomerTargets", "GroupPlan"]
+
+ACCOUNT_FIELDS_SOQL = (
+    "SELECT Id, Name, BillingStreet, BillingCity, BillingState, BillingPostalCode, "
+    "BillingCountry FROM Account WHERE Id = {}"
+)
+CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
+
+
+@dataclass
+class GroupPlan:
+    """The groups to write to one target (group -> value) and the reason for every group."""
+
+    writes: dict[str, Any] = field(default_factory=dict[str, Any])
+    reasons: list[str] = field(default_factory=list[str])
+    fusion: CustomerAccountDetails | None = None
+    """The Fusion account as read for the plan (its update does not read it again)."""
+
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def plan(
+    *,
+    source: CustomerSystem,
+    target: CustomerSystem,
+    incoming: Mapping[str, Any],
+    current: Mapping[str, Any],
+    base: Mapping[str, Any] | None,
+    rule: CustomerConflictRule,
+) -> GroupPlan:
+    result = GroupPlan()
+    for group in CUSTOMER_FIELD_GROUPS:
+        decision = decide_group(
+            group,
+            source=source,
+            target=target,
+            incoming=incoming,
+            current=current,
+            base=base,
+            rule=rule,
+        )
+        if decision.value:
+            result.writes[group] = incoming[group]
+        if group in incoming:
+            result.reasons.append(decision.reason)
+    return result
+
+
+def _as_customer(customer_id: str, groups: Mapping[str, Any]) -> Customer:
+    address: Mapping[str, Any] = groups.get("billing_address") or {}
+    return Customer(
+        customer_id=customer_id,
+        name=str(groups.get("name") or ""),
+        billing_address=Address(**{k: v for k, v in address.items() if v is not None}),
+        email=groups.get("email"),
+    )
+
+
+class CustomerTargets:
+    """Reads and writes the synced fields of each system."""
+
+    def __init__(
+        self,
+        *,
+        paytrace: PayTracePort,
+        fusion: FusionPort,
+        salesforce: SalesforcePort,
+        rule: CustomerConflictRule,
+    ) -> None:
+        self.paytrace = paytrace
+        self.fusion = fusion
+        self.salesforce = salesforce
+        self.rule = rule
+
+    # -- PayTrace vault profile (billing fields only) --------------------------------------
+    def paytrace_plan(
+        self,
+        record: CustomerRecord,
+        source: CustomerSystem,
+        incoming: Mapping[str, Any],
+        base: Mapping[str, Any] | None,
+    ) -> GroupPlan:
+        current = groups_from_paytrace(record).value
+        return plan(
+            source=source,
+            target="paytrace",
+            incoming=incoming,
+            current=current,
+            base=base,
+            rule=self.rule,
+        )
+
+    def write_paytrace(
+        self, record: CustomerRecord, source: CustomerSystem, to_write: GroupPlan
+    ) -> list[str]:
+        """``customer/update`` with the profile's billing fields, the winners replacing
+        PayTrace's own; returns the PayTrace fields that changed (none: nothing sent)."""
+        merged = {**groups_from_paytrace(record).value, **to_write.writes}
+        changed = paytrace_profile_differences(_as_customer(record.customer_id, merged), record)
+        if changed:
+            self.paytrace.update_profile(
+                record.customer_id,
+                billing_address=paytrace_address_from_groups(merged),
+                email=merged.get("email"),
+            )
+        return changed
+
+    # -- Fusion customer account (organization name, bill-to location) ---------------------
+    def fusion_plan(
+        self,
+        number: str,
+        source: CustomerSystem,
+        incoming: Mapping[str, Any],
+        base: Mapping[str, Any] | None,
+    ) -> GroupPlan | None:
+        """``None`` when Fusion has no such account."""
+        details = self.fusion.customer_account_details(number)
+        if details is None:
+            return None
+        found = plan(
+            source=source,
+            target="fusion",
+            incoming={k: v for k, v in incoming.items() if k != "email"},  # Fusion holds none
+            current=groups_from_fusion(details).value,
+            base=base,
+            rule=self.rule,
+        )
+        found.fusion = details
+        address = found.writes.get("billing_address")
+        if "billing_address" in found.writes and details.location_id is None:
+            del found.writes["billing_address"]
+            found.reasons.append("billing_address not written: the party has no site in Fusion")
+        elif address is not None and fusion_address_from_group(address) is None:
+            del found.writes["billing_address"]
+            found.reasons.append("billing_address not written: no street for Fusion's Address1")
+        return found
+
+    def write_fusion(self, number: str, to_write: GroupPlan) -> None:
+        writes = to_write.writes
+        if not writes:
+            return
+        name = writes.get("name")
+        self.fusion.update_customer_account(
+            number,
+            party_name=None if name is None else str(name),
+            address=fusion_address_from_group(writes.get("billing_address")),
+            current=to_write.fusion,
+        )
+
+    # -- Salesforce Account and its primary Contact ----------------------------------------
+    def salesforce_current(
+        self, account_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """The Account's synced fields and its primary Contact (``None``: no such Account)."""
+        rows = self.salesforce.records(ACCOUNT_FIELDS_SOQL, account_id)
+        if not rows:
+            return None
+        contacts = self.salesforce.records(CONTACT_SOQL, account_id)
+        return rows[0], (contacts[0] if contacts else None)
+
+    def salesforce_plan(
+        self,
+        account_id: str,
+        source: CustomerSystem,
+        incoming: Mapping[str, Any],
+        base: Mapping[str, Any] | None,
+    ) -> GroupPlan | None:
+        current = self.salesforce_current(account_id)
+        if current is None:
+            return None
+        account, contact = current
+        customer = customer_from_account(
+            account, contact, paytrace_customer_id="-", fusion_account_number=None
+        ).value
+        found = plan(
+            source=source,
+            target="salesforce",
+            incoming=incoming,
+            current=customer_groups(customer),
+            base=base,
+            rule=self.rule,
+        )
+        if "email" in found.writes and contact is None:
+            del found.writes["email"]
+            found.reasons.append("email not written: the Account has no Contact")
+        return found
+
+    def write_salesforce(self, account_id: str, to_write: GroupPlan) -> None:
+        fields = salesforce_fields_from_groups(to_write.writes)
+        if fields:
+            self.salesforce.update("Account", account_id, fields)
+        if "email" in to_write.writes:
+            contacts = self.salesforce.records(CONTACT_SOQL, account_id)
+            if contacts:
+                self.salesforce.update(
+                    "Contact", str(contacts[0]["Id"]), {"Email": to_write.writes["email"]}
+                )
