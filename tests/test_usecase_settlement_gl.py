@@ -137,7 +137,7 @@ def test_batch_becomes_one_balanced_journal_with_explained_lines(world: World) -
     assert _amounts(rows) == (Decimal("170.00"), Decimal("170.00"))
     name = f"PT-BATCH-{number}"
     assert {r[42] for r in rows} == {name}  # REFERENCE1: the correlation
-    assert {r[62] for r in rows} == {str(number)}  # GROUP_ID
+    assert {r[66] for r in rows} == {str(number)}  # GROUP_ID
     explanations = {r[51] for r in rows}  # REFERENCE10: why this account
     assert (
         "GL 01-000-1215-0000 because card_type VISA, transaction_type SALE, rule 1: "

@@ -278,7 +278,7 @@ def test_gl_interface_line_writes_the_conversion_columns() -> None:
         entered_cr=Decimal("1.00"),
         group_id=7,
     )
-    assert len(plain.row()) == 63  # unchanged without a conversion
+    assert plain.row()[63:] == [None, None, None, 7]  # no conversion; GROUP_ID last
     with pytest.raises(FusionInputError, match="conversion_rate"):
         GlInterfaceLine(
             ledger_id=1,

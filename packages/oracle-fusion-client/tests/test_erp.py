@@ -51,7 +51,7 @@ def test_fbdi_zip_and_gl_row_layout() -> None:
     assert cells[:8] == ["NEW", "1", "2026/01/31", "Paysync", "Receipts", "USD", "2026/01/31", "A"]
     assert cells[8:12] == ["01", "000", "1110", "0000"]
     assert (cells[38], cells[39]) == ("10.00", "")
-    assert cells[62] == "4242"
+    assert cells[66] == "4242"  # GROUP_ID
     assert second == '"a,b",'
 
 

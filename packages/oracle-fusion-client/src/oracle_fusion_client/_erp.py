@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from . import _gl_interface as columns
 from ._errors import FusionInputError, FusionJobTimeoutError
 from ._http import FusionHTTP
 from ._query import Query, finder
@@ -77,22 +78,16 @@ def parameter_list(values: Sequence[CellValue]) -> str:
 
 @dataclass(frozen=True)
 class GlInterfaceLine:
-    """One row of ``GlInterface.csv`` (GL journal import); first columns of the template.
+    """One row of ``GlInterface.csv`` (GL journal import), laid out as in :mod:`._gl_interface`.
 
-    Column order STATUS, LEDGER_ID, ACCOUNTING_DATE, USER_JE_SOURCE_NAME,
-    USER_JE_CATEGORY_NAME, CURRENCY_CODE, DATE_CREATED, ACTUAL_FLAG, SEGMENT1-30,
-    ENTERED_DR, ENTERED_CR, ACCOUNTED_DR, ACCOUNTED_CR follows the FBDI template [inferred from
-    public integration code]; later columns (references, GROUP_ID ...) are left empty except
-    ``group_id``, written at position 63.
+    Filled: the header columns, SEGMENT1-30, the entered and accounted amounts, REFERENCE1-10
+    (then REFERENCE21-30) from ``references``, the conversion columns and GROUP_ID; the rest is
+    left empty.
 
     A journal entered in a currency other than the ledger's carries its conversion:
     ``accounted_dr``/``accounted_cr`` (ACCOUNTED_DR/CR, the ledger-currency amounts) and
     ``conversion_type``/``conversion_date``/``conversion_rate`` (USER_CURRENCY_CONVERSION_TYPE,
-    CURRENCY_CONVERSION_DATE, CURRENCY_CONVERSION_RATE: positions 64-66, after REFERENCE21-30
-    and STAT_AMOUNT [inferred from public FBDI GL_INTERFACE staging tables]). Rows without a
-    conversion are written exactly as before. To check: those same public template copies put
-    STAT_AMOUNT at position 63 and GROUP_ID ("Interface Group Identifier") at 67, after the
-    three conversion columns.
+    CURRENCY_CONVERSION_DATE, CURRENCY_CONVERSION_RATE).
     """
 
     ledger_id: int
@@ -135,14 +130,18 @@ class GlInterfaceLine:
             self.accounted_cr,
             *self.references,
         ]
-        row += [None] * (63 - len(row))
-        row[62] = self.group_id
+        if len(row) > columns.STAT_AMOUNT:
+            raise FusionInputError("at most 20 references (REFERENCE1-10 and REFERENCE21-30)")
+        row += [None] * (columns.GROUP_ID + 1 - len(row))
         if self.conversion_type is not None:
             if self.conversion_date is None:
                 raise FusionInputError("conversion_date is required with conversion_type")
             if self.conversion_type == "User" and self.conversion_rate is None:
                 raise FusionInputError("conversion_rate is required with conversion_type User")
-            row += [self.conversion_type, self.conversion_date, self.conversion_rate]
+            row[columns.CONVERSION_TYPE] = self.conversion_type
+            row[columns.CONVERSION_DATE] = self.conversion_date
+            row[columns.CONVERSION_RATE] = self.conversion_rate
+        row[columns.GROUP_ID] = self.group_id
         return row
 
 

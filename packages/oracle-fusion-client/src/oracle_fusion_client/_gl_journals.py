@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from . import _gl_interface as columns
 from ._errors import FusionInputError
 from ._http import FusionHTTP
 from ._query import Cond, Query
 
 __all__ = ["GL_REFERENCE1_INDEX", "GlJournalBatch", "GlJournalBatches"]
 
-#: ``REFERENCE1`` (the journal batch name) in a ``GlInterface.csv`` row: after STATUS, LEDGER_ID,
-#: ACCOUNTING_DATE, SOURCE, CATEGORY, CURRENCY, DATE_CREATED, ACTUAL_FLAG, SEGMENT1-30 and the
-#: four ENTERED/ACCOUNTED amounts [inferred from the FBDI template's column order].
-GL_REFERENCE1_INDEX = 42
+#: ``REFERENCE1`` (the journal batch name) in a ``GlInterface.csv`` row.
+GL_REFERENCE1_INDEX = columns.REFERENCE1
 
 
 def _decimal(value: Any) -> Decimal:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
+from oracle_fusion_client import _gl_interface as cols
 from oracle_fusion_client._gl_journals import GL_REFERENCE1_INDEX
 
 from ._state import State
@@ -15,12 +16,13 @@ from ._state import State
 __all__ = ["JOURNAL_BATCHES", "check_ledgers", "record_journal_batches"]
 
 JOURNAL_BATCHES = "journalBatches"
-_LEDGER, _SOURCE, _DR, _CR, _GROUP = 1, 3, 38, 39, 62
-_CURRENCY, _ACC_DR, _ACC_CR = 5, 40, 41
-#: USER_CURRENCY_CONVERSION_TYPE, CURRENCY_CONVERSION_DATE, CURRENCY_CONVERSION_RATE: after
-#: REFERENCE21-30 and STAT_AMOUNT in the GL_INTERFACE template [inferred from public FBDI
-#: staging tables]
-_CONV_TYPE, _CONV_DATE, _CONV_RATE = 63, 64, 65
+_LEDGER, _SOURCE, _CURRENCY, _GROUP = cols.LEDGER_ID, cols.SOURCE, cols.CURRENCY_CODE, cols.GROUP_ID
+_DR, _CR, _ACC_DR, _ACC_CR = cols.ENTERED_DR, cols.ENTERED_CR, cols.ACCOUNTED_DR, cols.ACCOUNTED_CR
+_CONV_TYPE, _CONV_DATE, _CONV_RATE = (
+    cols.CONVERSION_TYPE,
+    cols.CONVERSION_DATE,
+    cols.CONVERSION_RATE,
+)
 
 
 def _cell(row: Sequence[str], index: int) -> str:
