@@ -43,9 +43,9 @@ from paysync_core.mapping import CustomerXref
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.sources import FusionChange, FusionChangePoller, FusionResource
 from paysync_core.usecases import (
-    FUSION_STATUS_USE_CASE,
-    FusionStatus,
-    FusionStatusConfig,
+    FUSION_PAYMENT_STATUS_USE_CASE,
+    FusionPaymentStatus,
+    FusionPaymentStatusConfig,
     OrderToCash,
     OrderToCashConfig,
     Refunds,
@@ -105,7 +105,7 @@ def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
 class World:
     env: Emulated
     cash: OrderToCash
-    status: FusionStatus
+    status: FusionPaymentStatus
     clerk: FusionClient
     """A person working in Fusion (not paysync's integration user)."""
 
@@ -156,7 +156,9 @@ def world(emulated: EmulatedFactory) -> World:
         salesforce=SalesforcePort(env.bridge),
         config=OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008")),
     )
-    status = FusionStatus(salesforce=SalesforcePort(env.bridge), fusion=FusionPort(env.fusion))
+    status = FusionPaymentStatus(
+        salesforce=SalesforcePort(env.bridge), fusion=FusionPort(env.fusion)
+    )
     clerk = FusionClient(
         base_url=FUSION_URL,
         auth=BasicAuth("fin.clerk", "pw"),
@@ -168,7 +170,7 @@ def world(emulated: EmulatedFactory) -> World:
 
 def _status_flows(store: LedgerStore) -> list[FlowRecord]:
     with store.transaction() as tx:
-        return [f for f in tx.list_flows() if f.use_case == FUSION_STATUS_USE_CASE]
+        return [f for f in tx.list_flows() if f.use_case == FUSION_PAYMENT_STATUS_USE_CASE]
 
 
 def test_receipt_reversed_in_fusion_updates_the_payment_once(
@@ -287,9 +289,9 @@ def test_paysync_own_reversal_and_application_start_no_flow(
     world.env.fusion.standard_receipts.reverse(
         world.receipt(sale).StandardReceiptId or 0, reason="V"
     )
-    own = FusionStatus(
+    own = FusionPaymentStatus(
         salesforce=SalesforcePort(world.env.bridge),
-        config=FusionStatusConfig(own_users=("casey.brown",)),
+        config=FusionPaymentStatusConfig(own_users=("casey.brown",)),
     )
     poller = FusionChangePoller(
         FusionPort(world.env.fusion), own.resources(), own_users=("casey.brown",)

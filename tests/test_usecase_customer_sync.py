@@ -498,6 +498,34 @@ def test_fusion_change_flows_to_salesforce_and_paytrace_once_without_echo(world:
     assert all(CARD not in body for body in world.sent)
 
 
+def test_fusion_direction_profile_update_timeout_after_commit_is_harmless(world: World) -> None:
+    account_id = _northwind(world)
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    number = f"SF-{account_id}"
+    world.usecase.fusion.update_customer_account(number, party_name="Northwind Holdings")
+    world.env.paytrace_emulator.add_fault(
+        FaultRule("timeout_after_commit", path="*customer/update")
+    )
+    flow_id, state, error = world.sync_fusion(number)
+    assert state is FlowState.SUCCEEDED, error
+    (profile,) = world.profiles(f"sf-{account_id}")
+    assert profile.billing_address is not None
+    assert profile.billing_address.name == "Northwind Holdings"
+    assert world.account(account_id)["Name"] == "Northwind Holdings"
+    step = _step(world, flow_id, "paytrace_profile")
+    assert step.state is StepState.SUCCEEDED
+    # the answer was lost after the commit; the repeat (a set-to-value update) found nothing
+    # left to change
+    assert step.external_ids["action"] == "unchanged"
+    kinds = [
+        r["kind"]
+        for r in world.env.audit()
+        if r["detail"].get("step") == "paytrace_profile" and r["flow_id"] == flow_id
+    ]
+    assert "step.unknown" in kinds
+
+
 def test_fusion_account_without_salesforce_account_creates_it_once(world: World) -> None:
     number = "FU-2001"
     world.usecase.fusion.create_customer_account(

@@ -23,7 +23,7 @@ from paysync_core.app import UseCase, registered
 from paysync_core.canonical import SubscriptionStatus
 from paysync_core.cli import main
 from paysync_core.cli._config import reference_markdown
-from paysync_core.config import parse_config, usecase_options
+from paysync_core.config import PaysyncConfig, parse_config, usecase_options
 from paysync_core.config._reference import config_reference, toml_value, usecase_example
 
 if sys.version_info >= (3, 11):
@@ -127,6 +127,30 @@ def test_every_registered_usecase_and_option_is_documented() -> None:
     assert len(entries) >= 7
     reference = config_reference(entries)
     assert _problems(reference, entries) == []
+
+
+def test_every_core_section_and_option_is_in_the_reference() -> None:
+    sections = _sections(config_reference())
+    problems: list[str] = []
+    for name, info in PaysyncConfig.model_fields.items():
+        model = _model_in(info.annotation)
+        assert model is not None, name
+        if name == "usecases":
+            continue
+        # the one table of tables at the top level is documented as [quota.<system>]
+        path = f"{name}.<system>" if _shape(info.annotation) == "map" else name
+        for table in _expected_tables(path, model, f"[{path}]"):
+            body = sections.get(table.heading)
+            if body is None:
+                problems.append(f"{table.heading}: no section")
+                continue
+            for field, field_info in table.model.model_fields.items():
+                key = field_info.alias or field
+                if sum(ln.startswith(f"| `{key}` |") for ln in body.splitlines()) != 1:
+                    problems.append(f"{table.heading} {key}: not one row")
+    assert problems == []
+    # an HTML-looking placeholder outside code is escaped so Markdown does not swallow it
+    assert "https://&lt;pod>.fa.&lt;dc>.oraclecloud.com" in sections["[fusion]"]
 
 
 def test_the_check_catches_an_undocumented_option() -> None:

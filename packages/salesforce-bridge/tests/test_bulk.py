@@ -116,7 +116,14 @@ def test_simple_salesforce_bulk2_against_the_emulator(
     [summary] = handler.Account.upsert(str(data), external_id_field="Customer_ID__c", wait=0)
     assert (summary["numberRecordsProcessed"], summary["numberRecordsFailed"]) == (2, 0)
     pages = list(handler.Account.query("SELECT Name FROM Account ORDER BY Name", wait=0))
-    assert str(pages[0]).splitlines() == ["Name", "Acme Renamed", "BulkCo", "Globex", "Initech"]
+    # Bulk API 2.0 query results quote every cell (the vendor's example: "Id","Name").
+    assert str(pages[0]).splitlines() == [
+        '"Name"',
+        '"Acme Renamed"',
+        '"BulkCo"',
+        '"Globex"',
+        '"Initech"',
+    ]
 
 
 def test_query_page_failure_keeps_the_job_and_resumes(

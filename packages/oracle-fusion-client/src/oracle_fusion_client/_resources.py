@@ -404,7 +404,5 @@ class CurrencyRates(_Resource[CurrencyRate]):
     ) -> Iterator[CurrencyRate]:
         """Every rate of the pair and type, oldest first, ``page_size`` rows per request."""
         query = self._query(from_currency, to_currency, None, conversion_type)
-        query = dataclasses.replace(
-            query, order_by=[("ConversionDate", "asc")], limit=page_size
-        )
+        query = dataclasses.replace(query, order_by=[("ConversionDate", "asc")], limit=page_size)
         return self.list(query)

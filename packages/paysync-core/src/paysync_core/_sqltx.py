@@ -221,6 +221,13 @@ def _one_shot_sql(update: str, steps: int, links: int) -> str:
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _sqlite_audit_insert(links: int) -> str:
+    """``links`` audit records with their global seq given (SQLite: MAX(seq) + 1, ...)."""
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * links)
+    return f"INSERT INTO audit_log (seq, {_AUDIT_INSERT_COLS}) VALUES {rows}"
+
+
 class HeadMovedError(Exception):
     """The one-statement write found the audit shard head moved (the cache was stale)."""
 
@@ -864,11 +871,7 @@ class SqlTx:
             for link_seq, kind, _, detail_json, link_prev, digest in links:
                 params.extend((seqs[link_seq], at, flow_id, kind, detail_json, link_prev, digest))
                 params.extend((shard, link_seq))
-            self._exec(
-                f"INSERT INTO audit_log (seq, {_AUDIT_INSERT_COLS}) VALUES"
-                f" {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(links))}",
-                params,
-            )
+            self._exec(_sqlite_audit_insert(len(links)), params)
         self._heads[shard] = (shard_seq, prev)
         return [
             AuditRecord(seqs[link_seq], at, flow_id, kind, safe, link_prev, digest, shard, link_seq)

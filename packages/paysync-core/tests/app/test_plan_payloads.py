@@ -286,3 +286,41 @@ def test_order_to_cash_plan_shows_every_write_after_the_charge(
     assert apply["receipt_id"] == "<fusion_receipt.receipt_id>"
     assert apply["invoice_id"] == "<fusion_invoice.invoice_id>"
     assert apply["amount"] == "149.99"
+
+
+def test_order_to_cash_plan_by_ach_shows_the_check_sale_and_ach_receipt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "ach.toml"
+    config.write_text(
+        "[usecases.order_to_cash]\n"
+        'payment_method = "ach"\n'
+        'ach_receipt_method = "ACH Receipts"\n'
+        "[usecases.order_to_cash.xref]\n"
+        'default_fusion_account = "1008"\n'
+        "[usecases.order_to_cash.source_fields]\n"
+        'transaction_id = "PayTrace_Transaction_ID__c"\n'
+        'status = "Payment_Status__c"\n',
+        encoding="utf-8",
+    )
+    opportunity = {
+        "Id": "006000000000002AAA",
+        "StageName": "Closed Won",
+        "CloseDate": "2026-03-01",
+        "Amount": 500,
+        "AccountId": ACME,
+    }
+    writes = _plan(tmp_path, capsys, "order_to_cash", opportunity, config)
+    vault = writes["salesforce_order_to_cash.vault_profile"]
+    assert "create" not in vault  # paysync never creates a bank-account profile
+    charge = writes["salesforce_order_to_cash.charge"]
+    assert charge["endpoint"] == "checks/sale/by_customer"
+    assert charge["invoice_id"] == "SF-006000000000002AAA"
+    receipt = writes["salesforce_order_to_cash.fusion_receipt"]["body"]
+    assert receipt["ReceiptMethod"] == "ACH Receipts"
+    source = writes["salesforce_order_to_cash.salesforce_source"]
+    assert (source["sobject"], source["id"]) == ("Opportunity", "006000000000002AAA")
+    assert source["fields"] == {
+        "PayTrace_Transaction_ID__c": "<charge.transaction_id>",
+        "Payment_Status__c": "<salesforce_payment.status>",
+    }

@@ -27,7 +27,7 @@ def test_eight_use_cases_numbered_with_their_flows() -> None:
         "customer_sync",
         "settlement_gl",
         "recurring_billing",
-        "fusion_status",
+        "fusion_payment_status",
     ]
     assert get_usecase("declines_chargebacks").flows == (
         "paytrace_declines",

@@ -1,4 +1,4 @@
-"""``paysync run`` polls Fusion for use case 8 (``fusion_status``): over real ports from a
+"""``paysync run`` polls Fusion for use case 8 (``fusion_payment_status``): over real ports from a
 configuration file (Fusion and Salesforce served on sockets, Salesforce over https), and on
 ``[polling] fusion_interval_seconds`` in the long-running loop.
 """
@@ -24,7 +24,7 @@ from paysync_core.cli import main
 from paysync_core.config import parse_config
 from paysync_core.ports import FusionPort, SalesforcePort
 from paysync_core.sources import FusionResource
-from paysync_core.usecases import FusionStatus
+from paysync_core.usecases import FusionPaymentStatus
 from salesforce_bridge import PasswordGrant, SalesforceBridge
 from salesforce_bridge.emulator import DEFAULT_BASE_URL, emulator_session, serve
 
@@ -61,7 +61,7 @@ def _payment(bridge: SalesforceBridge, transaction_id: str) -> None:
     )
 
 
-def _fusion_status(bridge: SalesforceBridge, transaction_id: str) -> object:
+def _fusion_payment_status(bridge: SalesforceBridge, transaction_id: str) -> object:
     [row] = list(
         bridge.query(
             "SELECT Fusion_Status__c FROM Payment__c WHERE Payment_ID__c = {}", transaction_id
@@ -119,7 +119,7 @@ transport = "poll"
 [polling]
 fusion_interval_seconds = 120
 
-[usecases.fusion_status]
+[usecases.fusion_payment_status]
 own_users = ["casey.brown"]
 """,
             encoding="utf-8",
@@ -141,15 +141,15 @@ def test_run_once_picks_up_a_reversal_made_in_fusion(
     _reverse_as_clerk(served.clerk, "4242")
     run = ["run", "--config", str(served.config), "--once", "--json"]
 
-    assert main([*run, "--use-case", "fusion_status"]) == 0
+    assert main([*run, "--use-case", "fusion_payment_status"]) == 0
     [report] = _passes(capsys.readouterr().out)
     assert report["polled"] == {"fusion-changes": 1}
     assert report["succeeded"] == 1
     assert report["dead"] == 0
-    assert _fusion_status(served.bridge, "4242") == "Reversed"
+    assert _fusion_payment_status(served.bridge, "4242") == "Reversed"
 
     # the next run (a new process: the cursor is in the ledger) finds nothing new
-    assert main([*run, "--use-case", "fusion_status"]) == 0
+    assert main([*run, "--use-case", "fusion_payment_status"]) == 0
     [again] = _passes(capsys.readouterr().out)
     assert again["polled"] == {"fusion-changes": 0}
     assert again["succeeded"] == 0
@@ -160,7 +160,7 @@ def test_run_once_picks_up_a_reversal_made_in_fusion(
     status = json.loads(capsys.readouterr().out)
     names = {s["name"] for s in status["streams"] if s["kind"] == "fusion-polling"}
     # one cursor per collection, from its first change on (no invoice changed yet)
-    assert names == {"fusion:fusion_status:standardReceipts"}
+    assert names == {"fusion:fusion_payment_status:standardReceipts"}
 
 
 class Ticks:
@@ -186,7 +186,7 @@ def test_fusion_is_polled_every_fusion_interval_seconds(tmp_path: Path) -> None:
     bridge = SalesforceBridge(grant=grant, session=emulator_session(demo_salesforce_emulator()))
     store = SqliteLedger(str(tmp_path / "ledger.db"))
     ports = Ports(store=store, fusion=FusionPort(fusion), salesforce=SalesforcePort(bridge))
-    runner = Runner.from_config(config, ports, [get_usecase("fusion_status")])
+    runner = Runner.from_config(config, ports, [get_usecase("fusion_payment_status")])
     assert runner.intervals["fusion"] == 120
     ticks = Ticks()
     runner._monotonic = ticks  # pyright: ignore[reportPrivateUsage] - a fake clock for the loop
@@ -216,7 +216,7 @@ def test_use_cases_sharing_a_collection_read_it_once_with_every_handler() -> Non
         ),
         session=emulator_session(demo_salesforce_emulator()),
     )
-    one, two = (FusionStatus(salesforce=SalesforcePort(bridge)) for _ in range(2))
+    one, two = (FusionPaymentStatus(salesforce=SalesforcePort(bridge)) for _ in range(2))
     merged = merge_fusion_resources(
         [
             FusionResource("standardReceipts", "StandardReceiptId", (one.submit_receipt,)),

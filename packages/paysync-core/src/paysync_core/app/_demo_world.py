@@ -118,7 +118,7 @@ def demo_salesforce_emulator() -> SalesforceEmulator:
         # a refund asked in Salesforce ([usecases.refunds.salesforce_requests])
         FieldDef("Refund_Requested_Amount__c", "currency"),
         FieldDef("Refund_Request_ID__c", length=24),
-        # Fusion state mirrored by use case 8 ([usecases.fusion_status.fields])
+        # Fusion state mirrored by use case 8 ([usecases.fusion_payment_status.fields])
         FieldDef("Fusion_Status__c", length=40),
         FieldDef("Fusion_Status_Detail__c", length=255),
     )

@@ -23,7 +23,7 @@ from paysync_core.usecases import (
     CUSTOMER_SYNC_USE_CASE,
     DECLINES_USE_CASE,
     ECOMMERCE_USE_CASE,
-    FUSION_STATUS_USE_CASE,
+    FUSION_PAYMENT_STATUS_USE_CASE,
     RECURRING_USE_CASE,
     REFUNDS_USE_CASE,
     SETTLEMENT_USE_CASE,
@@ -34,8 +34,8 @@ from paysync_core.usecases import (
     DeclinesChargebacksConfig,
     EcommerceConfig,
     EcommerceOrderToCash,
-    FusionStatus,
-    FusionStatusConfig,
+    FusionPaymentStatus,
+    FusionPaymentStatusConfig,
     OrderToCash,
     OrderToCashConfig,
     PayTraceProfilePoller,
@@ -58,7 +58,7 @@ __all__ = [
     "CUSTOMER_SYNC",
     "DECLINES_CHARGEBACKS",
     "ECOMMERCE",
-    "FUSION_STATUS",
+    "FUSION_PAYMENT_STATUS",
     "OPPORTUNITY_TOPIC",
     "ORDER_EVENT_CHANNEL",
     "ORDER_TOPIC",
@@ -510,9 +510,9 @@ RECURRING_BILLING = register(
 
 
 # -- 8. Fusion receivables state -> Salesforce ----------------------------------------------
-def _fusion_status(ports: Ports, options: FusionStatusConfig) -> UseCaseBuild:
-    name = "fusion_status"
-    usecase = FusionStatus(
+def _fusion_payment_status(ports: Ports, options: FusionPaymentStatusConfig) -> UseCaseBuild:
+    name = "fusion_payment_status"
+    usecase = FusionPaymentStatus(
         salesforce=ports.need_salesforce(name), fusion=ports.need_fusion(name), config=options
     )
 
@@ -523,7 +523,7 @@ def _fusion_status(ports: Ports, options: FusionStatusConfig) -> UseCaseBuild:
             raise ValueError("input: record must be an object (the Fusion record)")
         found = {r.name: r for r in usecase.resources()}.get(resource)
         if found is None:
-            raise ValueError(f"input: resource {resource!r} is not polled by fusion_status")
+            raise ValueError(f"input: resource {resource!r} is not polled by fusion_payment_status")
         row: Mapping[str, Any] = record  # pyright: ignore[reportUnknownVariableType]
         change = fusion_change(resource, found.key, row)
         return _only(found.handlers[0](engine, change, checkpoint=None))
@@ -536,16 +536,16 @@ def _fusion_status(ports: Ports, options: FusionStatusConfig) -> UseCaseBuild:
     )
 
 
-FUSION_STATUS = register(
+FUSION_PAYMENT_STATUS = register(
     UseCase(
         8,
-        "fusion_status",
+        "fusion_payment_status",
         "Fusion receipt reversals and paid invoices -> Salesforce Payment__c (Fusion polling)",
         ("fusion", "salesforce"),
-        FusionStatusConfig,
-        _fusion_status,
+        FusionPaymentStatusConfig,
+        _fusion_payment_status,
         input_hint='{"resource": "standardReceipts", "record": <Fusion receipt with '
         "LastUpdateDate>}",
-        flows=(FUSION_STATUS_USE_CASE,),
+        flows=(FUSION_PAYMENT_STATUS_USE_CASE,),
     )
 )

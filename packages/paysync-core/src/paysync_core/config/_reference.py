@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -25,24 +25,16 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ._models import (
-    AlertRulesSection,
     AlertsSection,
     DashboardSection,
-    DashboardUserSection,
-    EmailSinkSection,
     EngineSection,
-    ErrorRateRuleSection,
-    EventsSection,
     FusionSection,
-    LagRuleSection,
     LedgerSection,
     PayTraceSection,
     PollingSection,
-    QuotaRuleSection,
     QuotaSection,
     SalesforceSection,
     UseCaseSection,
-    WebhookSinkSection,
 )
 
 __all__ = [
@@ -58,25 +50,30 @@ __all__ = [
 #: The one command that rewrites ``docs/configuration.md`` (run from the repository root).
 REGENERATE_COMMAND = "uv run paysync config reference --output docs/configuration.md"
 
+#: The top-level sections; the tables nested in them are found from their models.
 _SECTIONS: Sequence[tuple[str, type[BaseModel], str]] = (
     ("ledger", LedgerSection, "Where the durable ledger lives."),
     ("paytrace", PayTraceSection, "PayTrace API connection (omit to disable PayTrace)."),
     ("fusion", FusionSection, "Oracle Fusion Cloud ERP connection."),
     ("salesforce", SalesforceSection, "Salesforce connection."),
-    ("salesforce.events", EventsSection, "Salesforce event subscription."),
     ("engine", EngineSection, "Workers, leases and retries."),
     ("polling", PollingSection, "Polling of systems without push (PayTrace, Fusion)."),
     ("quota.<system>", QuotaSection, "Shared API budget per system: paytrace, fusion, salesforce."),
     ("alerts", AlertsSection, "Alert evaluation (`paysync alerts check|watch`)."),
-    ("alerts.rules", AlertRulesSection, "Which rules fire; a rule set to `false` is off."),
-    ("alerts.rules.error_rate", ErrorRateRuleSection, "Failed flows over a share of recent ones."),
-    ("alerts.rules.lag", LagRuleSection, "The oldest unfinished flow is too old."),
-    ("alerts.rules.quota", QuotaRuleSection, "A quota window is nearly spent."),
-    ("[[alerts.webhooks]]", WebhookSinkSection, "Slack/Teams-compatible webhook sinks (a list)."),
-    ("alerts.email", EmailSinkSection, "An SMTP sink."),
     ("dashboard", DashboardSection, "The web dashboard (`paysync serve --config paysync.toml`)."),
-    ("dashboard.users.<name>", DashboardUserSection, "A dashboard user (no plain passwords)."),
 )
+
+#: Introductions of nested core tables (otherwise their field's description is used).
+_BLURBS: Mapping[str, str] = {
+    "salesforce.events": "Salesforce event subscription.",
+    "alerts.rules": "Which rules fire; a rule set to `false` is off.",
+    "alerts.rules.error_rate": "Failed flows over a share of recent ones.",
+    "alerts.rules.lag": "The oldest unfinished flow is too old.",
+    "alerts.rules.quota": "A quota window is nearly spent.",
+    "alerts.webhooks": "Slack/Teams-compatible webhook sinks (a list).",
+    "alerts.email": "An SMTP sink.",
+    "dashboard.users.<name>": "A dashboard user (no plain passwords).",
+}
 
 
 class UseCaseOptions(Protocol):
@@ -183,6 +180,7 @@ def _container_of(annotation: Any) -> str | None:
 
 # -- TOML values -------------------------------------------------------------------------------
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def toml_value(value: object) -> str:
@@ -331,8 +329,15 @@ def _rows(table: OptionTable) -> Iterator[str]:
             shown = f"[[{child}]]" if container == "array" else f"[{child}]"
             description = f"{description}; see `{shown}`" if description else f"see `{shown}`"
         kind = _validated_name(info.metadata) or _type_name(info.annotation)
-        cell = description.replace("|", "\\|")
+        cell = _cell(description)
         yield f"| `{key}` | {kind} | {_default(info, child)} | {cell} |"
+
+
+def _cell(text: str) -> str:
+    """Text for a table cell: ``|`` escaped, and ``<`` outside code spans so that
+    ``https://<pod>...`` is not read as an HTML tag."""
+    parts = text.replace("|", "\\|").split("`")
+    return "`".join(p if i % 2 else _TAG_START.sub("&lt;", p) for i, p in enumerate(parts))
 
 
 def _omitted_note(table: OptionTable) -> list[str]:
@@ -454,9 +459,8 @@ def config_reference(usecases: Iterable[UseCaseOptions] = ()) -> str:
         "bad key with its value and what was expected, and resolves every secret reference.",
         "",
     ]
-    for section, model, blurb in _SECTIONS:
-        array = section.startswith("[[")
-        path = section.strip("[]")
-        lines += _table_lines(OptionTable(path, model, blurb, array=array), 2)
+    for path, model, blurb in _SECTIONS:
+        for table in option_tables(OptionTable(path, model, blurb)):
+            lines += _table_lines(replace(table, blurb=_BLURBS.get(table.path, table.blurb)), 2)
     lines += _usecase_lines(usecases)
     return "\n".join(lines)

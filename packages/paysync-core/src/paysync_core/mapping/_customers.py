@@ -178,15 +178,18 @@ def paytrace_profile_differences(customer: Customer, record: CustomerRecord) -> 
 # -- field groups and the conflict rule (sync in every direction) -----------------------------
 class CustomerConflictRule(BaseModel):
     """Per field group, the systems in the order they win when both the source and the target
-    changed it since the last sync (``[customer_sync.conflict]`` in the configuration)."""
+    changed it since the last sync (``[usecases.customer_sync.conflict]`` in the configuration)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     name: tuple[CustomerSystem, ...] = Field(default=("salesforce", "fusion", "paytrace"))
+    """Winning order of the systems for the customer name."""
     billing_address: tuple[CustomerSystem, ...] = Field(
         default=("salesforce", "fusion", "paytrace")
     )
+    """Winning order of the systems for the billing address."""
     email: tuple[CustomerSystem, ...] = Field(default=("salesforce", "paytrace", "fusion"))
+    """Winning order of the systems for the email address."""
 
     @field_validator("name", "billing_address", "email")
     @classmethod

@@ -19,11 +19,11 @@ from .declines_chargebacks import (
     DeclinesChargebacksConfig,
 )
 from .ecommerce_order_to_cash import ECOMMERCE_USE_CASE, EcommerceConfig, EcommerceOrderToCash
-from .fusion_status import (
-    FUSION_STATUS_USE_CASE,
-    FusionStatus,
-    FusionStatusConfig,
-    FusionStatusFields,
+from .fusion_payment_status import (
+    FUSION_PAYMENT_STATUS_USE_CASE,
+    FusionPaymentStatus,
+    FusionPaymentStatusConfig,
+    FusionPaymentStatusFields,
 )
 from .order_to_cash import (
     USE_CASE,
@@ -47,7 +47,7 @@ __all__ = [
     "CUSTOMER_SYNC_USE_CASE",
     "DECLINES_USE_CASE",
     "ECOMMERCE_USE_CASE",
-    "FUSION_STATUS_USE_CASE",
+    "FUSION_PAYMENT_STATUS_USE_CASE",
     "RECURRING_USE_CASE",
     "REFUNDS_USE_CASE",
     "SETTLEMENT_USE_CASE",
@@ -59,9 +59,9 @@ __all__ = [
     "DeclinesChargebacksConfig",
     "EcommerceConfig",
     "EcommerceOrderToCash",
-    "FusionStatus",
-    "FusionStatusConfig",
-    "FusionStatusFields",
+    "FusionPaymentStatus",
+    "FusionPaymentStatusConfig",
+    "FusionPaymentStatusFields",
     "JournalImportFailedError",
     "OrderToCash",
     "OrderToCashConfig",

@@ -742,8 +742,11 @@ class OrderToCash:
 
     def _vault_summary(self, ctx: StepContext) -> Mapping[str, object]:
         customer_id = _order(ctx).customer.paytrace_customer_id or ""
+        find = {"endpoint": "customer/export", "customer_id": customer_id}
+        if _is_ach(ctx):  # the bank account reaches the vault outside paysync
+            return {"find": find, "needs": "a profile holding a bank account"}
         return {
-            "find": {"endpoint": "customer/export", "customer_id": customer_id},
+            "find": find,
             # only when the export has no such profile; the token is never stored
             "create": {"endpoint": "customer/pt_protect_create", "customer_id": customer_id},
         }

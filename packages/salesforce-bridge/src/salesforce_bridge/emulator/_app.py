@@ -21,6 +21,8 @@ from ._faults import EmulatedDisconnect, EmulatedTimeout, Fault, FaultBook
 from ._oauth import ConnectedApp, EmulatorUser, OAuthError, TokenIssuer
 from ._rest import RestApi
 from ._schema import ObjectDef, default_objects
+from ._soap import CONTENT_TYPE as SOAP_CONTENT_TYPE
+from ._soap import soap_login
 from ._store import ORG_ID, ApiFailure, Org, error
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ __all__ = ["Call", "SalesforceEmulator"]
 
 CONTROL = "/__emulator__/"
 _DATA = re.compile(r"^/services/data/v(\d+\.\d)(?:/(.*))?$")
-_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0", "63.0", "64.0", "65.0", "66.0")
+_SOAP_LOGIN = re.compile(r"^/services/Soap/u/(\d+\.\d)/?$")
+_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0", "63.0", "64.0", "65.0", "66.0", "67.0")
 _INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 _STATUS_CODES = {429: "REQUEST_LIMIT_EXCEEDED", 500: "UNKNOWN_EXCEPTION", 503: "SERVER_UNAVAILABLE"}
 
@@ -50,6 +53,14 @@ def _client_of(call_options: str | None) -> str | None:
         if key == "client":
             return value
     return None
+
+
+def _release_label(version: str) -> str:
+    """The release name Salesforce labels an API version with: v20.0 was Winter '11, and
+    three releases (Winter, Spring, Summer) follow each year (v59.0 is Winter '24)."""
+    n = int(float(version)) - 20
+    season = ("Winter", "Spring", "Summer")[n % 3]
+    return f"{season} '{11 + n // 3:02d}"
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -202,6 +213,10 @@ class SalesforceEmulator:
             return self.cometd.respond(request)
         if path == "/services/oauth2/token" and request.method == "POST":
             return self._token(request, base_url)
+        soap = _SOAP_LOGIN.match(path)
+        if soap is not None and request.method == "POST":
+            status, xml = soap_login(self.tokens, request.get_data(), soap.group(1), base_url)
+            return Response(xml, status=status, content_type=SOAP_CONTENT_TYPE)
         if path == "/services/oauth2/revoke" and request.method == "POST":
             self.tokens.revoke(request.form.get("token", ""))
             return Response(b"", status=200)
@@ -214,7 +229,7 @@ class SalesforceEmulator:
             return _json(
                 200,
                 [
-                    {"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
+                    {"label": _release_label(v), "url": f"/services/data/v{v}", "version": v}
                     for v in _VERSIONS
                 ],
             )

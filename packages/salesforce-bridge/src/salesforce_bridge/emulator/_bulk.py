@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +46,7 @@ class _Job:
     unprocessed: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     rows: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     columns: list[str] = field(default_factory=list[str])
+    query: str = ""
 
 
 def _convert(obj: ObjectDef, row: Mapping[str, str]) -> dict[str, Any]:
@@ -74,9 +77,16 @@ def _convert(obj: ObjectDef, row: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _csv(rows: list[dict[str, Any]], columns: list[str], *, quote_all: bool = False) -> str:
+    """Query results quote every cell (``"Id","Name"``), as Salesforce writes them."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(
+        out,
+        fieldnames=columns,
+        lineterminator="\n",
+        extrasaction="ignore",
+        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
@@ -106,7 +116,7 @@ class BulkApi:
             raise ApiFailure(404, [error("NOT_FOUND", "The requested resource does not exist")])
         tail = parts[2:]
         if not tail and method == "GET":
-            return BulkAnswer(200, job.info)
+            return BulkAnswer(200, dict(job.info))
         if not tail and method == "DELETE":
             del self._jobs[job.info["id"]]
             return BulkAnswer(204)
@@ -118,15 +128,7 @@ class BulkApi:
             job.data += body if isinstance(body, str) else ""
             return BulkAnswer(201)
         if kind == "ingest" and len(tail) == 1 and method == "GET":
-            rows = {
-                "successfulResults": job.successful,
-                "failedResults": job.failed,
-                "unprocessedrecords": job.unprocessed,
-            }.get(tail[0])
-            if rows is None:
-                raise ApiFailure(404, [error("NOT_FOUND", "The requested resource does not exist")])
-            columns = list(dict.fromkeys(k for r in rows for k in r)) or ["sf__Id"]
-            return BulkAnswer(200, _csv(cast("list[dict[str, Any]]", rows), columns))
+            return BulkAnswer(200, self._ingest_results(job, tail[0]))
         if kind == "query" and tail == ["results"] and method == "GET":
             return self._results(job, params)
         raise ApiFailure(404, [error("NOT_FOUND", "The requested resource does not exist")])
@@ -134,54 +136,112 @@ class BulkApi:
     def _create(self, kind: str, version: str, body: Any) -> BulkAnswer:
         spec = cast("dict[str, Any]", body) if isinstance(body, dict) else {}
         job_id = make_id("750", next(self._ids))
+        now = _timestamp()
+        operation = str(spec.get("operation", ""))
         info: dict[str, Any] = {
             "id": job_id,
-            "operation": spec.get("operation", ""),
-            "object": spec.get("object", ""),
+            "operation": operation,
+            "object": str(spec.get("object", "")),
             "createdById": self.org.user_id,
-            "createdDate": "",
-            "systemModstamp": "",
+            "createdDate": now,
+            "systemModstamp": now,
             "state": "Open",
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(version),
-            "jobType": _job_type(kind),
-            "lineEnding": spec.get("lineEnding", "LF"),
-            "columnDelimiter": spec.get("columnDelimiter", "COMMA"),
-            "numberRecordsProcessed": 0,
-            "numberRecordsFailed": 0,
-            "retries": 0,
         }
         job = _Job(info)
         if kind == "ingest":
-            if info["operation"] not in _OPERATIONS:
-                msg = f"InvalidJob : Invalid operation: {info['operation']}"
+            if operation not in _OPERATIONS:
+                msg = f"InvalidJob : Invalid operation: {operation}"
                 raise ApiFailure(400, [error("INVALIDJOB", msg)])
-            self.org.obj(str(info["object"]))
-            if info["operation"] == "upsert":
+            if str(info["object"]).lower() not in self.org.objects:
+                msg = f"InvalidJob : Unable to find object: {info['object']}"
+                raise ApiFailure(400, [error("INVALIDJOB", msg)])
+            info["object"] = self.org.obj(str(info["object"])).name
+            if operation == "upsert":
                 if not spec.get("externalIdFieldName"):
                     raise ApiFailure(
                         400, [error("INVALIDJOB", "InvalidJob : External ID was blank")]
                     )
                 info["externalIdFieldName"] = spec["externalIdFieldName"]
+        elif operation not in {"query", "queryAll"}:
+            msg = f"Invalid operation: {operation}. Valid values are query and queryAll."
+            raise ApiFailure(400, [error("INVALIDJOB", msg)])
+        info.update(
+            concurrencyMode="Parallel",
+            contentType="CSV",
+            apiVersion=float(version),
+        )
+        if kind == "ingest":
             info["contentUrl"] = f"services/data/v{version}/jobs/ingest/{job_id}/batches"
+        info.update(
+            jobType=_job_type(kind),
+            lineEnding=spec.get("lineEnding", "LF"),
+            columnDelimiter=spec.get("columnDelimiter", "COMMA"),
+            numberRecordsProcessed=0,
+        )
+        if kind == "ingest":
+            info["numberRecordsFailed"] = 0
+        info.update(retries=0, totalProcessingTime=0)
+        if kind == "ingest":
+            info.update(apiActiveProcessingTime=0, apexProcessingTime=0)
         else:
-            info["query"] = spec.get("query", "")
-            rows, columns = self._select(str(info["query"]), version)  # raises on bad SOQL
+            info["isPkChunkingSupported"] = False
+            query = str(spec.get("query", ""))
+            rows, columns = self._select(query, version)  # raises on bad SOQL
+            info["object"] = _from_object(query)
+            job.query = query
             job.rows, job.columns = rows, columns
-            info.update(state="JobComplete", numberRecordsProcessed=len(rows))
+            info["numberRecordsProcessed"] = len(rows)
+            # A fast server: the job is done by the first poll, but the answer to the create
+            # call still reports it as just submitted (as Salesforce does).
+            info["state"] = "JobComplete"
+            self._jobs[job_id] = job
+            return BulkAnswer(200, _view(info, _CREATED, state="UploadComplete"))
         self._jobs[job_id] = job
-        return BulkAnswer(200, info)
+        return BulkAnswer(200, _view(info, _CREATED))
 
     def _set_state(self, job: _Job, body: Any) -> BulkAnswer:
         state = cast("dict[str, Any]", body).get("state") if isinstance(body, dict) else None
-        if state == "Aborted":
+        if state == "Aborted" and job.info["state"] not in {"JobComplete", "Failed", "Aborted"}:
             job.info["state"] = "Aborted"
+            delimiter = _DELIMITERS.get(str(job.info["columnDelimiter"]), ",")
+            job.unprocessed = list(csv.DictReader(io.StringIO(job.data), delimiter=delimiter))
         elif state == "UploadComplete" and job.info["state"] == "Open":
             self._process(job)
+            state = "UploadComplete"  # the close answer reports the requested state
         else:
             raise ApiFailure(400, [error("INVALIDJOBSTATE", f"Invalid state change: {state}")])
-        return BulkAnswer(200, job.info)
+        job.info["systemModstamp"] = _timestamp()
+        return BulkAnswer(200, _view(job.info, _CLOSED, state=str(state)))
+
+    def _ingest_results(self, job: _Job, name: str) -> str:
+        """Result CSV as Salesforce writes it: ``"sf__Id","sf__Created",Name,...`` (the sf__
+        names quoted, the uploaded header as sent) and every value quoted."""
+        extra = {
+            "successfulResults": ("sf__Id", "sf__Created"),
+            "failedResults": ("sf__Id", "sf__Error"),
+        }
+        if name not in {*extra, "unprocessedrecords"}:
+            raise ApiFailure(404, [error("NOT_FOUND", "The requested resource does not exist")])
+        header = self._header(job)
+        rows = {
+            "successfulResults": job.successful,
+            "failedResults": job.failed,
+            "unprocessedrecords": job.unprocessed,
+        }[name]
+        sf_columns = extra.get(name, ())
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(header)
+        head = ",".join([*(f'"{c}"' for c in sf_columns), out.getvalue().rstrip("\n")])
+        body = io.StringIO()
+        writer = csv.writer(body, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        for row in rows:
+            writer.writerow([row.get(c) or "" for c in [*sf_columns, *header]])
+        return f"{head}\n{body.getvalue()}"
+
+    def _header(self, job: _Job) -> list[str]:
+        delimiter = _DELIMITERS.get(str(job.info["columnDelimiter"]), ",")
+        empty: list[str] = []
+        return next(csv.reader(io.StringIO(job.data), delimiter=delimiter), empty)
 
     def _process(self, job: _Job) -> None:
         obj = self.org.obj(str(job.info["object"]))
@@ -197,9 +257,10 @@ class BulkApi:
                 )
             except ApiFailure as exc:
                 first = exc.errors[0]
-                text = (
-                    f"{first['errorCode']}:{first['message']}:{','.join(first.get('fields', []))}"
-                )
+                # e.g. "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --" and
+                # "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--"
+                fields = ",".join(first.get("fields", []))
+                text = f"{first['errorCode']}:{first['message']}:{fields + ' ' if fields else ''}--"
                 job.failed.append({"sf__Id": str(row.get("Id") or ""), "sf__Error": text, **row})
         job.info.update(
             state="JobComplete",
@@ -249,7 +310,55 @@ class BulkApi:
         end = start + len(page)
         locator = str(end) if end < len(job.rows) else "null"
         headers = {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(page))}
-        return BulkAnswer(200, _csv(page, job.columns), headers)
+        return BulkAnswer(200, _csv(page, job.columns, quote_all=True), headers)
+
+
+# Keys of the create and close (PATCH state) answers; job info (GET) shows every key.
+_CREATED = (
+    "id",
+    "operation",
+    "object",
+    "createdById",
+    "createdDate",
+    "systemModstamp",
+    "state",
+    "externalIdFieldName",
+    "concurrencyMode",
+    "contentType",
+    "apiVersion",
+    "contentUrl",
+    "lineEnding",
+    "columnDelimiter",
+)
+_CLOSED = (
+    "id",
+    "operation",
+    "object",
+    "createdById",
+    "createdDate",
+    "systemModstamp",
+    "state",
+    "externalIdFieldName",
+    "concurrencyMode",
+    "contentType",
+    "apiVersion",
+)
+_FROM = re.compile(r"\bFROM\s+([A-Za-z0-9_]+)", re.IGNORECASE)
+
+
+def _view(info: Mapping[str, Any], keys: tuple[str, ...], **override: Any) -> dict[str, Any]:
+    return {k: override.get(k, info[k]) for k in keys if k in info}
+
+
+def _from_object(soql: str) -> str:
+    found = _FROM.search(soql)
+    return found.group(1) if found else ""
+
+
+def _timestamp() -> str:
+    """Bulk API 2.0's date format: ``2022-01-02T21:33:43.000+0000``."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
 
 
 def _job_type(kind: str) -> str:

@@ -27,6 +27,7 @@ from ._store import ORG_ID, make_id
 __all__ = ["ConnectedApp", "EmulatorUser", "OAuthError", "TokenIssuer"]
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+_INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
 _AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
 
 
@@ -36,6 +37,8 @@ class EmulatorUser:
 
     username: str
     password: str = field(repr=False)
+    # SOAP login sends password + security token in one field (simple-salesforce's default).
+    security_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,16 @@ class TokenIssuer:
             "signature": base64.b64encode(digest.digest()).decode(),
             "scope": "api",
         }
+
+    def soap_login(self, username: str, password: str, base_url: str) -> dict[str, Any]:
+        """SOAP ``login()``: ``password`` is the password with the security token appended."""
+        if not username or not password:
+            raise OAuthError(500, "INVALID_LOGIN", _INVALID_LOGIN)
+        if self.strict:
+            user = self.users.get(username)
+            if user is None or user.password + user.security_token != password:
+                raise OAuthError(500, "INVALID_LOGIN", _INVALID_LOGIN)
+        return self._issue(username, base_url)
 
     def _app(self, client_id: str, secret: str | None, *, need_secret: bool) -> ConnectedApp | None:
         if not client_id:

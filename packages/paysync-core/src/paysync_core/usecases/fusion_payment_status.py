@@ -9,11 +9,11 @@ Fed by the Fusion change poller (:mod:`paysync_core.sources.fusion_changes`):
   PayTrace payment (found in the ledger by its ``fusion_invoice`` step) -> that payment's
   ``Payment__c`` gets ``Fusion_Status__c = Paid``.
 
-Field names and status values are options (``[usecases.fusion_status]``). One flow per change
-(key: the record and its ``LastUpdateDate``), one step: the ``Payment__c`` is looked up by its
-external id first; a payment Salesforce does not know is skipped (paysync never creates one
-from Fusion), a record already showing the values is left alone, else the two fields are
-upserted by external id.
+Field names and status values are options (``[usecases.fusion_payment_status]``). One flow
+per change (key: the record and its ``LastUpdateDate``), one step: the ``Payment__c`` is looked
+up by its external id first; a payment Salesforce does not know is skipped (paysync never
+creates one from Fusion), a record already showing the values is left alone, else the two
+fields are upserted by external id.
 
 paysync's own Fusion writes start nothing: with ``own_users`` set (paysync's Fusion integration
 user), changes whose ``LastUpdatedBy`` is one of them are skipped, and any other author is a
@@ -48,40 +48,45 @@ from paysync_core.sources.fusion_changes import FusionChange, FusionResource
 from .refunds import REFUNDS_USE_CASE
 
 __all__ = [
-    "FUSION_STATUS_USE_CASE",
-    "FusionStatus",
-    "FusionStatusConfig",
-    "FusionStatusFields",
+    "FUSION_PAYMENT_STATUS_USE_CASE",
+    "FusionPaymentStatus",
+    "FusionPaymentStatusConfig",
+    "FusionPaymentStatusFields",
 ]
 
-FUSION_STATUS_USE_CASE = "fusion_payment_status"
+FUSION_PAYMENT_STATUS_USE_CASE = "fusion_payment_status"
 RECEIPTS = "standardReceipts"
 INVOICES = "receivablesInvoices"
 _SKIPPED = "skipped"
 
 
-class FusionStatusFields(BaseModel):
+class FusionPaymentStatusFields(BaseModel):
     """Where the Fusion state goes on ``Payment__c`` (an org adds these fields)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     sobject: str = "Payment__c"
+    """Salesforce object holding payments."""
     external_id: str = "Payment_ID__c"
     """The PayTrace transaction id, as use cases 1 and 2 write it."""
     status: str = "Fusion_Status__c"
+    """Field given the Fusion state (``reversed_status`` or ``paid_status``)."""
     detail: str | None = "Fusion_Status_Detail__c"
     """Why, in words (reversal reason and date, the invoice paid); ``None`` or ``""``: not
     written."""
 
 
-class FusionStatusConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class FusionPaymentStatusConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    fields: FusionStatusFields = FusionStatusFields()
+    fields: FusionPaymentStatusFields = FusionPaymentStatusFields()
+    """Where the Fusion state goes on ``Payment__c``."""
     receipt_prefix: str = "PT-"
     """Receipt numbers paysync gives PayTrace payments (``PT-<transaction id>``)."""
     reversed_status: str = "Reversed"
+    """Value written when the receipt is reversed in Fusion."""
     paid_status: str = "Paid"
+    """Value written when the invoice is paid in Fusion."""
     receipts: bool = True
     """Mirror receipts reversed in Fusion."""
     invoices: bool = True
@@ -105,7 +110,7 @@ def _step_ids(tx: LedgerTransaction, flow_id: str) -> dict[str, Mapping[str, str
     return {s.name: s.external_ids for s in tx.get_steps(flow_id) if s.state is StepState.SUCCEEDED}
 
 
-class FusionStatus:
+class FusionPaymentStatus:
     """The handlers the Fusion poller calls and the flow that writes ``Payment__c``."""
 
     def __init__(
@@ -113,13 +118,13 @@ class FusionStatus:
         *,
         salesforce: SalesforcePort,
         fusion: FusionPort | None = None,
-        config: FusionStatusConfig | None = None,
+        config: FusionPaymentStatusConfig | None = None,
     ) -> None:
         """``fusion``: to tell an invoice paid again by a person (paysync's receipt for it
         reversed) from one paid by paysync's receipt; without it the ledger alone decides."""
         self.salesforce = salesforce
         self.fusion = fusion
-        self.config = config or FusionStatusConfig()
+        self.config = config or FusionPaymentStatusConfig()
 
     def resources(self) -> list[FusionResource]:
         """The Fusion collections to poll, each with its handler."""
@@ -199,7 +204,7 @@ class FusionStatus:
         checkpoint: SubmitHook | None,
     ) -> FlowRecord:
         return engine.submit(
-            FUSION_STATUS_USE_CASE,
+            FUSION_PAYMENT_STATUS_USE_CASE,
             source_system="fusion",
             source_id=f"{change.resource}:{change.key}",
             version=change.version,
@@ -277,7 +282,7 @@ class FusionStatus:
     # -- the flow --------------------------------------------------------------------------
     def definition(self) -> FlowDefinition:
         return FlowDefinition(
-            FUSION_STATUS_USE_CASE,
+            FUSION_PAYMENT_STATUS_USE_CASE,
             [
                 Step(
                     "salesforce_payment",

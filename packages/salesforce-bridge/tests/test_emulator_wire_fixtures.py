@@ -1,0 +1,316 @@
+"""Emulator answers compared with vendor fixture text: REST errors, versions, SOAP login and the
+Bulk API 2.0 job lifecycle (key order, states, date format and CSV quoting)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+import requests
+
+from salesforce_bridge.emulator import (
+    DEFAULT_BASE_URL,
+    ORG_ID,
+    EmulatorUser,
+    SalesforceEmulator,
+    emulator_session,
+)
+
+V = f"{DEFAULT_BASE_URL}/services/data/v62.0"
+BULK_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000")
+
+# Key order of the vendor's examples ("Step 6: Query Jobs", "Create a Job", "Get Job Info").
+QUERY_CREATED = [
+    "id",
+    "operation",
+    "object",
+    "createdById",
+    "createdDate",
+    "systemModstamp",
+    "state",
+    "concurrencyMode",
+    "contentType",
+    "apiVersion",
+    "lineEnding",
+    "columnDelimiter",
+]
+QUERY_INFO = [
+    *QUERY_CREATED[:10],
+    "jobType",
+    "lineEnding",
+    "columnDelimiter",
+    "numberRecordsProcessed",
+    "retries",
+    "totalProcessingTime",
+    "isPkChunkingSupported",
+]
+INGEST_CREATED = [*QUERY_CREATED[:10], "contentUrl", "lineEnding", "columnDelimiter"]
+INGEST_INFO = [
+    *QUERY_CREATED[:10],
+    "contentUrl",
+    "jobType",
+    "lineEnding",
+    "columnDelimiter",
+    "numberRecordsProcessed",
+    "numberRecordsFailed",
+    "retries",
+    "totalProcessingTime",
+    "apiActiveProcessingTime",
+    "apexProcessingTime",
+]
+
+
+@pytest.fixture
+def emulator() -> SalesforceEmulator:
+    return SalesforceEmulator()
+
+
+@pytest.fixture
+def http(emulator: SalesforceEmulator) -> requests.Session:
+    session = emulator_session(emulator)
+    session.headers["Authorization"] = "Bearer any-token"
+    return session
+
+
+def _ordered(answer: requests.Response) -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = json.loads(answer.text, object_pairs_hook=list)
+    return pairs
+
+
+# -- REST errors (reference §4) --------------------------------------------------------------
+
+
+def test_invalid_session_body_is_the_fixture_text(emulator: SalesforceEmulator) -> None:
+    answer = emulator_session(emulator).get(f"{V}/limits", timeout=5)
+    assert answer.status_code == 401
+    assert answer.headers["Content-Type"] == "application/json;charset=UTF-8"
+    fixture = '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]'
+    assert json.dumps(answer.json(), separators=(",", ":")) == fixture
+
+
+def test_limit_info_header_shape(http: requests.Session) -> None:
+    answer = http.get(f"{V}/sobjects", timeout=5)
+    assert re.fullmatch(r"api-usage=1/15000", answer.headers["Sforce-Limit-Info"])
+
+
+def test_versions_list_labels_are_release_names(http: requests.Session) -> None:
+    versions = http.get(f"{DEFAULT_BASE_URL}/services/data/", timeout=5).json()
+    by_version = {v["version"]: v for v in versions}
+    assert by_version["59.0"] == {
+        "label": "Winter '24",
+        "url": "/services/data/v59.0",
+        "version": "59.0",
+    }
+    assert by_version["62.0"]["label"] == "Winter '25"
+    assert by_version["66.0"]["label"] == "Spring '26"
+    assert by_version["67.0"]["label"] == "Summer '26"  # the reference's docs version
+    assert [list(v) for v in versions] == [["label", "url", "version"]] * len(versions)
+
+
+def test_upsert_created_body_key_order(http: requests.Session) -> None:
+    answer = http.patch(
+        f"{V}/sobjects/Payment__c/Payment_ID__c/PAY-FX", json={"Amount__c": 1.5}, timeout=5
+    )
+    assert answer.status_code == 201
+    assert [k for k, _ in _ordered(answer)] == ["id", "success", "errors", "created"]
+
+
+# -- SOAP login -------------------------------------------------------------------------------
+
+
+SOAP_BODY = """<?xml version="1.0" encoding="utf-8" ?>
+<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns:urn="urn:partner.soap.sforce.com">
+  <env:Body><n1:login xmlns:n1="urn:partner.soap.sforce.com">
+    <n1:username>{user}</n1:username><n1:password>{password}</n1:password>
+  </n1:login></env:Body>
+</env:Envelope>"""
+
+
+def test_soap_login_answer_and_fault() -> None:
+    emulator = SalesforceEmulator(
+        strict=True, users=[EmulatorUser("a&b@acme.com", "pw", security_token="TK")]
+    )
+    session = emulator_session(emulator)
+    url = f"{DEFAULT_BASE_URL}/services/Soap/u/59.0"
+    headers = {"content-type": "text/xml", "SOAPAction": "login"}
+    good = session.post(
+        url, SOAP_BODY.format(user="a&amp;b@acme.com", password="pwTK"), headers=headers, timeout=5
+    )
+    assert good.status_code == 200
+    assert good.headers["Content-Type"] == "text/xml;charset=UTF-8"
+    assert f"<serverUrl>{url}/{ORG_ID}</serverUrl>" in good.text
+    assert f"<organizationId>{ORG_ID}</organizationId>" in good.text
+    assert "<userName>a&amp;b@acme.com</userName>" in good.text
+    session_id = re.search(r"<sessionId>([^<]+)</sessionId>", good.text)
+    assert session_id is not None
+    assert emulator.tokens.accepts(session_id.group(1))
+    bad = session.post(
+        url, SOAP_BODY.format(user="a&amp;b@acme.com", password="pw"), headers=headers, timeout=5
+    )
+    assert bad.status_code == 500
+    message = "Invalid username, password, security token; or user locked out."
+    assert "<faultcode>sf:INVALID_LOGIN</faultcode>" in bad.text
+    assert f"<faultstring>INVALID_LOGIN: {message}</faultstring>" in bad.text
+    assert "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in bad.text
+    assert f"<sf:exceptionMessage>{message}</sf:exceptionMessage>" in bad.text
+
+
+# -- OAuth token endpoint errors --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "body"),
+    [
+        (
+            {"grant_type": "authorization_code"},
+            {"error": "unsupported_grant_type", "error_description": "grant type not supported"},
+        ),
+        (
+            {"grant_type": "password", "username": "u", "password": "p"},
+            {"error": "invalid_client_id", "error_description": "client identifier invalid"},
+        ),
+        (
+            {"grant_type": "refresh_token", "client_id": "c"},
+            {"error": "invalid_grant", "error_description": "expired access/refresh token"},
+        ),
+    ],
+)
+def test_token_errors_have_the_oauth_shape(
+    emulator: SalesforceEmulator, form: dict[str, str], body: dict[str, str]
+) -> None:
+    answer = emulator_session(emulator).post(
+        f"{DEFAULT_BASE_URL}/services/oauth2/token", data=form, timeout=5
+    )
+    assert answer.status_code == 400
+    assert _ordered(answer) == list(body.items())
+
+
+# -- Bulk API 2.0 -----------------------------------------------------------------------------
+
+
+def test_bulk_query_job_lifecycle_matches_the_walkthrough(http: requests.Session) -> None:
+    spec = {"operation": "query", "query": "SELECT Id, Name FROM Account ORDER BY Name"}
+    created = http.post(f"{V}/jobs/query", json=spec, timeout=5)
+    assert created.status_code == 200
+    body = created.json()
+    assert list(body) == QUERY_CREATED
+    assert (body["operation"], body["object"], body["state"]) == (
+        "query",
+        "Account",
+        "UploadComplete",
+    )
+    assert (body["concurrencyMode"], body["contentType"], body["apiVersion"]) == (
+        "Parallel",
+        "CSV",
+        62.0,
+    )
+    assert BULK_DATE.fullmatch(body["createdDate"])
+    assert BULK_DATE.fullmatch(body["systemModstamp"])
+    info = http.get(f"{V}/jobs/query/{body['id']}", timeout=5).json()
+    assert list(info) == QUERY_INFO
+    assert (info["state"], info["jobType"], info["numberRecordsProcessed"]) == (
+        "JobComplete",
+        "V2Query",
+        3,
+    )
+    page = http.get(f"{V}/jobs/query/{body['id']}/results", params={"maxRecords": 2}, timeout=5)
+    assert page.headers["Content-Type"].startswith("text/csv")
+    assert page.headers["Sforce-NumberOfRecords"] == "2"
+    lines = page.text.splitlines()
+    assert lines[0] == '"Id","Name"'
+    assert lines[1:] == ['"001000000000001AAA","Acme Corporation"', '"001000000000002AAA","Globex"']
+    rest = http.get(
+        f"{V}/jobs/query/{body['id']}/results",
+        params={"maxRecords": 2, "locator": page.headers["Sforce-Locator"]},
+        timeout=5,
+    )
+    assert rest.headers["Sforce-Locator"] == "null"
+    assert len(list(csv.DictReader(io.StringIO(rest.text)))) == 1
+
+
+def test_bulk_query_rejects_an_ingest_operation(http: requests.Session) -> None:
+    answer = http.post(
+        f"{V}/jobs/query",
+        json={"operation": "insert", "query": "SELECT Id FROM Account"},
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()[0]["errorCode"] == "INVALIDJOB"
+
+
+def test_bulk_ingest_job_lifecycle(http: requests.Session) -> None:
+    created = http.post(
+        f"{V}/jobs/ingest",
+        json={"object": "account", "operation": "insert", "lineEnding": "LF"},
+        timeout=5,
+    )
+    assert created.status_code == 200
+    body = created.json()
+    assert list(body) == INGEST_CREATED
+    assert (body["object"], body["state"]) == ("Account", "Open")
+    assert body["contentUrl"] == f"services/data/v62.0/jobs/ingest/{body['id']}/batches"
+    upload = http.put(
+        f"{V}/jobs/ingest/{body['id']}/batches",
+        data=b"Name,Phone\nBulk One,555\n,556\n",
+        headers={"Content-Type": "text/csv"},
+        timeout=5,
+    )
+    assert (upload.status_code, upload.content) == (201, b"")
+    closed = http.patch(
+        f"{V}/jobs/ingest/{body['id']}", json={"state": "UploadComplete"}, timeout=5
+    )
+    assert closed.status_code == 200
+    assert closed.json()["state"] == "UploadComplete"
+    assert "numberRecordsProcessed" not in closed.json()
+    info = http.get(f"{V}/jobs/ingest/{body['id']}", timeout=5).json()
+    assert list(info) == INGEST_INFO
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (
+        "JobComplete",
+        2,
+        1,
+    )
+    # Vendor example: "sf__Id","sf__Created",Name,... then every value quoted.
+    ok = http.get(f"{V}/jobs/ingest/{body['id']}/successfulResults", timeout=5).text
+    [header, row] = ok.splitlines()
+    assert header == '"sf__Id","sf__Created",Name,Phone'
+    assert re.fullmatch(r'"001\w{15}","true","Bulk One","555"', row)
+    failed = http.get(f"{V}/jobs/ingest/{body['id']}/failedResults", timeout=5).text
+    assert failed.splitlines() == [
+        '"sf__Id","sf__Error",Name,Phone',
+        '"","REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --","","556"',
+    ]
+    unprocessed = http.get(f"{V}/jobs/ingest/{body['id']}/unprocessedrecords", timeout=5)
+    assert unprocessed.text == "Name,Phone\n"
+
+
+def test_bulk_aborted_job_lists_unprocessed_records(http: requests.Session) -> None:
+    job = http.post(
+        f"{V}/jobs/ingest", json={"object": "Contact", "operation": "insert"}, timeout=5
+    ).json()
+    http.put(
+        f"{V}/jobs/ingest/{job['id']}/batches",
+        data=b"LastName\nKept\n",
+        headers={"Content-Type": "text/csv"},
+        timeout=5,
+    )
+    aborted = http.patch(f"{V}/jobs/ingest/{job['id']}", json={"state": "Aborted"}, timeout=5)
+    assert aborted.json()["state"] == "Aborted"
+    rows = http.get(f"{V}/jobs/ingest/{job['id']}/unprocessedrecords", timeout=5).text
+    assert rows.splitlines() == ["LastName", '"Kept"']
+    again = http.patch(f"{V}/jobs/ingest/{job['id']}", json={"state": "UploadComplete"}, timeout=5)
+    assert again.status_code == 400
+
+
+def test_bulk_ingest_unknown_object_is_invalid_job(http: requests.Session) -> None:
+    answer = http.post(
+        f"{V}/jobs/ingest", json={"object": "Nope__c", "operation": "insert"}, timeout=5
+    )
+    assert answer.status_code == 400
+    assert answer.json() == [
+        {"message": "InvalidJob : Unable to find object: Nope__c", "errorCode": "INVALIDJOB"}
+    ]
