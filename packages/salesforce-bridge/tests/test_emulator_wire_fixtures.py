@@ -314,3 +314,25 @@ def test_bulk_ingest_unknown_object_is_invalid_job(http: requests.Session) -> No
     assert answer.json() == [
         {"message": "InvalidJob : Unable to find object: Nope__c", "errorCode": "INVALIDJOB"}
     ]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_per_app_usage_in_the_limit_header() -> None:
+    emulator = SalesforceEmulator(
+        api_limit=5000, per_app_limit=250, app_name="sample-connected-app"
+    )
+    emulator.set_api_usage(24)
+    session = emulator_session(emulator)
+    session.headers["Authorization"] = "Bearer t"
+    answer = session.get(f"{V}/limits", timeout=5)
+    # The reference's fixture: api-usage=25/5000; per-app-api-usage=17/250(appName=...)
+    assert answer.headers["Sforce-Limit-Info"] == (
+        "api-usage=25/5000; per-app-api-usage=25/250(appName=sample-connected-app)"
+    )
+    limits = answer.json()
+    assert limits["DailyApiRequests"] == {"Max": 5000, "Remaining": 4975}
+    assert list(limits) == sorted(limits)
+    assert all(set(v) == {"Max", "Remaining"} for v in limits.values())
+    assert {"DailyBulkV2QueryJobs", "HourlyPublishedPlatformEvents"} <= set(limits)

@@ -247,3 +247,13 @@ def test_ambiguous_external_id_is_more_than_one_record(sf: Salesforce) -> None:
     urls: list[str] = [str(u) for u in cast("list[Any]", raised.value.content)]
     assert len(urls) == 2
     assert all(u.startswith("/services/data/v59.0/sobjects/Account/001") for u in urls)
+
+
+def test_per_app_usage_is_parsed_by_simple_salesforce() -> None:
+    emulator = SalesforceEmulator(per_app_limit=250, app_name="paysync-app")
+    sf = Salesforce(
+        instance_url=DEFAULT_BASE_URL, session_id="t", session=emulator_session(emulator)
+    )
+    sf.query("SELECT Id FROM Account")
+    per_app: Any = sf.api_usage["per-app-api-usage"]
+    assert (per_app.used, per_app.total, per_app.name) == (1, 250, "paysync-app")

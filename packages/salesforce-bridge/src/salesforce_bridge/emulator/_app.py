@@ -78,6 +78,7 @@ class SalesforceEmulator:
     * default mode accepts any well-formed credentials; ``strict=True`` accepts only the
       configured ``users`` and ``apps`` (JWT signatures checked against the app certificate);
     * ``api_limit``: the daily API request limit reported in ``Sforce-Limit-Info``;
+    * ``per_app_limit``/``app_name``: also report ``per-app-api-usage=N/M(appName=...)``;
     * ``seed``: start with the documented seed data;
     * ``objects``: extra sObjects, or replacements of seeded ones by name (for example a
       ``Payment__c`` with more fields; keep the seeded fields if ``seed`` is on).
@@ -91,6 +92,8 @@ class SalesforceEmulator:
         apps: Sequence[ConnectedApp] = (),
         refresh_tokens: Mapping[str, str] | None = None,
         api_limit: int = 15000,
+        per_app_limit: int | None = None,
+        app_name: str = "paysync",
         seed: bool = True,
         objects: Sequence[ObjectDef] = (),
         bus: EventBus | None = None,
@@ -100,6 +103,10 @@ class SalesforceEmulator:
         )
         self.faults = FaultBook()
         self.api_limit = api_limit
+        # When set, Sforce-Limit-Info also carries the connected app's own allocation
+        # ("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)").
+        self.per_app_limit = per_app_limit
+        self.app_name = app_name
         self.api_used = 0
         self.extra_objects = tuple(objects)
         self._usage_lock = threading.Lock()
@@ -132,6 +139,14 @@ class SalesforceEmulator:
     def _limits(self) -> tuple[int, int]:
         with self._usage_lock:
             return self.api_used, self.api_limit
+
+    def _limit_info(self) -> str:
+        """``Sforce-Limit-Info`` (call with ``_usage_lock`` held)."""
+        info = f"api-usage={self.api_used}/{self.api_limit}"
+        if self.per_app_limit is not None:
+            used = min(self.api_used, self.per_app_limit)
+            info += f"; per-app-api-usage={used}/{self.per_app_limit}(appName={self.app_name})"
+        return info
 
     def set_api_usage(self, used: int, limit: int | None = None) -> None:
         with self._usage_lock:
@@ -261,10 +276,9 @@ class SalesforceEmulator:
         with self._usage_lock:
             if self.api_used >= self.api_limit:
                 body = [error("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")]
-                limit_info = f"api-usage={self.api_used}/{self.api_limit}"
-                return _json(403, body, {"Sforce-Limit-Info": limit_info})
+                return _json(403, body, {"Sforce-Limit-Info": self._limit_info()})
             self.api_used += 1
-            limit_info = f"api-usage={self.api_used}/{self.api_limit}"
+            limit_info = self._limit_info()
         headers = {"Sforce-Limit-Info": limit_info}
         raw = request.get_data()
         try:

@@ -25,6 +25,23 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict[str, str])
 
 
+# Methods each sObject resource answers (by number of path parts after the object name;
+# -1 is /describe), for Salesforce's 405 body.
+_ALLOWED = {
+    0: "HEAD,GET,POST",
+    1: "HEAD,GET,PATCH,DELETE",
+    2: "HEAD,GET,PATCH,DELETE",
+    -1: "HEAD,GET",
+}
+
+
+def _not_allowed(method: str, allowed: str | None) -> ApiFailure:
+    if allowed is None or method in allowed.split(","):
+        return _NOT_FOUND
+    msg = f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
+    return ApiFailure(405, [error("METHOD_NOT_ALLOWED", msg)])
+
+
 def _rollback_item(item: dict[str, Any]) -> dict[str, Any]:
     """With allOrNone, failed records keep their errors and the others are rolled back."""
     return _rolled_back() if item["success"] else item
@@ -41,6 +58,34 @@ def _rolled_back() -> dict[str, Any]:
         "fields": [],
     }
     return {"success": False, "errors": [item]}
+
+
+# Static allocations of a Developer Edition-sized org, keyed as the Limits resource names them
+# (alphabetical, each ``{"Max", "Remaining"}``); only DailyApiRequests tracks real usage.
+_STATIC_LIMITS = {
+    "ConcurrentAsyncGetReportInstances": 200,
+    "DailyAsyncApexExecutions": 250000,
+    "DailyBulkApiBatches": 15000,
+    "DailyBulkV2QueryFileStorageMB": 976562,
+    "DailyBulkV2QueryJobs": 10000,
+    "DailyDeliveredPlatformEvents": 10000,
+    "DailyDurableStreamingApiEvents": 10000,
+    "DailyGenericStreamingApiEvents": 10000,
+    "DailyStandardVolumePlatformEvents": 10000,
+    "DailyStreamingApiEvents": 10000,
+    "DataStorageMB": 5,
+    "DurableStreamingApiConcurrentClients": 20,
+    "FileStorageMB": 20,
+    "HourlyPublishedPlatformEvents": 50000,
+    "HourlyPublishedStandardVolumePlatformEvents": 1000,
+    "StreamingApiConcurrentClients": 20,
+}
+
+
+def _limits_body(used: int, limit: int) -> dict[str, dict[str, int]]:
+    allocations = {k: {"Max": v, "Remaining": v} for k, v in _STATIC_LIMITS.items()}
+    allocations["DailyApiRequests"] = {"Max": limit, "Remaining": max(limit - used, 0)}
+    return dict(sorted(allocations.items()))
 
 
 class RestApi:
@@ -112,7 +157,7 @@ class RestApi:
             return Answer(bulk.status, bulk.body, bulk.headers)
         if parts == ["limits"] and method == "GET":
             used, limit = self._limits()
-            return Answer(200, {"DailyApiRequests": {"Max": limit, "Remaining": limit - used}})
+            return Answer(200, _limits_body(used, limit))
         raise _NOT_FOUND
 
     @staticmethod
@@ -155,12 +200,22 @@ class RestApi:
             return self._upsert(
                 obj, field_name=rest[0], value=rest[1], version=version, params=params, body=body
             )
-        elif len(rest) == 2 and method == "GET" and not obj.event:
-            matches = self.org.find_by(obj, rest[0], rest[1])
-            if len(matches) != 1:
+        elif len(rest) == 2 and method in {"GET", "DELETE"} and not obj.event:
+            fdef = obj.field(rest[0])
+            if fdef is None or not (fdef.external_id or fdef.name == "Id"):
+                msg = f"Provided external ID field does not exist or is not accessible: {rest[0]}"
+                raise ApiFailure(404, [error("NOT_FOUND", msg)])
+            matches = self.org.find_by(obj, fdef.name, rest[1])
+            if len(matches) > 1:
+                base = f"/services/data/v{version}/sobjects/{obj.name}"
+                return Answer(300, [f"{base}/{m['Id']}" for m in matches])
+            if not matches:
                 raise _NOT_FOUND
+            if method == "DELETE":
+                self.org.delete(obj, str(matches[0]["Id"]))
+                return Answer(204)
             return Answer(200, self._render(obj, matches[0], version))
-        raise _NOT_FOUND
+        raise _not_allowed(method, _ALLOWED.get(min(len(rest), 2) if rest != ["describe"] else -1))
 
     def _created(self, obj: ObjectDef, record_id: str) -> dict[str, Any]:
         if obj.event:
@@ -199,7 +254,7 @@ class RestApi:
         if method == "DELETE":
             self.org.delete(obj, record_id)
             return Answer(204)
-        raise _NOT_FOUND
+        raise _not_allowed(method, _ALLOWED[1])
 
     def _upsert(
         self,
