@@ -336,3 +336,48 @@ def test_per_app_usage_in_the_limit_header() -> None:
     assert list(limits) == sorted(limits)
     assert all(set(v) == {"Max", "Remaining"} for v in limits.values())
     assert {"DailyBulkV2QueryJobs", "HourlyPublishedPlatformEvents"} <= set(limits)
+
+
+# -- sObject resources ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/sobjects/Account/001000000000001AAA", "HEAD,GET,PATCH,DELETE"),
+        ("POST", "/sobjects/Account/001000000000001AAA", "HEAD,GET,PATCH,DELETE"),
+        ("DELETE", "/sobjects/Account", "HEAD,GET,POST"),
+        ("POST", "/sobjects/Account/describe", "HEAD,GET"),
+    ],
+)
+def test_wrong_method_is_405_with_the_allowed_list(
+    http: requests.Session, method: str, path: str, allowed: str
+) -> None:
+    answer = http.request(method, f"{V}{path}", json={}, timeout=5)
+    assert answer.status_code == 405
+    assert answer.json() == [
+        {
+            "message": f"HTTP Method '{method}' not allowed. Allowed are {allowed}",
+            "errorCode": "METHOD_NOT_ALLOWED",
+        }
+    ]
+
+
+def test_external_id_paths_get_delete_and_refuse_other_fields(http: requests.Session) -> None:
+    url = f"{V}/sobjects/Payment__c/Payment_ID__c/PAY-DEL"
+    assert http.patch(url, json={"Amount__c": 2.5}, timeout=5).status_code == 201
+    assert http.get(url, timeout=5).json()["Amount__c"] == 2.5
+    not_ext = http.get(f"{V}/sobjects/Account/Name/Globex", timeout=5)
+    assert not_ext.status_code == 404
+    assert not_ext.json() == [
+        {
+            "message": "Provided external ID field does not exist or is not accessible: Name",
+            "errorCode": "NOT_FOUND",
+        }
+    ]
+    twins = http.get(f"{V}/sobjects/Account/Legacy_Ref__c/LEGACY-1", timeout=5)
+    assert twins.status_code == 300
+    assert len(twins.json()) == 2
+    deleted = http.delete(url, timeout=5)
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert http.get(url, timeout=5).status_code == 404

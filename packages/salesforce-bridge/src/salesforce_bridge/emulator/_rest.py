@@ -35,8 +35,8 @@ _ALLOWED = {
 }
 
 
-def _not_allowed(method: str, allowed: str | None) -> ApiFailure:
-    if allowed is None or method in allowed.split(","):
+def _not_allowed(method: str, allowed: str) -> ApiFailure:
+    if method in allowed.split(","):
         return _NOT_FOUND
     msg = f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
     return ApiFailure(405, [error("METHOD_NOT_ALLOWED", msg)])
@@ -190,7 +190,9 @@ class RestApi:
             if method == "POST":
                 record_id = self.org.create(obj, self._body(body))
                 return Answer(201, self._created(obj, record_id))
-        elif rest == ["describe"] and method == "GET":
+        elif rest == ["describe"]:
+            if method != "GET":
+                raise _not_allowed(method, _ALLOWED[-1])
             return Answer(200, describe_json(obj, version))
         elif len(rest) == 1 and not obj.event:
             return self._record(
@@ -201,21 +203,27 @@ class RestApi:
                 obj, field_name=rest[0], value=rest[1], version=version, params=params, body=body
             )
         elif len(rest) == 2 and method in {"GET", "DELETE"} and not obj.event:
-            fdef = obj.field(rest[0])
-            if fdef is None or not (fdef.external_id or fdef.name == "Id"):
-                msg = f"Provided external ID field does not exist or is not accessible: {rest[0]}"
-                raise ApiFailure(404, [error("NOT_FOUND", msg)])
-            matches = self.org.find_by(obj, fdef.name, rest[1])
-            if len(matches) > 1:
-                base = f"/services/data/v{version}/sobjects/{obj.name}"
-                return Answer(300, [f"{base}/{m['Id']}" for m in matches])
-            if not matches:
-                raise _NOT_FOUND
-            if method == "DELETE":
-                self.org.delete(obj, str(matches[0]["Id"]))
-                return Answer(204)
-            return Answer(200, self._render(obj, matches[0], version))
-        raise _not_allowed(method, _ALLOWED.get(min(len(rest), 2) if rest != ["describe"] else -1))
+            return self._by_external_id(method, obj, rest[0], rest[1], version)
+        raise _not_allowed(method, _ALLOWED[min(len(rest), 2)])
+
+    def _by_external_id(
+        self, method: str, obj: ObjectDef, field_name: str, value: str, version: str
+    ) -> Answer:
+        """GET or DELETE ``/sobjects/<obj>/<extIdField>/<value>``."""
+        fdef = obj.field(field_name)
+        if fdef is None or not (fdef.external_id or fdef.name == "Id"):
+            msg = f"Provided external ID field does not exist or is not accessible: {field_name}"
+            raise ApiFailure(404, [error("NOT_FOUND", msg)])
+        matches = self.org.find_by(obj, fdef.name, value)
+        if len(matches) > 1:
+            base = f"/services/data/v{version}/sobjects/{obj.name}"
+            return Answer(300, [f"{base}/{m['Id']}" for m in matches])
+        if not matches:
+            raise _NOT_FOUND
+        if method == "DELETE":
+            self.org.delete(obj, str(matches[0]["Id"]))
+            return Answer(204)
+        return Answer(200, self._render(obj, matches[0], version))
 
     def _created(self, obj: ObjectDef, record_id: str) -> dict[str, Any]:
         if obj.event:
