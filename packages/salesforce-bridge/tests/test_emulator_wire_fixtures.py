@@ -8,6 +8,7 @@ import io
 import json
 import re
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 import requests
@@ -381,3 +382,166 @@ def test_external_id_paths_get_delete_and_refuse_other_fields(http: requests.Ses
     deleted = http.delete(url, timeout=5)
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert http.get(url, timeout=5).status_code == 404
+
+
+def test_soap_login_elements_are_where_the_official_pubsub_sample_reads_them() -> None:
+    """forcedotcom/pub-sub-api ``PubSub.py`` indexes the answer by position, not by name."""
+    session = emulator_session(SalesforceEmulator())
+    answer = session.post(
+        f"{DEFAULT_BASE_URL}/services/Soap/u/57.0/",
+        SOAP_BODY.format(user="u@acme.com", password="pwTOKEN"),
+        headers={"content-type": "text/xml", "SOAPAction": "login"},
+        timeout=5,
+    )
+    result = ET.fromstring(answer.content.decode("utf-8"))[0][0][0]  # noqa: S314 - our emulator
+    assert result[3].text == f"{DEFAULT_BASE_URL}/services/Soap/u/57.0/{ORG_ID}"
+    session_id = result[4].text
+    assert session_id is not None
+    assert session_id.startswith(ORG_ID[:15] + "!")
+    assert result[6][8].text == ORG_ID
+
+
+def test_bulk_query_cells_locator_and_line_ending(http: requests.Session) -> None:
+    spec = {
+        "operation": "query",
+        "query": "SELECT Id, IsDeleted, CreatedDate FROM Account ORDER BY Name",
+        "lineEnding": "CRLF",
+        "columnDelimiter": "PIPE",
+    }
+    job = http.post(f"{V}/jobs/query", json=spec, timeout=5).json()
+    first = http.get(f"{V}/jobs/query/{job['id']}/results", params={"maxRecords": 2}, timeout=5)
+    assert first.headers["Sforce-Locator"] == "Mg"  # base64("2"), cf. the docs' "MTAwMDA"
+    header, row, *_ = first.text.split("\r\n")
+    assert header == '"Id"|"IsDeleted"|"CreatedDate"'
+    cells = row.split("|")
+    assert cells[1] == '"false"'
+    assert re.fullmatch(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"', cells[2])
+    bad = http.get(f"{V}/jobs/query/{job['id']}/results", params={"locator": "!!"}, timeout=5)
+    assert bad.status_code == 400
+
+
+# -- event schemas (reference §4 "Event schema over REST") --------------------------------------
+
+
+def test_event_schema_over_rest_matches_the_cometd_schema_id(http: requests.Session) -> None:
+    by_name = http.get(f"{V}/sobjects/Payment_Event__e/eventSchema", timeout=5)
+    assert by_name.status_code == 200
+    schema = by_name.json()
+    assert list(schema) == ["name", "namespace", "type", "fields", "uuid"]
+    assert (schema["name"], schema["namespace"], schema["type"]) == (
+        "Payment_Event__e",
+        "com.sforce.eventbus",
+        "record",
+    )
+    assert schema["fields"][:2] == [
+        {"name": "CreatedDate", "type": "long", "doc": "CreatedDate:DateTime"},
+        {"name": "CreatedById", "type": "string", "doc": "CreatedBy:EntityId"},
+    ]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", schema["uuid"])
+    by_id = http.get(
+        f"{V}/event/eventSchema/{schema['uuid']}", params={"payloadFormat": "COMPACT"}, timeout=5
+    )
+    assert by_id.json() == schema
+    assert http.get(f"{V}/event/eventSchema/nope", timeout=5).status_code == 404
+    cdc = http.get(f"{V}/sobjects/AccountChangeEvent/eventSchema", timeout=5).json()
+    assert cdc["fields"][0]["name"] == "ChangeEventHeader"
+
+    # A CometD subscriber sees the same id in data.schema.
+    http.post(f"{V}/sobjects/Payment_Event__e/", json={"Payment_ID__c": "P-S"}, timeout=5)
+    cometd = f"{DEFAULT_BASE_URL}/cometd/62.0"
+    shake = http.post(
+        cometd,
+        json=[
+            {
+                "channel": "/meta/handshake",
+                "version": "1.0",
+                "supportedConnectionTypes": ["long-polling"],
+                "ext": {"replay": True},
+            }
+        ],
+        timeout=5,
+    )
+    assert "BAYEUX_BROWSER" in http.cookies  # the session jar keeps the cookie, as over TLS
+    [reply] = shake.json()
+    assert "id" not in reply  # no id sent, none echoed (never "id": null)
+    client_id = reply["clientId"]
+    channel = "/event/Payment_Event__e"
+    http.post(
+        cometd,
+        json=[
+            {
+                "channel": "/meta/subscribe",
+                "clientId": client_id,
+                "subscription": channel,
+                "ext": {"replay": {channel: -2}},
+            }
+        ],
+        timeout=5,
+    )
+    delivered = http.post(
+        cometd,
+        json=[
+            {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+        ],
+        timeout=5,
+    ).json()
+    [event] = [m for m in delivered if m.get("channel") == channel]
+    assert event["data"]["schema"] == schema["uuid"]
+
+
+def test_head_is_answered_like_get(http: requests.Session) -> None:
+    answer = http.head(f"{V}/sobjects/Account/describe", timeout=5)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json;charset=UTF-8"
+
+
+def test_unknown_sobject_in_a_query_is_located(http: requests.Session) -> None:
+    answer = http.get(f"{V}/query", params={"q": "SELECT Id FROM Nope__c"}, timeout=5)
+    assert answer.status_code == 400
+    [item] = answer.json()
+    assert item["errorCode"] == "INVALID_TYPE"
+    assert item["message"].startswith(
+        "\nSELECT Id FROM Nope__c\n               ^\nERROR at Row:1:Column:16\n"
+        "sObject type 'Nope__c' is not supported."
+    )
+
+
+def test_collections_retrieve_keeps_order_and_nulls(http: requests.Session) -> None:
+    ids = "001000000000002AAA,001000000000zzzAAA,001000000000001AAA"
+    got = http.get(
+        f"{V}/composite/sobjects/Account", params={"ids": ids, "fields": "Id,Name"}, timeout=5
+    )
+    assert got.status_code == 200
+    url = "/services/data/v62.0/sobjects/Account/001000000000002AAA"
+    assert got.json() == [
+        {
+            "attributes": {"type": "Account", "url": url},
+            "Id": "001000000000002AAA",
+            "Name": "Globex",
+        },
+        None,
+        {
+            "attributes": {
+                "type": "Account",
+                "url": "/services/data/v62.0/sobjects/Account/001000000000001AAA",
+            },
+            "Id": "001000000000001AAA",
+            "Name": "Acme Corporation",
+        },
+    ]
+    posted = http.post(
+        f"{V}/composite/sobjects/Account",
+        json={"ids": ids.split(","), "fields": ["Id", "Name"]},
+        timeout=5,
+    )
+    assert posted.json() == got.json()
+
+
+def test_identity_service_refuses_a_bad_token_in_plain_text(emulator: SalesforceEmulator) -> None:
+    session = emulator_session(emulator)
+    emulator.tokens.expire_all()
+    session.headers["Authorization"] = "Bearer revoked"
+    emulator.tokens.revoke("revoked")
+    answer = session.get(f"{DEFAULT_BASE_URL}/services/oauth2/userinfo", timeout=5)
+    assert (answer.status_code, answer.text) == (403, "Bad_OAuth_Token")
+    assert answer.headers["Content-Type"].startswith("text/plain")

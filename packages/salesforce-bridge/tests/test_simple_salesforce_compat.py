@@ -3,6 +3,9 @@ describe and the exception it maps from our error bodies (reference §5)."""
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 from typing import Any, cast
 
 import pytest
@@ -203,9 +206,14 @@ def test_bad_soql_is_malformed_request(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.query("SELECT Nope FROM Account")
     assert raised.value.status == 400
-    assert raised.value.content == [
-        {"message": "No such column 'Nope' on entity 'Account'.", "errorCode": "INVALID_FIELD"}
-    ]
+    # Salesforce's text: the query, a caret under the bad token, its position, the message.
+    message = (
+        "\nSELECT Nope FROM Account\n       ^\nERROR at Row:1:Column:8\n"
+        "No such column 'Nope' on entity 'Account'. If you are attempting to use a custom "
+        "field, be sure to append the '__c' after the custom field name. Please reference "
+        "your WSDL or the describe call for the appropriate names."
+    )
+    assert raised.value.content == [{"message": message, "errorCode": "INVALID_FIELD"}]
 
 
 def test_unknown_record_is_resource_not_found(sf: Salesforce) -> None:
@@ -257,3 +265,74 @@ def test_per_app_usage_is_parsed_by_simple_salesforce() -> None:
     sf.query("SELECT Id FROM Account")
     per_app: Any = sf.api_usage["per-app-api-usage"]
     assert (per_app.used, per_app.total, per_app.name) == (1, 250, "paysync-app")
+
+
+# -- Bulk API 2.0 through simple-salesforce's SFBulk2Handler -----------------------------------
+
+
+def _bulk2(sf: Salesforce, sobject: str) -> Any:
+    handler: Any = sf.bulk2
+    return getattr(handler, sobject)
+
+
+def test_bulk2_insert_reports_successes_and_failures(sf: Salesforce) -> None:
+    contacts = _bulk2(sf, "Contact")
+    [summary] = contacts.insert(
+        records=[{"LastName": "Bulk A"}, {"LastName": ""}, {"LastName": "Bulk B"}], wait=0
+    )
+    assert (summary["numberRecordsProcessed"], summary["numberRecordsFailed"]) == (3, 1)
+    records = contacts.get_all_ingest_records(summary["job_id"])
+    ok = records["successfulRecords"]
+    assert sorted(r["LastName"] for r in ok) == ["Bulk A", "Bulk B"]
+    assert all(r["sf__Id"].startswith("003") and r["sf__Created"] == "true" for r in ok)
+    [failed] = records["failedRecords"]
+    assert failed["sf__Error"].startswith("REQUIRED_FIELD_MISSING:")
+    assert records["unprocessedRecords"] == []
+
+
+def test_bulk2_query_pages_by_locator_and_query_all(sf: Salesforce, tmp_path: Any) -> None:
+    accounts = _bulk2(sf, "Account")
+    pages = list(
+        accounts.query("SELECT Id, Name FROM Account ORDER BY Name", max_records=2, wait=0)
+    )
+    assert len(pages) == 2
+    names = [row["Name"] for page in pages for row in csv.DictReader(io.StringIO(page))]
+    assert names == ["Acme Corporation", "Globex", "Initech"]
+    everything = list(accounts.query_all("SELECT Id FROM Account", max_records=10, wait=0))
+    assert len(list(csv.DictReader(io.StringIO(everything[0])))) == 3
+    downloaded = accounts.download(
+        "SELECT Name FROM Account", path=str(tmp_path), max_records=2, wait=0
+    )
+    assert [d["number_of_records"] for d in downloaded] == [2, 1]
+
+
+def test_include_deleted_reads_the_recycle_bin(sf: Salesforce) -> None:
+    account = sf.Account
+    assert isinstance(account, SFType)
+    created = account.create({"Name": "Soon Gone"})
+    assert account.delete(created["id"]) == 204
+    soql = "SELECT Id, IsDeleted FROM Account WHERE Name = 'Soon Gone'"
+    assert sf.query_all(soql)["totalSize"] == 0
+    deleted = sf.query_all(soql, include_deleted=True)  # GET .../queryAll/
+    assert [(r["Id"], r["IsDeleted"]) for r in deleted["records"]] == [(created["id"], True)]
+    [page] = list(_bulk2(sf, "Account").query_all(soql, wait=0))
+    assert page.splitlines()[1] == f'"{created["id"]}","true"'
+
+
+def test_updated_and_deleted_replication_calls(sf: Salesforce) -> None:
+    account = sf.Account
+    assert isinstance(account, SFType)
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+    kept = account.create({"Name": "Replicated"})["id"]
+    gone = account.create({"Name": "Replicated Then Gone"})["id"]
+    account.delete(gone)
+    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)
+    updated = account.updated(start, end)
+    assert kept in updated["ids"]
+    assert gone not in updated["ids"]
+    assert updated["latestDateCovered"] == end.strftime("%Y-%m-%dT%H:%M:00.000+0000")
+    deleted = account.deleted(start, end)
+    assert [d["id"] for d in deleted["deletedRecords"]] == [gone]
+    assert set(deleted) == {"deletedRecords", "earliestDateAvailable", "latestDateCovered"}
+    with pytest.raises(SalesforceMalformedRequest):
+        account.updated(end, start)

@@ -16,6 +16,7 @@ from ._auth import (
     fusion_scope,
 )
 from ._client import FusionClient
+from ._crm_accounts import CRM_API, CrmAccount, CrmAccounts, crm_http
 from ._customer_accounts import (
     AccountAddress,
     CreatedCustomerAccount,
@@ -111,6 +112,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AUTOINVOICE_IMPORT_JOB",
     "AUTOINVOICE_LINES",
+    "CRM_API",
     "DESCRIBE_TYPE",
     "GL_REFERENCE1_INDEX",
     "LOCKBOX_IMPORT_JOB",
@@ -136,6 +138,8 @@ __all__ = [
     "CreditMemoDistribution",
     "CreditMemoLine",
     "CreditMemos",
+    "CrmAccount",
+    "CrmAccounts",
     "CurrencyRate",
     "CurrencyRates",
     "CustomerAccountActivities",
@@ -206,6 +210,7 @@ __all__ = [
     "__version__",
     "build_fbdi_zip",
     "bundled_wsdl",
+    "crm_http",
     "finder",
     "fusion_scope",
     "order_key",

@@ -228,6 +228,11 @@ class Engine:
         with self._store.transaction() as tx:
             return tx.get_steps(flow_id)
 
+    def flows_for_entity(self, use_case: str, entity_key: str) -> list[FlowRecord]:
+        """Every flow of ``use_case`` on the business entity ``entity_key``, oldest first."""
+        with self._store.transaction() as tx:
+            return tx.flows_for_entity(use_case, entity_key)
+
     # -- running -----------------------------------------------------------------------
     def _claim(
         self, limit: int, flow_id: str | None = None, exclude: Sequence[str] = ()

@@ -119,11 +119,7 @@ def redact(value: object) -> object:
     if kind is str:
         return redact_text(cast(str, value))
     if kind is dict:
-        plain: dict[str, object] = {}
-        for key, item in cast(dict[object, object], value).items():
-            name = key if type(key) is str else str(key)
-            plain[name] = REDACTED if is_sensitive_key(name) else redact(item)
-        return plain
+        return _redact_mapping(cast(dict[object, object], value))
     if kind is int and -_NO_PAN_BELOW < cast(int, value) < _NO_PAN_BELOW:
         return value
     if value is None or isinstance(value, bool | float):
@@ -134,14 +130,24 @@ def redact(value: object) -> object:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        out: dict[str, object] = {}
-        for key, item in cast(Mapping[object, object], value).items():
-            name = str(key)
-            out[name] = REDACTED if is_sensitive_key(name) else redact(item)
-        return out
+        return _redact_mapping(cast(Mapping[object, object], value))
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         return [redact(item) for item in cast(Sequence[object], value)]
     return redact_text(str(value))
+
+
+def _redact_mapping(value: Mapping[object, object]) -> dict[str, object]:
+    """Keys kept (stringified), values of sensitive keys replaced, the others redacted."""
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        name = key if type(key) is str else str(key)
+        if is_sensitive_key(name):
+            out[name] = REDACTED
+        elif type(item) is str:  # (inlined: most values of an audit detail are strings)
+            out[name] = redact_text(item)
+        else:
+            out[name] = redact(item)
+    return out
 
 
 def ensure_no_sensitive_data(value: object, *, what: str) -> None:

@@ -375,6 +375,14 @@ class SqlTx:
         rows, _ = self._exec(f"SELECT {FLOW_COLS} FROM flows WHERE flow_key = ?", (flow_key,))
         return flow_from_row(rows[0]) if rows else None
 
+    def flows_for_entity(self, use_case: str, entity_key: str) -> list[FlowRecord]:
+        """The flows of ``use_case`` on one entity, oldest first (index ``flows_entity_seq``)."""
+        rows, _ = self._exec(
+            f"SELECT {FLOW_COLS} FROM flows WHERE entity_key = ? AND use_case = ? ORDER BY seq",
+            (entity_key, use_case),
+        )
+        return [flow_from_row(r) for r in rows]
+
     def list_flows(self, state: FlowState | None = None) -> list[FlowRecord]:
         if state is None:
             rows, _ = self._exec(f"SELECT {FLOW_COLS} FROM flows ORDER BY seq")

@@ -207,7 +207,8 @@ def test_control_endpoints(emulator: PayTraceEmulator, wire: Any) -> None:
     state = session.get(control + "state", timeout=5).json()
     assert {c["customer_id"] for c in state["customers"]} >= {"seeded1", "customerTest123"}
     assert state["batches"][0]["transaction_count"] == 1
-    assert state["transactions"][0]["status_code"] == "settled"
+    batch_number = state["batches"][0]["number"]
+    assert state["transactions"][0]["status_code"] == f"GB{batch_number}"
     token = session.post(
         control + "protect_token", json={"number": "5499740000000057"}, timeout=5
     ).json()

@@ -107,7 +107,7 @@ def test_batches_exports(wire: Any, emulator: PayTraceEmulator) -> None:
         "transactions"
     ]
     assert [(t["transaction_id"], t["status_code"], t["batch_number"]) for t in listing] == [
-        (first, "settled", one["number"])
+        (first, f"GB{one['number']}", one["number"])
     ]
     assert STAMP.match(listing[0]["settled"])
     assert wire.ok("/v1/transactions/settle")["batch_number"] is None  # nothing pending

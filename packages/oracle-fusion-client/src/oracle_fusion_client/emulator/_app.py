@@ -19,6 +19,7 @@ from oracle_fusion_client._wsgi import WSGIAdapter
 from . import _rules as rules
 from . import _views as views
 from ._authcheck import AuthPolicy
+from ._crm_accounts import CRM_ROOT, crm_get
 from ._customer_soap import CUSTOMER_SOAP_PATHS, customer_wsdl_text, handle_customer_soap
 from ._describe import DESCRIBE_TYPE, describe_resource
 from ._describe import catalog as describe_catalog
@@ -101,7 +102,13 @@ class FusionEmulator:
                     raise TimeoutError("the emulator committed, then timed out")
                 return response
             user = self.config.auth.check(request.headers.get("Authorization"))
-            result = self._route(request, path, user)
+            if path.startswith(CRM_ROOT + "/"):  # the crmRestApi accounts view
+                rest = [s for s in path[len(CRM_ROOT) + 1 :].split("/") if s]
+                params = dict(request.args.items())
+                origin = request.host_url.rstrip("/")
+                result = crm_get(self.state, request.method, rest, params, origin)
+            else:
+                result = self._route(request, path, user)
             if fault is not None and fault.kind == "timeout_after_commit":
                 time.sleep(fault.delay)
                 raise TimeoutError("the emulator committed, then timed out")

@@ -18,6 +18,11 @@ A later change is read and written with ``getOrganization``/``updateOrganization
 name) and ``getLocation``/``updateLocation`` (the address): an update changes only the
 attributes it sends. A seeded Receivables customer is a party without a site.
 
+Each call that creates the party or its account, or really changes the organization name
+or a location of one of its sites, stamps the party's who-columns (``State.touch_party``, the
+SOAP caller as ``LastUpdatedBy``): the ``crmRestApi`` ``accounts`` view (``_crm_accounts``)
+serves them, so a poller finds the changes by ``LastUpdateDate``.
+
 A created account joins the reference data, so ``receivablesCustomerAccountActivities`` and
 ``receivablesCustomerAccountSiteActivities`` list it and invoices may bill it. ``GET
 <path>?WSDL`` serves the package's WSDL with this server's address. Refusals are SOAP faults
@@ -154,6 +159,7 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
         return 500, fault("Client", f"The operation {operation} isn't supported by the emulator.")
     try:
         with state.lock:
+            state.actor = _caller(policy, authorization, data)  # who the who-columns name
             payload = next(iter(request), None)
             if payload is None and not operation.startswith("get"):
                 raise ApiError(400, f"{operation} needs its SDO element.")
@@ -162,6 +168,17 @@ def handle_customer_soap(  # noqa: PLR0917 - one request's parts
             )
     except ApiError as exc:
         return api_fault(exc)
+
+
+def _caller(policy: AuthPolicy, authorization: str | None, data: bytes) -> str:
+    """The user of an authorized request: Basic/Bearer, else the WS-Security UsernameToken."""
+    if authorization:
+        return policy.check(authorization)
+    envelope = ET.fromstring(data)  # noqa: S314 - read_request refused DTDs and parsed it
+    for element in envelope.iter():
+        if local_name(element) == "Username" and element.text and element.text.strip():
+            return element.text.strip()
+    return "FIN_USER"  # the emulator's default user (as State.actor)
 
 
 # -- operations ------------------------------------------------------------------------------
@@ -212,6 +229,7 @@ def _create_organization(state: State, party: ET.Element, _today: date) -> dict[
         "PartySite": sites,
     }
     state.tca["parties"][str(record["PartyId"])] = record
+    state.touch_party(record["PartyId"])
     return record
 
 
@@ -293,6 +311,7 @@ def _create_account(state: State, account: ET.Element, today: date) -> dict[str,
             "sites": bill_to,
         }
     )
+    state.touch_party(party_id)  # the CRM account now has a Receivables account
     return record
 
 
@@ -318,11 +337,19 @@ def _get_location(state: State, argument: ET.Element, _today: date) -> dict[str,
 
 def _update_location(state: State, location: ET.Element, _today: date) -> dict[str, Any]:
     """Only the attributes sent change (an SDO update); an empty element is not a change."""
-    record = _location(state, _required(location, "LocationId"))
+    location_id = _required(location, "LocationId")
+    record = _location(state, location_id)
+    changed = False
     for name in ("Country", "Address1", "Address2", "City", "State", "PostalCode"):
         value = _value(location, name)
-        if value is not None:
+        if value is not None and record.get(name) != value:
             record[name] = value
+            changed = True
+    if changed:  # ADF stamps a row only when an attribute really changed [inferred]
+        for party_id, party in state.tca["parties"].items():
+            sites = cast(list[Mapping[str, Any]], party.get("PartySite") or [])
+            if any(str(site.get("LocationId")) == location_id for site in sites):
+                state.touch_party(party_id)
     return record
 
 
@@ -356,10 +383,16 @@ def _update_organization(state: State, party: ET.Element, _today: date) -> dict[
     record = _organization(state, party_id)
     profiles = _kids(party, "OrganizationProfile")
     name = _value(profiles[0], "OrganizationName") if profiles else None
-    if name is not None:
+    if name is not None and name != _organization_name(record):
+        state.touch_party(party_id)
         profile = cast(list[dict[str, Any]], record["OrganizationProfile"])[0]
         record["OrganizationProfile"] = [{**profile, "OrganizationName": name}]
         for account in cast(list[dict[str, Any]], state.ref["customerAccounts"]):
             if str(account["PartyId"]) == party_id:
                 account["CustomerName"] = name
     return record
+
+
+def _organization_name(party: Mapping[str, Any]) -> object:
+    profiles = cast(list[Mapping[str, Any]], party.get("OrganizationProfile") or [{}])
+    return profiles[0].get("OrganizationName")

@@ -139,6 +139,10 @@ class State:
         self.ucm: dict[str, dict[str, Any]] = {}
         #: Trading Community records created over SOAP (``_customer_soap``), by id
         self.tca: dict[str, dict[str, dict[str, Any]]] = {"locations": {}, "parties": {}}
+        #: who-columns of Trading Community parties by ``PartyId``, stamped by the SOAP
+        #: services when they change the party, its account or its site's location (the
+        #: ``crmRestApi`` ``accounts`` view reads them; see ``_crm_accounts``)
+        self.party_who: dict[str, dict[str, str]] = {}
 
     # -- ids and versions --------------------------------------------------------------
     def new_id(self) -> int:
@@ -158,15 +162,30 @@ class State:
         self.versions[(resource, key)] = self.versions.get((resource, key), 0) + 1
 
     def _touch(self, resource: str, key: str, record: dict[str, Any]) -> None:
-        now = self.clock().astimezone(timezone.utc)
-        if self._last_stamp is not None and now <= self._last_stamp:
-            now = self._last_stamp + timedelta(milliseconds=1)
-        self._last_stamp = now
+        now = self._next_stamp()
         if key not in self.records[resource] or "CreationDate" not in record:
             record["CreatedBy"] = self.actor
             record["CreationDate"] = _stamp(now)
         record["LastUpdatedBy"] = self.actor
         record["LastUpdateDate"] = _stamp(now)
+
+    def touch_party(self, party_id: object) -> None:
+        """Stamp the who-columns of a Trading Community party (created or changed), with
+        the same strictly increasing clock as :meth:`put`."""
+        now = self._next_stamp()
+        who = self.party_who.setdefault(str(party_id), {})
+        if "CreationDate" not in who:
+            who["CreatedBy"] = self.actor
+            who["CreationDate"] = _stamp(now)
+        who["LastUpdatedBy"] = self.actor
+        who["LastUpdateDate"] = _stamp(now)
+
+    def _next_stamp(self) -> datetime:
+        now = self.clock().astimezone(timezone.utc)
+        if self._last_stamp is not None and now <= self._last_stamp:
+            now = self._last_stamp + timedelta(milliseconds=1)
+        self._last_stamp = now
+        return now
 
     def etag(self, resource: str, key: str) -> str:
         version = self.versions.get((resource, key), 0)

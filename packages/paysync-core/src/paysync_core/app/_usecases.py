@@ -7,12 +7,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from paysync_core import Engine, FlowRecord
+from oracle_fusion_client import CRM_API, CrmAccounts
+from paysync_core import Engine, FlowRecord, SubmitHook
 from paysync_core.mapping import subscription_from_salesforce
 from paysync_core.ports import SalesforcePort
 from paysync_core.sources import (
     ClosedWonOpportunities,
     CustomerAccounts,
+    FusionChange,
+    FusionResource,
     OrderCreated,
     fusion_change,
 )
@@ -66,6 +69,7 @@ __all__ = [
     "RECURRING_BILLING",
     "REFUNDS",
     "SETTLEMENT_GL",
+    "FusionPartyChanges",
 ]
 
 #: The Change Data Capture topics use cases 1 and 5 stream from (``[salesforce.events]``).
@@ -361,6 +365,50 @@ _ACCOUNT_BY_ID_SOQL = (
 _CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
 
 
+class FusionPartyChanges:
+    """Use case 5's handler of the CRM ``accounts`` polled by ``LastUpdateDate`` (a party
+    renamed, or its site's address moved, in Fusion): each Receivables customer account of the
+    party (``receivablesCustomerAccountActivities`` by ``CustomerId``) goes through
+    :meth:`CustomerSync.submit_fusion_account_number`. Its synced state recognises paysync's
+    own SOAP writes (same content: the flow that made them, nothing new); a party without a
+    customer account is not this use case's business (``None``)."""
+
+    def __init__(self, usecase: CustomerSync, crm: CrmAccounts) -> None:
+        self.usecase = usecase
+        self.crm = crm
+
+    def resource(self) -> FusionResource:
+        return FusionResource(
+            "accounts",
+            "PartyNumber",
+            (self,),
+            fields=("PartyId", "PartyNumber", "OrganizationName"),
+            api=CRM_API,
+        )
+
+    def __call__(
+        self, engine: Engine, change: FusionChange, /, *, checkpoint: SubmitHook | None
+    ) -> FlowRecord | None:
+        party_id = change.record.get("PartyId")
+        if party_id in (None, ""):
+            return None
+        numbers = self.crm.account_numbers(int(str(party_id)))
+        found: FlowRecord | None = None
+        for index, number in enumerate(numbers):
+            # the cursor moves with the last account's submission; the earlier ones are
+            # idempotent (their synced state), so a crash in between repeats nothing
+            last = index == len(numbers) - 1
+            flow = self.usecase.submit_fusion_account_number(
+                engine, number, checkpoint=checkpoint if last else None
+            )
+            if flow is not None:
+                found = flow
+            elif last and found is not None and checkpoint is not None:
+                with engine.store.transaction() as tx:  # the last one adopted: move anyway
+                    checkpoint(tx, found)
+        return found
+
+
 def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
     name = "customer_sync"
     salesforce = ports.need_salesforce(name)
@@ -407,9 +455,12 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
         )
     # vault profiles changed in PayTrace (customer/export has no timestamp: a digest each)
     profiles = PayTraceProfilePoller(usecase.paytrace, usecase.submit_paytrace_profile)
+    # customers renamed or moved in Fusion: the CRM accounts, on the shared Fusion poller
+    parties = FusionPartyChanges(usecase, CrmAccounts.from_client(usecase.fusion.client))
     return UseCaseBuild(
         definitions=usecase.definitions(),
         sources=(source, profiles),
+        fusion_resources=(parties.resource(),),
         submit_json=submit,
         instance=usecase,
     )

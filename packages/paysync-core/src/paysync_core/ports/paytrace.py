@@ -23,11 +23,14 @@ from paytrace_client import (
     PayTraceDeclinedError,
     PayTraceDuplicateError,
     PayTraceNotFoundError,
+    PayTraceStateError,
+    PayTraceValidationError,
     ProtectToken,
 )
 from paytrace_client.models import (
     Batch,
     CustomerRecord,
+    ExportedCheckTransaction,
     ExportedTransaction,
     TransactionResult,
 )
@@ -414,6 +417,45 @@ class PayTracePort:
             processed_at=record.created.at if record.created and record.created.at else now,
             details={**_details(record, ("status_message", "invoice_id", "description")), **ach},
         )
+
+    # -- ACH refunds and voids (use case 3) -------------------------------------------------
+    def check_record(
+        self, check_transaction_id: int, *, start: date, end: date
+    ) -> ExportedCheckTransaction | None:
+        """One check as the (inferred) check export shows it, created from ``start`` to
+        ``end``; ``None`` when it has none (an export error propagates: "cannot tell")."""
+        records = self.client.checks.export(start, end, check_transaction_id=check_transaction_id)
+        found = [r for r in records if r.check_transaction_id == check_transaction_id]
+        return found[0] if found else None
+
+    def check_refunds(
+        self, customer_id: str, *, start: date, end: date
+    ) -> list[ExportedCheckTransaction]:
+        """The REFUND checks of a vault customer created from ``start`` to ``end``. A check
+        refund carries no ``invoice_id`` of its own (``checks/refund/by_transaction`` takes only
+        the check id and amount), so the customer is what links it back."""
+        records = self.client.checks.export(start, end, customer_id=customer_id)
+        return [r for r in records if (r.transaction_type or "").upper() == "REFUND"]
+
+    def void_check(self, check_transaction_id: int) -> bool:
+        """``checks/manage/void`` (managed = 124): ``True`` once voided, ``False`` when PayTrace
+        refuses it because the check is past voiding (processed, refunded: error 821 [inferred]
+        or a lifecycle error); nothing happened then, so a refund may follow."""
+        try:
+            self.client.checks.void(check_transaction_id)
+        except PayTraceStateError:
+            return False
+        except PayTraceValidationError as refused:
+            if "821" in refused.errors:
+                return False
+            raise
+        return True
+
+    def refund_check(self, check_transaction_id: int, amount: Decimal) -> str:
+        """``checks/refund/by_transaction`` (refunded = 122), fully or partly; returns the
+        refund's ``check_transaction_id``."""
+        result = self.client.checks.refund_transaction(check_transaction_id, amount)
+        return str(result.check_transaction_id or "")
 
     # -- refunds, voids and activity ----------------------------------------------------
     def void(self, transaction_id: str) -> str:

@@ -14,6 +14,10 @@ overlap window re-reads recent changes (a write committed late may carry an olde
 change seen again is recognised by (resource, record key, ``LastUpdateDate``) in
 ``paysync_fusion_seen``, written in the same transaction and pruned past twice the overlap.
 
+A resource names its REST API (:attr:`FusionResource.api`): ``fscmRestApi`` by default, or
+``crmRestApi`` for the CRM ``accounts`` (parties, keyed by ``PartyNumber``) that use case 5
+polls for customer changes made in Fusion.
+
 Changes made by paysync itself are skipped before any handler sees them when their
 ``LastUpdatedBy`` is one of ``own_users`` (paysync's Fusion integration user); handlers may
 also recognise them by correlation with the ledger.
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from oracle_fusion_client import Cond, Query, q_and
+from oracle_fusion_client import CRM_API, Cond, Query, crm_http, q_and
 from paysync_core import (
     ConfigurationError,
     Engine,
@@ -57,6 +61,9 @@ _CREATE = (
     "last_update TEXT NOT NULL, PRIMARY KEY (name, record_key, last_update))",
 )
 _STAMP = "LastUpdateDate"
+_FSCM = "fscmRestApi"
+#: The REST APIs a polled collection may live in (the Financials one, the CRM one).
+_APIS = frozenset({_FSCM, CRM_API})
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,9 @@ class FusionResource:
     filters read it unfiltered)."""
     fields: tuple[str, ...] = ()
     """``fields=``: the attributes to read (empty: all; the key and who-columns are added)."""
+    api: str = _FSCM
+    """The REST API of the collection: ``fscmRestApi`` (receipts, invoices ...) or
+    ``crmRestApi`` (the CRM ``accounts``); both on the Fusion port's origin and credentials."""
 
 
 @dataclass
@@ -180,6 +190,12 @@ class FusionChangePoller:
         for resource in resources:
             if not resource.handlers:
                 raise ConfigurationError(f"resources.{resource.name}: no handler")
+        for resource in resources:
+            if resource.api not in _APIS:
+                raise ConfigurationError(
+                    f"resources.{resource.name}.api: {resource.api!r} is not one of "
+                    f"{', '.join(sorted(_APIS))}"
+                )
         if len({r.name for r in resources}) != len(resources):
             raise ConfigurationError("resources: a Fusion resource is listed twice")
         if overlap < timedelta(0):
@@ -249,10 +265,21 @@ class FusionChangePoller:
 
     # -- polling --------------------------------------------------------------------------
     def poll(self, engine: Engine) -> FusionPollReport:
-        """Read every resource's window, submit flows for new changes, advance the cursors."""
+        """Read every resource's window, submit flows for new changes, advance the cursors.
+
+        A resource that fails (a refusal, a lost connection) does not stop the others: its
+        error is raised once every resource was polled."""
         report = FusionPollReport()
+        failed: list[Exception] = []
         for resource in self.resources:
-            self._poll_resource(engine, resource, report)
+            try:
+                self._poll_resource(engine, resource, report)
+            except Exception as exc:  # re-raised below, once the others ran
+                # one collection refused (say the integration user lacks crmRestApi access)
+                # must not starve the others: each cursor only ever moves with its own changes
+                failed.append(exc)
+        if failed:
+            raise failed[0]
         return report
 
     def _query(self, resource: FusionResource, since: datetime) -> Query:
@@ -270,7 +297,10 @@ class FusionChangePoller:
 
     def _read_changes(self, resource: FusionResource, since: datetime) -> list[FusionChange]:
         changes: list[FusionChange] = []
-        for raw in self.fusion.client.http.iterate(resource.name, self._query(resource, since)):
+        http = self.fusion.client.http
+        if resource.api != _FSCM:  # the same origin and credentials, another API root
+            http = crm_http(http)
+        for raw in http.iterate(resource.name, self._query(resource, since)):
             stamp = _parse(raw.get(_STAMP))
             key = raw.get(resource.key)
             if stamp is None or key is None or stamp <= since:

@@ -29,6 +29,8 @@ from paysync_core.ports import FusionPort
 __all__ = [
     "apply_receipt",
     "apply_summary",
+    "conversion_summary",
+    "credit_memo_conversion",
     "find_applied",
     "find_invoice",
     "find_receipt",
@@ -49,6 +51,35 @@ def _conversion(
     if currency is None or currency.ledger_currency == code.upper():
         return None
     return CurrencyConversion(currency).decide(code, day, fusion.conversion_rate)
+
+
+def conversion_summary(
+    currency: CurrencyConversionConfig | None, code: str, day: date | None
+) -> dict[str, str]:
+    """The plan's view of the conversion rule (the rate itself is read when the step runs):
+    ``{"currency_conversion": ...}``, or nothing for a document in the ledger currency."""
+    if currency is None or currency.ledger_currency == code.upper():
+        return {}
+    when = day.isoformat() if day is not None else "the document date"
+    carried = (
+        "sent as rate type User with that rate"
+        if currency.document_rate_type == "User"
+        else f"sent as rate type {currency.conversion_type} (Fusion applies its rate)"
+    )
+    return {
+        "currency_conversion": f"{code.upper()} -> ledger {currency.ledger_currency}: "
+        f"{currency.conversion_type} rate of {when} read from Fusion currencyRates when the "
+        f"step runs, {carried}; the document stays in {code.upper()}, accounted amounts "
+        "rounded half-even"
+    }
+
+
+def credit_memo_conversion(
+    fusion: FusionPort, currency: CurrencyConversionConfig | None, code: str, day: date
+) -> Decision[Conversion] | None:
+    """The conversion a credit memo in ``code`` dated ``day`` carries (``None``: the ledger
+    currency, payload unchanged); a rate not loaded yet fails retryably, nothing posted."""
+    return _conversion(fusion, currency, code, day)
 
 
 def post_invoice(

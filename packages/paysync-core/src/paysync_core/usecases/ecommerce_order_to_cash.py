@@ -67,6 +67,7 @@ from paytrace_client.models import ExportedTransaction
 from ._fusion_cash import (
     apply_receipt,
     apply_summary,
+    conversion_summary,
     find_applied,
     find_invoice,
     find_receipt,
@@ -438,14 +439,25 @@ class EcommerceOrderToCash:
     def _await_summary(self, ctx: StepContext) -> Mapping[str, object]:
         return {"waits_for": "Order Hub order {}:{} shipped".format(*self._source(ctx))}
 
+    def _conversion_summary(self, invoice: Invoice) -> dict[str, str]:
+        return conversion_summary(self.config.currency, invoice.currency, invoice.invoice_date)
+
     def _invoice_summary(self, ctx: StepContext) -> Mapping[str, object]:
         invoice, reason = self._canonical_invoice(ctx)
         body = invoice_to_fusion(invoice, self.config.fusion)
-        return fusion_payload("receivablesInvoices", body, mapping=reason)
+        return fusion_payload(
+            "receivablesInvoices", body, mapping=reason, **self._conversion_summary(invoice)
+        )
 
     def _receipt_summary(self, ctx: StepContext) -> Mapping[str, object]:
-        body = receipt_to_fusion(self._canonical_receipt(ctx), self.config.fusion)
-        return fusion_payload("standardReceipts", body, fusion_status=self._state(ctx).reason)
+        receipt = self._canonical_receipt(ctx)
+        body = receipt_to_fusion(receipt, self.config.fusion)
+        return fusion_payload(
+            "standardReceipts",
+            body,
+            fusion_status=self._state(ctx).reason,
+            **conversion_summary(self.config.currency, receipt.currency, receipt.receipt_date),
+        )
 
     def _apply_summary(self, ctx: StepContext) -> Mapping[str, object]:
         return apply_summary(ctx, _order(ctx).amount)

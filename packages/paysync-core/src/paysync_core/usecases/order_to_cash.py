@@ -14,8 +14,9 @@ canonical entities to one system's shape through :mod:`paysync_core.mapping`:
 5. ``fusion_receipt`` standard receipt, ``ReceiptNumber`` = ``PT-<transaction id>``;
 6. ``fusion_apply``   the receipt applied to the invoice's installment.
 
-Declined payments skip steps 4-6 (recorded as ``skipped`` with the reason): nothing is posted
-to Fusion.
+Steps 4-6 run only when the Fusion status map (``fusion_status``) says ``receipt`` for the
+charge's canonical status (by default: captured); otherwise they are recorded as ``skipped``
+with the map's reason and nothing is posted to Fusion (by default declines and auto-voids).
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ from paysync_core.canonical import Invoice, Order, PaymentStatus, Receipt
 from paysync_core.mapping import (
     CurrencyConversionConfig,
     CustomerXref,
+    Decision,
     FusionReceivablesConfig,
+    FusionState,
+    FusionStatusMap,
     GlRule,
     GlTable,
     PaymentFieldMap,
@@ -66,6 +70,7 @@ from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, Salesforce
 from ._fusion_cash import (
     apply_receipt,
     apply_summary,
+    conversion_summary,
     find_applied,
     find_invoice,
     find_receipt,
@@ -100,6 +105,10 @@ class OrderToCashConfig(BaseModel):
     currency: CurrencyConversionConfig = CurrencyConversionConfig()
     """The Fusion ledger's currency; other than USD, the invoice and receipt carry the Fusion
     daily rate of their date."""
+    fusion_status: FusionStatusMap = FusionStatusMap()
+    """What the charge's canonical status posts to Fusion: the invoice, receipt and application
+    are posted only when its action is ``receipt`` (by default: captured); any other action
+    posts nothing here (a reversal or credit memo is use case 3's), recorded as skipped."""
     payment_fields: PaymentFieldMap = PaymentFieldMap()
     """Field names of the ``Payment__c`` record written back."""
     ledger_timezone: str = "America/Los_Angeles"
@@ -605,13 +614,29 @@ class OrderToCash:
         found = self.salesforce.find_id(fields.sobject, fields.external_id, self._payment_key(ctx))
         return LookupResult.absent() if found is None else LookupResult.found({"payment_id": found})
 
-    # 4.-6. Fusion (skipped for declines)
+    # 4.-6. Fusion (posted as the Fusion status map says)
     @staticmethod
     def _declined(ctx: StepContext) -> str | None:
+        """Why the authorization is not captured (anything but an approved charge)."""
         charge = ctx.results["charge"]
         if charge["status"] == PaymentStatus.CAPTURED.value:
             return None
         return f"payment {charge['status']}: {charge['status_reason']}; not posted to Fusion"
+
+    def _fusion_state(self, status: str) -> Decision[FusionState]:
+        return self.config.fusion_status.decide(PaymentStatus(status))
+
+    def _not_posted(self, ctx: StepContext) -> str | None:
+        """Why steps 4-6 post nothing (the status map's decision for the charge's status), or
+        ``None`` when its action is ``receipt``."""
+        charge = ctx.results["charge"]
+        state = self._fusion_state(charge["status"])
+        if state.value.action == "receipt":
+            return None
+        why = f"payment {charge['status']}: {charge['status_reason']}; {state.reason}"
+        if state.value.action != "none":  # nothing was receipted here to reverse or credit
+            why += "; use case 1 posts receipts only"
+        return f"{why}; not posted to Fusion"
 
     def _canonical_invoice(self, ctx: StepContext) -> tuple[Invoice, str]:
         order = _order(ctx)
@@ -641,7 +666,7 @@ class OrderToCash:
         return invoice, f"{gl.reason}; date {day.reason}"
 
     def _invoice(self, ctx: StepContext) -> Mapping[str, str]:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return {_SKIPPED: skipped}
         return post_invoice(
@@ -652,7 +677,7 @@ class OrderToCash:
         )
 
     def _find_invoice(self, ctx: StepContext) -> LookupResult:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
         return find_invoice(self.fusion, *self._canonical_invoice(ctx))
@@ -670,7 +695,7 @@ class OrderToCash:
         return receipt_for(invoice, ctx.results["charge"]["transaction_id"])
 
     def _receipt(self, ctx: StepContext) -> Mapping[str, str]:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return {_SKIPPED: skipped}
         return post_receipt(
@@ -681,19 +706,19 @@ class OrderToCash:
         )
 
     def _find_receipt(self, ctx: StepContext) -> LookupResult:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
         return find_receipt(self.fusion, self._canonical_receipt(ctx).number)
 
     def _apply(self, ctx: StepContext) -> Mapping[str, str]:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return {_SKIPPED: skipped}
         return apply_receipt(self.fusion, ctx.results, _order(ctx).amount)
 
     def _find_apply(self, ctx: StepContext) -> LookupResult:
-        skipped = self._declined(ctx)
+        skipped = self._not_posted(ctx)
         if skipped:
             return LookupResult.found({_SKIPPED: skipped})
         return find_applied(self.fusion, ctx.results, _order(ctx).amount)
@@ -781,12 +806,27 @@ class OrderToCash:
             values[target] = f"<charge.{source}>"
         return salesforce_upsert(fields.sobject, fields.external_id, self._payment_key(ctx), values)
 
+    def _status_summary(self, ctx: StepContext) -> str:
+        """The status map's decision; in a dry run the charge's status is not known yet."""
+        status = ctx.results["charge"]["status"]
+        if known(status):
+            return self._fusion_state(status).reason
+        approved = self._fusion_state(PaymentStatus.CAPTURED.value).reason
+        return f"decided by the charge's status when the step runs; approved: {approved}"
+
     def _skipped_summary(self, ctx: StepContext) -> Mapping[str, object] | None:
-        """A declined charge posts nothing to Fusion (unknown in a dry run: shown in full)."""
+        """The status map posts nothing for the charge's status (unknown in a dry run: the
+        payload is shown in full)."""
         if not known(ctx.results["charge"]["status"]):
             return None
-        skipped = self._declined(ctx)
-        return {_SKIPPED: skipped} if skipped else None
+        skipped = self._not_posted(ctx)
+        return {_SKIPPED: skipped, "fusion_status": self._status_summary(ctx)} if skipped else None
+
+    def _conversion_summary(self, ctx: StepContext, invoice: Invoice) -> dict[str, str]:
+        known_date = known(ctx.results["charge"]["processed_at"])
+        return conversion_summary(
+            self.config.currency, invoice.currency, invoice.invoice_date if known_date else None
+        )
 
     def _invoice_summary(self, ctx: StepContext) -> Mapping[str, object]:
         skipped = self._skipped_summary(ctx)
@@ -794,7 +834,11 @@ class OrderToCash:
             return skipped
         invoice, reason = self._canonical_invoice(ctx)
         payload = fusion_payload(
-            "receivablesInvoices", invoice_to_fusion(invoice, self.config.fusion), mapping=reason
+            "receivablesInvoices",
+            invoice_to_fusion(invoice, self.config.fusion),
+            mapping=reason,
+            fusion_status=self._status_summary(ctx),
+            **self._conversion_summary(ctx, invoice),
         )
         return _dated(ctx, payload, "TransactionDate")
 
@@ -802,14 +846,24 @@ class OrderToCash:
         skipped = self._skipped_summary(ctx)
         if skipped is not None:
             return skipped
+        invoice, _ = self._canonical_invoice(ctx)
         receipt = receipt_to_fusion(self._canonical_receipt(ctx), self._receivables(ctx))
-        return _dated(ctx, fusion_payload("standardReceipts", receipt), "ReceiptDate")
+        payload = fusion_payload(
+            "standardReceipts",
+            receipt,
+            fusion_status=self._status_summary(ctx),
+            **self._conversion_summary(ctx, invoice),
+        )
+        return _dated(ctx, payload, "ReceiptDate")
 
     def _apply_summary(self, ctx: StepContext) -> Mapping[str, object]:
         skipped = self._skipped_summary(ctx)
         if skipped is not None:
             return skipped
-        return apply_summary(ctx, _order(ctx).amount)
+        return {
+            **apply_summary(ctx, _order(ctx).amount),
+            "fusion_status": self._status_summary(ctx),
+        }
 
 
 def _same(stored: object, wanted: object) -> bool:

@@ -20,11 +20,21 @@ record, an amount and the request's id) or found in PayTrace by polling the expo
 
 Refunds of one sale run one at a time (entity ``refund:<sale>``), so netting sees the previous
 ones.
+
+ACH payments (``Payment_ID__c`` = ``ACH-<check id>``, use case 1) take the same steps through
+PayTrace's check endpoints (:mod:`._ach_refunds`): the whole amount is voided
+(``checks/manage/void``) while PayTrace still allows it, else refunded
+(``checks/refund/by_transaction``); the credit memo is ``CM-ACH-<refund check id>`` and the
+reversed receipt ``PT-ACH-<check id>``.
+
+With a ``currency`` whose ledger currency is not USD, the credit memo stays in USD and carries
+the Fusion daily rate of its date (``ConversionRateType`` / ``ConversionDate`` /
+``ConversionRate``, as Oracle's foreign-currency credit memo example); a receipt reversal
+needs none (it reverses the receipt at the receipt's own rate).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -32,6 +42,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from oracle_fusion_client import NewCreditMemo
 from paysync_core import (
     Engine,
     FlowDefinition,
@@ -45,6 +56,7 @@ from paysync_core import (
 )
 from paysync_core.canonical import PaymentStatus, RefundKind, RefundRequest
 from paysync_core.mapping import (
+    CurrencyConversionConfig,
     CustomerXref,
     Decision,
     FusionReceivablesConfig,
@@ -52,6 +64,7 @@ from paysync_core.mapping import (
     FusionStatusMap,
     GlRule,
     GlTable,
+    ProductLineMapping,
     RefundFieldMap,
     VaultXref,
     credit_memo_to_fusion,
@@ -60,6 +73,8 @@ from paysync_core.mapping import (
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paytrace_client.models import ExportedTransaction
 
+from ._ach_refunds import AchReversal, ach_check_id, ach_name
+from ._fusion_cash import conversion_summary, credit_memo_conversion
 from ._summaries import fusion_payload, known, result, salesforce_upsert
 
 __all__ = ["REFUNDS_USE_CASE", "RefundRequestFields", "Refunds", "RefundsConfig"]
@@ -100,6 +115,12 @@ class RefundsConfig(BaseModel):
     """Receivables transaction type of the credit memos."""
     reversal_reason: str = "PAYMENT VOIDED"
     """Reason code of a receipt reversal (a void)."""
+    currency: CurrencyConversionConfig = CurrencyConversionConfig()
+    """The Fusion ledger's currency; other than USD, the credit memo carries the Fusion daily
+    rate of its date (a receipt reversal needs no rate)."""
+    product_lines: ProductLineMapping | None = None
+    """Where the refunded card sale's product line comes from (its PayTrace record), for
+    credit memo accounts keyed on it (none by default; ACH payments have none)."""
     fusion_status: FusionStatusMap = FusionStatusMap()
     """What a void (``voided``) and a refund (``refunded``) post to Fusion: by default a void
     reverses the sale's receipt and a refund creates an on-account credit memo."""
@@ -120,6 +141,17 @@ class RefundsConfig(BaseModel):
 
 def _request(ctx: StepContext) -> RefundRequest:
     return RefundRequest.model_validate(ctx.input["request"])
+
+
+def _is_ach(ctx: StepContext) -> bool:
+    """A refund of an ACH payment (flows recorded before ACH refunds: card)."""
+    return ctx.input.get("payment_method") == "ach"
+
+
+def _sale_name(ctx: StepContext) -> str:
+    """The payment as Salesforce and the receipt number name it (``ACH-<id>`` for ACH)."""
+    request = _request(ctx)
+    return ach_name(request) if _is_ach(ctx) else request.original_transaction_id
 
 
 def _is_voided(record: ExportedTransaction) -> bool:
@@ -146,6 +178,7 @@ class Refunds:
         self.salesforce = salesforce
         self.config = config or RefundsConfig()
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._ach = AchReversal(paytrace, lookback=self.config.lookback, clock=self._clock)
 
     # -- triggers --------------------------------------------------------------------------
     def submit_request(
@@ -161,7 +194,8 @@ class Refunds:
         ``Payment_ID__c`` is the PayTrace sale's transaction id, ``Account__c`` its Account).
 
         ``request_id`` identifies the request (e.g. the Salesforce refund record id): the same
-        id submitted again returns the same flow.
+        id submitted again returns the same flow. An ACH payment (``ACH-<check id>``) is
+        reversed through PayTrace's check endpoints; a malformed ``ACH-`` id is refused.
         """
         fields = self.config.payment_fields
         for name in (fields.external_id, fields.account):
@@ -170,17 +204,20 @@ class Refunds:
         key = str(payment[fields.external_id])
         linked = payment.get(fields.transaction_id) if fields.transaction_id else None
         transaction_id = str(linked or key)
+        check = ach_check_id(transaction_id)  # an ACH payment (use case 1): ACH-<check id>
         fusion = self.config.accounts.fusion_account(str(payment[fields.account]))
         request = RefundRequest(
             request_id=request_id,
-            original_transaction_id=transaction_id,
+            original_transaction_id=check or transaction_id,
             amount=amount,
             salesforce_payment_key=key,
             fusion_customer_account=fusion.value,
             requested_at=self._clock(),
             reason=reason,
         )
-        return self._submit(engine, request, "salesforce", fusion.reason, None)
+        return self._submit(
+            engine, request, "salesforce", fusion.reason, None, ach=check is not None
+        )
 
     def accepts_observed(self, record: ExportedTransaction) -> bool:
         """A REFUND made outside paysync (paysync's own carry ``invoice_prefix``)."""
@@ -271,15 +308,10 @@ class Refunds:
     def _own_void(engine: Engine, sale_id: str, amount: Decimal) -> bool:
         """A refund flow of the sale for its whole amount exists: paysync voided it (or will
         find it voided and post the void itself)."""
-        with engine.store.transaction() as tx:
-            rows = tx.execute(
-                "SELECT source_system, input_json FROM flows WHERE use_case = ? AND entity_key = ?",
-                (REFUNDS_USE_CASE, f"refund:{sale_id}"),
-            )
-        for source, raw in rows:
-            if source == "paytrace":  # refunds found by polling are not voids
+        for flow in engine.flows_for_entity(REFUNDS_USE_CASE, f"refund:{sale_id}"):
+            if flow.source_system == "paytrace":  # refunds found by polling are not voids
                 continue
-            request: object = json.loads(str(raw)).get("request")
+            request: object = flow.input.get("request")
             if isinstance(request, dict):
                 asked = cast("dict[str, object]", request).get("amount")
                 if asked is not None and Decimal(str(asked)) == amount:
@@ -306,14 +338,18 @@ class Refunds:
         source: str,
         mapping: str,
         checkpoint: SubmitHook | None,
+        *,
+        ach: bool = False,
     ) -> FlowRecord:
+        sale = ach_name(request) if ach else request.original_transaction_id
+        method: dict[str, object] = {"payment_method": "ach"} if ach else {}
         return engine.submit(
             REFUNDS_USE_CASE,
             source_system=source,
             source_id=request.request_id,
             version=1,
-            entity_key=f"refund:{request.original_transaction_id}",
-            input={"request": request.model_dump(mode="json"), "mapping": mapping},
+            entity_key=f"refund:{sale}",
+            input={"request": request.model_dump(mode="json"), "mapping": mapping, **method},
             checkpoint=checkpoint,
         )
 
@@ -353,6 +389,19 @@ class Refunds:
 
     def _summary(self, ctx: StepContext) -> Mapping[str, object]:
         request = _request(ctx)
+        if _is_ach(ctx):
+            ach = int(request.original_transaction_id)
+            return {
+                "sale": ach_name(request),
+                "amount": str(request.amount),
+                # the void is tried for the whole amount; PayTrace refusing it -> the refund
+                "void": {"endpoint": "checks/manage/void", "check_transaction_id": ach},
+                "refund": {
+                    "endpoint": "checks/refund/by_transaction",
+                    "check_transaction_id": ach,
+                    "amount": str(request.amount),
+                },
+            }
         return {
             "sale": request.original_transaction_id,
             "amount": str(request.amount),
@@ -386,18 +435,27 @@ class Refunds:
             )
         return sale
 
-    @staticmethod
-    def _ids(kind: RefundKind, transaction_id: str, sale: ExportedTransaction) -> dict[str, str]:
-        return {
+    def _ids(
+        self, kind: RefundKind, transaction_id: str, sale: ExportedTransaction
+    ) -> dict[str, str]:
+        ids = {
             "kind": kind.value,
             "transaction_id": transaction_id,
             "sale_amount": str((sale.amount or Decimal(0)).quantize(Decimal("0.01"))),
             "sale_invoice_id": sale.invoice_id or "",
             "sale_created": sale.created.at.isoformat() if sale.created and sale.created.at else "",
         }
+        if self.config.product_lines is not None:
+            # the sale's product line, for credit memo accounts keyed on it
+            line = self.config.product_lines.classify(sale)
+            ids["product_line"] = line.value.product_line or ""
+            ids["product_line_mapping"] = line.reason
+        return ids
 
     def _reverse(self, ctx: StepContext) -> Mapping[str, str]:
         request = _request(ctx)
+        if _is_ach(ctx):
+            return self._ach.reverse(request)
         sale = self._sale(request)
         if request.observed_transaction_id is not None:
             kind = request.observed_kind or RefundKind.REFUND
@@ -419,6 +477,8 @@ class Refunds:
 
     def _find_reverse(self, ctx: StepContext) -> LookupResult:
         request = _request(ctx)
+        if _is_ach(ctx):
+            return self._ach.find(request)
         sale = self._sale(request)
         if _is_voided(sale) and request.amount == sale.amount:
             ids = self._ids(RefundKind.VOID, request.original_transaction_id, sale)
@@ -442,7 +502,7 @@ class Refunds:
         return f"CM-{ctx.results['paytrace_reverse']['transaction_id']}"
 
     def _receipt_number(self, ctx: StepContext) -> str:
-        return f"PT-{_request(ctx).original_transaction_id}"
+        return f"PT-{_sale_name(ctx)}"
 
     def _fusion_state(self, kind: RefundKind) -> Decision[FusionState]:
         status = PaymentStatus.VOIDED if kind is RefundKind.VOID else PaymentStatus.REFUNDED
@@ -468,24 +528,61 @@ class Refunds:
                 f"{state.reason}, but the request has no Fusion customer account "
                 "(map the PayTrace customer in vaults)"
             )
-        gl = self.config.gl.derive(
-            card_type=None, channel=self.config.channel, transaction_type="REFUND"
+        gl = self._gl(ctx)
+        memo = self._credit_memo(
+            ctx, number, ctx.results["paytrace_reverse"]["transaction_id"], gl.value
         )
-        memo = credit_memo_to_fusion(
-            request,
-            number=number,
-            refund_transaction_id=ctx.results["paytrace_reverse"]["transaction_id"],
-            revenue_account=gl.value,
-            credit_date=request.requested_at,
-            config=self.config.fusion,
-            credit_memo_type=self.config.credit_memo_type,
+        conversion = credit_memo_conversion(
+            self.fusion, self.config.currency, memo.CreditMemoCurrency, memo.TransactionDate
         )
+        if conversion is not None:
+            memo = memo.model_copy(update=conversion.value.document_fields())
         created = self.fusion.create_credit_memo(memo)
-        return {
+        done = {
             "credit_memo_id": str(created.CustomerTransactionId),
             "credit_memo_number": number,
             "mapping": gl.reason,
         }
+        if conversion is not None:
+            accounted = conversion.value.accounted(request.amount)
+            done["currency_conversion"] = (
+                f"{conversion.reason}; amount {request.amount} {memo.CreditMemoCurrency} = "
+                f"{accounted} {conversion.value.ledger_currency}"
+            )
+        return done
+
+    def _gl(self, ctx: StepContext) -> Decision[str]:
+        """The credit memo's revenue account: a refund, the refund channel, the receivables
+        business unit and (``product_lines``) the sale's product line, recorded by step 1 (in
+        a dry run not known yet: derived without one)."""
+        line = ctx.results["paytrace_reverse"].get("product_line") or None
+        return self.config.gl.derive(
+            card_type=None,
+            channel=self.config.channel,
+            transaction_type="REFUND",
+            product_line=line if line is not None and known(line) else None,
+            business_unit=self.config.fusion.business_unit,
+        )
+
+    def _credit_memo(
+        self, ctx: StepContext, number: str, refund_id: str, account: str
+    ) -> NewCreditMemo:
+        request = _request(ctx)
+        memo = credit_memo_to_fusion(
+            request,
+            number=number,
+            refund_transaction_id=refund_id,
+            revenue_account=account,
+            credit_date=request.requested_at,
+            config=self.config.fusion,
+            credit_memo_type=self.config.credit_memo_type,
+        )
+        if not _is_ach(ctx):
+            return memo
+        # the comment names the payment as Salesforce and the receipt do: ACH-<check id>
+        name = _sale_name(ctx)
+        comment = f"PayTrace ACH refund {refund_id} of payment {name} (receipt PT-{name})"
+        return memo.model_copy(update={"CreditMemoComments": comment})
 
     def _find_fusion(self, ctx: StepContext) -> LookupResult:
         state = self._fusion_state(self._kind(ctx))
@@ -536,7 +633,12 @@ class Refunds:
         request, fields = _request(ctx), self.config.payment_fields
         kind = self._kind(ctx)
         sale_amount = Decimal(ctx.results["paytrace_reverse"]["sale_amount"])
-        refunded = Decimal("0.00") if kind is RefundKind.VOID else self._refunded_total(ctx)
+        if kind is RefundKind.VOID:
+            refunded = Decimal("0.00")
+        elif _is_ach(ctx):
+            refunded = self._ach.refunded_total(request, ctx.results["paytrace_reverse"])
+        else:
+            refunded = self._refunded_total(ctx)
         status = refund_status(kind, sale_amount=sale_amount, refunded_total=refunded)
         values: dict[str, Any] = {fields.status: status.value}
         if fields.refunded_amount:
@@ -562,20 +664,10 @@ class Refunds:
 
     # -- summaries (paysync plan, request_summary) -----------------------------------------
     def _fusion_summary(self, ctx: StepContext) -> Mapping[str, object]:
-        request, kind = _request(ctx), result(ctx, "paytrace_reverse", "kind")
+        kind = result(ctx, "paytrace_reverse", "kind")
         refund_id = result(ctx, "paytrace_reverse", "transaction_id")
-        gl = self.config.gl.derive(
-            card_type=None, channel=self.config.channel, transaction_type="REFUND"
-        )
-        memo = credit_memo_to_fusion(
-            request,
-            number=f"CM-{refund_id}",
-            refund_transaction_id=refund_id,
-            revenue_account=gl.value,
-            credit_date=request.requested_at,
-            config=self.config.fusion,
-            credit_memo_type=self.config.credit_memo_type,
-        )
+        gl = self._gl(ctx)
+        memo = self._credit_memo(ctx, f"CM-{refund_id}", refund_id, gl.value)
         kinds = [RefundKind(kind)] if known(kind) else [RefundKind.REFUND, RefundKind.VOID]
         states = {k: self._fusion_state(k) for k in kinds}
         actions = {state.value.action for state in states.values()}
@@ -584,7 +676,12 @@ class Refunds:
         }
         if "credit_memo" in actions:
             summary["credit_memo"] = fusion_payload(
-                "receivablesCreditMemos", memo, mapping=gl.reason
+                "receivablesCreditMemos",
+                memo,
+                mapping=gl.reason,
+                **conversion_summary(
+                    self.config.currency, memo.CreditMemoCurrency, memo.TransactionDate
+                ),
             )
         if "reverse_receipt" in actions:
             summary["receipt_reversal"] = {

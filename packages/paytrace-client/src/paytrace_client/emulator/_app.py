@@ -102,12 +102,22 @@ def _nest(pairs: Iterable[tuple[str, str]]) -> Json:
     return result
 
 
+def _form(raw: bytes) -> Json:
+    return _nest(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 def parse_body(raw: bytes, content_type: str) -> Json | None:
-    """A JSON object or a form body as a dict; None when it is neither."""
-    if not raw.strip():
+    """A JSON object or a form body as a dict; None when it is neither.
+
+    A body that starts with ``{`` is read as JSON whatever the Content-Type says: PHP's curl
+    (PayTrace's own samples) labels a JSON string ``x-www-form-urlencoded`` when the caller
+    forgets the header, and a real client survives that against PayTrace.
+    """
+    stripped = raw.strip()
+    if not stripped:
         return {}
-    if "application/x-www-form-urlencoded" in content_type:
-        return _nest(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if "application/x-www-form-urlencoded" in content_type and not stripped.startswith(b"{"):
+        return _form(raw)
     try:
         data: object = _DECODER.decode(raw.decode("utf-8"))
     except ValueError:  # includes UnicodeDecodeError
@@ -196,9 +206,16 @@ class PayTraceEmulator:
             headers.setdefault("Content-Type", "text/html; charset=utf-8")
         else:
             headers.setdefault("Content-Type", _JSON_TYPE)
-            headers.setdefault("Cache-Control", _V1_CACHE)
-            etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
-            headers["ETag"] = f'W/"{etag}"'
+            # Rack::ETag (PayTrace runs Rails): a weak ETag and "max-age=0, private,
+            # must-revalidate" on 200/201 only; other statuses get "no-cache". Either way a
+            # Cache-Control set by the endpoint (the token's "no-store") wins.
+            if status in (200, 201):
+                etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+                headers["ETag"] = f'W/"{etag}"'
+                headers.setdefault("Cache-Control", _V1_CACHE)
+            else:
+                headers.setdefault("Cache-Control", "no-cache")
+        headers.setdefault("Strict-Transport-Security", "max-age=300")  # as in the transcript
         headers["X-Request-Id"] = str(uuid.uuid4())
         headers["X-Runtime"] = f"{time.perf_counter() - started:.6f}"
         headers["Content-Length"] = str(len(body))
@@ -213,6 +230,8 @@ class PayTraceEmulator:
 
             raw = read_body(environ)
             return control(self, environ["REQUEST_METHOD"], path, raw)
+        if len(path) > 1 and path.endswith("/"):  # Rails routes ignore a trailing slash
+            path = path.rstrip("/") or "/"
         rule = self.faults.take(path)
         withhold: float | None = None
         if rule is not None:
@@ -252,8 +271,15 @@ class PayTraceEmulator:
         content_type = environ.get("CONTENT_TYPE", "")
         now = self.now()
         if handler is None:  # /oauth/token
-            form = parse_body(raw, content_type) or {}
-            flat = {k: str(v) for k, v in form.items() if not isinstance(v, (dict, list))}
+            # Doorkeeper reads Rails params: query string, then a form or JSON body whatever
+            # its Content-Type claims.
+            form = parse_body(raw, content_type)
+            if form is None:
+                form = _form(raw)
+            query = _form(str(environ.get("QUERY_STRING", "")).encode())
+            flat = {
+                k: str(v) for k, v in {**query, **form}.items() if not isinstance(v, (dict, list))
+            }
             status, token_body = issue_token(self.state, self.config, now, flat)
             return status, token_body, {"Cache-Control": "no-store", "Pragma": "no-cache"}
         user, problem = bearer_user(self.state, now, environ.get("HTTP_AUTHORIZATION", ""))

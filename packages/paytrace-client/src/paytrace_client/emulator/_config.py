@@ -40,6 +40,9 @@ class EmulatorConfig:
     decline_status: int = 200
     #: HTTP status of a ``response_code: 1`` (validation/business error) body.
     error_status: int = 400
+    #: ``discretionary_data`` object added to card declines, as in fixture F2
+    #: (``{"BALANCEAMOUNT": "11111.11"}``); None leaves it out, as F3 does.
+    decline_discretionary_data: Mapping[str, str] | None = None
     #: Which mismatch auto-voids an approved card transaction (response code 103).
     auto_void_on: frozenset[AutoVoidTrigger] = frozenset()
     #: Billing ZIPs answered with AVS "No Match" (non-US ZIPs always are, as at PayTrace).

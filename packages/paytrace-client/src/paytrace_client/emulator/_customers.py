@@ -20,10 +20,14 @@ __all__ = ["ROUTES", "customer_record", "profile_from_protect"]
 _ALNUM = string.ascii_letters + string.digits
 
 
-def _message(customer: Customer, verb: str) -> str:
-    return (
+def _message(customer: Customer, verb: str, *, protect: bool = False) -> str:
+    text = (
         f"The customer profile for {customer.customer_id}/{customer.name} was successfully {verb}"
     )
+    # customer/create answers without a final period (F7); pt_protect_create with one
+    # (S5's recorded response: "...PLS5U60OoLUfQXzcmtJYNefPA0gTthzT/11 was successfully
+    # created.").
+    return text + "." if protect else text
 
 
 def _payment(
@@ -37,14 +41,15 @@ def _payment(
     return credit_card(body, errors, key, ctx.expiry_today), None
 
 
-def _reply(customer: Customer, code: int, verb: str) -> Json:
+def _reply(customer: Customer, code: int, verb: str, *, protect: bool = False) -> Json:
     reply: Json = {
         "success": True,
         "response_code": code,
-        "status_message": _message(customer, verb),
+        "status_message": _message(customer, verb, protect=protect),
         "customer_id": customer.customer_id,
     }
-    if customer.card is not None:
+    if customer.card is not None and not protect:
+        # S5's recorded pt_protect_create response has no masked_card_number.
         reply["masked_card_number"] = customer.card.masked
     return reply
 
@@ -75,7 +80,7 @@ def create(ctx: Ctx, body: Json, *, protect: bool = False) -> tuple[Outcome, Jso
         protect=protect,
     )
     ctx.state.customers[customer_id] = customer
-    return "ok", _reply(customer, 160, "created")
+    return "ok", _reply(customer, 160, "created", protect=protect)
 
 
 def _existing(ctx: Ctx, body: Json) -> Customer:
@@ -83,7 +88,10 @@ def _existing(ctx: Ctx, body: Json) -> Customer:
     customer = ctx.state.customers.get(customer_id)
     if customer is None:
         errors = Errors()
-        errors.add("30", customer_id=customer_id)
+        if customer_id.strip():
+            errors.add("30", customer_id=customer_id)
+        else:  # nothing to name in code 30's "Customer ID, <id>, was not found"
+            errors.add("38")
         raise ApiError(errors, {})
     return customer
 
@@ -104,7 +112,7 @@ def update(ctx: Ctx, body: Json, *, protect: bool = False) -> tuple[Outcome, Jso
     for key in ("email", "phone"):
         if key in body:
             setattr(customer, key, text(body, key))
-    return "ok", _reply(customer, 161, "updated")
+    return "ok", _reply(customer, 161, "updated", protect=protect)
 
 
 def delete(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:

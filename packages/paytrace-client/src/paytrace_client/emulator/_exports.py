@@ -30,13 +30,17 @@ def _money(value: Decimal) -> float:
 
 
 def status_of(txn: Txn) -> tuple[str, str]:
-    """``(status_code, status_message)``: Y pending, N void/declined/auth-only, settled."""
+    """``(status_code, status_message)``: Y pending, N void/declined/auth-only, GB<batch>.
+
+    PayTrace's record schema (quoted by S4): "GB or Settled indicates the transaction has
+    been settled, and the batch number will be appended to the status".
+    """
     if not txn.approved:
         return "N", "Declined"
     if txn.voided:
         return "N", "Voided"
     if txn.batch_number is not None:
-        return "settled", f"Settled in Batch {txn.batch_number}"
+        return f"GB{txn.batch_number}", f"Settled in Batch {txn.batch_number}"
     if txn.type == "AUTHORIZATION" and not txn.captured:
         return "N", "Authorization Only"
     return "Y", "Pending Settlement"
@@ -88,7 +92,7 @@ def _matches_type(txn: Txn, wanted: str) -> bool:
         "STR/FWD": False,  # store-and-forward needs a terminal; never created here
         "REFUND": txn.type == "REFUND",
         "VOID": txn.approved and txn.voided,
-        "SETTLED": code == "settled",
+        "SETTLED": txn.batch_number is not None and code.startswith("GB"),
         "PENDING": code == "Y",
         "DECLINED": not txn.approved,
     }

@@ -64,7 +64,9 @@ MSG: dict[str, str] = {
     "53": "Please provide a valid Protect hpf_token and enc_key.",  # [I]
     "54": "Please provide valid line items.",  # [I]
     "58": "Please provide a valid Transaction ID.",  # [C]
-    "80": "The Check ID that you provided was not found.",  # [I] code [C]
+    # [C] S2's checks/refund fixture; its checks/manage one reads "The Check ID that you have
+    # provided was not found in the PayTrace records. It may already be voided or settled."
+    "80": "The Check ID that you provided was not found in the PayTrace record.",
     "171": "Please provide a unique customer ID.",  # [C]
     "811": "The Transaction ID that you provided was not found.",  # [C]
     "816": (  # [C]

@@ -47,6 +47,9 @@ def _card_source(ctx: Ctx, body: Json, source: Source, errors: Errors) -> tuple[
         return swipe(body, errors, state.fingerprint_key), ""
     if source == "customer":
         customer_id = text(body, "customer_id")
+        if not customer_id.strip():  # "Customer ID, , was not found" would name nothing
+            errors.add("38")
+            return None, ""
         customer = state.customers.get(customer_id)
         if customer is None or customer.card is None:
             errors.add("30", customer_id=customer_id)
@@ -124,9 +127,10 @@ def charge(ctx: Ctx, body: Json, kind: TxnType, source: Source) -> tuple[Outcome
         approval_message=txn.approval_message,
         avs_response=avs,
         csc_response=csc,
-        external_transaction_id="",
-        masked_card_number=card.masked,
     )
+    if not approved and config.decline_discretionary_data is not None:
+        reply["discretionary_data"] = dict(config.decline_discretionary_data)  # F2's place
+    reply.update(external_transaction_id="", masked_card_number=card.masked)
     if source == "protect_customer":
         reply["customer_id"] = txn.customer_id
     return outcome, reply

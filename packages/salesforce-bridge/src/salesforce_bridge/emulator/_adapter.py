@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 from http.cookies import SimpleCookie
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,7 +75,14 @@ class EmulatorAdapter(BaseAdapter):
         response.reason = answer.status.partition(" ")[2]
         response.headers = CaseInsensitiveDict(dict(answer.headers.items()))
         response.encoding = get_encoding_from_headers(response.headers)
-        response.raw = io.BytesIO(answer.get_data())
+        raw = io.BytesIO(answer.get_data())
+        # requests' Session copies Set-Cookie into its jar from raw._original_response.msg;
+        # give it one so in-process sessions keep cookies (CometD's BAYEUX_BROWSER) as over TLS.
+        message = http.client.HTTPMessage()
+        for header in answer.headers.getlist("Set-Cookie"):
+            message["Set-Cookie"] = header
+        raw._original_response = SimpleNamespace(msg=message)  # type: ignore[attr-defined]
+        response.raw = raw
         response.url = request.url or ""
         response.request = request
         # A BytesIO body carries no cookies for requests to extract; CometD needs them.

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.wrappers import Request, Response
 
-from ._bus import EventBus
+from ._avro import AvroRegistry
+from ._bus import BusEvent, EventBus
 from ._cdc_feed import CdcFeed, change_channel
 from ._cometd import CometdEmulator
 from ._faults import EmulatedDisconnect, EmulatedTimeout, Fault, FaultBook
@@ -118,8 +119,10 @@ class SalesforceEmulator:
             authenticate=self.tokens.accepts,
             channel_exists=self._channel_exists,
             faults=self.faults,
+            schema_of=self._schema_of,
         )
         self.org = Org()
+        self.schemas = AvroRegistry(default_objects().values())
         self.rest = RestApi(self.org, limits=self._limits)
         self.reset(seed=seed)
 
@@ -130,11 +133,16 @@ class SalesforceEmulator:
         self.org = Org(objects=catalog)
         if seed:
             self.org.seed_default()
-        self.rest = RestApi(self.org, limits=self._limits, feed=self.cdc)
+        self.schemas = AvroRegistry(catalog.values())
+        self.rest = RestApi(self.org, limits=self._limits, feed=self.cdc, schemas=self.schemas)
         self.faults.clear()
         self.calls.clear()
         with self._usage_lock:
             self.api_used = 0
+
+    def _schema_of(self, event: BusEvent) -> str | None:
+        schema = self.schemas.for_event(event.topic, event.payload)
+        return schema.schema_id if schema is not None else None
 
     def _limits(self) -> tuple[int, int]:
         with self._usage_lock:
@@ -238,7 +246,8 @@ class SalesforceEmulator:
         if path == "/services/oauth2/userinfo" or path.startswith("/id/"):
             token = self._bearer(request)
             if not self.tokens.accepts(token):
-                return _json(403, "Bad_OAuth_Token")
+                # The identity service answers one word of plain text (the data API: 401 JSON).
+                return Response("Bad_OAuth_Token", status=403, content_type="text/plain")
             return _json(200, self.tokens.userinfo(token or "", base_url))
         if path.rstrip("/") == "/services/data" and request.method == "GET":
             return _json(
@@ -293,7 +302,8 @@ class SalesforceEmulator:
         parts = [p for p in rest.split("/") if p]
         try:
             answer = self.rest.handle(
-                request.method,
+                # HEAD is answered as GET (the WSGI layer drops the body), as Salesforce does.
+                "GET" if request.method == "HEAD" else request.method,
                 parts,
                 version=version,
                 params=dict(request.args.items()),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime
 import io
@@ -77,28 +78,40 @@ def _convert(obj: ObjectDef, row: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str], *, quote_all: bool = False) -> str:
-    """Query results quote every cell (``"Id","Name"``), as Salesforce writes them."""
+_REST_DATETIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\+0000$")
+
+
+def _cell(value: Any) -> str:
+    """A query result cell: booleans ``true``/``false``, datetimes in UTC with ``Z``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return _REST_DATETIME.sub(r"\1Z", text)
+
+
+def _query_csv(
+    rows: list[dict[str, Any]], columns: list[str], *, delimiter: str, line_ending: str
+) -> str:
+    """Query results quote every cell (the vendor's example: ``"Id","Name"``)."""
     out = io.StringIO()
-    writer = csv.DictWriter(
-        out,
-        fieldnames=columns,
-        lineterminator="\n",
-        extrasaction="ignore",
-        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
-    )
-    writer.writeheader()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_ending, quoting=csv.QUOTE_ALL)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow([_cell(row.get(c)) for c in columns])
     return out.getvalue()
 
 
 class BulkApi:
     def __init__(
-        self, org: Org, *, select: Callable[[str, str], tuple[list[dict[str, Any]], list[str]]]
+        self,
+        org: Org,
+        *,
+        select: Callable[[str, str, bool], tuple[list[dict[str, Any]], list[str]]],
     ):
         self.org = org
-        self._select = select  # (soql, version) -> (rows, columns)
+        self._select = select  # (soql, version, include_deleted) -> (rows, columns)
         self._jobs: dict[str, _Job] = {}
         self._ids = itertools.count(1)
 
@@ -186,7 +199,8 @@ class BulkApi:
         else:
             info["isPkChunkingSupported"] = False
             query = str(spec.get("query", ""))
-            rows, columns = self._select(query, version)  # raises on bad SOQL
+            # raises on bad SOQL; queryAll also returns deleted records
+            rows, columns = self._select(query, version, operation == "queryAll")
             info["object"] = _from_object(query)
             job.query = query
             job.rows, job.columns = rows, columns
@@ -216,16 +230,18 @@ class BulkApi:
     def _ingest_results(self, job: _Job, name: str) -> str:
         """Result CSV as Salesforce writes it: ``"sf__Id","sf__Created",Name,...`` (the sf__
         names quoted, the uploaded header as sent) and every value quoted."""
+        # The docs spell "unprocessedrecords", simple-salesforce asks for "unprocessedRecords".
+        name = name.lower()
         extra = {
-            "successfulResults": ("sf__Id", "sf__Created"),
-            "failedResults": ("sf__Id", "sf__Error"),
+            "successfulresults": ("sf__Id", "sf__Created"),
+            "failedresults": ("sf__Id", "sf__Error"),
         }
         if name not in {*extra, "unprocessedrecords"}:
             raise ApiFailure(404, [error("NOT_FOUND", "The requested resource does not exist")])
         header = self._header(job)
         rows = {
-            "successfulResults": job.successful,
-            "failedResults": job.failed,
+            "successfulresults": job.successful,
+            "failedresults": job.failed,
             "unprocessedrecords": job.unprocessed,
         }[name]
         sf_columns = extra.get(name, ())
@@ -304,13 +320,37 @@ class BulkApi:
         return new_id, created
 
     def _results(self, job: _Job, params: Mapping[str, str]) -> BulkAnswer:
-        start = int(params.get("locator") or 0)
+        start = _offset(params.get("locator") or "")
         size = int(params.get("maxRecords") or 10_000)
         page = job.rows[start : start + size]
         end = start + len(page)
-        locator = str(end) if end < len(job.rows) else "null"
+        # Salesforce's locators look like "MTAwMDA": base64 of the next offset ("10000").
+        locator = _locator(end) if end < len(job.rows) else "null"
         headers = {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(page))}
-        return BulkAnswer(200, _csv(page, job.columns, quote_all=True), headers)
+        text = _query_csv(
+            page,
+            job.columns,
+            delimiter=_DELIMITERS.get(str(job.info["columnDelimiter"]), ","),
+            line_ending="\r\n" if job.info["lineEnding"] == "CRLF" else "\n",
+        )
+        return BulkAnswer(200, text, headers)
+
+
+def _locator(offset: int) -> str:
+    return base64.b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+def _offset(locator: str) -> int:
+    if not locator:
+        return 0
+    try:
+        text = base64.b64decode(locator + "=" * (-len(locator) % 4), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    if not text.isdigit():
+        msg = f"Invalid locator: {locator}"
+        raise ApiFailure(400, [error("INVALIDLOCATOR", msg)])
+    return int(text)
 
 
 # Keys of the create and close (PATCH state) answers; job info (GET) shows every key.

@@ -60,7 +60,7 @@ def _schema_id(name: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def cometd_message(event: BusEvent) -> Message:
+def cometd_message(event: BusEvent, schema_id: str | None = None) -> Message:
     """A bus event as a CometD data message.
 
     Change events lose ``nulledFields``/``diffFields`` (Pub/Sub and Apex only) and their null
@@ -76,9 +76,9 @@ def cometd_message(event: BusEvent) -> Message:
         }
         body = {k: v for k, v in payload.items() if k != "ChangeEventHeader" and v is not None}
         payload = {"ChangeEventHeader": header, **body}
-        schema = _schema_id(f"{header.get('entityName', '')}ChangeEvent")
+        schema = schema_id or _schema_id(f"{header.get('entityName', '')}ChangeEvent")
     else:
-        schema = _schema_id(event.topic)
+        schema = schema_id or _schema_id(event.topic)
     data = {
         "schema": schema,
         "payload": payload,
@@ -110,8 +110,12 @@ class CometdEmulator:
         channel_exists: ChannelCheck | None = None,
         faults: FaultBook | None = None,
         hold_seconds: float = 0.0,
+        schema_of: Callable[[BusEvent], str | None] | None = None,
     ) -> None:
         self.bus = bus if bus is not None else EventBus()
+        # The event's Avro schema id, so ``data.schema`` is the id Pub/Sub and
+        # ``/event/eventSchema/<id>`` know (a name hash when not given).
+        self.schema_of = schema_of
         self.authenticate: Authenticate = authenticate or bool
         self.channel_exists: ChannelCheck = channel_exists or (lambda _channel: True)
         self.faults = faults if faults is not None else FaultBook()
@@ -186,7 +190,9 @@ class CometdEmulator:
         self.received.append(
             {"channel": channel, "subscription": msg.get("subscription"), "clientId": client_id}
         )
-        base: Message = {"channel": channel, "id": msg.get("id")}
+        base: Message = {"channel": channel}
+        if "id" in msg:  # echoed when sent; never a null id
+            base["id"] = msg["id"]
         if channel == "/meta/handshake":
             return self._handshake(base, token)
         with self._lock:
@@ -286,7 +292,9 @@ class CometdEmulator:
             fresh = self.bus.read(channel, after=cursor, limit=_BATCH)
             if fresh:
                 client.cursors[channel] = fresh[-1].replay_id
-                events.extend(cometd_message(e) for e in fresh)
+                events.extend(
+                    cometd_message(e, self.schema_of(e) if self.schema_of else None) for e in fresh
+                )
         return events
 
     def _connect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -14,6 +15,29 @@ from ._store import ApiFailure, Org, error, render
 __all__ = ["QueryAnswer", "QueryEngine"]
 
 QueryAnswer = tuple[int, dict[str, Any]]
+
+
+_WSDL_HINT = "Please reference your WSDL or the describe call for the appropriate names."
+
+
+class _UnknownColumn(Exception):  # noqa: N818 - internal signal, not an API error
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _located(soql: str, token: str, message: str) -> str:
+    """Salesforce's query error text: the query, a caret under ``token``, its row and column,
+    then the message ("\\nSELECT Nope FROM Account\\n       ^\\nERROR at Row:1:Column:8\\n...")."""
+    found = re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", soql, re.IGNORECASE)
+    if found is None:
+        return message
+    start = found.start()
+    line_start = soql.rfind("\n", 0, start) + 1
+    row = soql.count("\n", 0, start) + 1
+    column = start - line_start + 1
+    line = soql[line_start:].split("\n", 1)[0]
+    return f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:{row}:Column:{column}\n{message}"
 
 
 class QueryEngine:
@@ -28,8 +52,15 @@ class QueryEngine:
     # -- query ------------------------------------------------------------------------------
 
     def query(
-        self, text: str, version: str, headers: Mapping[str, str], *, page: bool = True
+        self,
+        text: str,
+        version: str,
+        headers: Mapping[str, str],
+        *,
+        page: bool = True,
+        include_deleted: bool = False,
     ) -> QueryAnswer:
+        """``include_deleted`` (``queryAll``) also reads the recycle bin (``IsDeleted`` true)."""
         try:
             query = _soql.parse(text)
         except _soql.SoqlError as exc:
@@ -38,10 +69,20 @@ class QueryEngine:
         if obj is None or obj.event:
             msg = (
                 f"sObject type '{query.sobject}' is not supported. If you are attempting to use "
-                "a custom object, be sure to append the '__c' after the entity name."
+                "a custom object, be sure to append the '__c' after the entity name. "
+                f"{_WSDL_HINT}"
             )
-            raise ApiFailure(400, [error("INVALID_TYPE", msg)])
-        rows = self._select(obj, query)
+            raise ApiFailure(400, [error("INVALID_TYPE", _located(text, query.sobject, msg))])
+        try:
+            rows = self._select(obj, query, include_deleted=include_deleted)
+        except _UnknownColumn as unknown:
+            msg = (
+                f"No such column '{unknown.name}' on entity '{obj.name}'. If you are attempting "
+                "to use a custom field, be sure to append the '__c' after the custom field "
+                f"name. {_WSDL_HINT}"
+            )
+            located = _located(text, unknown.name, msg)
+            raise ApiFailure(400, [error("INVALID_FIELD", located)]) from None
         if query.count:
             return (200, {"totalSize": len(rows), "done": True, "records": []})
         rendered = [render(obj, r, version, list(query.fields)) for r in rows]
@@ -49,28 +90,40 @@ class QueryEngine:
             return (200, {"records": rendered})
         return self._page(rendered, 0, self._batch_size(headers), version, None)
 
-    def bulk_select(self, text: str, version: str) -> tuple[list[dict[str, Any]], list[str]]:
+    def bulk_select(
+        self, text: str, version: str, include_deleted: bool = False
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """Rows (without ``attributes``) and columns of a Bulk API 2.0 query job."""
-        answer = self.query(text, version, {"Sforce-Query-Options": "batchSize=2000"}, page=False)
+        answer = self.query(
+            text,
+            version,
+            {"Sforce-Query-Options": "batchSize=2000"},
+            page=False,
+            include_deleted=include_deleted,
+        )
         rows = cast("list[dict[str, Any]]", answer[1]["records"])
         columns = [k for k in (rows[0] if rows else {}) if k != "attributes"]
         if not rows:
             columns = list(_soql.parse(text).fields)
         return [{k: v for k, v in r.items() if k != "attributes"} for r in rows], columns
 
-    def _select(self, obj: ObjectDef, query: _soql.Query) -> list[dict[str, Any]]:
+    def _select(
+        self, obj: ObjectDef, query: _soql.Query, *, include_deleted: bool = False
+    ) -> list[dict[str, Any]]:
         canonical = {f.name.lower(): f.name for f in obj.fields}
 
         def resolve(name: str) -> str:
             if name.lower() not in canonical:
-                msg = f"No such column '{name}' on entity '{obj.name}'."
-                raise ApiFailure(400, [error("INVALID_FIELD", msg)])
+                raise _UnknownColumn(name)
             return canonical[name.lower()]
 
         for name in query.fields:
             resolve(name)
         where = self._resolve(query.where, resolve)
-        rows = [r for r in self.org.table(obj).values() if _soql.evaluate(where, r)]
+        source = list(self.org.table(obj).values())
+        if include_deleted:
+            source.extend(self.org.recycle_bin.get(obj.name, {}).values())
+        rows = [r for r in source if _soql.evaluate(where, r)]
         for name, descending in reversed(query.order):
             key = resolve(name)
             rows.sort(key=lambda r: _soql.sort_key(r.get(key)), reverse=descending)

@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from ._avro import AvroRegistry, AvroSchema
 from ._bulk import BulkApi
 from ._cdc_feed import CdcFeed, change_origin
 from ._query import QueryEngine
+from ._replication import replication
 from ._schema import ObjectDef, describe_json, global_entry
 from ._store import ApiFailure, Org, error, render
 
@@ -40,6 +42,14 @@ def _not_allowed(method: str, allowed: str) -> ApiFailure:
         return _NOT_FOUND
     msg = f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
     return ApiFailure(405, [error("METHOD_NOT_ALLOWED", msg)])
+
+
+def _event_schema(schema: AvroSchema | None) -> dict[str, Any]:
+    """An event's Avro schema over REST: the schema JSON plus its id in ``uuid`` (the shape
+    the reference's captured platform-event schema shows)."""
+    if schema is None:
+        raise _NOT_FOUND
+    return {**schema.schema, "uuid": schema.schema_id}
 
 
 def _rollback_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -92,9 +102,15 @@ class RestApi:
     """Stateless routing over an :class:`Org` plus query cursors."""
 
     def __init__(
-        self, org: Org, *, limits: Callable[[], tuple[int, int]], feed: CdcFeed | None = None
+        self,
+        org: Org,
+        *,
+        limits: Callable[[], tuple[int, int]],
+        feed: CdcFeed | None = None,
+        schemas: AvroRegistry | None = None,
     ) -> None:
         self.org = org
+        self.schemas = schemas if schemas is not None else AvroRegistry(org.objects.values())
         self._limits = limits
         self.feed = feed
         if feed is not None:
@@ -147,14 +163,19 @@ class RestApi:
         if head == "sobjects":
             return self._sobjects(method, parts[1:], version=version, params=params, body=body)
         if head == "composite" and parts[1:2] == ["sobjects"]:
-            return self._collections(method, parts[2:], params=params, body=body)
+            return self._collections(method, parts[2:], version=version, params=params, body=body)
         if head in {"query", "queryAll"} and method == "GET":
             if len(parts) == 2:
                 return Answer(*self.queries.more(parts[1], version))
-            return Answer(*self.queries.query(params.get("q", ""), version, headers))
+            answer = self.queries.query(
+                params.get("q", ""), version, headers, include_deleted=head == "queryAll"
+            )
+            return Answer(*answer)
         if head == "jobs" and parts[1:2] in (["ingest"], ["query"]):
             bulk = self.bulk.handle(method, parts[1:], version=version, params=params, body=body)
             return Answer(bulk.status, bulk.body, bulk.headers)
+        if parts[:2] == ["event", "eventSchema"] and len(parts) == 3 and method == "GET":
+            return Answer(200, _event_schema(self.schemas.by_id(parts[2])))
         if parts == ["limits"] and method == "GET":
             used, limit = self._limits()
             return Answer(200, _limits_body(used, limit))
@@ -180,6 +201,10 @@ class RestApi:
         if not parts:
             entries = [global_entry(o, version) for o in self.org.objects.values()]
             return Answer(200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": entries})
+        if parts[1:] == ["eventSchema"] and method == "GET":
+            name = parts[0]
+            topic = f"/data/{name}" if name.endswith("ChangeEvent") else f"/event/{name}"
+            return Answer(200, _event_schema(self.schemas.for_topic(topic)))
         obj = self.org.obj(parts[0])
         rest = parts[1:]
         if not rest:
@@ -194,6 +219,8 @@ class RestApi:
             if method != "GET":
                 raise _not_allowed(method, _ALLOWED[-1])
             return Answer(200, describe_json(obj, version))
+        elif rest in (["updated"], ["deleted"]) and method == "GET" and not obj.event:
+            return Answer(200, replication(self.org, obj, rest[0], params))
         elif len(rest) == 1 and not obj.event:
             return self._record(
                 method, obj, record_id=rest[0], version=version, params=params, body=body
@@ -300,8 +327,16 @@ class RestApi:
     # -- composite/sobjects -----------------------------------------------------------------
 
     def _collections(
-        self, method: str, parts: list[str], *, params: Mapping[str, str], body: Any
+        self,
+        method: str,
+        parts: list[str],
+        *,
+        version: str,
+        params: Mapping[str, str],
+        body: Any,
     ) -> Answer:
+        if len(parts) == 1 and method in {"GET", "POST"}:
+            return self._retrieve(method, parts[0], version=version, params=params, body=body)
         if method == "DELETE" and not parts:
             ids = [i for i in params.get("ids", "").split(",") if i]
             all_or_none = params.get("allOrNone", "false").lower() == "true"
@@ -323,6 +358,29 @@ class RestApi:
             obj = self.org.obj(parts[0])
             return self._batch(records, all_or_none, lambda r: self._upsert_one(obj, parts[1], r))
         raise _NOT_FOUND
+
+    def _retrieve(
+        self, method: str, sobject: str, *, version: str, params: Mapping[str, str], body: Any
+    ) -> Answer:
+        """Retrieve several records (``?ids=&fields=``, or POST ``{"ids","fields"}``): the
+        records in request order, ``null`` where an id matches nothing."""
+        obj = self.org.obj(sobject)
+        if method == "GET":
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            fields = [f for f in params.get("fields", "").split(",") if f]
+        else:
+            data = self._body(body)
+            ids = [str(i) for i in cast("list[Any]", data.get("ids") or [])]
+            fields = [str(f) for f in cast("list[Any]", data.get("fields") or [])]
+        found: list[dict[str, Any] | None] = []
+        for record_id in ids:
+            try:
+                record = self.org.get(obj, record_id)
+            except ApiFailure:
+                found.append(None)
+                continue
+            found.append(self._render(obj, record, version, fields or None))
+        return Answer(200, found)
 
     def _batch(
         self, items: list[Any], all_or_none: bool, op: Callable[[Any], dict[str, Any]]

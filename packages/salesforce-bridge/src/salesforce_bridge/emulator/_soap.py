@@ -1,5 +1,9 @@
 """SOAP partner ``login()`` at ``/services/Soap/u/<ver>``: simple-salesforce's default login.
 
+Element order follows the partner WSDL (``LoginResult``, ``GetUserInfoResult``): the official
+Pub/Sub Python sample reads ``result[3]`` (serverUrl), ``result[4]`` (sessionId) and
+``result[6][8]`` (userInfo/organizationId) by position.
+
 ``Salesforce(username=, password=, security_token=)`` posts a SOAP envelope here and reads
 ``sessionId`` and ``serverUrl`` from the answer; failures are a SOAP fault (HTTP 500) whose
 ``sf:exceptionCode``/``sf:exceptionMessage`` it raises as ``SalesforceAuthenticationFailed``.
@@ -32,9 +36,11 @@ _RESPONSE = (
     "<userId>{user}</userId>"
     "<userInfo>"
     "<accessibilityMode>false</accessibilityMode>"
+    "<chatterExternal>false</chatterExternal>"
     "<currencySymbol>$</currencySymbol>"
     "<orgAttachmentFileSizeLimit>5242880</orgAttachmentFileSizeLimit>"
     "<orgDefaultCurrencyIsoCode>USD</orgDefaultCurrencyIsoCode>"
+    "<orgDefaultCurrencyLocale>en_US</orgDefaultCurrencyLocale>"
     "<orgDisallowHtmlAttachments>false</orgDisallowHtmlAttachments>"
     "<orgHasPersonAccounts>false</orgHasPersonAccounts>"
     "<organizationId>{org}</organizationId>"

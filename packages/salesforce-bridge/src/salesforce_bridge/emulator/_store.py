@@ -230,7 +230,8 @@ class Org:
     def delete(self, obj: ObjectDef, record_id: str) -> None:
         record = self.get(obj, record_id)
         del self.table(obj)[record["Id"]]
-        self.recycle_bin.setdefault(obj.name, {})[record["Id"]] = {**record, "IsDeleted": True}
+        binned = {**record, "IsDeleted": True, "SystemModstamp": _now()}  # the deletion time
+        self.recycle_bin.setdefault(obj.name, {})[record["Id"]] = binned
         self.changes.append(RecordChange("DELETE", obj, record["Id"], dict(record), None))
 
     def discard_changes(self) -> None:
