@@ -286,3 +286,13 @@ def test_plan_of_an_ach_refund_names_the_check_endpoints(world: World) -> None:
     }
     reversal = writes["fusion_reverse"].payload["receipt_reversal"]
     assert reversal["receipt_number"] == f"PT-{payment_id}"  # type: ignore[index]
+
+
+def test_malformed_ach_payment_id_is_refused_naming_the_record(world: World) -> None:
+    payment_id = world.ach_payment("Acme ACH bad id", "10.00")
+    record = {**world.payment(payment_id), "Payment_ID__c": "ACH-12x"}
+    with pytest.raises(ValueError, match=r"Payment__c record: 'ACH-12x' is not ACH-<check id>"):
+        world.refunds.submit_request(
+            world.engine, record, request_id="RQ1", amount=Decimal("10.00")
+        )
+    assert world.engine.flows_for_entity(REFUNDS_USE_CASE, "refund:ACH-12x") == []

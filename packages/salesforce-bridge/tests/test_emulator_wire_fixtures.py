@@ -539,7 +539,6 @@ def test_collections_retrieve_keeps_order_and_nulls(http: requests.Session) -> N
 
 def test_identity_service_refuses_a_bad_token_in_plain_text(emulator: SalesforceEmulator) -> None:
     session = emulator_session(emulator)
-    emulator.tokens.expire_all()
     session.headers["Authorization"] = "Bearer revoked"
     emulator.tokens.revoke("revoked")
     answer = session.get(f"{DEFAULT_BASE_URL}/services/oauth2/userinfo", timeout=5)

@@ -47,6 +47,18 @@ def test_invalid_grant_and_unsupported_grant(emulator: PayTraceEmulator) -> None
     )
     assert bad.status_code == 400
     assert bad.json() == {"error": "invalid_grant", "error_description": INVALID_GRANT}
+    wrong = session.post(
+        BASE + "/oauth/token",
+        data={"grant_type": "password", "username": "demo123", "password": "wrong"},
+        timeout=5,
+    )
+    assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
+    stranger = session.post(
+        BASE + "/oauth/token",
+        data={"grant_type": "password", "username": "someone", "password": "anything"},
+        timeout=5,
+    )
+    assert stranger.status_code == 200  # lenient mode: any other login works
     other = session.post(
         BASE + "/oauth/token", data={"grant_type": "client_credentials"}, timeout=5
     )

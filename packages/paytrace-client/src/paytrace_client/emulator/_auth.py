@@ -34,7 +34,8 @@ def issue_token(
     username = form.get("username", "")
     password = form.get("password", "")
     allowed = bool(username and password)
-    if config.strict:
+    if config.strict or username in config.users:
+        # a known user's wrong password is refused even when any other login is accepted
         allowed = allowed and config.users.get(username) == password
     if not allowed:
         return 400, {"error": "invalid_grant", "error_description": INVALID_GRANT}
