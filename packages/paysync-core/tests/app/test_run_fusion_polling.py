@@ -224,8 +224,12 @@ def test_use_cases_sharing_a_collection_read_it_once_with_every_handler() -> Non
             FusionResource(
                 "standardReceipts", "StandardReceiptId", (two.submit_receipt,), q="State='Reversed'"
             ),
+            FusionResource("accounts", "PartyNumber", (one.submit_receipt,), api="crmRestApi"),
+            FusionResource("accounts", "PartyNumber", (two.submit_receipt,), api="crmRestApi"),
         ]
     )
-    assert [r.name for r in merged] == ["standardReceipts", "receivablesInvoices"]
+    assert [r.name for r in merged] == ["standardReceipts", "receivablesInvoices", "accounts"]
+    assert merged[2].api == "crmRestApi"  # a merged collection keeps the API it lives in
+    assert merged[2].handlers == (one.submit_receipt, two.submit_receipt)
     assert merged[0].handlers == (one.submit_receipt, two.submit_receipt)
     assert merged[0].q is None  # one reader wants every row: the filter cannot apply

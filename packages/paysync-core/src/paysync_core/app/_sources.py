@@ -58,19 +58,21 @@ class PayTraceExportSource:
 def merge_fusion_resources(resources: Sequence[FusionResource]) -> list[FusionResource]:
     """One entry per collection: the handlers of every use case polling it, in order (a
     collection is read once per poll, whoever wants its changes)."""
-    merged: dict[str, FusionResource] = {}
+    merged: dict[tuple[str, str], FusionResource] = {}
     for resource in resources:
-        known = merged.get(resource.name)
+        at = (resource.api, resource.name)
+        known = merged.get(at)
         if known is None:
-            merged[resource.name] = resource
+            merged[at] = resource
             continue
         fields = () if not known.fields or not resource.fields else known.fields + resource.fields
-        merged[resource.name] = FusionResource(
+        merged[at] = FusionResource(
             resource.name,
             known.key,
             known.handlers + resource.handlers,
             q=known.q if known.q == resource.q else None,
             fields=tuple(dict.fromkeys(fields)),
+            api=known.api,
         )
     return list(merged.values())
 
