@@ -34,11 +34,13 @@ def _seeded(sobject: str) -> int:
 def test_every_flow_succeeds_quickly(demo: DemoResult) -> None:
     summary = demo.summary
     assert summary.all_succeeded
-    # 9 started by the use cases' inputs, 1 by a person's reversal in Fusion (paysync's own
-    # Fusion writes start none)
-    assert sum(sum(states.values()) for states in summary.flows.values()) == 10
+    # 9 started by the use cases' inputs, 1 by a person's reversal in Fusion, 2 by a customer
+    # moved in Fusion and edited in PayTrace (paysync's own writes start none)
+    assert sum(sum(states.values()) for states in summary.flows.values()) == 12
     assert set(summary.flows) == {
         "customer_vault_sync",
+        "customer_vault_sync_fusion",
+        "customer_vault_sync_paytrace",
         "ecommerce_order_to_cash",
         "fusion_payment_status",
         "paytrace_chargebacks",
@@ -49,6 +51,26 @@ def test_every_flow_succeeds_quickly(demo: DemoResult) -> None:
         "salesforce_recurring_billing",
     }
     assert summary.elapsed_seconds < 60
+
+
+def test_customer_moved_in_fusion_and_edited_in_paytrace_reaches_salesforce(
+    demo: DemoResult,
+) -> None:
+    [account] = [
+        r.fields
+        for r in demo.world.bridge.query(
+            "SELECT BillingStreet, BillingCity FROM Account WHERE Id = {}",
+            demo.references["northwind"],
+        )
+    ]
+    assert (account["BillingStreet"], account["BillingCity"]) == ("1 Harbor Way", "Tacoma")
+    emails = {
+        r.fields["Email"]
+        for r in demo.world.bridge.query(
+            "SELECT Email FROM Contact WHERE AccountId = {}", demo.references["northwind"]
+        )
+    }
+    assert emails == {"ap@northwind.example"}
 
 
 def test_receipt_reversed_in_fusion_shows_on_the_payment(demo: DemoResult) -> None:
@@ -146,7 +168,7 @@ def test_cli_demo_json_writes_the_ledger(
             flows = tx.list_flows()
     finally:
         store.close()
-    assert len(flows) == 10
+    assert len(flows) == 12
     assert {f.state for f in flows} == {FlowState.SUCCEEDED}
     by_use_case: dict[str, int] = {}
     for flow in flows:

@@ -44,6 +44,15 @@ def test_first_sync_without_base_the_source_goes() -> None:
     assert _decide("name", "Northwind Ltd", "Other", base=False)[0] is True
 
 
+def test_an_empty_field_never_erases_without_a_sync_having_seen_it_set() -> None:
+    assert _decide("email", None, "ap@x.example", base=False) == (
+        False,
+        "email: fusion holds none and no sync has seen it set: salesforce's kept",
+    )
+    # a sync saw it set, then it was cleared in the source: the clearing goes
+    assert _decide("email", None, "a@x.example")[0] is True
+
+
 def test_equal_values_write_nothing() -> None:
     assert _decide("name", "Northwind", "Northwind") == (False, "name: salesforce already has it")
 

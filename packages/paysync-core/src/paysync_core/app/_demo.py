@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from oracle_fusion_client import BasicAuth, FusionClient
+from oracle_fusion_client import AccountAddress, BasicAuth, CustomerAccounts, FusionClient
 from oracle_fusion_client.emulator import Fault
 from paysync_core import AuditTrail, FlowState, RetryPolicy, SqliteLedger
 from paysync_core._status import collect_status
@@ -216,7 +216,18 @@ def _story(world: DemoWorld, store: SqliteLedger, progress: Progress) -> DemoRes
     _fusion_reversal(world, refs["charge"])
     _run(runner, "fusion-changes")  # paysync's own Fusion writes start nothing
 
+    progress("5 customer sync, back: Northwind moved in Fusion, its e-mail edited in PayTrace")
+    _fusion_move(world, xref, refs["northwind"])
+    _run(runner, "fusion-changes")
+    world.paytrace.customers.update(f"sf-{refs['northwind']}", email="ap@northwind.example")
+    _run(runner, "paytrace-profiles")
+
     return DemoResult(_summary(world, runner, base), world, runner, refs)
+
+
+_NORTHWIND_MOVED = AccountAddress(
+    address1="1 Harbor Way", city="Tacoma", state="WA", postal_code="98402", country="US"
+)
 
 
 # -- the story's inputs ----------------------------------------------------------------------
@@ -226,7 +237,6 @@ def _customer_sync(world: DemoWorld, runner: Runner) -> str:
         [
             {
                 "Name": "Northwind Traders",
-                "AccountNumber": "1008",
                 "BillingStreet": "500  Main street",
                 "BillingCity": "SEATTLE",
                 "BillingState": "Washington",
@@ -304,6 +314,20 @@ def _fusion_reversal(world: DemoWorld, transaction_id: str) -> None:
     receipt = clerk.standard_receipts.find_by_number(f"PT-{transaction_id}")
     if receipt is not None and receipt.StandardReceiptId is not None:
         clerk.standard_receipts.reverse(receipt.StandardReceiptId, reason="NSF")
+
+
+def _fusion_move(world: DemoWorld, xref: CustomerXrefTable, account_id: str) -> None:
+    """A customer master clerk (not paysync's Fusion user) moves a customer's bill-to site."""
+    entry = xref.get(account_id)
+    number = entry.fusion_account_number if entry else None
+    if number is None:
+        raise RuntimeError(f"the demo Account {account_id} has no Fusion account")
+    clerk = FusionClient(
+        base_url=FUSION_URL,
+        auth=BasicAuth("fin.clerk", "demo"),
+        session=world.fusion_emulator.session(FUSION_URL),
+    )
+    CustomerAccounts.from_client(clerk, bundled=True).update(number, address=_NORTHWIND_MOVED)
 
 
 def _subscription(world: DemoWorld, runner: Runner, acme: str) -> str:

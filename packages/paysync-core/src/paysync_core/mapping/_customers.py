@@ -289,6 +289,11 @@ def decide_group(
     if current.get(group) == value:
         return Decision(False, f"{group}: {target} already has it")
     has_base = base is not None and group in base
+    if value is None and not has_base:
+        # an empty field never erases a value the other system holds unless a sync saw it set
+        return Decision(
+            False, f"{group}: {source} holds none and no sync has seen it set: {target}'s kept"
+        )
     if has_base and base is not None and base[group] == value:
         return Decision(
             False,
