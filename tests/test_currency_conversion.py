@@ -18,7 +18,6 @@ import pytest
 from paysync_core import DeadLetterQueue, Engine, FlowState, RetryPolicy, StepState
 from paysync_core.mapping import (
     CurrencyConversionConfig,
-    CustomerXref,
     SettlementGlConfig,
     VaultXref,
 )
@@ -27,7 +26,6 @@ from paysync_core.usecases import (
     EcommerceConfig,
     EcommerceOrderToCash,
     OrderToCash,
-    OrderToCashConfig,
     PayTraceActivityPoller,
     SettlementToGl,
     SettlementToGlConfig,
@@ -46,24 +44,6 @@ EUR = CurrencyConversionConfig(ledger_currency="EUR", missing_rate_retry_after=5
 RATE = Decimal("0.9132")
 #: retries sleep (never park) so one ``run_flow`` goes to success or the dead-letter queue
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.0, jitter=0.0, park_after=1e6)
-
-
-def _seed_rate(env: Emulated, day: date | str, rate: Decimal = RATE) -> None:
-    reply = env.fusion.http.session.post(
-        f"{FUSION_URL}/__emulator__/seed",
-        json={
-            "currencyRates": [
-                {
-                    "FromCurrency": "USD",
-                    "ToCurrency": "EUR",
-                    "ConversionType": "Corporate",
-                    "ConversionDate": str(day),
-                    "ConversionRate": str(rate),
-                }
-            ]
-        },
-    )
-    assert reply.status_code == 200
 
 
 def _around_today() -> list[date]:
@@ -139,7 +119,7 @@ def test_eur_ledger_journal_carries_the_fusion_rate_and_accounted_amounts(
     flow = world.usecase.submit_batch(world.engine, number)
     assert flow is not None
     day = _accounting_date(flow.input)
-    _seed_rate(world.env, day)
+    world.env.seed_rate(day, RATE)
 
     done = world.engine.run_flow(flow.flow_id)
     assert done.state is FlowState.SUCCEEDED, done.last_error
@@ -196,7 +176,7 @@ def test_rate_loaded_later_in_the_day_lets_the_retry_post(emulated: EmulatedFact
 
     def rates_arrive() -> None:
         if day_box:
-            _seed_rate(env, day_box[0])
+            env.seed_rate(day_box[0], RATE)
 
     world = _gl_world(env, EUR, ledger_currency="EUR", on_sleep=rates_arrive)
     number = world.settle_sales("10.00")
@@ -245,30 +225,13 @@ def test_eur_ledger_journal_without_conversion_is_refused_by_fusion(
 
 
 def _order_to_cash(env: Emulated, currency: CurrencyConversionConfig) -> tuple[OrderToCash, Engine]:
-    token = env.protect_token()
-    usecase = OrderToCash(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=OrderToCashConfig(
-            xref=CustomerXref(default_fusion_account="1008"), currency=currency
-        ),
-    )
+    usecase = env.order_to_cash(currency=currency)
     return usecase, env.engine([usecase.definition()], policy=POLICY)
 
 
 @pytest.fixture
 def sf_env(emulated: EmulatedFactory) -> Emulated:
-    return emulated(
-        {
-            "Payment__c": (
-                "Opportunity__c",
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-            )
-        }
-    )
+    return emulated.for_order_to_cash()
 
 
 def test_eur_ledger_receipt_and_invoice_carry_the_fusion_rate(sf_env: Emulated) -> None:
@@ -277,7 +240,7 @@ def test_eur_ledger_receipt_and_invoice_carry_the_fusion_rate(sf_env: Emulated) 
     usecase, engine = _order_to_cash(sf_env, EUR)
     opp = sf_env.closed_won("Acme EUR", "149.99", sf_env.account_id())
     for day in _around_today():  # the invoice is dated the charge's day in the ledger zone
-        _seed_rate(sf_env, day)
+        sf_env.seed_rate(day, RATE)
     flow = usecase.submit_opportunity(engine, opp)
     assert flow is not None
     done = engine.run_flow(flow.flow_id)
@@ -347,7 +310,7 @@ def test_eur_ledger_web_order_receipt_carries_the_fusion_rate(
     for bu in env.fusion_emulator.state.ref["businessUnits"]:
         bu["LedgerCurrency"] = "EUR"
     for day in _around_today():
-        _seed_rate(env, day)
+        env.seed_rate(day, RATE)
     account = env.account_id()
     usecase = EcommerceOrderToCash(
         fusion=FusionPort(env.fusion),

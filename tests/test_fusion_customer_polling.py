@@ -11,16 +11,11 @@ against the three emulators in-process, on SQLite and PostgreSQL ledgers; ``pays
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from oracle_fusion_client import (
     AccountAddress,
@@ -33,7 +28,7 @@ from oracle_fusion_client import (
     Query,
 )
 from oracle_fusion_client.emulator import running_emulator
-from paysync_core import Engine, FlowRecord, FlowState, LedgerStore, PostgresLedger, SqliteLedger
+from paysync_core import Engine, FlowRecord, FlowState, LedgerStore
 from paysync_core.app import Ports, demo_salesforce_emulator, get_usecase
 from paysync_core.cli import main
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
@@ -46,10 +41,9 @@ from salesforce_bridge import PasswordGrant, SalesforceBridge
 from salesforce_bridge.emulator import serve
 
 if TYPE_CHECKING:
-    from conftest import Emulated, EmulatedFactory
+    from conftest import Emulated, EmulatedFactory, StoreFactory
 
 FUSION_URL = "https://fusion.emulator"
-StoreFactory = Callable[[], LedgerStore]
 ACCOUNT_FIELDS = (
     "BillingStreet",
     "BillingState",
@@ -61,34 +55,6 @@ ACCOUNT_FIELDS = (
 HARBOR = AccountAddress(
     address1="1 Harbor Way", city="Tacoma", state="WA", postal_code="98402", country="US"
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    kind = str(request.param)
-    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", "")
-    if kind == "postgres" and not dsn:
-        if os.environ.get("PAYSYNC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PAYSYNC_TEST_POSTGRES_DSN is not set (and PAYSYNC_REQUIRE_POSTGRES=1)")
-        pytest.skip("PAYSYNC_TEST_POSTGRES_DSN is not set")
-    schema = f"pstest_fucust_{uuid.uuid4().hex[:10]}"
-    opened: list[LedgerStore] = []
-
-    def make() -> LedgerStore:
-        store: LedgerStore = (
-            SqliteLedger(tmp_path / "customer-ledger.db")
-            if kind == "sqlite"
-            else PostgresLedger(dsn, schema=schema, max_size=4)
-        )
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
-    if kind == "postgres":
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @dataclass

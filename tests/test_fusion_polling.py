@@ -7,18 +7,12 @@ wire); the ledger is SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from oracle_fusion_client import (
     ApplyReceipt,
@@ -34,8 +28,6 @@ from paysync_core import (
     FlowState,
     LedgerStore,
     LedgerTransaction,
-    PostgresLedger,
-    SqliteLedger,
     SubmitHook,
 )
 from paysync_core._status import collect_status
@@ -53,10 +45,9 @@ from paysync_core.usecases import (
 )
 
 if TYPE_CHECKING:
-    from conftest import Clock, Emulated, EmulatedFactory
+    from conftest import Clock, Emulated, EmulatedFactory, StoreFactory
 
 FUSION_URL = "https://fusion.emulator"
-StoreFactory = Callable[[], LedgerStore]
 PAYMENT_FIELDS = (
     "Opportunity__c",
     "Card_Type__c",
@@ -70,35 +61,6 @@ PAYMENT_FIELDS = (
 
 class CrashError(Exception):
     """A simulated crash of the poller process."""
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Opens stores on one fresh ledger (a second call = the process after a restart)."""
-    kind = str(request.param)
-    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", "")
-    if kind == "postgres" and not dsn:
-        if os.environ.get("PAYSYNC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PAYSYNC_TEST_POSTGRES_DSN is not set (and PAYSYNC_REQUIRE_POSTGRES=1)")
-        pytest.skip("PAYSYNC_TEST_POSTGRES_DSN is not set")
-    schema = f"pstest_fusion_{uuid.uuid4().hex[:10]}"
-    opened: list[LedgerStore] = []
-
-    def make() -> LedgerStore:
-        store: LedgerStore = (
-            SqliteLedger(tmp_path / "fusion-ledger.db")
-            if kind == "sqlite"
-            else PostgresLedger(dsn, schema=schema, max_size=4)
-        )
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
-    if kind == "postgres":
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @dataclass

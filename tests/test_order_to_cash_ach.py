@@ -17,10 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from paysync_core import Engine, FlowState, StepState
-from paysync_core.mapping import CustomerXref
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases import OrderToCash, OrderToCashConfig
-from paytrace_client import Check
+from paysync_core.usecases import OrderToCash
 from paytrace_client.emulator import FaultRule
 from paytrace_client.models import ExportedCheckTransaction
 
@@ -63,46 +60,9 @@ class World:
 
 
 def _world(emulated: EmulatedFactory, **options: Any) -> World:
-    env = emulated(
-        {
-            "Payment__c": (
-                "Opportunity__c",
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Payment_Method__c",
-            )
-        }
-    )
-    # the customer's bank account reaches the vault outside paysync
-    env.paytrace.customers.create(
-        f"sf-{env.account_id()}", check=Check(account_number=ACCOUNT_NUMBER, routing_number=ROUTING)
-    )
-    # Fusion knows an ACH receipt method (the seed has Manual and Credit Card)
-    env.fusion_emulator.state.seed(
-        {
-            "receiptMethods": [
-                {
-                    "ReceiptMethod": "ACH",
-                    "Electronic": True,
-                    "RemittanceBankAccountNumber": "10271-17621-619",
-                    "RemittanceBankName": "BofA-204",
-                    "RemittanceBankBranch": "BofA-New York",
-                }
-            ]
-        }
-    )
-    token = env.protect_token()
-    usecase = OrderToCash(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=OrderToCashConfig(
-            xref=CustomerXref(default_fusion_account="1008"),
-            payment_method_target="Payment_Method__c",
-            **options,
-        ),
-    )
+    env = emulated.for_order_to_cash("Payment_Method__c")
+    env.ach_ready(ACCOUNT_NUMBER, ROUTING)
+    usecase = env.order_to_cash(payment_method_target="Payment_Method__c", **options)
     return World(env, usecase, env.engine([usecase.definition()]))
 
 

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from paysync_core import Engine, FlowState, PlannedWrite
-from paysync_core.mapping import CurrencyConversionConfig, CustomerXref, FusionStatusMap
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases import OrderToCash, OrderToCashConfig
+from paysync_core.mapping import CurrencyConversionConfig, FusionStatusMap
+from paysync_core.usecases import OrderToCash
 from paysync_core.usecases.order_to_cash import USE_CASE
 
 if TYPE_CHECKING:
@@ -57,26 +56,11 @@ class World:
 
 @pytest.fixture
 def env(emulated: EmulatedFactory) -> Emulated:
-    return emulated(
-        {
-            "Payment__c": (
-                "Opportunity__c",
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-            )
-        }
-    )
+    return emulated.for_order_to_cash()
 
 
 def _world(env: Emulated, **options: Any) -> World:
-    token = env.protect_token()
-    usecase = OrderToCash(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008"), **options),
-    )
+    usecase = env.order_to_cash(**options)
     return World(env, usecase, env.engine([usecase.definition()]))
 
 

@@ -11,9 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from paysync_core import FlowState
-from paysync_core.mapping import CustomerXref
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases import OrderToCash, OrderToCashConfig
+from paysync_core.usecases import OrderToCashConfig
 
 if TYPE_CHECKING:
     from conftest import Emulated, EmulatedFactory
@@ -23,16 +21,6 @@ SOURCE_FIELDS = {
     "status": "Payment_Status__c",
     "amount": "Paid_Amount__c",
 }
-
-
-def _usecase(env: Emulated, **options: Any) -> OrderToCash:
-    token = env.protect_token()
-    return OrderToCash(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=OrderToCashConfig(xref=CustomerXref(default_fusion_account="1008"), **options),
-    )
 
 
 def _opportunity(env: Emulated, opportunity_id: str) -> dict[str, Any]:
@@ -46,21 +34,11 @@ def _opportunity(env: Emulated, opportunity_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def env(emulated: EmulatedFactory) -> Emulated:
-    return emulated(
-        {
-            "Payment__c": (
-                "Opportunity__c",
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-            ),
-            "Opportunity": tuple(SOURCE_FIELDS.values()),
-        }
-    )
+    return emulated.for_order_to_cash(fields={"Opportunity": tuple(SOURCE_FIELDS.values())})
 
 
 def test_opportunity_gets_transaction_status_and_amount_once(env: Emulated) -> None:
-    usecase = _usecase(env, source_fields=SOURCE_FIELDS)
+    usecase = env.order_to_cash(source_fields=SOURCE_FIELDS)
     engine = env.engine([usecase.definition()])
     won = env.closed_won("Acme write-back", "88.10", env.account_id())
     declined = env.closed_won("Acme declined", "0.29", env.account_id())
@@ -84,7 +62,7 @@ def test_opportunity_gets_transaction_status_and_amount_once(env: Emulated) -> N
 
 
 def test_without_source_fields_the_opportunity_is_left_alone(env: Emulated) -> None:
-    usecase = _usecase(env)
+    usecase = env.order_to_cash()
     engine = env.engine([usecase.definition()])
     won = env.closed_won("Acme untouched", "12.00", env.account_id())
     flow = usecase.submit_opportunity(engine, won)

@@ -7,18 +7,13 @@ submitted, not run).
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from paysync_core import (
     ConfigurationError,
@@ -26,8 +21,6 @@ from paysync_core import (
     FlowRecord,
     LedgerStore,
     LedgerTransaction,
-    PostgresLedger,
-    SqliteLedger,
     SubmitHook,
 )
 from paysync_core.mapping import VaultXref
@@ -44,44 +37,14 @@ from paytrace_client.emulator import EmulatorConfig, PayTraceEmulator
 from paytrace_client.models import ExportedTransaction
 
 if TYPE_CHECKING:
-    from conftest import Emulated, EmulatedFactory
+    from conftest import Emulated, EmulatedFactory, StoreFactory
 
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
 CHICAGO = ZoneInfo("America/Chicago")
-StoreFactory = Callable[[], LedgerStore]
 
 
 class CrashError(Exception):
     """A simulated crash of the poller process."""
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Opens stores on one fresh ledger (a second call = the process after a restart)."""
-    kind = str(request.param)
-    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", "")
-    if kind == "postgres" and not dsn:
-        if os.environ.get("PAYSYNC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PAYSYNC_TEST_POSTGRES_DSN is not set (and PAYSYNC_REQUIRE_POSTGRES=1)")
-        pytest.skip("PAYSYNC_TEST_POSTGRES_DSN is not set")
-    schema = f"pstest_poll_{uuid.uuid4().hex[:10]}"
-    opened: list[LedgerStore] = []
-
-    def make() -> LedgerStore:
-        store: LedgerStore = (
-            SqliteLedger(tmp_path / "ledger.db")
-            if kind == "sqlite"
-            else PostgresLedger(dsn, schema=schema, max_size=4)
-        )
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
-    if kind == "postgres":
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 class Shop:

@@ -5,23 +5,16 @@ ledgers; the three emulators in-process."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from paysync_core import (
     Engine,
     FlowRecord,
     FlowState,
     LedgerStore,
-    PostgresLedger,
-    SqliteLedger,
     SubmitHook,
 )
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
@@ -32,10 +25,9 @@ from paytrace_client import Address as PayTraceAddress
 from paytrace_client.models import CustomerRecord
 
 if TYPE_CHECKING:
-    from conftest import Emulated, EmulatedFactory
+    from conftest import Emulated, EmulatedFactory, StoreFactory
 
 CARD = "4012000098765439"  # PayTrace's public test Visa; only ever given to the emulator
-StoreFactory = Callable[[], LedgerStore]
 ACCOUNT_FIELDS = (
     "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
     "BillingPostalCode, BillingCountry FROM Account WHERE Id = {}"
@@ -44,35 +36,6 @@ ACCOUNT_FIELDS = (
 
 class CrashError(Exception):
     """A simulated crash of the poller process."""
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Opens stores on one fresh ledger (a second call = the process after a restart)."""
-    kind = str(request.param)
-    dsn = os.environ.get("PAYSYNC_TEST_POSTGRES_DSN", "")
-    if kind == "postgres" and not dsn:
-        if os.environ.get("PAYSYNC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PAYSYNC_TEST_POSTGRES_DSN is not set (and PAYSYNC_REQUIRE_POSTGRES=1)")
-        pytest.skip("PAYSYNC_TEST_POSTGRES_DSN is not set")
-    schema = f"pstest_prof_{uuid.uuid4().hex[:10]}"
-    opened: list[LedgerStore] = []
-
-    def make() -> LedgerStore:
-        store: LedgerStore = (
-            SqliteLedger(tmp_path / "ledger.db")
-            if kind == "sqlite"
-            else PostgresLedger(dsn, schema=schema, max_size=4)
-        )
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
-    if kind == "postgres":
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 class Vault:

@@ -7,100 +7,42 @@ Both emulators run in-process (mocked only at the wire); the ledger is SQLite.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from paysync_core import Engine, FlowState, Quota, StepRecord
+from paysync_core import FlowState, Quota, StepRecord
 from paysync_core.mapping import DunningPolicy
-from paysync_core.ports import PayTracePort, SalesforcePort
-from paysync_core.usecases import RecurringBilling, RecurringBillingConfig
+from paysync_core.usecases import RecurringBillingConfig
 from paytrace_client import CreditCard
 from paytrace_client.emulator import FaultRule
-from paytrace_client.models import ExportedTransaction
 
 if TYPE_CHECKING:
-    from conftest import Emulated, EmulatedFactory
+    from conftest import Emulated, SubscriptionsFactory
+    from conftest import Subscriptions as World
 
 CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
-PERIOD = date(2026, 3, 1)
 
 
-@dataclass
-class World:
-    env: Emulated
-    usecase: RecurringBilling
-    engine: Engine
-    now: list[datetime]
-
-    def subscription(self, amount: str, *, vault: str = "vault-1") -> str:
-        card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
-        self.env.paytrace.customers.create(vault, credit_card=card)
-        account = next(iter(self.env.bridge.query("SELECT Id FROM Account LIMIT 1")))
-        [created] = self.env.bridge.create_many(
-            "Subscription__c",
-            [
-                {
-                    "Amount__c": float(amount),
-                    "Interval__c": "Monthly",
-                    "Next_Charge_Date__c": PERIOD.isoformat(),
-                    "Vault_Customer_ID__c": vault,
-                    "Status__c": "Active",
-                    "Failed_Attempts__c": 0,
-                    "Account__c": account["Id"],
-                }
-            ],
-        )
-        assert created.id is not None
-        return created.id
-
-    def day(self, offset: int) -> None:
-        """Move the billing clock to ``PERIOD + offset`` days, 10:00 in Los Angeles."""
-        self.now[0] = datetime(2026, 3, 1, 18, tzinfo=timezone.utc) + timedelta(days=offset)
-
-    def run(self) -> int:
-        flows = self.usecase.submit_due(self.engine)
-        report = self.engine.run_pending(max_workers=1)
-        assert not report.dead, report
-        return len(flows)
-
-    def state(self, subscription_id: str) -> dict[str, Any]:
-        return self.env.records(
-            "SELECT Status__c, Next_Charge_Date__c, Failed_Attempts__c FROM Subscription__c "
-            "WHERE Id = {}",
-            subscription_id,
-        )[0]
-
-    def payments(self, subscription_id: str) -> list[dict[str, Any]]:
-        return self.env.records(
-            "SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c FROM Payment__c "
-            "WHERE Subscription__c = {}",
-            subscription_id,
-        )
-
-    def sales(self, subscription_id: str) -> list[ExportedTransaction]:
-        return self.env.exported(f"SUB-{subscription_id}")
+def _card_vault(env: Emulated, vault: str) -> None:
+    card = CreditCard(number=CARD, expiration_month=12, expiration_year=2030, csc="999")
+    env.paytrace.customers.create(vault, credit_card=card)
 
 
 @pytest.fixture
-def world(emulated: EmulatedFactory) -> World:
+def world(subscriptions: SubscriptionsFactory) -> World:
     """The seed org plus ``Subscription__c`` and the ``Payment__c`` fields this use case
     writes (an org adds them as custom fields)."""
-    env = emulated(
-        {"Payment__c": ("Subscription__c", "Vault_Customer_ID__c", "Status_Reason__c")},
-        objects=("Subscription__c",),
+    return subscriptions(
+        ("Subscription__c", "Vault_Customer_ID__c", "Status_Reason__c"),
+        RecurringBillingConfig(dunning=DunningPolicy(retry_days=(1, 3, 7))),
+        open_vault=_card_vault,
+        default_vault="vault-1",
+        payments_soql="SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c "
+        "FROM Payment__c WHERE Subscription__c = {}",
     )
-    now = [datetime(2026, 2, 27, 18, tzinfo=timezone.utc)]
-    usecase = RecurringBilling(
-        paytrace=PayTracePort(env.paytrace),
-        salesforce=SalesforcePort(env.bridge),
-        config=RecurringBillingConfig(dunning=DunningPolicy(retry_days=(1, 3, 7))),
-        clock=lambda: now[0],
-    )
-    return World(env, usecase, env.engine([usecase.definition()]), now)
 
 
 def test_charged_once_per_period_even_when_run_twice(world: World) -> None:

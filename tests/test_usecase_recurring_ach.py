@@ -8,111 +8,44 @@ Both emulators run in-process (mocked only at the wire); the ledger is SQLite.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from paysync_core import Engine
 from paysync_core.mapping import DunningPolicy
-from paysync_core.ports import PayTracePort, SalesforcePort
-from paysync_core.usecases import RecurringBilling, RecurringBillingConfig
+from paysync_core.usecases import RecurringBillingConfig
 from paytrace_client import Check
 from paytrace_client.emulator import FaultRule
-from paytrace_client.models import ExportedCheckTransaction
 
 if TYPE_CHECKING:
-    from conftest import Emulated, EmulatedFactory
+    from conftest import Emulated, SubscriptionsFactory
+    from conftest import Subscriptions as World
 
 ACCOUNT_NUMBER = "4099999992"  # a made-up account, only ever given to the emulator
-PERIOD = date(2026, 3, 1)
 
 
-@dataclass
-class World:
-    env: Emulated
-    usecase: RecurringBilling
-    engine: Engine
-    now: list[datetime]
-
-    def subscription(self, amount: str, *, vault: str = "ach-vault-1") -> str:
-        bank = Check(account_number=ACCOUNT_NUMBER, routing_number="325070760")
-        self.env.paytrace.customers.create(vault, check=bank)
-        account = next(iter(self.env.bridge.query("SELECT Id FROM Account LIMIT 1")))
-        [created] = self.env.bridge.create_many(
-            "Subscription__c",
-            [
-                {
-                    "Amount__c": float(amount),
-                    "Interval__c": "Monthly",
-                    "Next_Charge_Date__c": PERIOD.isoformat(),
-                    "Vault_Customer_ID__c": vault,
-                    "Status__c": "Active",
-                    "Failed_Attempts__c": 0,
-                    "Account__c": account["Id"],
-                }
-            ],
-        )
-        assert created.id is not None
-        return created.id
-
-    def day(self, offset: int) -> None:
-        self.now[0] = datetime(2026, 3, 1, 18, tzinfo=timezone.utc) + timedelta(days=offset)
-
-    def run(self) -> int:
-        flows = self.usecase.submit_due(self.engine)
-        report = self.engine.run_pending(max_workers=1)
-        assert not report.dead, [self.engine.flow(f).last_error for f in report.dead]
-        return len(flows)
-
-    def state(self, subscription_id: str) -> dict[str, Any]:
-        return self.env.records(
-            "SELECT Status__c, Next_Charge_Date__c, Failed_Attempts__c FROM Subscription__c "
-            "WHERE Id = {}",
-            subscription_id,
-        )[0]
-
-    def payments(self, subscription_id: str) -> list[dict[str, Any]]:
-        return self.env.records(
-            "SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c, Card_Type__c "
-            "FROM Payment__c "
-            "WHERE Subscription__c = {} ORDER BY Payment_ID__c",
-            subscription_id,
-        )
-
-    def debits(self, subscription_id: str) -> list[ExportedCheckTransaction]:
-        today = datetime.now(timezone.utc).date()
-        records = self.env.paytrace.checks.export(
-            today - timedelta(days=2), today + timedelta(days=2)
-        )
-        return [r for r in records if (r.invoice_id or "").startswith(f"SUB-{subscription_id}")]
+def _bank_vault(env: Emulated, vault: str) -> None:
+    bank = Check(account_number=ACCOUNT_NUMBER, routing_number="325070760")
+    env.paytrace.customers.create(vault, check=bank)
 
 
 @pytest.fixture
-def world(emulated: EmulatedFactory) -> World:
-    env = emulated(
-        {
-            "Payment__c": (
-                "Subscription__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Card_Type__c",  # reads ACH for a bank debit
-            )
-        },
-        objects=("Subscription__c",),
-    )
-    now = [datetime(2026, 2, 27, 18, tzinfo=timezone.utc)]
-    usecase = RecurringBilling(
-        paytrace=PayTracePort(env.paytrace),
-        salesforce=SalesforcePort(env.bridge),
-        config=RecurringBillingConfig(
-            dunning=DunningPolicy(retry_days=(1, 3, 7)), payment_method="ach"
+def world(subscriptions: SubscriptionsFactory) -> World:
+    return subscriptions(
+        (
+            "Subscription__c",
+            "Vault_Customer_ID__c",
+            "Status_Reason__c",
+            "Card_Type__c",  # reads ACH for a bank debit
         ),
-        clock=lambda: now[0],
+        RecurringBillingConfig(dunning=DunningPolicy(retry_days=(1, 3, 7)), payment_method="ach"),
+        open_vault=_bank_vault,
+        default_vault="ach-vault-1",
+        payments_soql="SELECT Payment_ID__c, Status__c, Amount__c, Status_Reason__c, Card_Type__c "
+        "FROM Payment__c "
+        "WHERE Subscription__c = {} ORDER BY Payment_ID__c",
     )
-    return World(env, usecase, env.engine([usecase.definition()]), now)
 
 
 def test_ach_subscription_debited_once_per_period(world: World) -> None:

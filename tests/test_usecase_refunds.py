@@ -7,108 +7,28 @@ every refund points at a real receipt and ``Payment__c``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from oracle_fusion_client.emulator import Fault
-from paysync_core import Engine, FlowState, PermanentError, RetryPolicy
+from paysync_core import FlowState, PermanentError
 from paysync_core.canonical import RefundKind
-from paysync_core.mapping import CustomerXref, VaultXref, refund_status
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases import (
-    EcommerceConfig,
-    EcommerceOrderToCash,
-    PayTraceActivityPoller,
-    Refunds,
-    RefundsConfig,
-)
+from paysync_core.mapping import refund_status
 from paytrace_client.emulator import FaultRule
-from paytrace_client.models import ExportedTransaction
 
 if TYPE_CHECKING:
-    from conftest import Clock, Emulated, EmulatedFactory
-
-
-@dataclass
-class World:
-    env: Emulated
-    refunds: Refunds
-    poller: PayTraceActivityPoller
-    engine: Engine
-    clock: Clock
-
-    def paid_web_order(self, order_number: str, amount: str) -> str:
-        """A web sale taken through use case 2 to the end (shipped, invoiced, cash applied)."""
-        txn = self.env.web_sale(order_number, amount)
-        assert len(self.poller.poll(self.engine).submitted) == 1
-        self.engine.run_pending(max_workers=1)
-        self.env.ship(txn)
-        self.clock.advance(61)
-        assert len(self.engine.run_pending(max_workers=1).succeeded) == 1
-        return txn
-
-    def payment(self, txn: str) -> dict[str, Any]:
-        found = self.env.records(
-            "SELECT Id, Payment_ID__c, Transaction_ID__c, Account__c, Status__c, Amount__c, "
-            "Refunded_Amount__c, Status_Reason__c FROM Payment__c WHERE Payment_ID__c = {}",
-            txn,
-        )
-        assert len(found) == 1
-        return found[0]
-
-    def refunds_of(self, txn: str) -> list[ExportedTransaction]:
-        return self.env.exported(f"RF-{txn}-", transaction_type="REFUND")
-
-    def run(self, flow_id: str) -> None:
-        done = self.engine.run_flow(flow_id)
-        assert done.state is FlowState.SUCCEEDED, done.last_error
+    from conftest import WebRefunds as World
+    from conftest import WebRefundsFactory
 
 
 @pytest.fixture
-def world(emulated: EmulatedFactory, clock: Clock) -> World:
-    env = emulated(
-        {
-            "Payment__c": (
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Refunded_Amount__c",
-            ),
-            "Order": ("Fulfillment_Status__c",),
-        }
+def world(web_refunds: WebRefundsFactory) -> World:
+    return web_refunds(
+        payment_columns="Id, Payment_ID__c, Transaction_ID__c, Account__c, Status__c, "
+        "Amount__c, Refunded_Amount__c, Status_Reason__c"
     )
-    pt_port = PayTracePort(env.paytrace)
-    ecommerce = EcommerceOrderToCash(
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=EcommerceConfig(
-            xref=VaultXref(
-                default_salesforce_account=env.account_id(), default_fusion_account="1008"
-            )
-        ),
-    )
-    refunds = Refunds(
-        paytrace=pt_port,
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=RefundsConfig(
-            accounts=CustomerXref(default_fusion_account="1008"),
-            vaults=VaultXref(default_fusion_account="1008"),
-        ),
-        clock=clock,
-    )
-    engine = env.engine(
-        [ecommerce.definition(), refunds.definition()],
-        policy=RetryPolicy(lookup_delays=(60.0, 600.0)),
-        clock=clock,
-    )
-    poller = PayTraceActivityPoller(
-        pt_port, [ecommerce.submit_sale, refunds.submit_observed], clock=clock
-    )
-    return World(env, refunds, poller, engine, clock)
 
 
 def test_partial_refunds_after_settlement_are_netted(world: World) -> None:

@@ -24,7 +24,6 @@ from paysync_core.mapping import CustomerXref
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import OrderToCash, OrderToCashConfig, Refunds, RefundsConfig
 from paysync_core.usecases.refunds import REFUNDS_USE_CASE
-from paytrace_client import Check
 from paytrace_client.emulator import FaultRule
 from paytrace_client.models import ExportedCheckTransaction
 
@@ -101,34 +100,8 @@ class World:
 
 @pytest.fixture
 def world(emulated: EmulatedFactory, clock: Clock) -> World:
-    env = emulated(
-        {
-            "Payment__c": (
-                "Opportunity__c",
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Refunded_Amount__c",
-            )
-        }
-    )
-    # the customer's bank account reaches the vault outside paysync
-    env.paytrace.customers.create(
-        f"sf-{env.account_id()}", check=Check(account_number=ACCOUNT_NUMBER, routing_number=ROUTING)
-    )
-    env.fusion_emulator.state.seed(
-        {
-            "receiptMethods": [
-                {
-                    "ReceiptMethod": "ACH",
-                    "Electronic": True,
-                    "RemittanceBankAccountNumber": "10271-17621-619",
-                    "RemittanceBankName": "BofA-204",
-                    "RemittanceBankBranch": "BofA-New York",
-                }
-            ]
-        }
-    )
+    env = emulated.for_order_to_cash("Refunded_Amount__c")
+    env.ach_ready(ACCOUNT_NUMBER, ROUTING)
     order_to_cash = OrderToCash(
         paytrace=PayTracePort(env.paytrace),
         fusion=FusionPort(env.fusion),

@@ -8,135 +8,71 @@ only at the wire), SQLite ledger, as the other use case 3 tests.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from paysync_core import Engine, FlowState, RetryPolicy
+from paysync_core import FlowState
 from paysync_core.mapping import (
     CurrencyConversionConfig,
     CustomerXref,
     GlTable,
     ProductLineMapping,
-    VaultXref,
 )
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import (
-    EcommerceConfig,
-    EcommerceOrderToCash,
-    PayTraceActivityPoller,
-    Refunds,
     RefundsConfig,
 )
 from paysync_core.usecases.refunds import REFUNDS_USE_CASE
 
 if TYPE_CHECKING:
-    from conftest import Clock, Emulated, EmulatedFactory
+    from conftest import Clock, Emulated, WebRefundsFactory
+    from conftest import WebRefunds as World
 
-FUSION_URL = "https://fusion.emulator"
 RATE = Decimal("0.9132")
 EUR = CurrencyConversionConfig(ledger_currency="EUR")
 
 
-def _seed_rate(env: Emulated, day: date) -> None:
-    reply = env.fusion.http.session.post(
-        f"{FUSION_URL}/__emulator__/seed",
-        json={
-            "currencyRates": [
-                {
-                    "FromCurrency": "USD",
-                    "ToCurrency": "EUR",
-                    "ConversionType": "Corporate",
-                    "ConversionDate": day.isoformat(),
-                    "ConversionRate": str(RATE),
-                }
-            ]
-        },
-    )
-    assert reply.status_code == 200
+class MakeWorld(Protocol):
+    def __call__(self, currency: CurrencyConversionConfig, **options: Any) -> World:
+        """Use cases 2 and 3 over ``env``, use case 3 with ``currency`` and ``options``."""
+        ...
 
 
-class World:
-    def __init__(
-        self, env: Emulated, clock: Clock, currency: CurrencyConversionConfig, **options: Any
-    ) -> None:
-        self.env, self.clock = env, clock
-        ecommerce = EcommerceOrderToCash(
-            fusion=FusionPort(env.fusion),
-            salesforce=SalesforcePort(env.bridge),
-            config=EcommerceConfig(
-                xref=VaultXref(
-                    default_salesforce_account=env.account_id(), default_fusion_account="1008"
-                )
-            ),
-        )
-        self.refunds = Refunds(
-            paytrace=PayTracePort(env.paytrace),
-            fusion=FusionPort(env.fusion),
-            salesforce=SalesforcePort(env.bridge),
-            config=RefundsConfig(
-                accounts=CustomerXref(default_fusion_account="1008"),
-                currency=currency,
-                **options,
-            ),
-            clock=clock,
-        )
-        self.engine: Engine = env.engine(
-            [ecommerce.definition(), self.refunds.definition()],
-            policy=RetryPolicy(lookup_delays=(60.0, 600.0)),
-            clock=clock,
-        )
-        self.poller = PayTraceActivityPoller(
-            PayTracePort(env.paytrace), [ecommerce.submit_sale], clock=clock
-        )
-
-    def settled_web_order(self, order_number: str, amount: str) -> str:
-        """A web sale through use case 2 (USD ledger), then settled."""
-        txn = self.env.web_sale(order_number, amount)
-        assert len(self.poller.poll(self.engine).submitted) == 1
-        self.engine.run_pending(max_workers=1)
-        self.env.ship(txn)
-        self.clock.advance(61)
-        assert len(self.engine.run_pending(max_workers=1).succeeded) == 1
-        self.env.paytrace_emulator.settle()
-        return txn
-
-    def payment(self, txn: str) -> dict[str, Any]:
-        [found] = self.env.records(
-            "SELECT Id, Payment_ID__c, Account__c, Status__c FROM Payment__c "
-            "WHERE Payment_ID__c = {}",
-            txn,
-        )
-        return found
-
-    def eur_ledger(self) -> None:
-        """From now on the business unit keeps its books in EUR, with today's rate loaded."""
-        for bu in self.env.fusion_emulator.state.ref["businessUnits"]:
-            bu["LedgerCurrency"] = "EUR"
-        _seed_rate(self.env, self.clock().date())
+def _eur_ledger(world: World) -> None:
+    """From now on the business unit keeps its books in EUR, with today's rate loaded."""
+    for bu in world.env.fusion_emulator.state.ref["businessUnits"]:
+        bu["LedgerCurrency"] = "EUR"
+    world.env.seed_rate(world.clock().date(), RATE)
 
 
 @pytest.fixture
-def env(emulated: EmulatedFactory) -> Emulated:
-    return emulated(
-        {
-            "Payment__c": (
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Refunded_Amount__c",
-            ),
-            "Order": ("Fulfillment_Status__c",),
-        }
-    )
+def env(web_refunds: WebRefundsFactory) -> Emulated:
+    return web_refunds.env()
 
 
-def test_eur_ledger_credit_memo_carries_the_fusion_rate(env: Emulated, clock: Clock) -> None:
-    world = World(env, clock, EUR)
+@pytest.fixture
+def make_world(web_refunds: WebRefundsFactory, env: Emulated) -> MakeWorld:
+    def make(currency: CurrencyConversionConfig, **options: Any) -> World:
+        config = RefundsConfig(
+            accounts=CustomerXref(default_fusion_account="1008"), currency=currency, **options
+        )
+        return web_refunds(
+            env,
+            payment_columns="Id, Payment_ID__c, Account__c, Status__c",
+            refunds=config,
+            observe_refunds=False,
+        )
+
+    return make
+
+
+def test_eur_ledger_credit_memo_carries_the_fusion_rate(
+    env: Emulated, make_world: MakeWorld
+) -> None:
+    world = make_world(EUR)
     txn = world.settled_web_order("WEB-4001", "89.50")
-    world.eur_ledger()
+    _eur_ledger(world)
     flow = world.refunds.submit_request(
         world.engine, world.payment(txn), request_id="RQ1", amount=Decimal("30.00")
     )
@@ -160,8 +96,8 @@ def test_eur_ledger_credit_memo_carries_the_fusion_rate(env: Emulated, clock: Cl
     assert "USD -> ledger EUR: Corporate rate of" in str(summary)
 
 
-def test_eur_ledger_missing_rate_posts_no_credit_memo(env: Emulated, clock: Clock) -> None:
-    world = World(env, clock, EUR.model_copy(update={"missing_rate_retry_after": 0.0}))
+def test_eur_ledger_missing_rate_posts_no_credit_memo(env: Emulated, make_world: MakeWorld) -> None:
+    world = make_world(EUR.model_copy(update={"missing_rate_retry_after": 0.0}))
     txn = world.settled_web_order("WEB-4002", "40.00")
     for bu in env.fusion_emulator.state.ref["businessUnits"]:
         bu["LedgerCurrency"] = "EUR"  # and no rate loaded
@@ -176,8 +112,8 @@ def test_eur_ledger_missing_rate_posts_no_credit_memo(env: Emulated, clock: Cloc
     assert env.fusion.receivables_credit_memos.find_by_number(f"CM-{refund_id}") is None
 
 
-def test_usd_ledger_credit_memo_is_unchanged(env: Emulated, clock: Clock) -> None:
-    world = World(env, clock, CurrencyConversionConfig())
+def test_usd_ledger_credit_memo_is_unchanged(env: Emulated, make_world: MakeWorld) -> None:
+    world = make_world(CurrencyConversionConfig())
     txn = world.settled_web_order("WEB-4003", "20.00")
     flow = world.refunds.submit_request(
         world.engine, world.payment(txn), request_id="RQ1", amount=Decimal("5.00")
@@ -193,8 +129,10 @@ def test_usd_ledger_credit_memo_is_unchanged(env: Emulated, clock: Clock) -> Non
     assert "currency_conversion" not in str(steps["fusion_reverse"].request_summary)
 
 
-def test_plan_shows_the_credit_memo_conversion(env: Emulated, clock: Clock) -> None:
-    world = World(env, clock, EUR)
+def test_plan_shows_the_credit_memo_conversion(
+    env: Emulated, clock: Clock, make_world: MakeWorld
+) -> None:
+    world = make_world(EUR)
     txn = world.settled_web_order("WEB-4004", "20.00")
     flow = world.refunds.submit_request(
         world.engine, world.payment(txn), request_id="RQ7", amount=Decimal("5.00")
@@ -217,7 +155,7 @@ def test_plan_shows_the_credit_memo_conversion(env: Emulated, clock: Clock) -> N
 
 
 def test_credit_memo_account_keyed_on_the_sales_product_line_and_business_unit(
-    env: Emulated, clock: Clock
+    env: Emulated, make_world: MakeWorld
 ) -> None:
     gl = GlTable.model_validate(
         {
@@ -235,7 +173,7 @@ def test_credit_memo_account_keyed_on_the_sales_product_line_and_business_unit(
     lines = ProductLineMapping.model_validate(
         {"rules": [{"prefix": "WEB-HW", "product_line": "Hardware"}]}
     )
-    world = World(env, clock, CurrencyConversionConfig(), gl=gl, product_lines=lines)
+    world = make_world(CurrencyConversionConfig(), gl=gl, product_lines=lines)
     hardware = world.settled_web_order("WEB-HW-1", "20.00")
     other = world.settled_web_order("WEB-SV-1", "20.00")
     accounts: dict[str, str] = {}

@@ -12,62 +12,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from paysync_core import Engine, FlowState, LedgerStore, PostgresLedger, RetryPolicy
-from paysync_core.mapping import CustomerXref, VaultXref
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
-from paysync_core.usecases import (
-    EcommerceConfig,
-    EcommerceOrderToCash,
-    PayTraceActivityPoller,
-    PayTraceVoidPoller,
-    Refunds,
-    RefundsConfig,
-)
+from paysync_core import FlowState, LedgerStore, PostgresLedger
+from paysync_core.ports import PayTracePort
+from paysync_core.usecases import PayTraceVoidPoller
 
 if TYPE_CHECKING:
-    from conftest import Clock, Emulated, EmulatedFactory
-
-
-@dataclass
-class World:
-    env: Emulated
-    refunds: Refunds
-    poller: PayTraceActivityPoller
-    voids: PayTraceVoidPoller
-    engine: Engine
-    clock: Clock
-
-    def paid_web_order(self, order_number: str, amount: str) -> str:
-        """A web sale taken through use case 2 to the end (shipped, invoiced, cash applied)."""
-        txn = self.env.web_sale(order_number, amount)
-        assert len(self.poller.poll(self.engine).submitted) == 1
-        self.engine.run_pending(max_workers=1)
-        self.env.ship(txn)
-        self.clock.advance(61)
-        assert len(self.engine.run_pending(max_workers=1).succeeded) == 1
-        return txn
-
-    def payment(self, txn: str) -> dict[str, Any]:
-        [found] = self.env.records(
-            "SELECT Id, Payment_ID__c, Account__c, Status__c, Refunded_Amount__c "
-            "FROM Payment__c WHERE Payment_ID__c = {}",
-            txn,
-        )
-        return found
-
-    def receipt_state(self, txn: str) -> str | None:
-        receipt = self.env.fusion.standard_receipts.find_by_number(f"PT-{txn}")
-        assert receipt is not None
-        return receipt.State
+    from conftest import EmulatedFactory, WebRefundsFactory
+    from conftest import WebRefunds as World
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -92,56 +51,11 @@ def store(
 
 
 @pytest.fixture
-def world(emulated: EmulatedFactory, clock: Clock, store: LedgerStore | None) -> World:
-    env = emulated(
-        {
-            "Payment__c": (
-                "Card_Type__c",
-                "Vault_Customer_ID__c",
-                "Status_Reason__c",
-                "Refunded_Amount__c",
-            ),
-            "Order": ("Fulfillment_Status__c",),
-        }
+def world(web_refunds: WebRefundsFactory, store: LedgerStore | None) -> World:
+    return web_refunds(
+        payment_columns="Id, Payment_ID__c, Account__c, Status__c, Refunded_Amount__c",
+        store=store,
     )
-    pt_port = PayTracePort(env.paytrace)
-    ecommerce = EcommerceOrderToCash(
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=EcommerceConfig(
-            xref=VaultXref(
-                default_salesforce_account=env.account_id(), default_fusion_account="1008"
-            )
-        ),
-    )
-    refunds = Refunds(
-        paytrace=pt_port,
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        config=RefundsConfig(
-            accounts=CustomerXref(default_fusion_account="1008"),
-            vaults=VaultXref(default_fusion_account="1008"),
-        ),
-        clock=clock,
-    )
-    definitions = [ecommerce.definition(), refunds.definition()]
-    policy = RetryPolicy(lookup_delays=(60.0, 600.0))
-    if store is None:
-        engine = env.engine(definitions, policy=policy, clock=clock)
-    else:
-        engine = Engine(
-            store,
-            definitions,
-            policy=policy,
-            classifier=ClientErrorClassifier(),
-            clock=clock,
-            sleep=lambda _: None,
-        )
-    poller = PayTraceActivityPoller(
-        pt_port, [ecommerce.submit_sale, refunds.submit_observed], clock=clock
-    )
-    voids = PayTraceVoidPoller(pt_port, [refunds.submit_observed_void], clock=clock)
-    return World(env, refunds, poller, voids, engine, clock)
 
 
 def test_void_made_in_paytrace_is_found_and_posted_once(world: World) -> None:

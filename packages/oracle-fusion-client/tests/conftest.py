@@ -1,4 +1,5 @@
-"""Shared fixtures: a real RSA key and self-signed certificate generated per session."""
+"""Shared fixtures: a real RSA key and self-signed certificate generated per session; an
+emulator on a clock a test moves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from oracle_fusion_client.emulator import EmulatorConfig, FusionEmulator
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,28 @@ def other_key_pem() -> bytes:
 @pytest.fixture(scope="session")
 def other_cert_pem() -> bytes:
     return _pair("someone-else").cert_pem
+
+
+#: Where :class:`FusionClock` starts (a test's who-columns are stamped from here on).
+CLOCK_START = datetime(2026, 3, 2, 17, 4, 11, 120000, tzinfo=timezone.utc)
+
+
+class FusionClock:
+    """The emulator's clock: a test sets ``now``."""
+
+    def __init__(self) -> None:
+        self.now = CLOCK_START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FusionClock:
+    return FusionClock()
+
+
+@pytest.fixture
+def emulator(clock: FusionClock) -> FusionEmulator:
+    """A Fusion emulator whose time is ``clock`` (a module's own ``emulator`` overrides it)."""
+    return FusionEmulator(EmulatorConfig(now=clock))

@@ -5,7 +5,7 @@ who-columns stamped by SOAP writes with the SOAP caller's name, ``q``/paging/``o
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,32 +20,17 @@ from oracle_fusion_client import (
     NewCustomerAccount,
     Query,
 )
-from oracle_fusion_client.emulator import EmulatorConfig, FusionEmulator
+from oracle_fusion_client.emulator import FusionEmulator
+
+if TYPE_CHECKING:
+    from .conftest import FusionClock as Clock
 
 BASE = "https://fusion.emulator"
 CRM = f"{BASE}/crmRestApi/resources/11.13.18.05/accounts"
-START = datetime(2026, 3, 2, 17, 4, 11, 120000, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 17, 4, 11, 120000, tzinfo=timezone.utc)  # the clock's start
 ADDRESS = AccountAddress(
     address1="500 Main St.", city="Seattle", state="WA", postal_code="98101", country="US"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emulator(clock: Clock) -> FusionEmulator:
-    return FusionEmulator(EmulatorConfig(now=clock))
 
 
 def _client(emulator: FusionEmulator, user: str = "casey.brown") -> FusionClient:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-
-import pytest
+from typing import TYPE_CHECKING
 
 from oracle_fusion_client import (
     ApplyReceipt,
@@ -17,28 +16,13 @@ from oracle_fusion_client import (
     NewStandardReceipt,
     Query,
 )
-from oracle_fusion_client.emulator import EmulatorConfig, FusionEmulator
+from oracle_fusion_client.emulator import FusionEmulator
+
+if TYPE_CHECKING:
+    from .conftest import FusionClock as Clock
 
 BASE = "https://fusion.emulator"
-START = datetime(2026, 3, 2, 17, 4, 11, 120000, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emulator(clock: Clock) -> FusionEmulator:
-    return FusionEmulator(EmulatorConfig(now=clock))
+START = datetime(2026, 3, 2, 17, 4, 11, 120000, tzinfo=timezone.utc)  # the clock's start
 
 
 def _client(emulator: FusionEmulator, user: str) -> FusionClient:

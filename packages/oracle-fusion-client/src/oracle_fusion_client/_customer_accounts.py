@@ -172,6 +172,18 @@ class CustomerAccountDetails:
     address: AccountAddress | None = None
 
 
+def _location(address: AccountAddress) -> dict[str, str | None]:
+    """The address as the ``Location`` of ``createLocation`` / ``updateLocation``."""
+    return {
+        "Country": address.country,
+        "Address1": address.address1,
+        "Address2": address.address2,
+        "City": address.city,
+        "State": address.state,
+        "PostalCode": address.postal_code,
+    }
+
+
 def _opt(value: Any) -> str | None:
     text = None if value is None else str(value).strip()
     return text or None
@@ -246,15 +258,7 @@ class CustomerAccounts:
         location = self._call(
             "location",
             "createLocation",
-            location={
-                "Country": address.country,
-                "Address1": address.address1,
-                "Address2": address.address2,
-                "City": address.city,
-                "State": address.state,
-                "PostalCode": address.postal_code,
-                "CreatedByModule": module,
-            },
+            location={**_location(address), "CreatedByModule": module},
         )
         location_id = int(location.LocationId)
         party = self._call(
@@ -385,15 +389,7 @@ class CustomerAccounts:
             self._call(
                 "location",
                 "updateLocation",
-                location={
-                    "LocationId": current.location_id,
-                    "Country": address.country,
-                    "Address1": address.address1,
-                    "Address2": address.address2,
-                    "City": address.city,
-                    "State": address.state,
-                    "PostalCode": address.postal_code,
-                },
+                location={"LocationId": current.location_id, **_location(address)},
             )
         updated = self.details(account_number)
         assert updated is not None  # it was there a moment ago and accounts are not deleted

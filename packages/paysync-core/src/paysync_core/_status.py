@@ -7,7 +7,7 @@ ledger the workers use, without the status code knowing each source's tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +20,7 @@ __all__ = [
     "StreamReporter",
     "collect_status",
     "register_stream_reporter",
+    "stream_positions",
     "stream_reporters",
 ]
 
@@ -38,6 +39,26 @@ class StreamPosition:
 #: Reads stream positions inside a ledger transaction; returns [] when its tables are absent.
 StreamReporter = Callable[[LedgerTransaction, datetime], list[StreamPosition]]
 _REPORTERS: list[StreamReporter] = []
+
+
+def stream_positions(
+    kind: str, rows: Iterable[Sequence[object]], now: datetime
+) -> list[StreamPosition]:
+    """The positions of ``rows`` ``(name, position, updated_at ISO text)`` read by a reporter;
+    the lag is the time since the position last moved."""
+    positions: list[StreamPosition] = []
+    for name, position, updated in rows:
+        at = datetime.fromisoformat(str(updated))
+        positions.append(
+            StreamPosition(
+                kind=kind,
+                name=str(name),
+                position=str(position),
+                updated_at=at,
+                lag_seconds=max(0.0, (now - at).total_seconds()),
+            )
+        )
+    return positions
 
 
 def register_stream_reporter(reporter: StreamReporter) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,16 +27,11 @@ from paysync_core.ports import FusionPort, SalesforcePort
 from paysync_core.sources import FusionResource
 from paysync_core.usecases import FusionPaymentStatus
 from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import DEFAULT_BASE_URL, emulator_session, serve
+from salesforce_bridge.emulator import DEFAULT_BASE_URL, emulator_session
 
-CREDENTIALS = {
-    "FU_USER": "casey.brown",
-    "FU_PASSWORD": "pw",
-    "SF_CLIENT_ID": "cid",
-    "SF_CLIENT_SECRET": "cs",
-    "SF_USER": "ops@example.com",
-    "SF_PASSWORD": "pw",
-}
+if TYPE_CHECKING:
+    from .conftest import HttpsSalesforce, RunConfig
+
 FUSION_URL = "https://fusion.emulator"
 
 
@@ -78,56 +74,21 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    salesforce = serve(demo_salesforce_emulator(), port=0, tls_dir=tmp_path / "tls")
-    assert salesforce.ca_path is not None
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(salesforce.ca_path))
+def served(https_salesforce: HttpsSalesforce, run_config: RunConfig) -> Iterator[Served]:
     with running_emulator() as (fusion_url, _fusion):
         clerk = FusionClient(base_url=fusion_url, auth=BasicAuth("fin.clerk", "pw"))
-        grant = PasswordGrant(
-            client_id="cid",
-            client_secret="cs",
-            username="ops@example.com",
-            password="pw",
-            login_url=salesforce.url,
-        )
-        config = tmp_path / "paysync.toml"
-        config.write_text(
-            f"""
-[ledger]
-url = "{tmp_path / "ledger.db"}"
-
-[fusion]
-base_url = "{fusion_url}"
-auth = "basic"
-username = "env:FU_USER"
-password = "env:FU_PASSWORD"
-
-[salesforce]
-login_url = "{salesforce.url}"
-auth = "password"
-client_id = "env:SF_CLIENT_ID"
-client_secret = "env:SF_CLIENT_SECRET"
-username = "env:SF_USER"
-password = "env:SF_PASSWORD"
-
-[salesforce.events]
-transport = "poll"
-
+        config = run_config.write(
+            fusion_url=fusion_url,
+            salesforce_url=https_salesforce.url,
+            extra="""
 [polling]
 fusion_interval_seconds = 120
 
 [usecases.fusion_payment_status]
 own_users = ["casey.brown"]
 """,
-            encoding="utf-8",
         )
-        try:
-            yield Served(config, clerk, SalesforceBridge(grant=grant))
-        finally:
-            salesforce.stop()
+        yield Served(config, clerk, SalesforceBridge(grant=https_salesforce.grant()))
 
 
 def _passes(out: str) -> list[dict[str, object]]:

@@ -17,30 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from oracle_fusion_client import BasicAuth, FusionClient
 from oracle_fusion_client.emulator import running_emulator
-from paysync_core.app import DEMO_CREDENTIALS, demo_salesforce_emulator, serve_demo
+from paysync_core.app import DEMO_CREDENTIALS, serve_demo
 from paysync_core.cli import main
 from paysync_core.config import load_config
 from paytrace_client import CreditCard, PayTraceClient
 from paytrace_client.emulator import EmulatorServer
-from salesforce_bridge import PasswordGrant, SalesforceBridge
-from salesforce_bridge.emulator import serve
+from salesforce_bridge import SalesforceBridge
+
+if TYPE_CHECKING:
+    from .conftest import HttpsSalesforce, RunConfig
 
 CARD = "4012000098765439"  # PayTrace's public sandbox Visa; only ever given to the emulator
-CREDENTIALS = {
-    "PT_USER": "demo123",
-    "PT_PASSWORD": "demo123",
-    "FU_USER": "casey.brown",
-    "FU_PASSWORD": "pw",
-    "SF_CLIENT_ID": "cid",
-    "SF_CLIENT_SECRET": "cs",
-    "SF_USER": "ops@example.com",
-    "SF_PASSWORD": "pw",
-}
 
 
 @dataclass
@@ -53,58 +46,21 @@ class Systems:
 
 
 @pytest.fixture
-def systems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Systems]:
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    salesforce = serve(demo_salesforce_emulator(), port=0, tls_dir=tmp_path / "tls")
-    assert salesforce.ca_path is not None
-    # simple-salesforce only speaks https: trust the emulator's throwaway CA, as an operator
-    # would trust a corporate CA
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(salesforce.ca_path))
+def systems(https_salesforce: HttpsSalesforce, run_config: RunConfig) -> Iterator[Systems]:
     with EmulatorServer() as paytrace_server, running_emulator() as (fusion_url, _fusion):
         paytrace = PayTraceClient(
             username="demo123", password="demo123", base_url=paytrace_server.base_url
         )
         fusion = FusionClient(base_url=fusion_url, auth=BasicAuth("casey.brown", "pw"))
-        grant = PasswordGrant(
-            client_id="cid",
-            client_secret="cs",
-            username="ops@example.com",
-            password="pw",
-            login_url=salesforce.url,
-        )
-        bridge = SalesforceBridge(grant=grant)
+        bridge = SalesforceBridge(grant=https_salesforce.grant())
         acme = str(
             next(iter(bridge.query("SELECT Id FROM Account WHERE Name = 'Acme Corporation'")))["Id"]
         )
-        config = tmp_path / "paysync.toml"
-        config.write_text(
-            f"""
-[ledger]
-url = "{tmp_path / "ledger.db"}"
-
-[paytrace]
-base_url = "{paytrace_server.base_url}"
-username = "env:PT_USER"
-password = "env:PT_PASSWORD"
-
-[fusion]
-base_url = "{fusion_url}"
-auth = "basic"
-username = "env:FU_USER"
-password = "env:FU_PASSWORD"
-
-[salesforce]
-login_url = "{salesforce.url}"
-auth = "password"
-client_id = "env:SF_CLIENT_ID"
-client_secret = "env:SF_CLIENT_SECRET"
-username = "env:SF_USER"
-password = "env:SF_PASSWORD"
-
-[salesforce.events]
-transport = "poll"
-
+        config = run_config.write(
+            fusion_url=fusion_url,
+            salesforce_url=https_salesforce.url,
+            paytrace_url=paytrace_server.base_url,
+            extra=f"""
 [engine]
 workers = 2
 
@@ -118,12 +74,8 @@ default_fusion_account = "1008"
 [usecases.customer_sync]
 enabled = false
 """,
-            encoding="utf-8",
         )
-        try:
-            yield Systems(config, paytrace, fusion, bridge, acme)
-        finally:
-            salesforce.stop()
+        yield Systems(config, paytrace, fusion, bridge, acme)
 
 
 def _passes(out: str) -> list[dict[str, object]]:

@@ -25,8 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ._qparse import QueryError, compile_q, parse_finder
-from ._render import COLLECTION_TYPE, DEFAULT_LIMIT, ITEM_TYPE, MAX_LIMIT
+from ._render import COLLECTION_TYPE, ITEM_TYPE, collection_page
 from ._state import ApiError, State
 
 __all__ = ["CRM_ROOT", "SEED_STAMP", "SEED_USER", "crm_accounts", "crm_get"]
@@ -109,54 +108,16 @@ def _render(record: Mapping[str, Any], params: Mapping[str, str], base: str) -> 
     return out
 
 
-def _order_key(value: object) -> tuple[int, str]:
-    if value is None:
-        return (0, "")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (1, f"{value:030d}")
-    return (2, str(value))
-
-
 def _collection(state: State, params: Mapping[str, str], base: str) -> dict[str, Any]:
-    rows = list(crm_accounts(state).values())
-    try:
-        if params.get("finder"):
-            name, variables = parse_finder(params["finder"])
-            if name != "PrimaryKey" or set(variables) - {KEY}:
-                raise ApiError(400, f"The finder {name} isn't defined for {RESOURCE}.")
-            rows = [r for r in rows if all(str(r.get(k)) == v for k, v in variables.items())]
-        if params.get("q"):
-            predicate = compile_q(params["q"])
-            rows = [r for r in rows if predicate(r)]
-    except QueryError as exc:
-        raise ApiError(
-            400, f"The query parameter was provided but it could not be processed: {exc}"
-        ) from None
-    for spec in reversed([s for s in params.get("orderBy", "").split(",") if s.strip()]):
-        attr, _, direction = spec.partition(":")
-        rows.sort(key=lambda r: _order_key(r.get(attr.strip())), reverse=direction == "desc")
-    try:
-        limit = min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
-        offset = int(params.get("offset", 0))
-    except ValueError:
-        raise ApiError(400, "limit and offset must be integers.") from None
-    if limit < 1 or offset < 0:
-        raise ApiError(400, "limit must be positive and offset not negative.")
-    page = rows[offset : offset + limit]
-    body: dict[str, Any] = {
-        "items": [_render(r, params, base) for r in page],
-        "count": len(page),
-        "hasMore": offset + len(page) < len(rows),
-        "limit": limit,
-        "offset": offset,
-    }
-    if params.get("totalResults", "false").lower() == "true":
-        body["totalResults"] = len(rows)
-    if params.get("onlyData", "false").lower() != "true":
-        body["links"] = [
-            {"rel": "self", "href": f"{base}/{RESOURCE}", "name": RESOURCE, "kind": "collection"}
-        ]
-    return body
+    rows = [(str(record[KEY]), record) for record in crm_accounts(state).values()]
+    return collection_page(
+        rows,
+        RESOURCE,
+        params,
+        base,
+        finders={"PrimaryKey": (KEY,)},
+        render=lambda _key, record: _render(record, params, base),
+    )
 
 
 def crm_get(

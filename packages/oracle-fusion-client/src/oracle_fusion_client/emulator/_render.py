@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -11,7 +11,7 @@ from typing import Any, cast
 from ._qparse import QueryError, compile_q, parse_finder
 from ._state import RESOURCES, ApiError, State
 
-__all__ = ["collection", "dumps", "error_body", "render_item"]
+__all__ = ["collection", "collection_page", "dumps", "error_body", "render_item"]
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
@@ -126,17 +126,39 @@ def _order_key(value: object) -> tuple[int, object]:
 
 
 def collection(state: State, resource: str, params: Mapping[str, str], base: str) -> dict[str, Any]:
-    """A collection GET: finder, q, orderBy, offset/limit, totalResults."""
-    rows = list(state.records[resource].items())
+    """A collection GET of a ``fscmRestApi`` resource (see :func:`collection_page`)."""
+    finders = {"PrimaryKey": (RESOURCES[resource][0],), **FINDERS.get(resource, {})}
+    return collection_page(
+        list(state.records[resource].items()),
+        resource,
+        params,
+        base,
+        finders=finders,
+        render=lambda key, _record: render_item(state, resource, key, params, base),
+    )
+
+
+def collection_page(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    resource: str,
+    params: Mapping[str, str],
+    base: str,
+    *,
+    finders: Mapping[str, tuple[str, ...]],
+    render: Callable[[str, Mapping[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A collection GET over ``rows`` (key, record): finder (one of ``finders``, name ->
+    the attributes its variables filter on), q, orderBy, offset/limit, totalResults, links;
+    each item of the page as ``render(key, record)`` gives it. Every ADF REST collection
+    (``fscmRestApi``, ``crmRestApi``) pages alike."""
+    rows = list(rows)
     try:
         if params.get("finder"):
             name, variables = parse_finder(params["finder"])
-            key_attr = RESOURCES[resource][0]
-            allowed = {"PrimaryKey": (key_attr,), **FINDERS.get(resource, {})}
-            if name not in allowed:
+            if name not in finders:
                 raise ApiError(400, f"The finder {name} isn't defined for {resource}.")
             for var, value in variables.items():
-                if var not in allowed[name]:
+                if var not in finders[name]:
                     raise ApiError(400, f"The finder {name} has no variable {var}.")
                 rows = [(k, r) for k, r in rows if str(r.get(var)) == value]
         if params.get("q"):
@@ -157,7 +179,7 @@ def collection(state: State, resource: str, params: Mapping[str, str], base: str
     if limit < 1 or offset < 0:
         raise ApiError(400, "limit must be positive and offset not negative.")
     page = rows[offset : offset + limit]
-    items = [render_item(state, resource, k, params, base) for k, _ in page]
+    items = [render(k, r) for k, r in page]
     body: dict[str, Any] = {
         "items": items,
         "count": len(items),

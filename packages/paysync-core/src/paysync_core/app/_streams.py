@@ -10,33 +10,14 @@ from datetime import datetime
 
 from paysync_core import LedgerTransaction
 from paysync_core._status import StreamPosition, register_stream_reporter
-from paysync_core.usecases._paytrace_poller import (
-    _CREATE,  # pyright: ignore[reportPrivateUsage] - the poller owns its tables
-    _TABLE,  # pyright: ignore[reportPrivateUsage]
-)
+from paysync_core.usecases._paytrace_poller import PAYTRACE_CURSORS
 
 __all__ = ["paytrace_cursor_positions"]
 
 
 def paytrace_cursor_positions(tx: LedgerTransaction, now: datetime) -> list[StreamPosition]:
     """Each PayTrace export cursor: the newest record handled, and when it moved."""
-    for statement in _CREATE:  # absent before the first poll: report nothing, not an error
-        tx.execute(statement)
-    positions: list[StreamPosition] = []
-    for name, position, updated in tx.execute(
-        f"SELECT name, position, updated_at FROM {_TABLE} ORDER BY name"  # noqa: S608
-    ):
-        at = datetime.fromisoformat(str(updated))
-        positions.append(
-            StreamPosition(
-                kind="paytrace-polling",
-                name=str(name),
-                position=str(position),
-                updated_at=at,
-                lag_seconds=max(0.0, (now - at).total_seconds()),
-            )
-        )
-    return positions
+    return PAYTRACE_CURSORS.positions(tx, "paytrace-polling", now)
 
 
 register_stream_reporter(paytrace_cursor_positions)

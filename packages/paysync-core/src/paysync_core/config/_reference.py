@@ -15,10 +15,10 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -148,28 +148,33 @@ def _validated_name(metadata: Sequence[object]) -> str | None:
     return None
 
 
+_WRAPPERS = (typing.Union, types.UnionType, typing.Annotated)
+_T = TypeVar("_T")
+
+
+def _first_member(annotation: Any, find: Callable[[Any], _T | None]) -> _T | None:
+    """What ``find`` answers for the first member of a union (or ``Annotated``) it knows."""
+    for arg in typing.get_args(annotation):
+        found = find(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _model_of(annotation: Any) -> type[BaseModel] | None:
     """The model a field holds, directly, optionally, or as array items / table values."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            found = _model_of(arg)
-            if found is not None:
-                return found
+    if typing.get_origin(annotation) in _WRAPPERS:
+        return _first_member(annotation, _model_of)
     return None
 
 
 def _container_of(annotation: Any) -> str | None:
     """``"array"`` / ``"table"`` when the field holds several models, else ``None``."""
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            found = _container_of(arg)
-            if found is not None:
-                return found
-        return None
+    if origin in _WRAPPERS:
+        return _first_member(annotation, _container_of)
     args = typing.get_args(annotation)
     if origin in (tuple, list, Sequence) and args and _model_of(args[0]):
         return "array"

@@ -39,6 +39,7 @@ from paysync_core import (
     LedgerTransaction,
     SubmitHook,
 )
+from paysync_core._durable_cursor import CursorTable, SeenSet, utc_text
 from paysync_core._status import StreamPosition, register_stream_reporter
 from paysync_core.ports import FusionPort
 
@@ -52,14 +53,20 @@ __all__ = [
     "fusion_cursor_positions",
 ]
 
-_TABLE = "paysync_fusion_cursors"
-_SEEN = "paysync_fusion_seen"
-_CREATE = (
-    f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
-    "name TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {_SEEN} (name TEXT NOT NULL, record_key TEXT NOT NULL, "
-    "last_update TEXT NOT NULL, PRIMARY KEY (name, record_key, last_update))",
+#: The per-resource cursors, and the changes handled (each version of a record once).
+_CURSORS = CursorTable(
+    "paysync_fusion_cursors",
+    SeenSet(
+        "paysync_fusion_seen",
+        key="record_key",
+        stamp="last_update",
+        primary_key=("record_key", "last_update"),
+        create="CREATE TABLE IF NOT EXISTS paysync_fusion_seen (name TEXT NOT NULL, "
+        "record_key TEXT NOT NULL, last_update TEXT NOT NULL, "
+        "PRIMARY KEY (name, record_key, last_update))",
+    ),
 )
+_SEEN = _CURSORS.seen
 _STAMP = "LastUpdateDate"
 _FSCM = "fscmRestApi"
 #: The REST APIs a polled collection may live in (the Financials one, the CRM one).
@@ -84,7 +91,7 @@ class FusionChange:
     @property
     def version(self) -> str:
         """The change's identity within the record: its ``LastUpdateDate`` as UTC text."""
-        return _text(self.last_update)
+        return utc_text(self.last_update)
 
 
 def fusion_change(resource: str, key_attribute: str, record: Mapping[str, Any]) -> FusionChange:
@@ -154,11 +161,6 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _text(moment: datetime) -> str:
-    # fixed-width UTC text: string order is time order
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
 def _parse(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -215,53 +217,28 @@ class FusionChangePoller:
     def cursor_name(self, resource: str) -> str:
         return f"{self.name}:{resource}"
 
-    @staticmethod
-    def _read(tx: LedgerTransaction, name: str) -> datetime | None:
-        for statement in _CREATE:
-            tx.execute(statement)
-        rows = tx.execute(f"SELECT position FROM {_TABLE} WHERE name = ?", (name,))  # noqa: S608
-        return datetime.fromisoformat(str(rows[0][0])) if rows else None
-
     def cursor(self, store: LedgerStore, resource: str) -> datetime | None:
         """The ``LastUpdateDate`` of the newest change of ``resource`` handled so far."""
         with store.transaction() as tx:
-            return self._read(tx, self.cursor_name(resource))
+            return _CURSORS.read(tx, self.cursor_name(resource))
 
     def _seen(self, store: LedgerStore, name: str, changes: Sequence[FusionChange]) -> set[str]:
         if not changes:
             return set()
         keys = sorted({c.key for c in changes})
         with store.transaction() as tx:
-            self._read(tx, name)
-            marks = ", ".join("?" for _ in keys)
-            rows = tx.execute(
-                f"SELECT record_key, last_update FROM {_SEEN} "  # noqa: S608
-                f"WHERE name = ? AND record_key IN ({marks})",
-                (name, *keys),
-            )
-        return {f"{row[0]}@{row[1]}" for row in rows}
+            _CURSORS.ensure(tx)
+            return {f"{key}@{version}" for key, version in _SEEN.handled(tx, name, keys)}
 
     def _advance(self, tx: LedgerTransaction, name: str, change: FusionChange) -> None:
         """Mark the change seen and move the cursor forward (never back), inside the caller's
         transaction."""
-        current = self._read(tx, name)
-        tx.execute(
-            f"INSERT INTO {_SEEN} (name, record_key, last_update) VALUES (?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (name, record_key, last_update) DO NOTHING",
-            (name, change.key, change.version),
-        )
+        current = _CURSORS.read(tx, name)
+        _SEEN.mark(tx, name, change.key, change.version)
         if current is not None and current >= change.last_update:
             return
-        tx.execute(
-            f"DELETE FROM {_SEEN} WHERE name = ? AND last_update < ?",  # noqa: S608
-            (name, _text(change.last_update - self.overlap - self.overlap)),
-        )
-        tx.execute(
-            f"INSERT INTO {_TABLE} (name, position, updated_at) VALUES (?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
-            "updated_at = excluded.updated_at",
-            (name, change.version, _text(self._clock())),
-        )
+        _SEEN.prune(tx, name, change.last_update - self.overlap - self.overlap)
+        _CURSORS.write(tx, name, change.version, self._clock())
 
     # -- polling --------------------------------------------------------------------------
     def poll(self, engine: Engine) -> FusionPollReport:
@@ -358,23 +335,7 @@ class FusionChangePoller:
 def fusion_cursor_positions(tx: LedgerTransaction, now: datetime) -> list[StreamPosition]:
     """``paysync status``: each Fusion change cursor, the newest change handled, when it moved
     (the lag is the time since then, as for the other streams)."""
-    for statement in _CREATE:  # absent before the first poll: report nothing, not an error
-        tx.execute(statement)
-    positions: list[StreamPosition] = []
-    for cursor, position, updated in tx.execute(
-        f"SELECT name, position, updated_at FROM {_TABLE} ORDER BY name"  # noqa: S608
-    ):
-        at = datetime.fromisoformat(str(updated))
-        positions.append(
-            StreamPosition(
-                kind="fusion-polling",
-                name=str(cursor),
-                position=str(position),
-                updated_at=at,
-                lag_seconds=max(0.0, (now - at).total_seconds()),
-            )
-        )
-    return positions
+    return _CURSORS.positions(tx, "fusion-polling", now)
 
 
 register_stream_reporter(fusion_cursor_positions)

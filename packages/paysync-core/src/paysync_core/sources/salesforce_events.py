@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from paysync_core import ConfigurationError, Engine, FlowRecord, LedgerStore, LedgerTransaction
 from paysync_core._engine import SubmitHook
-from paysync_core._status import StreamPosition, register_stream_reporter
+from paysync_core._status import StreamPosition, register_stream_reporter, stream_positions
 from paysync_core.ports import SalesforcePort
 from paysync_core.usecases.customer_sync import CustomerSync
 from paysync_core.usecases.order_to_cash import OrderToCash
@@ -102,23 +102,12 @@ class LedgerReplayStore:
 def salesforce_stream_positions(tx: LedgerTransaction, now: datetime) -> list[StreamPosition]:
     """The ``StreamReporter`` of Salesforce event channels: each channel's checkpoint."""
     tx.execute(_CREATE)  # absent before the first subscription: report nothing, not an error
-    positions: list[StreamPosition] = []
-    for channel, replay_id, updated in tx.execute(
+    rows = tx.execute(
         f"SELECT channel, replay_id, updated_at FROM {_TABLE} "  # noqa: S608
         "WHERE channel NOT LIKE ? ORDER BY channel",
         ("%#dedup",),  # persisted dedup windows are not streams
-    ):
-        at = datetime.fromisoformat(str(updated))
-        positions.append(
-            StreamPosition(
-                kind="salesforce-events",
-                name=str(channel),
-                position=str(replay_id),
-                updated_at=at,
-                lag_seconds=max(0.0, (now - at).total_seconds()),
-            )
-        )
-    return positions
+    )
+    return stream_positions("salesforce-events", rows, now)
 
 
 register_stream_reporter(salesforce_stream_positions)

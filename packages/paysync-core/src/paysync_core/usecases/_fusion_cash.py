@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from paysync_core import LookupResult, StepContext
+from paysync_core import LookupResult, Step, StepContext
+from paysync_core._steps import Lookup, Perform, Summarize
 from paysync_core.canonical import Invoice, Receipt
 from paysync_core.mapping import (
     Conversion,
@@ -27,17 +28,37 @@ from paysync_core.mapping import (
 from paysync_core.ports import FusionPort
 
 __all__ = [
+    "StepCalls",
     "apply_receipt",
     "apply_summary",
+    "conversion_note",
     "conversion_summary",
     "credit_memo_conversion",
     "find_applied",
     "find_invoice",
     "find_receipt",
+    "fusion_cash_steps",
     "post_invoice",
     "post_receipt",
     "receipt_for",
 ]
+
+
+#: What one step of a flow calls: ``(perform, lookup, summarize)``.
+StepCalls = tuple[Perform, Lookup, Summarize]
+
+
+def fusion_cash_steps(invoice: StepCalls, receipt: StepCalls, apply: StepCalls) -> list[Step]:
+    """The ``fusion_invoice``, ``fusion_receipt`` and ``fusion_apply`` steps, in that order.
+
+    Their names are the keys :func:`apply_receipt`, :func:`apply_summary` and
+    :func:`find_applied` read the earlier results by, and the step names flows already in the
+    ledger were recorded with: both order-to-cash flows declare them here."""
+    named = (("fusion_invoice", invoice), ("fusion_receipt", receipt), ("fusion_apply", apply))
+    return [
+        Step(name, perform, lookup, system="fusion", summarize=summarize)
+        for name, (perform, lookup, summarize) in named
+    ]
 
 
 def _invoice_ids(invoice_id: object, invoice: Invoice, reason: str) -> dict[str, str]:
@@ -72,6 +93,16 @@ def conversion_summary(
         f"step runs, {carried}; the document stays in {code.upper()}, accounted amounts "
         "rounded half-even"
     }
+
+
+def conversion_note(conversion: Decision[Conversion], amount: Decimal, currency: str) -> str:
+    """The ``currency_conversion`` a step records for a document of ``amount`` ``currency``:
+    the rate's reason and the amount in the ledger currency."""
+    accounted = conversion.value.accounted(amount)
+    return (
+        f"{conversion.reason}; amount {amount} {currency} = {accounted} "
+        f"{conversion.value.ledger_currency}"
+    )
 
 
 def credit_memo_conversion(
@@ -134,11 +165,7 @@ def post_receipt(
     created = fusion.create_receipt(payload)
     ids = {"receipt_id": str(created.StandardReceiptId), "receipt_number": receipt.number}
     if conversion is not None:
-        accounted = conversion.value.accounted(receipt.amount)
-        ids["currency_conversion"] = (
-            f"{conversion.reason}; amount {receipt.amount} {receipt.currency} = {accounted} "
-            f"{conversion.value.ledger_currency}"
-        )
+        ids["currency_conversion"] = conversion_note(conversion, receipt.amount, receipt.currency)
     return ids
 
 

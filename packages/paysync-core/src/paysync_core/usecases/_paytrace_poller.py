@@ -39,10 +39,12 @@ from paysync_core import (
     LedgerTransaction,
     SubmitHook,
 )
+from paysync_core._durable_cursor import CursorTable, SeenSet, utc_text
 from paysync_core.ports import PayTracePort
 from paytrace_client.models import ExportedTransaction
 
 __all__ = [
+    "PAYTRACE_CURSORS",
     "ActivityHandler",
     "PayTraceActivityPoller",
     "PayTraceVoidPoller",
@@ -50,14 +52,20 @@ __all__ = [
     "VoidPollReport",
 ]
 
-_TABLE = "paysync_poll_cursors"
-_SEEN = "paysync_poll_seen"
-_CREATE = (
-    f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
-    "name TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {_SEEN} (name TEXT NOT NULL, transaction_id BIGINT NOT NULL, "
-    "created TEXT NOT NULL, PRIMARY KEY (name, transaction_id))",
+#: The export cursors, and the transactions handled (by id, stamped with their creation).
+PAYTRACE_CURSORS = CursorTable(
+    "paysync_poll_cursors",
+    SeenSet(
+        "paysync_poll_seen",
+        key="transaction_id",
+        stamp="created",
+        primary_key=("transaction_id",),
+        create="CREATE TABLE IF NOT EXISTS paysync_poll_seen (name TEXT NOT NULL, "
+        "transaction_id BIGINT NOT NULL, created TEXT NOT NULL, "
+        "PRIMARY KEY (name, transaction_id))",
+    ),
 )
+_SEEN = PAYTRACE_CURSORS.seen
 
 
 class ActivityHandler(Protocol):
@@ -86,11 +94,6 @@ class PollReport:
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _text(moment: datetime) -> str:
-    # fixed-width UTC text: string order is time order
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _created(record: ExportedTransaction) -> datetime | None:
@@ -123,52 +126,27 @@ class PayTraceActivityPoller:
         self._clock = clock
 
     # -- the durable cursor ---------------------------------------------------------------
-    @staticmethod
-    def _read(tx: LedgerTransaction, name: str) -> datetime | None:
-        for statement in _CREATE:
-            tx.execute(statement)
-        rows = tx.execute(f"SELECT position FROM {_TABLE} WHERE name = ?", (name,))  # noqa: S608
-        return datetime.fromisoformat(str(rows[0][0])) if rows else None
-
     def _seen(self, store: LedgerStore, ids: Sequence[int]) -> set[int]:
         if not ids:
             return set()
         with store.transaction() as tx:
-            self._read(tx, self.name)
-            marks = ", ".join("?" for _ in ids)
-            rows = tx.execute(
-                f"SELECT transaction_id FROM {_SEEN} "  # noqa: S608
-                f"WHERE name = ? AND transaction_id IN ({marks})",
-                (self.name, *ids),
-            )
-        return {int(str(row[0])) for row in rows}
+            PAYTRACE_CURSORS.ensure(tx)
+            return {int(key) for key, _ in _SEEN.handled(tx, self.name, ids)}
 
     def _advance(self, tx: LedgerTransaction, to: datetime, transaction_id: int) -> None:
         """Mark the record seen and move the cursor forward (never back), inside the caller's
         transaction."""
-        current = self._read(tx, self.name)
-        tx.execute(
-            f"INSERT INTO {_SEEN} (name, transaction_id, created) VALUES (?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (name, transaction_id) DO NOTHING",
-            (self.name, transaction_id, _text(to)),
-        )
+        current = PAYTRACE_CURSORS.read(tx, self.name)
+        _SEEN.mark(tx, self.name, transaction_id, utc_text(to))
         if current is not None and current >= to:
             return
-        tx.execute(
-            f"DELETE FROM {_SEEN} WHERE name = ? AND created < ?",  # noqa: S608
-            (self.name, _text(to - self.overlap - self.overlap)),
-        )
-        tx.execute(
-            f"INSERT INTO {_TABLE} (name, position, updated_at) VALUES (?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
-            "updated_at = excluded.updated_at",
-            (self.name, _text(to), _text(self._clock())),
-        )
+        _SEEN.prune(tx, self.name, to - self.overlap - self.overlap)
+        PAYTRACE_CURSORS.write(tx, self.name, utc_text(to), self._clock())
 
     def cursor(self, store: LedgerStore) -> datetime | None:
         """The creation instant of the newest record handled so far (``None`` before any)."""
         with store.transaction() as tx:
-            return self._read(tx, self.name)
+            return PAYTRACE_CURSORS.read(tx, self.name)
 
     # -- polling --------------------------------------------------------------------------
     def poll(self, engine: Engine) -> PollReport:
@@ -257,22 +235,10 @@ class PayTraceVoidPoller:
 
     def _seen(self, store: LedgerStore, ids: Sequence[int], horizon: datetime) -> set[int]:
         with store.transaction() as tx:
-            for statement in _CREATE:
-                tx.execute(statement)
+            PAYTRACE_CURSORS.ensure(tx)
             # a void older than twice the window can no longer be read: forget it
-            tx.execute(
-                f"DELETE FROM {_SEEN} WHERE name = ? AND created < ?",  # noqa: S608
-                (self.name, _text(horizon - self.lookback)),
-            )
-            if not ids:
-                return set()
-            marks = ", ".join("?" for _ in ids)
-            rows = tx.execute(
-                f"SELECT transaction_id FROM {_SEEN} "  # noqa: S608
-                f"WHERE name = ? AND transaction_id IN ({marks})",
-                (self.name, *ids),
-            )
-        return {int(str(row[0])) for row in rows}
+            _SEEN.prune(tx, self.name, horizon - self.lookback)
+            return {int(key) for key, _ in _SEEN.handled(tx, self.name, ids)}
 
     def poll(self, engine: Engine) -> VoidPollReport:
         """Read the window and submit a flow for every void not handled before."""
@@ -305,11 +271,7 @@ class PayTraceVoidPoller:
         self, engine: Engine, record: ExportedTransaction, now: datetime
     ) -> FlowRecord | None:
         def checkpoint(tx: LedgerTransaction, _flow: FlowRecord) -> None:
-            tx.execute(
-                f"INSERT INTO {_SEEN} (name, transaction_id, created) VALUES (?, ?, ?) "  # noqa: S608
-                "ON CONFLICT (name, transaction_id) DO NOTHING",
-                (self.name, record.transaction_id, _text(now)),
-            )
+            _SEEN.mark(tx, self.name, record.transaction_id, utc_text(now))
 
         for handler in self.handlers:
             flow = handler(engine, record, checkpoint=checkpoint)

@@ -71,6 +71,7 @@ from ._fusion_cash import (
     find_applied,
     find_invoice,
     find_receipt,
+    fusion_cash_steps,
     post_invoice,
     post_receipt,
     receipt_for,
@@ -235,26 +236,10 @@ class EcommerceOrderToCash:
                     system="fusion",
                     summarize=self._await_summary,
                 ),
-                Step(
-                    "fusion_invoice",
-                    self._invoice,
-                    self._find_invoice,
-                    system="fusion",
-                    summarize=self._invoice_summary,
-                ),
-                Step(
-                    "fusion_receipt",
-                    self._receipt,
-                    self._find_receipt,
-                    system="fusion",
-                    summarize=self._receipt_summary,
-                ),
-                Step(
-                    "fusion_apply",
-                    self._apply,
-                    self._find_apply,
-                    system="fusion",
-                    summarize=self._apply_summary,
+                *fusion_cash_steps(
+                    invoice=(self._invoice, self._find_invoice, self._invoice_summary),
+                    receipt=(self._receipt, self._find_receipt, self._receipt_summary),
+                    apply=(self._apply, self._find_apply, self._apply_summary),
                 ),
                 Step(
                     "salesforce_status",

@@ -286,21 +286,23 @@ class RecurringBilling:
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
         subscription = _subscription(ctx)
+        description = (  # the same on a card sale and an ACH debit
+            f"Subscription {subscription.source_id} period "
+            f"{subscription.next_charge_date} attempt {_attempt(ctx)}"
+        )
         if _is_ach(ctx):
             debit = self.paytrace.check_sale(
                 amount=subscription.amount,
                 customer_id=subscription.vault_customer_id,
                 invoice_id=_invoice_id(ctx),
-                description=f"Subscription {subscription.source_id} period "
-                f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
+                description=description,
             )
             return self._sale_ids(_ach(debit), ctx)
         sale = self.paytrace.sale(
             amount=subscription.amount,
             customer_id=subscription.vault_customer_id,
             invoice_id=_invoice_id(ctx),
-            description=f"Subscription {subscription.source_id} period "
-            f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
+            description=description,
         )
         return self._sale_ids(sale, ctx)
 

@@ -74,7 +74,7 @@ from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paytrace_client.models import ExportedTransaction
 
 from ._ach_refunds import AchReversal, ach_check_id, ach_name
-from ._fusion_cash import conversion_summary, credit_memo_conversion
+from ._fusion_cash import conversion_note, conversion_summary, credit_memo_conversion
 from ._summaries import fusion_payload, known, result, salesforce_upsert
 
 __all__ = ["REFUNDS_USE_CASE", "RefundRequestFields", "Refunds", "RefundsConfig"]
@@ -544,10 +544,8 @@ class Refunds:
             "mapping": gl.reason,
         }
         if conversion is not None:
-            accounted = conversion.value.accounted(request.amount)
-            done["currency_conversion"] = (
-                f"{conversion.reason}; amount {request.amount} {memo.CreditMemoCurrency} = "
-                f"{accounted} {conversion.value.ledger_currency}"
+            done["currency_conversion"] = conversion_note(
+                conversion, request.amount, memo.CreditMemoCurrency
             )
         return done
 

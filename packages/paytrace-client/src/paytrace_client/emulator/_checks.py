@@ -24,7 +24,7 @@ from ._fields import (
     check_account,
     export_timestamp,
     int_id,
-    request_date,
+    request_date_range,
     text,
 )
 from ._responses import ApiError, Json, Outcome
@@ -233,15 +233,7 @@ def check_record(txn: CheckTxn, tz: tzinfo) -> Json:
 def export_by_date_range(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:
     """[I] Checks created from ``start_date`` to ``end_date`` (``MM/DD/YYYY``, export zone),
     optionally one ``check_transaction_id`` or one ``customer_id``."""
-    errors = Errors()
-    start = request_date(body.get("start_date"))
-    end = request_date(body.get("end_date"))
-    if start is None:
-        errors.add("49")
-    if end is None:
-        errors.add("50")
-    if start is None or end is None:
-        raise ApiError(errors, {})
+    start, end = request_date_range(body)
     tz = ctx.config.export_timezone
     cid = int_id(body.get("check_transaction_id")) if body.get("check_transaction_id") else None
     customer_id = text(body, "customer_id")

@@ -7,13 +7,13 @@ created.at`` is inferred (reference 3.2); timestamps use PayTrace's "general dat
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from . import _responses as r
 from ._context import Ctx, Handler
-from ._fields import Errors, export_timestamp, int_id, request_date, text
+from ._fields import Errors, export_timestamp, int_id, request_date_range, text
 from ._responses import ApiError, Json, Outcome
 from ._state import Batch, Txn
 
@@ -124,21 +124,8 @@ def by_id(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:
     return _ok("transactions", [record])
 
 
-def _date_range(body: Json) -> tuple[date, date]:
-    errors = Errors()
-    start = request_date(body.get("start_date"))
-    end = request_date(body.get("end_date"))
-    if start is None:
-        errors.add("49")
-    if end is None:
-        errors.add("50")
-    if start is None or end is None:
-        raise ApiError(errors, {})
-    return start, end
-
-
 def by_date_range(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:
-    start, end = _date_range(body)
+    start, end = request_date_range(body)
     tz = ctx.config.export_timezone
     wanted = text(body, "transaction_type").strip().upper()
     customer_id = text(body, "customer_id")
@@ -199,7 +186,7 @@ def export_one(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:
 
 
 def export_range(ctx: Ctx, body: Json) -> tuple[Outcome, Json]:
-    start, end = _date_range(body)
+    start, end = request_date_range(body)
     tz = ctx.config.export_timezone
     batches = [
         batch_record(b, tz)

@@ -15,7 +15,7 @@ from typing import Any
 
 from paytrace_client._cards import card_brand, luhn_valid, mask_pan, routing_number_valid
 
-from ._responses import MSG, as_obj
+from ._responses import MSG, ApiError, as_obj
 from ._state import Card, CheckAccount
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "credit_card",
     "int_id",
     "request_date",
+    "request_date_range",
     "swipe",
     "text",
 ]
@@ -222,6 +223,21 @@ def request_date(value: object) -> date | None:
         return date(int(match.group(3)), int(match.group(1)), int(match.group(2)))
     except ValueError:
         return None
+
+
+def request_date_range(body: dict[str, Any]) -> tuple[date, date]:
+    """An export's ``start_date`` and ``end_date``; error 49 / 50 for each one missing or not
+    ``MM/DD/YYYY``."""
+    errors = Errors()
+    start = request_date(body.get("start_date"))
+    end = request_date(body.get("end_date"))
+    if start is None:
+        errors.add("49")
+    if end is None:
+        errors.add("50")
+    if start is None or end is None:
+        raise ApiError(errors, {})
+    return start, end
 
 
 def export_timestamp(moment: datetime) -> str:

@@ -353,23 +353,8 @@ def _offset(locator: str) -> int:
     return int(text)
 
 
-# Keys of the create and close (PATCH state) answers; job info (GET) shows every key.
-_CREATED = (
-    "id",
-    "operation",
-    "object",
-    "createdById",
-    "createdDate",
-    "systemModstamp",
-    "state",
-    "externalIdFieldName",
-    "concurrencyMode",
-    "contentType",
-    "apiVersion",
-    "contentUrl",
-    "lineEnding",
-    "columnDelimiter",
-)
+# Keys of the close (PATCH state) and create answers (the create answer adds where the data
+# goes and its CSV format); job info (GET) shows every key.
 _CLOSED = (
     "id",
     "operation",
@@ -383,6 +368,7 @@ _CLOSED = (
     "contentType",
     "apiVersion",
 )
+_CREATED = (*_CLOSED, "contentUrl", "lineEnding", "columnDelimiter")
 _FROM = re.compile(r"\bFROM\s+([A-Za-z0-9_]+)", re.IGNORECASE)
 
 
