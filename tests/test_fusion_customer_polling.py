@@ -44,14 +44,6 @@ if TYPE_CHECKING:
     from conftest import Emulated, EmulatedFactory, StoreFactory
 
 FUSION_URL = "https://fusion.emulator"
-ACCOUNT_FIELDS = (
-    "BillingStreet",
-    "BillingState",
-    "BillingPostalCode",
-    "Vault_Customer_ID__c",
-    "Fusion_Account_Number__c",
-    "Payment_Method__c",
-)
 HARBOR = AccountAddress(
     address1="1 Harbor Way", city="Tacoma", state="WA", postal_code="98402", country="US"
 )
@@ -131,7 +123,7 @@ class World:
 
 @pytest.fixture
 def world(emulated: EmulatedFactory, ledger_factory: StoreFactory) -> World:
-    env = emulated({"Account": ACCOUNT_FIELDS})
+    env = emulated.for_customer_sync()
     store = ledger_factory()
     token = env.protect_token()
     ports = Ports(

@@ -17,9 +17,9 @@ from paysync_core import (
     LedgerStore,
     SubmitHook,
 )
-from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
+from paysync_core.ports import ClientErrorClassifier
 from paysync_core.usecases import PayTraceProfilePoller
-from paysync_core.usecases.customer_sync import PAYTRACE_USE_CASE, CustomerSync
+from paysync_core.usecases.customer_sync import PAYTRACE_USE_CASE
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client import Address as PayTraceAddress
 from paytrace_client.models import CustomerRecord
@@ -44,13 +44,7 @@ class Vault:
     def __init__(self, env: Emulated, store: LedgerStore) -> None:
         self.env = env
         self.store = store
-        token = env.protect_token()
-        self.usecase = CustomerSync(
-            paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-            fusion=FusionPort(env.fusion),
-            salesforce=SalesforcePort(env.bridge),
-            xref=CustomerXrefTable(store),
-        )
+        self.usecase = env.customer_sync(CustomerXrefTable(store))
         self.engine = Engine(
             store, self.usecase.definitions(), classifier=ClientErrorClassifier(), sleep=_no_wait
         )
@@ -73,18 +67,7 @@ def _no_wait(_seconds: float) -> None:
 
 @pytest.fixture
 def env(emulated: EmulatedFactory) -> Emulated:
-    return emulated(
-        {
-            "Account": (
-                "BillingStreet",
-                "BillingState",
-                "BillingPostalCode",
-                "Vault_Customer_ID__c",
-                "Fusion_Account_Number__c",
-                "Payment_Method__c",
-            )
-        }
-    )
+    return emulated.for_customer_sync()
 
 
 def _synced_account(vault: Vault) -> str:

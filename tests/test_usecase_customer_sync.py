@@ -16,7 +16,6 @@ import pytest
 from oracle_fusion_client import AccountAddress, CustomerAccountDetails, NewCustomerAccount
 from oracle_fusion_client.emulator import Fault
 from paysync_core import Engine, FlowRecord, FlowState, StepState
-from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import PayTraceProfilePoller
 from paysync_core.usecases.customer_sync import (
     FUSION_USE_CASE,
@@ -120,27 +119,9 @@ class World:
 def world(emulated: EmulatedFactory) -> World:
     """Every body to and from Salesforce and Fusion is captured in ``World.sent``."""
     sent: list[str] = []
-    env = emulated(
-        {
-            "Account": (
-                "BillingStreet",
-                "BillingState",
-                "BillingPostalCode",
-                "Vault_Customer_ID__c",
-                "Fusion_Account_Number__c",
-                "Payment_Method__c",
-            )
-        },
-        capture=sent,
-    )
-    token = env.protect_token()
+    env = emulated.for_customer_sync(capture=sent)
     xref = CustomerXrefTable(env.ledger)
-    usecase = CustomerSync(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        xref=xref,
-    )
+    usecase = env.customer_sync(xref)
     return World(env, usecase, xref, env.engine(list(usecase.definitions())), sent)
 
 
@@ -724,31 +705,12 @@ def test_conflict_rule_fusion_first_keeps_fusion_and_flows_it_back(
     emulated: EmulatedFactory,
 ) -> None:
     sent: list[str] = []
-    env = emulated(
-        {
-            "Account": (
-                "BillingStreet",
-                "BillingState",
-                "BillingPostalCode",
-                "Vault_Customer_ID__c",
-                "Fusion_Account_Number__c",
-                "Payment_Method__c",
-            )
-        },
-        capture=sent,
-    )
-    token = env.protect_token()
+    env = emulated.for_customer_sync(capture=sent)
     xref = CustomerXrefTable(env.ledger)
     config = CustomerSyncConfig.model_validate(
         {"conflict": {"billing_address": ["fusion", "salesforce", "paytrace"]}}
     )
-    usecase = CustomerSync(
-        paytrace=PayTracePort(env.paytrace, token_source=lambda _c: token),
-        fusion=FusionPort(env.fusion),
-        salesforce=SalesforcePort(env.bridge),
-        xref=xref,
-        config=config,
-    )
+    usecase = env.customer_sync(xref, config)
     world = World(env, usecase, xref, env.engine(list(usecase.definitions())), sent)
     account_id, flow_id = _both_changed(world)
     number = f"SF-{account_id}"

@@ -9,7 +9,16 @@ from ._demo import DemoResult, DemoSummary, run_demo
 from ._demo_world import DemoClock, DemoWorld, demo_salesforce_emulator
 from ._describe import StepDescription, describe_steps, offline_ports
 from ._events import EventStreams, event_streams_from_config
-from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, register, registered
+from ._registry import (
+    Ports,
+    Source,
+    UseCase,
+    UseCaseBuild,
+    enabled_usecases,
+    get_usecase,
+    register,
+    registered,
+)
 from ._replay import ReplayDecision, ReplayReport, replay_flows
 from ._runner import PassReport, Runner, UseCaseSelection, ports_from_config, select_usecases
 from ._serve import DEMO_CREDENTIALS, ServedDemo, serve_demo
@@ -56,6 +65,7 @@ __all__ = [
     "WindowSource",
     "demo_salesforce_emulator",
     "describe_steps",
+    "enabled_usecases",
     "event_streams_from_config",
     "get_usecase",
     "offline_ports",

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from paysync_core import Engine, FlowDefinition, FlowRecord, LedgerStore
 from paysync_core._errors import ConfigurationError
-from paysync_core.config import register_usecase_options
+from paysync_core.config import PaysyncConfig, register_usecase_options
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.sources import FusionResource
 from paysync_core.usecases import ActivityHandler
@@ -31,6 +31,7 @@ __all__ = [
     "Source",
     "UseCase",
     "UseCaseBuild",
+    "enabled_usecases",
     "get_usecase",
     "register",
     "registered",
@@ -146,6 +147,22 @@ def register(entry: UseCase) -> UseCase:
 def registered() -> list[UseCase]:
     """Every registered use case, in number order."""
     return sorted(_REGISTRY.values(), key=lambda e: (e.number, e.name))
+
+
+def enabled_usecases(config: PaysyncConfig) -> list[UseCase]:
+    """Every registered use case the configuration does not disable, in number order.
+
+    A use case without its own ``[usecases.<name>]`` table is enabled with its default
+    options; only ``enabled = false`` turns it off. ``paysync run`` (which further drops use
+    cases missing a system section) and ``paysync mapping check`` both start from this list,
+    so check looks at exactly the maps run will use.
+    """
+    chosen: list[UseCase] = []
+    for entry in registered():
+        section = config.usecases.get(entry.name)
+        if section is None or section.enabled:
+            chosen.append(entry)
+    return chosen
 
 
 def get_usecase(name: str) -> UseCase:

@@ -28,7 +28,15 @@ from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, 
 from paysync_core.usecases import ActivityHandler
 
 from ._events import event_streams_from_config
-from ._registry import Ports, Source, UseCase, UseCaseBuild, get_usecase, registered
+from ._registry import (
+    Ports,
+    Source,
+    UseCase,
+    UseCaseBuild,
+    enabled_usecases,
+    get_usecase,
+    registered,
+)
 from ._sources import FusionChangeSource, PayTraceExportSource
 
 __all__ = [
@@ -84,10 +92,10 @@ def select_usecases(config: PaysyncConfig, names: Sequence[str] = ()) -> UseCase
         return UseCaseSelection(chosen)
     picked: list[UseCase] = []
     skipped: dict[str, str] = {}
+    enabled = {entry.name for entry in enabled_usecases(config)}
     for entry in registered():
-        section = config.usecases.get(entry.name)
         missing = sorted(set(entry.systems) - systems)
-        if section is not None and not section.enabled:
+        if entry.name not in enabled:
             skipped[entry.name] = "disabled in the configuration"
         elif missing:
             skipped[entry.name] = f"no [{'], ['.join(missing)}] section"

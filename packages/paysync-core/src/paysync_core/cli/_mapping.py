@@ -116,23 +116,19 @@ def _fusion_files(paths: list[Path]) -> dict[str, ResourceDescribe]:
 
 
 def _options(config: PaysyncConfig | None) -> dict[str, object]:
-    """Use case name -> validated options: the enabled ``[usecases.*]`` sections of the
-    config, or the ``order_to_cash`` defaults when none is configured."""
-    from paysync_core.app._registry import registered  # the registry imports every use case
+    """Use case name -> validated options: every use case ``paysync run`` would run from this
+    config (its own table or its defaults, unless ``enabled = false``), or the
+    ``order_to_cash`` defaults when no config is given."""
+    # Imported here: the registry imports every use case module.
+    from paysync_core.app._registry import enabled_usecases, get_usecase
 
-    chosen: dict[str, object] = {}
-    for entry in registered():
-        section = config.usecases.get(entry.name) if config else None
-        if section is not None and section.enabled:
-            chosen[entry.name] = usecase_options(
-                cast(PaysyncConfig, config), entry.name, entry.options
-            )
-    if not chosen:
-        entry = next(e for e in registered() if e.name == "order_to_cash")
-        section = config.usecases.get("order_to_cash") if config else None
-        raw = section.options() if section else {}
-        chosen["order_to_cash"] = entry.options.model_validate(raw)
-    return chosen
+    if config is None:
+        entry = get_usecase("order_to_cash")
+        return {entry.name: entry.options()}
+    return {
+        entry.name: usecase_options(config, entry.name, entry.options)
+        for entry in enabled_usecases(config)
+    }
 
 
 def _drift_json(item: Drift) -> dict[str, Any]:

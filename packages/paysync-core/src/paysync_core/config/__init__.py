@@ -31,6 +31,7 @@ from ._secrets import (
     FileSecretProvider,
     KeyringSecretProvider,
     SecretProvider,
+    SecretResolutionError,
     SecretResolver,
     parse_secret_ref,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "SalesforceSection",
     "SecretProvider",
     "SecretRef",
+    "SecretResolutionError",
     "SecretResolver",
     "UseCaseSection",
     "build_clients",

@@ -27,9 +27,23 @@ __all__ = [
     "FileSecretProvider",
     "KeyringSecretProvider",
     "SecretProvider",
+    "SecretResolutionError",
     "SecretResolver",
     "parse_secret_ref",
 ]
+
+
+class SecretResolutionError(ConfigurationError):
+    """A secret reference could not be resolved; names the reference, never a value.
+
+    Callers that know the configuration key (``paysync config check``, the client builders)
+    prefix it, so the operator sees ``paytrace.password: ...`` and the reference.
+    """
+
+    def __init__(self, ref: str, problem: str) -> None:
+        self.ref = ref
+        self.problem = problem
+        super().__init__(f"secret reference {ref!r}: {problem}")
 
 
 @runtime_checkable
@@ -94,7 +108,18 @@ class KeyringSecretProvider:
             raise ConfigurationError(
                 "keyring secrets need the 'keyring' extra: pip install 'paysync-core[keyring]'"
             ) from None
-        value = keyring.get_password(service, username)
+        from keyring.errors import KeyringError
+
+        try:
+            value = keyring.get_password(service, username)
+        except KeyringError as exc:
+            # No backend on this host (NoKeyringError), a backend that failed to start
+            # (InitError) or a locked one: a configuration problem, not a crash. The
+            # backend's message says what to install; it never contains the password.
+            detail = " ".join(str(exc).split()) or "no detail"
+            raise ConfigurationError(
+                f"keyring backend cannot read {service}/{username}: {type(exc).__name__}: {detail}"
+            ) from None
         if not value:
             raise ConfigurationError(f"keyring has no password for {service}/{username}")
         return value
@@ -133,7 +158,12 @@ class SecretResolver:
                 f"secret reference {ref!r} uses unknown scheme {scheme!r}; "
                 f"known: {', '.join(self.schemes)}"
             )
-        return SecretStr(provider.get(name))
+        try:
+            return SecretStr(provider.get(name))
+        except SecretResolutionError:
+            raise
+        except ConfigurationError as exc:
+            raise SecretResolutionError(ref, str(exc)) from None
 
 
 class _CallableProvider:

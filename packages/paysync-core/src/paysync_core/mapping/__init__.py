@@ -23,8 +23,10 @@ from ._currency import (
 from ._custom import (
     PAYTRACE_ANSWER_FIELDS,
     PAYTRACE_REFERENCE_TARGETS,
+    paytrace_record_fields,
     paytrace_reference_values,
     salesforce_custom_values,
+    soql_source_fields,
     validate_payment_custom_fields,
     validate_reference_fields,
 )
@@ -185,6 +187,7 @@ __all__ = [
     "paytrace_currency",
     "paytrace_export_status",
     "paytrace_profile_differences",
+    "paytrace_record_fields",
     "paytrace_reference_values",
     "paytrace_status",
     "receipt_to_fusion",
@@ -196,6 +199,7 @@ __all__ = [
     "salesforce_status",
     "settlement_from_paytrace",
     "settlement_journal",
+    "soql_source_fields",
     "subscription_from_salesforce",
     "suggest_mapping",
     "suggestions_to_toml",

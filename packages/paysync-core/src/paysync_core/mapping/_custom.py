@@ -1,10 +1,15 @@
-"""Custom-field mapping both ways (use case 1).
+"""Custom-field mapping both ways, one mechanism for every use case that charges or records a
+payment (1 order to cash, 2 web sales, 3 refunds, 7 subscription charges).
 
-* Salesforce -> PayTrace: fields of the Opportunity / Order carried into the reference fields a
-  PayTrace sale or authorization accepts: ``description``, ``customer_reference_id`` and
+* Salesforce -> PayTrace (``custom_fields``): fields of the triggering record (Opportunity /
+  Order, ``Subscription__c``) carried into the reference fields a PayTrace sale or
+  authorization accepts: ``description``, ``customer_reference_id`` and
   ``discretionary_data.<NAME>`` (``invoice_id`` is taken: it carries the flow's correlation).
-* PayTrace -> Salesforce: fields of the transaction's answer (or of its export, when the
-  answer was lost) into fields of ``Payment__c``.
+  The trigger's SOQL must select those fields: :func:`soql_source_fields` lists them for the
+  pollers, which add them to their ``SELECT`` automatically.
+* PayTrace -> Salesforce (``payment_custom_fields``, ``order_custom_fields``): fields of the
+  transaction's answer or export record (:func:`paytrace_record_fields` flattens one, its
+  ``discretionary_data`` included as ``discretionary_data.<NAME>``) into Salesforce fields.
 
 Each mapped value comes with its explanation (:class:`Decision`); a field the record or answer
 lacks is left out and the explanation says so.
@@ -14,15 +19,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from paysync_core.mapping._rules import Decision
 
 __all__ = [
     "PAYTRACE_ANSWER_FIELDS",
     "PAYTRACE_REFERENCE_TARGETS",
+    "paytrace_record_fields",
     "paytrace_reference_values",
     "salesforce_custom_values",
+    "soql_source_fields",
     "validate_payment_custom_fields",
     "validate_reference_fields",
 ]
@@ -40,6 +47,7 @@ PAYTRACE_ANSWER_FIELDS: tuple[str, ...] = (
     "invoice_id",
     "description",
     "customer_id",
+    "customer_reference_id",
 )
 _DISCRETIONARY = "discretionary_data."
 _SALESFORCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
@@ -73,15 +81,50 @@ def validate_reference_fields(mapping: Mapping[str, str]) -> dict[str, str]:
     return targets
 
 
-def validate_payment_custom_fields(mapping: Mapping[str, str]) -> dict[str, str]:
-    """``payment_custom_fields``: PayTrace answer field -> ``Payment__c`` field."""
+def validate_payment_custom_fields(
+    mapping: Mapping[str, str], *, option: str = "payment_custom_fields"
+) -> dict[str, str]:
+    """``payment_custom_fields`` (or ``option``): PayTrace answer / export field (or
+    ``discretionary_data.<NAME>``) -> Salesforce field; errors name the key."""
     for source, field in mapping.items():
-        key = f"payment_custom_fields.{source}"
-        if source not in PAYTRACE_ANSWER_FIELDS:
-            allowed = ", ".join(PAYTRACE_ANSWER_FIELDS)
+        key = f"{option}.{source}"
+        if source.startswith(_DISCRETIONARY):
+            if not _DATA_NAME.match(source.removeprefix(_DISCRETIONARY)):
+                raise ValueError(f"{key}: {source!r} needs a discretionary_data name [A-Za-z0-9_]")
+        elif source not in PAYTRACE_ANSWER_FIELDS:
+            allowed = ", ".join((*PAYTRACE_ANSWER_FIELDS, "discretionary_data.<NAME>"))
             raise ValueError(f"{key}: {source!r} is not a PayTrace answer field ({allowed})")
         _check_salesforce(key, field)
     return dict(mapping)
+
+
+def soql_source_fields(mapping: Mapping[str, str]) -> tuple[str, ...]:
+    """The Salesforce fields ``custom_fields`` reads: a poller adds them to its ``SELECT``
+    (the names were validated as API names, so they are safe to splice into SOQL)."""
+    return tuple(mapping)
+
+
+def paytrace_record_fields(record: object) -> dict[str, str]:
+    """A PayTrace answer or export record (``ExportedTransaction``, or a mapping) flattened to
+    the names ``payment_custom_fields`` uses; ``discretionary_data`` values become
+    ``discretionary_data.<NAME>``. Empty values are left out."""
+
+    def get(name: str) -> object:
+        if isinstance(record, Mapping):
+            return cast("Mapping[str, object]", record).get(name)
+        return getattr(record, name, None)
+
+    values: dict[str, str] = {}
+    for name in PAYTRACE_ANSWER_FIELDS:
+        value = get(name)
+        if value is not None and str(value).strip():
+            values[name] = str(value).strip()
+    data = get("discretionary_data")
+    if isinstance(data, Mapping):
+        for name, value in cast("Mapping[object, object]", data).items():
+            if value is not None and str(value).strip():
+                values[f"{_DISCRETIONARY}{name}"] = str(value).strip()
+    return values
 
 
 def paytrace_reference_values(
@@ -105,9 +148,14 @@ def paytrace_reference_values(
 
 
 def salesforce_custom_values(
-    answer: Mapping[str, str], mapping: Mapping[str, str], *, sobject: str
+    answer: Mapping[str, str],
+    mapping: Mapping[str, str],
+    *,
+    sobject: str,
+    option: str = "payment_custom_fields",
 ) -> Decision[dict[str, str]]:
-    """``Payment__c`` values from a PayTrace answer; fields PayTrace did not return are left out."""
+    """Salesforce values from a PayTrace answer / export record (flattened by
+    :func:`paytrace_record_fields`); fields PayTrace did not return are left out."""
     values: dict[str, str] = {}
     reasons: list[str] = []
     for source, field in mapping.items():
@@ -116,5 +164,5 @@ def salesforce_custom_values(
             reasons.append(f"{sobject}.{field} not set: PayTrace returned no {source}")
             continue
         values[field] = value
-        reasons.append(f"{sobject}.{field} = PayTrace {source} (payment_custom_fields)")
+        reasons.append(f"{sobject}.{field} = PayTrace {source} ({option})")
     return Decision(values, "; ".join(reasons))

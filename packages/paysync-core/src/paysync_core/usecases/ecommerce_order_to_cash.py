@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paysync_core import (
     Engine,
@@ -58,7 +58,10 @@ from paysync_core.mapping import (
     order_to_salesforce,
     payment_to_salesforce,
     paytrace_export_status,
+    paytrace_record_fields,
     receipt_to_fusion,
+    salesforce_custom_values,
+    validate_payment_custom_fields,
     web_order_from_paytrace,
 )
 from paysync_core.ports import FusionPort, SalesforcePort
@@ -119,6 +122,23 @@ class EcommerceConfig(BaseModel):
     product_lines: ProductLineMapping | None = None
     """Where the web order's product line comes from, for GL rules keyed on it (none by
     default). The invoice's business unit is ``fusion.business_unit``."""
+    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """PayTrace field of the web sale's export record (``approval_code``, ``description``,
+    ``customer_reference_id``, ``discretionary_data.<NAME>``, ...) -> ``Payment__c`` field
+    (custom-field mapping; a value the record lacks is left out, and the reason says so)."""
+    order_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """PayTrace field of the web sale's export record -> field of the Salesforce ``Order``
+    (as ``payment_custom_fields``)."""
+
+    @field_validator("payment_custom_fields")
+    @classmethod
+    def _payment_sources(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_payment_custom_fields(value)
+
+    @field_validator("order_custom_fields")
+    @classmethod
+    def _order_sources(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_payment_custom_fields(value, option="order_custom_fields")
 
 
 def _order(ctx: StepContext) -> Order:
@@ -127,6 +147,15 @@ def _order(ctx: StepContext) -> Order:
 
 def _payment(ctx: StepContext) -> Payment:
     return Payment.model_validate(ctx.input["payment"])
+
+
+def _paytrace_fields(ctx: StepContext) -> dict[str, str]:
+    """The web sale's PayTrace fields stored at submit (custom-field mapping; flows submitted
+    before it or without a map: none)."""
+    stored: object = ctx.input.get("paytrace_fields")
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): str(v) for k, v in cast("dict[str, object]", stored).items()}
 
 
 class EcommerceOrderToCash:
@@ -185,6 +214,9 @@ class EcommerceOrderToCash:
         if self.config.product_lines is not None:
             line = self.config.product_lines.classify(record)
             extra["product_line"] = {"value": line.value.product_line, "reason": line.reason}
+        if self.config.payment_custom_fields or self.config.order_custom_fields:
+            # the export record is not read again: its mapped fields travel with the flow
+            extra["paytrace_fields"] = paytrace_record_fields(record)
         return engine.submit(
             ECOMMERCE_USE_CASE,
             source_system="paytrace",
@@ -287,13 +319,38 @@ class EcommerceOrderToCash:
         )
 
     # 2./8. Salesforce Order
+    def _custom(self, ctx: StepContext, *, order: bool) -> Decision[dict[str, str]] | None:
+        """The mapped PayTrace fields for the Order (``order``) or the Payment; ``None`` when
+        no map is configured."""
+        option = "order_custom_fields" if order else "payment_custom_fields"
+        mapping = self.config.order_custom_fields if order else self.config.payment_custom_fields
+        if not mapping:
+            return None
+        sobject = self.config.order_fields.sobject if order else self.config.payment_fields.sobject
+        return salesforce_custom_values(
+            _paytrace_fields(ctx), mapping, sobject=sobject, option=option
+        )
+
+    def _sf_order_values(self, ctx: StepContext, stage: str) -> tuple[dict[str, object], str]:
+        record = order_to_salesforce(_order(ctx), self.config.order_fields, stage)
+        custom = self._custom(ctx, order=True)
+        values: dict[str, object] = dict(record.value)
+        if custom is not None:
+            values.update(custom.value)
+        return values, record.reason
+
     def _sf_order(self, ctx: StepContext, stage: str) -> Mapping[str, str]:
         order, fields = _order(ctx), self.config.order_fields
-        record = order_to_salesforce(order, fields, stage)
+        values, reason = self._sf_order_values(ctx, stage)
         record_id = self.salesforce.upsert(
-            fields.sobject, fields.external_id, order.source_id, record.value
+            fields.sobject, fields.external_id, order.source_id, values
         )
-        return {"order_id": record_id, "status": record.reason}
+        custom = self._custom(ctx, order=True)
+        return {
+            "order_id": record_id,
+            "status": reason,
+            **({"custom_mapping": custom.reason} if custom is not None else {}),
+        }
 
     def _sf_booked(self, ctx: StepContext) -> Mapping[str, str]:
         return self._sf_order(ctx, "booked")
@@ -313,10 +370,17 @@ class EcommerceOrderToCash:
         values = dict(record.value)
         if self.config.payment_order_field:
             values[self.config.payment_order_field] = ctx.results["salesforce_order"]["order_id"]
+        custom = self._custom(ctx, order=False)
+        if custom is not None:
+            values.update(custom.value)
         record_id = self.salesforce.upsert(
             fields.sobject, fields.external_id, payment.transaction_id, values
         )
-        return {"payment_id": record_id, "status_mapping": record.reason}
+        return {
+            "payment_id": record_id,
+            "status_mapping": record.reason,
+            **({"custom_mapping": custom.reason} if custom is not None else {}),
+        }
 
     def _find_sf_payment(self, ctx: StepContext) -> LookupResult:
         fields = self.config.payment_fields
@@ -411,15 +475,29 @@ class EcommerceOrderToCash:
 
     def _sf_order_summary(self, ctx: StepContext, stage: str) -> Mapping[str, object]:
         order, fields = _order(ctx), self.config.order_fields
-        record = order_to_salesforce(order, fields, stage)
-        return salesforce_upsert(fields.sobject, fields.external_id, order.source_id, record.value)
+        values, _ = self._sf_order_values(ctx, stage)
+        summary = dict(
+            salesforce_upsert(fields.sobject, fields.external_id, order.source_id, values)
+        )
+        custom = self._custom(ctx, order=True)
+        if custom is not None:
+            summary["custom_mapping"] = custom.reason
+        return summary
 
     def _sf_payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
         order, payment, fields = _order(ctx), _payment(ctx), self.config.payment_fields
         values = dict(payment_to_salesforce(payment, order, fields).value)
         if self.config.payment_order_field:
             values[self.config.payment_order_field] = result(ctx, "salesforce_order", "order_id")
-        return salesforce_upsert(fields.sobject, fields.external_id, payment.transaction_id, values)
+        custom = self._custom(ctx, order=False)
+        if custom is not None:
+            values.update(custom.value)
+        summary = dict(
+            salesforce_upsert(fields.sobject, fields.external_id, payment.transaction_id, values)
+        )
+        if custom is not None:
+            summary["custom_mapping"] = custom.reason
+        return summary
 
     def _await_summary(self, ctx: StepContext) -> Mapping[str, object]:
         return {"waits_for": "Order Hub order {}:{} shipped".format(*self._source(ctx))}

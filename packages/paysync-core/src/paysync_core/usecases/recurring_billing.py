@@ -20,25 +20,32 @@ in Salesforce (step 3 of its flow), so an approved period is never charged again
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import to_jsonable_python
 
 from paysync_core import Engine, FlowDefinition, FlowRecord, LookupResult, Step, StepContext
 from paysync_core.canonical import Customer, Order, PaymentStatus, Subscription
 from paysync_core.mapping import (
+    Decision,
     DunningPolicy,
     PaymentFieldMap,
     SubscriptionFieldMap,
     SubscriptionOutcome,
     payment_from_paytrace,
     payment_to_salesforce,
+    paytrace_reference_values,
+    salesforce_custom_values,
+    soql_source_fields,
     subscription_from_salesforce,
+    validate_payment_custom_fields,
+    validate_reference_fields,
 )
 from paysync_core.ports import PayTracePort, SaleOutcome, SalesforcePort
 
@@ -75,6 +82,43 @@ class RecurringBillingConfig(BaseModel):
     payment_method_field: str | None = None
     """``Subscription__c`` field choosing the method per subscription (``ACH``, ``Check`` or
     ``eCheck`` -> ach, any other value -> card, empty -> ``payment_method``)."""
+    custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """``Subscription__c`` field -> PayTrace reference field of each charge: ``description``
+    (appended), ``customer_reference_id`` or ``discretionary_data.<NAME>`` (the scheduler's
+    SOQL selects these fields itself; an ACH debit takes the description only)."""
+    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """PayTrace answer field of the charge (``approval_code``, ``avs_response``, the
+    ``discretionary_data.<NAME>`` sent, ...) -> ``Payment__c`` field."""
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _reference_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_reference_fields(value)
+
+    @field_validator("payment_custom_fields")
+    @classmethod
+    def _payment_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_payment_custom_fields(value)
+
+
+def _reference(ctx: StepContext) -> dict[str, str]:
+    """The custom PayTrace reference values stored with the attempt (none when unmapped)."""
+    stored: object = ctx.input.get("reference")
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): str(v) for k, v in cast("dict[str, object]", stored).items()}
+
+
+def _description(ctx: StepContext) -> str:
+    """The charge's description (the same on a card sale and an ACH debit), with the mapped
+    ``description`` value appended."""
+    subscription = _subscription(ctx)
+    text = (
+        f"Subscription {subscription.source_id} period "
+        f"{subscription.next_charge_date} attempt {_attempt(ctx)}"
+    )
+    mapped = _reference(ctx).get("description")
+    return f"{text}; {mapped}" if mapped else text
 
 
 def _subscription(ctx: StepContext) -> Subscription:
@@ -150,7 +194,13 @@ class RecurringBilling:
     def submit_due(self, engine: Engine) -> list[FlowRecord]:
         """Submit a flow for every attempt due today; safe to run any number of times."""
         fields = self.config.fields
-        names = dict.fromkeys([*fields.soql_fields(), self.config.payment_method_field or ""])
+        names = dict.fromkeys(
+            [
+                *fields.soql_fields(),
+                self.config.payment_method_field or "",
+                *soql_source_fields(self.config.custom_fields),
+            ]
+        )
         soql = (
             f"SELECT {', '.join(n for n in names if n)} FROM {fields.sobject} "  # noqa: S608
             f"WHERE {fields.status} = {{}} ORDER BY {fields.next_charge_date} LIMIT {{}}"
@@ -198,14 +248,26 @@ class RecurringBilling:
                 "invoice_id": invoice_id,
                 "schedule": due.reason,
                 **self._method_input(raw),
+                **self._reference_input(raw),
                 "raw": {
                     "today": today.isoformat(),
                     "row": None
                     if raw is None
-                    else {k: raw[k] for k in self.config.fields.soql_fields() if k in raw},
+                    else {
+                        k: raw[k]
+                        for k in (*self.config.fields.soql_fields(), *self.config.custom_fields)
+                        if k in raw
+                    },
                 },
             },
         )
+
+    def _reference_input(self, raw: Mapping[str, Any] | None) -> dict[str, object]:
+        """The custom reference values of the ``Subscription__c`` row (none when unmapped)."""
+        if not self.config.custom_fields or raw is None:
+            return {}
+        values = paytrace_reference_values(raw, self.config.custom_fields, what="Subscription__c")
+        return {"reference": values.value, "reference_mapping": values.reason}
 
     def _method_input(self, raw: Mapping[str, Any] | None) -> dict[str, object]:
         """The payment method of the attempt, stored with the flow (card: nothing stored)."""
@@ -258,9 +320,30 @@ class RecurringBilling:
             if _is_ach(ctx)
             else "transactions/sale/by_customer",
             "customer_id": subscription.vault_customer_id,
-            "description": f"Subscription {subscription.source_id} period "
-            f"{subscription.next_charge_date} attempt {_attempt(ctx)}",
+            "description": _description(ctx),
+            **self._reference_summary(ctx),
         }
+
+    def _reference_summary(self, ctx: StepContext) -> dict[str, object]:
+        """The mapped reference fields the charge sends, with the mapping's explanation."""
+        reference = {k: v for k, v in _reference(ctx).items() if k != "description"}
+        if _is_ach(ctx):  # an ACH debit carries the description only
+            reference = {}
+        extra: dict[str, object] = {"reference": reference} if reference else {}
+        if "reference_mapping" in ctx.input:
+            extra["reference_mapping"] = str(ctx.input["reference_mapping"])
+        return extra
+
+    def _with_details(
+        self, ids: dict[str, str], sale: SaleOutcome, ctx: StepContext
+    ) -> dict[str, str]:
+        """The answer's fields and the reference values sent, for ``payment_custom_fields``."""
+        if self.config.payment_custom_fields:
+            answer = {**_reference(ctx), **sale.details}
+            ids["paytrace_details"] = json.dumps(answer, sort_keys=True)
+        if "reference_mapping" in ctx.input:
+            ids["reference_mapping"] = str(ctx.input["reference_mapping"])
+        return ids
 
     @staticmethod
     def _sale_ids(sale: SaleOutcome, ctx: StepContext) -> dict[str, str]:
@@ -286,10 +369,7 @@ class RecurringBilling:
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
         subscription = _subscription(ctx)
-        description = (  # the same on a card sale and an ACH debit
-            f"Subscription {subscription.source_id} period "
-            f"{subscription.next_charge_date} attempt {_attempt(ctx)}"
-        )
+        description = _description(ctx)
         if _is_ach(ctx):
             debit = self.paytrace.check_sale(
                 amount=subscription.amount,
@@ -297,14 +377,15 @@ class RecurringBilling:
                 invoice_id=_invoice_id(ctx),
                 description=description,
             )
-            return self._sale_ids(_ach(debit), ctx)
+            return self._with_details(self._sale_ids(_ach(debit), ctx), debit, ctx)
         sale = self.paytrace.sale(
             amount=subscription.amount,
             customer_id=subscription.vault_customer_id,
             invoice_id=_invoice_id(ctx),
             description=description,
+            reference=_reference(ctx),
         )
-        return self._sale_ids(sale, ctx)
+        return self._with_details(self._sale_ids(sale, ctx), sale, ctx)
 
     def _find_charge(self, ctx: StepContext) -> LookupResult:
         subscription = _subscription(ctx)
@@ -319,7 +400,7 @@ class RecurringBilling:
                     f"no PayTrace ACH sale with invoice_id {_invoice_id(ctx)}"
                 )
             return LookupResult.found(
-                self._sale_ids(_ach(debit), ctx),
+                self._with_details(self._sale_ids(_ach(debit), ctx), debit, ctx),
                 f"PayTrace ACH sale {debit.transaction_id} found by invoice_id",
             )
         sale = self.paytrace.find_sale(
@@ -330,7 +411,8 @@ class RecurringBilling:
         if sale is None:
             return LookupResult.absent(f"no PayTrace sale with invoice_id {_invoice_id(ctx)}")
         return LookupResult.found(
-            self._sale_ids(sale, ctx), f"PayTrace sale {sale.transaction_id} found by invoice_id"
+            self._with_details(self._sale_ids(sale, ctx), sale, ctx),
+            f"PayTrace sale {sale.transaction_id} found by invoice_id",
         )
 
     # 2. Payment__c
@@ -355,14 +437,32 @@ class RecurringBilling:
         lookup = self.config.fields.payment_lookup
         if lookup:
             record[lookup] = subscription.source_id
+        custom = self._custom(ctx)
+        if custom is not None:
+            record.update(custom.value)
         return record
+
+    def _custom(self, ctx: StepContext) -> Decision[dict[str, str]] | None:
+        """The charge's mapped PayTrace fields for ``Payment__c`` (``None``: no map)."""
+        if not self.config.payment_custom_fields:
+            return None
+        stored = ctx.results["charge"].get("paytrace_details") or "{}"
+        answer = cast("dict[str, str]", json.loads(stored)) if known(stored) else {}
+        return salesforce_custom_values(
+            answer, self.config.payment_custom_fields, sobject=self.config.payment_fields.sobject
+        )
 
     def _upsert_payment(self, ctx: StepContext) -> Mapping[str, str]:
         fields, record = self.config.payment_fields, self._payment_record(ctx)
         record_id = self.salesforce.upsert(
             fields.sobject, fields.external_id, self._payment_key(ctx), record
         )
-        return {"payment_id": record_id, "status": str(record[fields.status])}
+        custom = self._custom(ctx)
+        return {
+            "payment_id": record_id,
+            "status": str(record[fields.status]),
+            **({"custom_mapping": custom.reason} if custom is not None else {}),
+        }
 
     def _find_payment(self, ctx: StepContext) -> LookupResult:
         fields = self.config.payment_fields
@@ -432,6 +532,8 @@ class RecurringBilling:
                 self.config.fields.payment_lookup: subscription.source_id,
             }
             record = {k: v for k, v in candidates.items() if k is not None}
+            for source, target in self.config.payment_custom_fields.items():
+                record[target] = f"<charge.{source}>"
         return salesforce_upsert(fields.sobject, fields.external_id, self._payment_key(ctx), record)
 
     def _subscription_summary(self, ctx: StepContext) -> Mapping[str, object]:

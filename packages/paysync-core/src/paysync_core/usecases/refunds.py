@@ -35,12 +35,13 @@ needs none (it reverses the receipt at the receipt's own rate).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oracle_fusion_client import NewCreditMemo
 from paysync_core import (
@@ -68,7 +69,10 @@ from paysync_core.mapping import (
     RefundFieldMap,
     VaultXref,
     credit_memo_to_fusion,
+    paytrace_record_fields,
     refund_status,
+    salesforce_custom_values,
+    validate_payment_custom_fields,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paytrace_client.models import ExportedTransaction
@@ -137,6 +141,16 @@ class RefundsConfig(BaseModel):
     void_lookback: timedelta = timedelta(days=3)
     """How far back (sale creation) voids are looked for: a sale can be voided only while it
     is pending settlement, so a few days cover weekends and a late batch."""
+    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    """PayTrace field of the refunded sale's export record (``description``,
+    ``customer_reference_id``, ``discretionary_data.<NAME>``, ...) -> ``Payment__c`` field,
+    written with the refund's status (custom-field mapping; card sales only: an ACH check
+    record carries no such fields)."""
+
+    @field_validator("payment_custom_fields")
+    @classmethod
+    def _payment_sources(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_payment_custom_fields(value)
 
 
 def _request(ctx: StepContext) -> RefundRequest:
@@ -450,6 +464,9 @@ class Refunds:
             line = self.config.product_lines.classify(sale)
             ids["product_line"] = line.value.product_line or ""
             ids["product_line_mapping"] = line.reason
+        if self.config.payment_custom_fields:
+            # the sale's mapped fields, for the Payment__c update (step results are strings)
+            ids["paytrace_fields"] = json.dumps(paytrace_record_fields(sale), sort_keys=True)
         return ids
 
     def _reverse(self, ctx: StepContext) -> Mapping[str, str]:
@@ -643,6 +660,9 @@ class Refunds:
             values[fields.refunded_amount] = refunded
         if fields.status_reason:
             values[fields.status_reason] = status.reason
+        custom = self._custom(ctx)
+        if custom is not None:
+            values.update(custom.value)
         record_id = self.salesforce.upsert(
             fields.sobject, fields.external_id, request.salesforce_payment_key, values
         )
@@ -651,7 +671,17 @@ class Refunds:
             "status": status.value,
             "refunded_amount": str(refunded),
             "status_mapping": status.reason,
+            **({"custom_mapping": custom.reason} if custom is not None else {}),
         }
+
+    def _custom(self, ctx: StepContext) -> Decision[dict[str, str]] | None:
+        """The sale's mapped PayTrace fields for ``Payment__c`` (``None``: no map)."""
+        mapping = self.config.payment_custom_fields
+        if not mapping:
+            return None
+        stored = ctx.results["paytrace_reverse"].get("paytrace_fields") or "{}"
+        answer = cast("dict[str, str]", json.loads(stored)) if known(stored) else {}
+        return salesforce_custom_values(answer, mapping, sobject=self.config.payment_fields.sobject)
 
     def _find_sf_payment(self, ctx: StepContext) -> LookupResult:
         fields = self.config.payment_fields
@@ -692,9 +722,17 @@ class Refunds:
     def _sf_payment_summary(self, ctx: StepContext) -> Mapping[str, object]:
         request, fields = _request(ctx), self.config.payment_fields
         names = [fields.status, fields.refunded_amount, fields.status_reason]
+        values = {name: "<netted over the sale's refunds at run time>" for name in names if name}
+        custom = self._custom(ctx)
+        extra: dict[str, object] = {}
+        if custom is not None:
+            stored = ctx.results["paytrace_reverse"].get("paytrace_fields") or "{}"
+            if known(stored):
+                values.update(custom.value)
+            else:  # dry run: the sale is read when the step runs
+                mapping = self.config.payment_custom_fields
+                values.update({target: f"<sale.{source}>" for source, target in mapping.items()})
+            extra["custom_mapping"] = custom.reason if known(stored) else "mapped from the sale"
         return salesforce_upsert(
-            fields.sobject,
-            fields.external_id,
-            request.salesforce_payment_key,
-            {name: "<netted over the sale's refunds at run time>" for name in names if name},
+            fields.sobject, fields.external_id, request.salesforce_payment_key, values, **extra
         )
