@@ -101,17 +101,30 @@ CUSTOM_FIELDS: dict[str, dict[str, FieldDef]] = {
             FieldDef("Fusion_Status__c", length=40),
             FieldDef("Fusion_Status_Detail__c", length=255),
             FieldDef("Payment_Method__c", length=40),
+            # custom-field mapping targets (PayTrace reference fields -> Salesforce)
+            FieldDef("Sales_Rep__c", length=20),
+            FieldDef("Campaign_Source__c", length=80),
+            FieldDef("Approval_Code__c", length=20),
         )
     },
-    "Order": {"Fulfillment_Status__c": FieldDef("Fulfillment_Status__c", length=40)},
+    "Order": {
+        f.name: f
+        for f in (
+            FieldDef("Fulfillment_Status__c", length=40),
+            FieldDef("Sales_Rep__c", length=20),
+        )
+    },
     "Opportunity": {
         f.name: f
         for f in (
+            FieldDef("Campaign_Source__c", length=80),
+            FieldDef("SalesRepID__c", length=20),
             FieldDef("PayTrace_Transaction_ID__c", length=40),
             FieldDef("Payment_Status__c", length=40),
             FieldDef("Paid_Amount__c", "currency"),
         )
     },
+    "Contact": {"Billing_Contact__c": FieldDef("Billing_Contact__c", "boolean")},
     "Account": {
         f.name: f
         for f in (
@@ -189,6 +202,9 @@ def _subscription(base: SalesforceEmulator) -> ObjectDef:
             FieldDef("Status__c", "picklist", picklist=("Active", "Past Due", "Cancelled")),
             FieldDef("Failed_Attempts__c", "double"),
             FieldDef("Account__c", "reference", reference_to=("Account",)),
+            # custom-field mapping sources (Salesforce -> PayTrace reference fields)
+            FieldDef("Campaign_Source__c", length=80),
+            FieldDef("SalesRepID__c", length=20),
         ),
     )
 
@@ -601,18 +617,22 @@ class WebRefundsFactory:
         web_status: FusionStatusMap | None = None,
         store: LedgerStore | None = None,
         observe_refunds: bool = True,
+        ecommerce_options: EcommerceConfig | None = None,
     ) -> WebRefunds:
         """``refunds``: use case 3's config (default: Fusion account 1008 for every customer
         and vault); ``web_status``: use case 2's Fusion status map; ``store``: the engine's
         ledger (default: ``env``'s SQLite one); ``observe_refunds``: the activity poller also
-        hands refunds made in PayTrace to use case 3."""
+        hands refunds made in PayTrace to use case 3; ``ecommerce_options``: use case 2's
+        other options (its ``xref`` is set here)."""
         env = env or self.env()
         clock = self._clock
         pt_port = PayTracePort(env.paytrace)
-        ecommerce_config = EcommerceConfig(
-            xref=VaultXref(
-                default_salesforce_account=env.account_id(), default_fusion_account="1008"
-            )
+        ecommerce_config = (ecommerce_options or EcommerceConfig()).model_copy(
+            update={
+                "xref": VaultXref(
+                    default_salesforce_account=env.account_id(), default_fusion_account="1008"
+                )
+            }
         )
         if web_status is not None:
             ecommerce_config = ecommerce_config.model_copy(update={"fusion_status": web_status})

@@ -48,7 +48,7 @@ def test_version() -> None:
 
 def test_dlq_verbs(ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--ledger", ledger, "dlq", "list", "--json"]) == 0
-    entry = json.loads(capsys.readouterr().out.splitlines()[0])
+    [entry] = json.loads(capsys.readouterr().out)
     entry_id = str(entry["entry_id"])
     assert entry["reason"] == "permanent"
 
@@ -62,6 +62,8 @@ def test_dlq_verbs(ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "re-queued" in capsys.readouterr().out
     assert main(["--ledger", ledger, "dlq", "list"]) == 0
     assert "no dead letters" in capsys.readouterr().out
+    assert main(["--ledger", ledger, "dlq", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
     assert main(["--ledger", ledger, "dlq", "resolve", entry_id, "--note", "done"]) == 0
     assert main(["--ledger", ledger, "dlq", "list", "--all"]) == 0
     assert "resolved" in capsys.readouterr().out

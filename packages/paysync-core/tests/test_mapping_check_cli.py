@@ -189,3 +189,42 @@ def test_nothing_to_check_against_is_an_error_not_a_pass(
     config.write_text("[usecases.settlement_gl]\n")
     assert main(["mapping", "check", "--config", str(config)]) == 2
     assert "nothing to check against" in capsys.readouterr().err
+
+
+def test_use_cases_running_by_default_are_checked_without_their_own_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`paysync run` runs every use case not disabled; check must look at the same maps."""
+    task = _sobject("Task", {"name": "Subject"})
+    subscription = _sobject("Subscription__c", {"name": "Amount__c", "type": "currency"})
+    case = _sobject("Case", {"name": "Subject"})
+    paths: list[str] = []
+    for name, describe in (("task", task), ("subscription", subscription), ("case", case)):
+        (tmp_path / name).mkdir()
+        paths += ["--salesforce-describe", str(_write(tmp_path / name, describe))]
+    config = tmp_path / "paysync.toml"
+    config.write_text("[engine]\nworkers = 2\n")  # no [usecases.*] table at all
+    code = main(["mapping", "check", "--config", str(config), "--json", *paths])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    drifted = {d["object"] for d in report["drift"] if d["severity"] == "error"}
+    assert {"Task", "Subscription__c", "Case"} <= drifted
+    assert {"Task", "Subscription__c", "Case"} <= set(report["systems"]["salesforce"]["checked"])
+
+    # `enabled = false` takes a use case out of both run and check
+    config.write_text("[usecases.recurring_billing]\nenabled = false\n")
+    main(["mapping", "check", "--config", str(config), "--json", *paths])
+    report = json.loads(capsys.readouterr().out)
+    assert "Subscription__c" not in {d["object"] for d in report["drift"]}
+    assert "Subscription__c" not in report["systems"]["salesforce"]["checked"]
+
+
+def test_check_and_run_share_one_enabled_use_case_selection() -> None:
+    from paysync_core.app import enabled_usecases, registered, select_usecases
+    from paysync_core.config import parse_config
+
+    config = parse_config({"usecases": {"refunds": {"enabled": False}}})
+    enabled = [e.name for e in enabled_usecases(config)]
+    assert enabled == [e.name for e in registered() if e.name != "refunds"]
+    selection = select_usecases(config)
+    assert selection.skipped["refunds"] == "disabled in the configuration"

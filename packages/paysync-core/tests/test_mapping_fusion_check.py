@@ -320,8 +320,12 @@ def test_live_check_and_suggest_call_the_configured_fusion_pod(
         code = main(["mapping", "check", "--config", str(config), "--json"])
         report = json.loads(capsys.readouterr().out)
         assert code == 0, report
+        # every use case `paysync run` runs by default, not only order_to_cash
         assert report["systems"]["fusion"]["checked"] == [
+            "journalBatches",
+            "receivablesCreditMemos",
             "receivablesInvoices",
+            "salesOrdersForOrderHub",
             "standardReceipts",
         ]
         assert emulator.state is not None
@@ -369,9 +373,19 @@ def test_live_salesforce_check_and_suggest_with_soql_samples(
         )
         code = main(["mapping", "check", "--config", str(config), "--json"])
         report = json.loads(capsys.readouterr().out)
-        assert report["systems"]["salesforce"]["checked"] == ["Payment__c"]
+        # every use case `paysync run` runs by default, not only order_to_cash
+        assert report["systems"]["salesforce"]["checked"] == [
+            "Case",
+            "Order",
+            "Payment__c",
+            "Subscription__c",
+            "Task",
+        ]
         assert report["systems"]["fusion"]["skipped"] == [
+            "journalBatches",
+            "receivablesCreditMemos",
             "receivablesInvoices",
+            "salesOrdersForOrderHub",
             "standardReceipts",
         ]
         assert code == (0 if report["ok"] else 1)

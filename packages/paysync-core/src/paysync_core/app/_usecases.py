@@ -9,9 +9,10 @@ from typing import Any
 
 from oracle_fusion_client import CRM_API, CrmAccounts
 from paysync_core import Engine, FlowRecord, SubmitHook
-from paysync_core.mapping import subscription_from_salesforce
+from paysync_core.mapping import soql_source_fields, subscription_from_salesforce
 from paysync_core.ports import SalesforcePort
 from paysync_core.sources import (
+    BillingContacts,
     ClosedWonOpportunities,
     CustomerAccounts,
     FusionChange,
@@ -19,6 +20,7 @@ from paysync_core.sources import (
     OrderCreated,
     fusion_change,
 )
+from paysync_core.sources.salesforce_events import OPPORTUNITY_BY_ID_SOQL, ORDER_BY_ID_SOQL
 from paysync_core.usecases import (
     CHARGEBACKS_USE_CASE,
     CUSTOMER_SYNC_FUSION_USE_CASE,
@@ -58,6 +60,7 @@ from ._sources import CallSource, SoqlSource, WindowSource
 
 __all__ = [
     "ACCOUNT_TOPIC",
+    "CONTACT_TOPIC",
     "CUSTOMER_SYNC",
     "DECLINES_CHARGEBACKS",
     "ECOMMERCE",
@@ -75,6 +78,8 @@ __all__ = [
 #: The Change Data Capture topics use cases 1 and 5 stream from (``[salesforce.events]``).
 OPPORTUNITY_TOPIC = "/data/OpportunityChangeEvent"
 ACCOUNT_TOPIC = "/data/AccountChangeEvent"
+#: Use case 5: Contact changes (e-mail, billing flag) re-sync their Account.
+CONTACT_TOPIC = "/data/ContactChangeEvent"
 #: Use case 1's Order trigger (``triggers = ["order"]``): CDC and the platform event.
 ORDER_TOPIC = "/data/OrderChangeEvent"
 ORDER_EVENT_CHANNEL = "/event/Order_Event__e"
@@ -89,6 +94,22 @@ _OPPORTUNITY_SOQL = (
     "FROM Opportunity WHERE StageName = {} AND LastModifiedDate >= {} "
     "ORDER BY LastModifiedDate LIMIT 2000"
 )
+
+
+def _selecting(soql: str, extra: Sequence[str]) -> str:
+    """``soql`` with the ``extra`` fields added to its ``SELECT`` list (once each): the fields
+    a use case's options read from the trigger's record (custom-field mapping, the payment
+    method field) are selected without the user editing any query. The names were validated
+    as Salesforce API names by the options."""
+    head, sep, tail = soql.partition(" FROM ")
+    have = [name.strip() for name in head.removeprefix("SELECT ").split(",")]
+    names = dict.fromkeys([*have, *(name for name in extra if name)])
+    return f"SELECT {', '.join(names)}{sep}{tail}"
+
+
+def _order_to_cash_fields(options: OrderToCashConfig) -> tuple[str, ...]:
+    """The trigger-record fields use case 1's options read (on the Opportunity and Order)."""
+    return (*soql_source_fields(options.custom_fields), options.payment_method_field or "")
 
 
 def _field(data: Mapping[str, Any], name: str, what: str) -> Any:
@@ -120,13 +141,17 @@ def _order_to_cash(ports: Ports, options: OrderToCashConfig) -> UseCaseBuild:
     if "opportunity" in options.triggers:
         source: Source | None = None
         if ports.events is not None:
-            handler = ClosedWonOpportunities(usecase, salesforce)
+            handler = ClosedWonOpportunities(
+                usecase,
+                salesforce,
+                soql=_selecting(OPPORTUNITY_BY_ID_SOQL, _order_to_cash_fields(options)),
+            )
             source = ports.events.source(OPPORTUNITY_TOPIC, handler, ports.store)
         if source is None:
             source = SoqlSource(
                 "salesforce-opportunities",
                 salesforce,
-                _OPPORTUNITY_SOQL,
+                _selecting(_OPPORTUNITY_SOQL, _order_to_cash_fields(options)),
                 submit,
                 clock=ports.clock,
                 soql_args=lambda since: (stage, since),
@@ -153,7 +178,11 @@ def _order_sources(ports: Ports, usecase: OrderToCash, salesforce: SalesforcePor
     else SOQL polling by ``CreatedDate`` (every source submits the flow keyed by Order id)."""
     found: list[Source] = []
     if ports.events is not None:
-        handler = OrderCreated(usecase, salesforce)
+        handler = OrderCreated(
+            usecase,
+            salesforce,
+            soql=_selecting(ORDER_BY_ID_SOQL, _order_to_cash_fields(usecase.config)),
+        )
         for topic in (ORDER_TOPIC, ORDER_EVENT_CHANNEL):
             source = ports.events.source(topic, handler, ports.store)
             if source is not None:
@@ -168,7 +197,7 @@ def _order_sources(ports: Ports, usecase: OrderToCash, salesforce: SalesforcePor
         SoqlSource(
             "salesforce-orders",
             salesforce,
-            _ORDER_SOQL,
+            _selecting(_ORDER_SOQL, _order_to_cash_fields(usecase.config)),
             submit,
             clock=ports.clock,
             cursor_field="CreatedDate",
@@ -362,7 +391,10 @@ _ACCOUNT_BY_ID_SOQL = (
     "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
     "BillingPostalCode, BillingCountry FROM Account WHERE Id = {}"
 )
-_CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
+_CHANGED_CONTACTS_SOQL = (
+    "SELECT Id, AccountId, LastModifiedDate FROM Contact WHERE LastModifiedDate >= {} "
+    "ORDER BY LastModifiedDate LIMIT 2000"
+)
 
 
 class FusionPartyChanges:
@@ -421,11 +453,20 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
     )
 
     def from_account(engine: Engine, account: Mapping[str, Any]) -> FlowRecord | None:
-        contacts = salesforce.records(_CONTACT_SOQL, str(account.get("Id") or ""))
+        contact = usecase.billing_contact(str(account.get("Id") or ""))
         # Polling sees paysync's own write-back as a change of LastModifiedDate: the version
         # is then the synced content only, so a write-back starts no new flow.
         synced = {k: v for k, v in account.items() if k not in ("LastModifiedDate", "attributes")}
-        return usecase.submit_account(engine, synced, contacts[0] if contacts else None)
+        return usecase.submit_account(engine, synced, contact)
+
+    def from_contact(engine: Engine, contact: Mapping[str, Any]) -> FlowRecord | None:
+        # a Contact changed: its Account is synced again with its billing contact (the same
+        # content as before, e.g. paysync's own e-mail write-back, returns the flow that
+        # synced it: no new flow)
+        flows = usecase.submit_contact_accounts(
+            engine, [str(contact.get("AccountId") or "")], account_soql=_ACCOUNT_BY_ID_SOQL
+        )
+        return flows[-1] if flows else None
 
     def submit(engine: Engine, data: Mapping[str, Any]) -> Sequence[FlowRecord]:
         account = _field(data, "account", "the Account record")
@@ -453,13 +494,29 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
             clock=ports.clock,
             soql_args=lambda since: (since,),
         )
+    # Contact-only changes (an e-mail edited, the billing flag moved) re-sync the Account:
+    # the ContactChangeEvent topic when it is a configured channel, else Contacts polled by
+    # LastModifiedDate
+    contacts: Source | None = None
+    if ports.events is not None:
+        on_contact = BillingContacts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL)
+        contacts = ports.events.source(CONTACT_TOPIC, on_contact, ports.store)
+    if contacts is None:
+        contacts = SoqlSource(
+            "salesforce-contacts",
+            salesforce,
+            _CHANGED_CONTACTS_SOQL,
+            from_contact,
+            clock=ports.clock,
+            soql_args=lambda since: (since,),
+        )
     # vault profiles changed in PayTrace (customer/export has no timestamp: a digest each)
     profiles = PayTraceProfilePoller(usecase.paytrace, usecase.submit_paytrace_profile)
     # customers renamed or moved in Fusion: the CRM accounts, on the shared Fusion poller
     parties = FusionPartyChanges(usecase, CrmAccounts.from_client(usecase.fusion.client))
     return UseCaseBuild(
         definitions=usecase.definitions(),
-        sources=(source, profiles),
+        sources=(source, contacts, profiles),
         fusion_resources=(parties.resource(),),
         submit_json=submit,
         instance=usecase,

@@ -14,7 +14,9 @@
     paysync refund --payment-id ID --amount 10.00 --config paysync.toml [--json]
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
-Exit codes: 0 success, 1 verification failure or operator error, 2 usage error.
+Exit codes: 0 success, 1 verification failure or operator error (and, for ``refund``,
+``import disputes`` and ``run --once``, a dead-lettered flow), 2 usage error, 3 (``refund``,
+``import disputes``) a flow not finished yet; each verb's ``--help`` lists its own.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ from ._dlq import dlq_app
 from ._mapping import mapping_app
 from ._plan import plan
 from ._replay import replay
-from ._run import run
+from ._run import RUN_EXIT_CODES, run
 from ._serve import dashboard_app, serve
 from ._status import status
-from ._triggers import import_app, refund
+from ._triggers import EXIT_CODES, import_app, refund
 
 __all__ = ["app", "main"]
 
@@ -94,12 +96,12 @@ app.add_typer(dashboard_app, name="dashboard")
 app.command("serve")(serve)
 app.command("status")(status)
 app.command("demo")(demo)
-app.command("run")(run)
+app.command("run", epilog=RUN_EXIT_CODES)(run)
 app.command("plan")(plan)
 app.command("replay")(replay)
 app.command("anomalies")(anomalies_command)
 app.add_typer(import_app, name="import")
-app.command("refund")(refund)
+app.command("refund", epilog=EXIT_CODES)(refund)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from paysync_core._alert_loop import run_alert_loop
 from paysync_core._alerts import AlertReport
@@ -18,7 +19,7 @@ from ._common import console, dump_json, fail, ledger_store, load_config_or_exit
 
 __all__ = ["alerts_app"]
 
-alerts_app = typer.Typer(help="Alert rules and sinks from [alerts].", no_args_is_help=True)
+alerts_app = typer.Typer(help=escape("Alert rules and sinks from [alerts]."), no_args_is_help=True)
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="configuration file", envvar="PAYSYNC_CONFIG")
@@ -82,7 +83,7 @@ def watch(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate on the [alerts] interval until interrupted (SIGINT/SIGTERM)."""
+    """Evaluate on the \\[alerts] interval until interrupted (SIGINT/SIGTERM)."""
     loaded = load_config_or_exit(config)
     stop = threading.Event()
 

@@ -79,13 +79,25 @@ def ledger_store(ctx: typer.Context) -> Generator[LedgerStore, None, None]:
         store.close()
 
 
+#: Width for tables written to a file or a pipe: wide enough that no cell is cut.
+_UNBOUNDED_WIDTH = 100_000
+
+
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A rich table; on a terminal long cells wrap (``fold``), elsewhere nothing is cut.
+
+    Rich assumes 80 columns when stdout is not a terminal, which would cut payloads with
+    an ellipsis in ``paysync plan > plan.txt`` or under a pipe.
+    """
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:  # ``print(width=...)`` cannot exceed the console's own width: a wide console
+        Console(file=console.file, highlight=False, width=_UNBOUNDED_WIDTH).print(table)
 
 
 def write_line(text: str) -> None:

@@ -32,9 +32,8 @@ def list_entries(
     """List dead-letter entries (open ones unless --all)."""
     with ledger_store(ctx) as store:
         entries = DeadLetterQueue(store).list(None if include_closed else DeadLetterStatus.OPEN)
-    if as_json:
-        for entry in entries:
-            write_line(dump_json(asdict(entry)))
+    if as_json:  # one JSON array, ``[]`` for an empty queue
+        write_line(dump_json([asdict(entry) for entry in entries]))
         return
     if not entries:
         console.print("no dead letters")

@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from oracle_fusion_client import FusionClient, FusionError, Query, ResourceDescribe, parse_describe
+from paysync_core._errors import PaysyncError
 from paysync_core.config import PaysyncConfig, build_salesforce
 from paysync_core.config._build import build_clients
 from paysync_core.config._load import usecase_options
@@ -33,7 +34,12 @@ from paysync_core.mapping._suggest import (
     suggestions_to_toml,
     target_sets,
 )
-from salesforce_bridge import SalesforceBridge, SalesforceBridgeError, SObjectDescribe
+from salesforce_bridge import (
+    SalesforceBridge,
+    SalesforceBridgeError,
+    SalesforceNotFoundError,
+    SObjectDescribe,
+)
 
 from ._common import console, dump_json, err_console, fail, load_config_or_exit, write_line
 
@@ -66,17 +72,46 @@ def _config(path: Path | None) -> PaysyncConfig | None:
     return None if path is None else load_config_or_exit(path)
 
 
+def _one_line(exc: Exception) -> str:
+    """A client error on one line (status errors carry the response's messages)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _bridge(config: PaysyncConfig | None) -> SalesforceBridge:
     if config is None or config.salesforce is None:
         raise fail("give --salesforce-describe, or --config with a [salesforce] section")
-    return build_salesforce(config.salesforce, SecretResolver())
+    try:
+        return build_salesforce(config.salesforce, SecretResolver())
+    except PaysyncError as exc:  # an unresolvable secret names its key
+        raise fail(str(exc)) from None
 
 
 def _fusion(config: PaysyncConfig | None) -> FusionClient:
-    client = build_clients(config).fusion if config is not None and config.fusion else None
+    try:
+        client = build_clients(config).fusion if config is not None and config.fusion else None
+    except PaysyncError as exc:
+        raise fail(str(exc)) from None
     if client is None:
         raise fail("give --fusion-describe, or --config with a [fusion] section")
     return client
+
+
+def _sf_describe(bridge: SalesforceBridge, sobject: str) -> SObjectDescribe:
+    """The live describe; an unknown sObject or an unreachable org ends the command."""
+    try:
+        return bridge.describe(sobject)
+    except SalesforceNotFoundError as exc:
+        raise fail(f"describe {sobject}: no such object in this org ({_one_line(exc)})") from None
+    except SalesforceBridgeError as exc:
+        raise fail(f"describe {sobject}: {_one_line(exc)}") from None
+
+
+def _fusion_describe(client: FusionClient, resource: str) -> ResourceDescribe:
+    """The live describe; an unknown resource or an unreachable pod ends the command."""
+    try:
+        return client.describe(resource)
+    except FusionError as exc:
+        raise fail(f"describe {resource}: {_one_line(exc)}") from None
 
 
 def _read_json(path: Path, option: str) -> dict[str, Any]:
@@ -176,10 +211,7 @@ def _check_salesforce(
     for spec in salesforce_field_maps(options):
         describe = saved.get(spec.sobject.lower())
         if describe is None and bridge is not None:
-            try:
-                describe = bridge.describe(spec.sobject)
-            except SalesforceBridgeError as exc:
-                raise fail(f"describe {spec.sobject}: {exc}") from None
+            describe = _sf_describe(bridge, spec.sobject)
             saved[spec.sobject.lower()] = describe
         if describe is None:
             run.skipped["salesforce"].add(spec.sobject)
@@ -199,10 +231,7 @@ def _check_fusion(
     for write in fusion_writes(options):
         resource = saved.get(write.resource)
         if resource is None and fusion is not None:
-            try:
-                resource = fusion.describe(write.resource)
-            except FusionError as exc:
-                raise fail(f"describe {write.resource}: {exc}") from None
+            resource = _fusion_describe(fusion, write.resource)
             saved[write.resource] = resource
         if resource is None:
             run.skipped["fusion"].add(write.resource)
@@ -265,7 +294,11 @@ def _sf_sources(
     if samples and live:
         names = [f.name for f in describe.fields]
         soql = f"SELECT {', '.join(names)} FROM {describe.name} LIMIT {samples}"  # noqa: S608
-        for row in _bridge(config).query(soql):
+        try:
+            rows = list(_bridge(config).query(soql))
+        except SalesforceBridgeError as exc:
+            raise fail(f"sample {describe.name}: {_one_line(exc)}") from None
+        for row in rows:
             for name in names:
                 value = row.fields.get(name)
                 if value is not None:
@@ -280,7 +313,10 @@ def _fusion_sources(
 ) -> list[SourceField]:
     values: dict[str, list[str]] = {}
     if samples and client is not None:
-        page = client.http.page(describe.name, Query(limit=min(samples, 5)))
+        try:
+            page = client.http.page(describe.name, Query(limit=min(samples, 5)))
+        except FusionError as exc:
+            raise fail(f"sample {describe.name}: {_one_line(exc)}") from None
         for row in page.items:
             for name, value in row.items():
                 if value is not None and not isinstance(value, (list, dict)):
@@ -334,7 +370,7 @@ def suggest(  # noqa: PLR0912 - Salesforce or Fusion, saved or live
             if sf is None:
                 raise fail(f"--describe-file {describe_file}: not the describe of {sobject}")
         else:
-            sf = _bridge(loaded).describe(sobject)
+            sf = _sf_describe(_bridge(loaded), sobject)
         label = sf.name
         fields = _sf_sources(sf, samples, describe_file is None, loaded)
     else:
@@ -345,10 +381,7 @@ def suggest(  # noqa: PLR0912 - Salesforce or Fusion, saved or live
             if fu is None:
                 raise fail(f"--describe-file {describe_file}: not the describe of {name}")
         else:
-            try:
-                fu = cast(FusionClient, client).describe(name)
-            except FusionError as exc:
-                raise fail(f"describe {name}: {exc}") from None
+            fu = _fusion_describe(cast(FusionClient, client), name)
         label = fu.name
         fields = _fusion_sources(fu, samples, client)
     results: list[tuple[float, str, str, list[Suggestion]]] = []

@@ -46,6 +46,12 @@ def _ports(config: PaysyncConfig | None, store: LedgerStore) -> Ports:
     )
 
 
+def _skipped(write: PlannedWrite) -> str | None:
+    """Why the step will make no write (its summary is only ``{"skipped": reason}``)."""
+    reason = write.payload.get("skipped")
+    return str(reason) if reason is not None and len(write.payload) == 1 else None
+
+
 def _write_json(write: PlannedWrite) -> dict[str, object]:
     return {
         "use_case": write.use_case,
@@ -53,7 +59,13 @@ def _write_json(write: PlannedWrite) -> dict[str, object]:
         "system": write.system,
         "idempotency_key": write.idempotency_key,
         "payload": dict(write.payload),
+        "skipped": _skipped(write),
     }
+
+
+def _payload_cell(write: PlannedWrite) -> str:
+    reason = _skipped(write)
+    return f"skipped: {reason}" if reason is not None else dump_json(dict(write.payload))
 
 
 def plan(
@@ -140,7 +152,7 @@ def plan(
         f"Plan: {entry.title}",
         ["#", "flow", "step", "system", "payload"],
         [
-            (i + 1, w.use_case, w.step, w.system, dump_json(dict(w.payload)))
+            (i + 1, w.use_case, w.step, w.system, _payload_cell(w))
             for i, w in enumerate(writes)
         ],
     )

@@ -12,13 +12,21 @@ from typing import Annotated
 
 import typer
 
+from paysync_core._dlq import DeadLetterQueue
 from paysync_core._errors import PaysyncError
+from paysync_core._ledger import LedgerStore
 from paysync_core._open import open_ledger
 from paysync_core.app import PassReport, Ports, Runner, ports_from_config, select_usecases
 
 from ._common import console, dump_json, fail, load_config_or_exit, print_table, write_line
 
-__all__ = ["ConfigOption", "UseCaseOption", "load", "run", "stop_on_signals"]
+__all__ = ["RUN_EXIT_CODES", "ConfigOption", "UseCaseOption", "load", "run", "stop_on_signals"]
+
+RUN_EXIT_CODES = (
+    "Exit codes (--once): 0 the pass ran and no flow was dead-lettered; 1 a source or the "
+    "engine failed, a flow was dead-lettered in this pass (see `paysync dlq list`), or the "
+    "configuration is wrong; 2 usage error. Without --once: 0 after SIGINT / SIGTERM."
+)
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="configuration file", envvar="PAYSYNC_CONFIG")
@@ -67,6 +75,13 @@ def _show(report: PassReport, as_json: bool) -> None:
     )
 
 
+def _dead_letter_message(store: LedgerStore, dead: list[str]) -> str:
+    """The flows dead-lettered in a pass, each with its dead-letter entry id."""
+    entries = {e.flow_id: e.entry_id for e in DeadLetterQueue(store).list(None)}
+    named = ", ".join(f"flow {flow} (entry {entries.get(flow, '?')})" for flow in dead)
+    return f"{len(dead)} flow(s) dead-lettered in this pass: {named}; see `paysync dlq list`"
+
+
 def run(
     config: ConfigOption = Path("paysync.toml"),
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit (tests, cron)")] = False,
@@ -102,6 +117,8 @@ def run(
         if once:
             report = runner.run_once()
             _show(report, as_json)
+            if report.run.dead:  # a script (cron) must not read this pass as a success
+                raise fail(_dead_letter_message(store, report.run.dead))
             if report.poll_errors or report.run.errors:
                 raise typer.Exit(1)
             return

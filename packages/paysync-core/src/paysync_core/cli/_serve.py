@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ._common import fail
 
@@ -24,7 +25,7 @@ def serve(
             "-c",
             exists=True,
             dir_okay=False,
-            help="paysync.toml with a [dashboard] section, or a standalone dashboard TOML",
+            help=escape("paysync.toml with a [dashboard] section, or a standalone dashboard TOML"),
         ),
     ],
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",

@@ -4,6 +4,10 @@
 Each submits flows through the use case's own trigger (idempotent: the same dispute case or
 refund request returns its existing flow) into the configured ledger, then runs them now
 (``--no-run`` leaves them to ``paysync run``).
+
+The exit code tells a script how the flows ended (:data:`EXIT_CODES`): a dead-lettered flow
+is a failure (exit 1, with its dead-letter entry id), a flow left waiting for a retry is
+exit 3, so neither passes for a success.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Annotated
 import typer
 
 from paysync_core import FlowRecord, FlowState, PaysyncError
+from paysync_core._dlq import DeadLetterQueue
 from paysync_core._open import open_ledger
 from paysync_core.app import Runner, get_usecase, ports_from_config
 from paysync_core.chargebacks import DisputeFileError
@@ -26,7 +31,16 @@ from paysync_core.usecases import DeclinesChargebacks, Refunds
 from ._common import console, dump_json, fail, print_table, write_line
 from ._run import ConfigOption, load
 
-__all__ = ["import_app", "refund"]
+__all__ = ["EXIT_CODES", "EXIT_NOT_FINISHED", "import_app", "refund"]
+
+#: A submitted flow is still pending after the run (waiting for a retry, or busy).
+EXIT_NOT_FINISHED = 3
+EXIT_CODES = (
+    "Exit codes: 0 every flow succeeded (or was submitted, with --no-run); "
+    "1 a flow was dead-lettered (the message names its dead-letter entry), or the input or "
+    "configuration is wrong; 2 usage error; "
+    f"{EXIT_NOT_FINISHED} a flow is not finished yet (`paysync run` resumes it)."
+)
 
 import_app = typer.Typer(help="Import inputs that arrive as files.", no_args_is_help=True)
 
@@ -69,7 +83,16 @@ def _run(runner: Runner, flows: Sequence[FlowRecord], run: bool) -> list[FlowRec
     return done
 
 
-def _flow_json(flow: FlowRecord, started: datetime) -> dict[str, object]:
+def _dead_letters(runner: Runner, flows: Sequence[FlowRecord]) -> dict[str, str]:
+    """Flow id -> its (latest) dead-letter entry id, for the flows that ended dead."""
+    dead = {f.flow_id for f in flows if f.state is FlowState.DEAD}
+    if not dead:
+        return {}
+    entries = DeadLetterQueue(runner.ports.store).list(None)  # oldest first: latest wins
+    return {e.flow_id: e.entry_id for e in entries if e.flow_id in dead}
+
+
+def _flow_json(flow: FlowRecord, started: datetime, entry: str | None) -> dict[str, object]:
     return {
         "flow_id": flow.flow_id,
         "use_case": flow.use_case,
@@ -77,24 +100,73 @@ def _flow_json(flow: FlowRecord, started: datetime) -> dict[str, object]:
         "state": flow.state.value,
         "new": flow.created_at >= started,
         "last_error": flow.last_error,
+        "dead_letter": entry,
     }
 
 
-def _show(title: str, flows: Sequence[FlowRecord], started: datetime, as_json: bool) -> None:
-    rows = [_flow_json(f, started) for f in flows]
+def _outcome(flows: Sequence[FlowRecord], ran: bool) -> str:
+    if any(f.state is FlowState.DEAD for f in flows):
+        return "failed"
+    if any(f.state is not FlowState.SUCCEEDED for f in flows):
+        return "not_finished" if ran else "submitted"
+    return "ok"
+
+
+def _show(
+    title: str,
+    runner: Runner,
+    flows: Sequence[FlowRecord],
+    started: datetime,
+    *,
+    ran: bool,
+    as_json: bool,
+) -> None:
+    """Print the flows, then end with the exit code their states call for (``EXIT_CODES``)."""
+    entries = _dead_letters(runner, flows)
+    rows = [_flow_json(f, started, entries.get(f.flow_id)) for f in flows]
+    outcome = _outcome(flows, ran)
     if as_json:
-        write_line(dump_json({"flows": rows}))
-        return
+        write_line(dump_json({"flows": rows, "outcome": outcome}))
+    else:
+        _print_rows(title, rows)
+    dead = [f for f in flows if f.state is FlowState.DEAD]
+    if dead:
+        raise fail(
+            "; ".join(
+                f"flow {f.flow_id} ({f.source_id}) was dead-lettered: {f.last_error or 'no error'}"
+                f" (dead-letter entry {entries.get(f.flow_id, '?')}: `paysync dlq show "
+                f"{entries.get(f.flow_id, '<entry>')}`)"
+                for f in dead
+            )
+        )
+    if outcome == "not_finished":
+        waiting = ", ".join(f.flow_id for f in flows if f.state is not FlowState.SUCCEEDED)
+        raise fail(
+            f"not finished yet: {waiting} (waiting for a retry; `paysync run` resumes it)",
+            EXIT_NOT_FINISHED,
+        )
+
+
+def _print_rows(title: str, rows: Sequence[dict[str, object]]) -> None:
     new = sum(1 for r in rows if r["new"])
     console.print(f"{len(rows)} flow(s), {new} new, {len(rows) - new} already known")
     print_table(
         title,
-        ["source", "flow", "state", "error"],
-        [(r["source_id"], r["flow_id"], r["state"], r["last_error"] or "") for r in rows],
+        ["source", "flow", "state", "dead letter", "error"],
+        [
+            (
+                r["source_id"],
+                r["flow_id"],
+                r["state"],
+                r["dead_letter"] or "",
+                r["last_error"] or "",
+            )
+            for r in rows
+        ],
     )
 
 
-@import_app.command("disputes")
+@import_app.command("disputes", epilog=EXIT_CODES)
 def import_disputes(
     file: Annotated[Path, typer.Argument(help="dispute CSV (case_number,transaction_id,...)")],
     config: ConfigOption = Path("paysync.toml"),
@@ -119,7 +191,8 @@ def import_disputes(
             if as_json:
                 write_line(dump_json({"errors": [str(e) for e in exc.errors]}))
             raise fail(f"{file}: {exc}") from None
-        _show("Disputes", _run(runner, flows, not no_run), started, as_json)
+        done = _run(runner, flows, not no_run)
+        _show("Disputes", runner, done, started, ran=not no_run, as_json=as_json)
 
 
 def _payment(runner: Runner, refunds: Refunds, payment_id: str) -> dict[str, object]:
@@ -186,4 +259,5 @@ def refund(
             )
         except ValueError as exc:  # pydantic names the field and the problem
             raise fail(" ".join(str(exc).split())) from None
-        _show("Refund", _run(runner, [flow], not no_run), started, as_json)
+        done = _run(runner, [flow], not no_run)
+        _show("Refund", runner, done, started, ran=not no_run, as_json=as_json)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from paysync_core._errors import ConfigurationError
 
-from ._models import PaysyncConfig
+from ._models import PaysyncConfig, UseCaseSection
 from ._secrets import SecretResolver
 
 if sys.version_info >= (3, 11):
@@ -102,14 +102,15 @@ def _issues(error: ValidationError, prefix: str = "") -> list[ConfigIssue]:
     return issues
 
 
-def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> PaysyncConfig:
-    """Validate an already-parsed mapping (TOML tables) into :class:`PaysyncConfig`."""
-    try:
-        config = PaysyncConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ConfigCheckError(source, _issues(exc)) from None
+def _usecase_issues(usecases: object) -> list[ConfigIssue]:
+    """Problems in the ``[usecases.*]`` tables, from the raw TOML (so they are reported with
+    the core sections' problems, in one round)."""
+    if not isinstance(usecases, Mapping):
+        return []  # the core model reports a ``usecases`` that is not a table
     issues: list[ConfigIssue] = []
-    for name, section in config.usecases.items():
+    for name, raw in cast(Mapping[str, object], usecases).items():
+        if not isinstance(raw, Mapping):
+            continue  # reported by the core model (``usecases.<name>`` must be a table)
         model = _USECASE_MODELS.get(name)
         if model is None:
             if _USECASE_MODELS:
@@ -119,10 +120,30 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Paysyn
                 )
             continue
         try:
+            section = UseCaseSection.model_validate(raw)
+        except ValidationError:
+            continue  # ``enabled`` of the wrong type: reported by the core model
+        try:
             model.model_validate(section.options())
         except ValidationError as exc:
             issues.extend(_issues(exc, prefix=f"usecases.{name}."))
-    if issues:
+    return issues
+
+
+def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> PaysyncConfig:
+    """Validate an already-parsed mapping (TOML tables) into :class:`PaysyncConfig`.
+
+    The core sections and every use case's options are validated together: one
+    :class:`ConfigCheckError` lists every problem, so the user fixes them in one round.
+    """
+    issues: list[ConfigIssue] = []
+    config: PaysyncConfig | None = None
+    try:
+        config = PaysyncConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        issues += _issues(exc)
+    issues += _usecase_issues(data.get("usecases", {}))
+    if issues or config is None:
         raise ConfigCheckError(source, issues)
     return config
 

@@ -43,7 +43,7 @@ class SecretResolutionError(ConfigurationError):
     def __init__(self, ref: str, problem: str) -> None:
         self.ref = ref
         self.problem = problem
-        super().__init__(f"secret reference {ref!r}: {problem}")
+        super().__init__(f"{problem} (secret reference {ref!r})")
 
 
 @runtime_checkable

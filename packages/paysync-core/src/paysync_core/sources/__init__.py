@@ -10,6 +10,7 @@ from .fusion_changes import (
     fusion_cursor_positions,
 )
 from .salesforce_events import (
+    BillingContacts,
     ClosedWonOpportunities,
     CustomerAccounts,
     EventHandler,
@@ -20,6 +21,7 @@ from .salesforce_events import (
 )
 
 __all__ = [
+    "BillingContacts",
     "ClosedWonOpportunities",
     "CustomerAccounts",
     "EventHandler",

@@ -36,6 +36,9 @@ from salesforce_bridge.events import (
 )
 
 __all__ = [
+    "OPPORTUNITY_BY_ID_SOQL",
+    "ORDER_BY_ID_SOQL",
+    "BillingContacts",
     "ClosedWonOpportunities",
     "CustomerAccounts",
     "EventHandler",
@@ -46,6 +49,15 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+#: How the use case 1 handlers read the announced record (one ``{}`` for the Id); the app
+#: adds the fields the use case's options read (``custom_fields``, ``payment_method_field``).
+OPPORTUNITY_BY_ID_SOQL = (
+    "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity WHERE Id = {}"
+)
+ORDER_BY_ID_SOQL = (
+    "SELECT Id, AccountId, OpportunityId, OrderNumber, Status, EffectiveDate, "
+    "TotalAmount FROM Order WHERE Id = {}"
+)
 _TABLE = "paysync_replay_checkpoints"
 _CREATE = (
     f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
@@ -147,10 +159,7 @@ class ClosedWonOpportunities:
         order_to_cash: OrderToCash,
         salesforce: SalesforcePort,
         *,
-        soql: str = (
-            "SELECT Id, Name, StageName, CloseDate, Amount, AccountId FROM Opportunity "
-            "WHERE Id = {}"
-        ),
+        soql: str = OPPORTUNITY_BY_ID_SOQL,
     ) -> None:
         self.order_to_cash = order_to_cash
         self.salesforce = salesforce
@@ -200,10 +209,7 @@ class OrderCreated:
         order_to_cash: OrderToCash,
         salesforce: SalesforcePort,
         *,
-        soql: str = (
-            "SELECT Id, AccountId, OpportunityId, OrderNumber, Status, EffectiveDate, "
-            "TotalAmount FROM Order WHERE Id = {}"
-        ),
+        soql: str = ORDER_BY_ID_SOQL,
         platform_event: str = "Order_Event__e",
         order_id_field: str = "Order_ID__c",
     ) -> None:
@@ -244,10 +250,12 @@ class OrderCreated:
 
 
 class CustomerAccounts:
-    """Use case 5: Account changes -> ``CustomerSync.submit_account`` (with its first Contact).
+    """Use case 5: Account changes -> ``CustomerSync.submit_account`` (with its billing
+    Contact).
 
-    The Account and Contact are read through the port (``account_soql`` / ``contact_soql``
-    with one ``{}`` each). Deletes are not synced.
+    The Account is read through the port (``account_soql`` with one ``{}``); the Contact by
+    ``contact_soql`` (first row) when given, else by the use case's billing-contact rule
+    (:meth:`CustomerSync.billing_contact`). Deletes are not synced.
     """
 
     def __init__(
@@ -256,9 +264,7 @@ class CustomerAccounts:
         salesforce: SalesforcePort,
         *,
         account_soql: str,
-        contact_soql: str = (
-            "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
-        ),
+        contact_soql: str | None = None,
     ) -> None:
         self.customer_sync = customer_sync
         self.salesforce = salesforce
@@ -274,14 +280,67 @@ class CustomerAccounts:
         pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
         for record_id in change.header.record_ids:
             for account in self.salesforce.records(self.account_soql, record_id):
-                contacts = self.salesforce.records(self.contact_soql, record_id)
-                pairs.append((account, contacts[0] if contacts else None))
+                pairs.append((account, self._contact(record_id)))
         return [
             self.customer_sync.submit_account(
                 engine, account, contact, checkpoint=_last_carries(checkpoint, index, len(pairs))
             )
             for index, (account, contact) in enumerate(pairs)
         ]
+
+    def _contact(self, account_id: str) -> Mapping[str, Any] | None:
+        if self.contact_soql is None:
+            return self.customer_sync.billing_contact(account_id)
+        contacts = self.salesforce.records(self.contact_soql, account_id)
+        return contacts[0] if contacts else None
+
+
+class BillingContacts:
+    """Use case 5: Contact changes (``/data/ContactChangeEvent``) -> the Account's sync.
+
+    An e-mail edited on a Contact, a Contact created, or a Contact moved or (un)flagged as the
+    billing contact can change what the Account syncs. The Contact's ``AccountId`` is read
+    through the port (``contact_soql``, one ``{}``: the Contact id), then
+    :meth:`CustomerSync.submit_contact_accounts` re-reads the Account and its billing contact.
+    Updates touching none of ``fields`` (``Email``, ``AccountId``, and the configured flag)
+    are skipped unread; deletes are not synced (the Account's next change picks the new
+    billing contact). Echoes are harmless: the flow is keyed by the synced content, so
+    paysync's own e-mail write-back returns the flow that made it.
+    """
+
+    def __init__(
+        self,
+        customer_sync: CustomerSync,
+        salesforce: SalesforcePort,
+        *,
+        account_soql: str,
+        contact_soql: str = "SELECT Id, AccountId FROM Contact WHERE Id = {}",
+    ) -> None:
+        self.customer_sync = customer_sync
+        self.salesforce = salesforce
+        self.account_soql = account_soql
+        self.contact_soql = contact_soql
+        flag = customer_sync.config.billing_contact.flag_field
+        self.fields = frozenset({"Email", "AccountId", *([flag] if flag else [])})
+
+    def __call__(
+        self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
+    ) -> list[FlowRecord]:
+        change = _change(event, "Contact")
+        if change is None:
+            return []
+        header = change.header
+        if header.change_type == "UPDATE" and not self.fields & set(header.changed_fields):
+            return []
+        accounts = [
+            str(row["AccountId"])
+            for record_id in header.record_ids
+            for row in self.salesforce.records(self.contact_soql, record_id)
+            if row.get("AccountId")
+        ]
+        return self.customer_sync.submit_contact_accounts(
+            engine, accounts, account_soql=self.account_soql, checkpoint=checkpoint
+        )
 
 
 class SalesforceEventSource:

@@ -10,7 +10,7 @@ it landed. No card data is read or written here: PayTrace's billing fields only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,13 @@ class CustomerTargets:
         self.fusion = fusion
         self.salesforce = salesforce
         self.rule = rule
+        #: The Account's billing contact (use case 5 sets its configured rule; by default
+        #: the oldest Contact)
+        self.contact_of: Callable[[str], Mapping[str, Any] | None] = self._first_contact
+
+    def _first_contact(self, account_id: str) -> Mapping[str, Any] | None:
+        contacts = self.salesforce.records(CONTACT_SOQL, account_id)
+        return contacts[0] if contacts else None
 
     # -- PayTrace vault profile (billing fields only) --------------------------------------
     def paytrace_plan(
@@ -191,8 +198,8 @@ class CustomerTargets:
         rows = self.salesforce.records(ACCOUNT_FIELDS_SOQL, account_id)
         if not rows:
             return None
-        contacts = self.salesforce.records(CONTACT_SOQL, account_id)
-        return rows[0], (contacts[0] if contacts else None)
+        contact = self.contact_of(account_id)
+        return rows[0], (None if contact is None else dict(contact))
 
     def salesforce_plan(
         self,
@@ -226,8 +233,8 @@ class CustomerTargets:
         if fields:
             self.salesforce.update("Account", account_id, fields)
         if "email" in to_write.writes:
-            contacts = self.salesforce.records(CONTACT_SOQL, account_id)
-            if contacts:
+            contact = self.contact_of(account_id)
+            if contact is not None:
                 self.salesforce.update(
-                    "Contact", str(contacts[0]["Id"]), {"Email": to_write.writes["email"]}
+                    "Contact", str(contact["Id"]), {"Email": to_write.writes["email"]}
                 )

@@ -88,7 +88,8 @@ from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.xref import CustomerXrefTable, SyncedState, XrefEntry
 from paytrace_client.models import CustomerRecord
 
-from ._customer_targets import CustomerTargets, GroupPlan
+from ._billing_contact import BillingContactRule
+from ._customer_targets import ACCOUNT_FIELDS_SOQL, CustomerTargets, GroupPlan
 from ._summaries import salesforce_upsert
 
 __all__ = [
@@ -136,6 +137,9 @@ class CustomerSyncConfig(BaseModel):
     """A Trading Community source system for ``OrigSystemReference`` (None: none sent)."""
     conflict: CustomerConflictRule = Field(default=CustomerConflictRule())
     """Which system wins a field group changed on both sides since the last sync."""
+    billing_contact: BillingContactRule = Field(default=BillingContactRule())
+    """Which Contact of an Account is its billing contact (the e-mail synced both ways):
+    the oldest Contact by default, or the oldest one with ``flag_field`` set."""
 
 
 #: The Account fields the mapping reads, kept raw in the flow input for ``paysync replay``.
@@ -246,6 +250,41 @@ class CustomerSync:
         self.targets = CustomerTargets(
             paytrace=paytrace, fusion=fusion, salesforce=salesforce, rule=self.config.conflict
         )
+        # every read and the e-mail write-back use the same billing contact
+        self.targets.contact_of = self.billing_contact
+
+    # -- the billing contact ---------------------------------------------------------------
+    def billing_contact(self, account_id: str) -> Mapping[str, Any] | None:
+        """The Account's billing contact by the configured rule (``None``: no Contact)."""
+        rule = self.config.billing_contact
+        return rule.choose(self.salesforce.records(rule.soql(), account_id))
+
+    def submit_contact_accounts(
+        self,
+        engine: Engine,
+        account_ids: list[str],
+        *,
+        account_soql: str = ACCOUNT_FIELDS_SOQL,
+        checkpoint: SubmitHook | None = None,
+    ) -> list[FlowRecord]:
+        """A Contact changed (its e-mail, or which Contact is the billing one): each Account
+        it belongs to is synced again with its billing contact. The flow is keyed by the
+        synced content, so a Contact change that does not alter what is synced (another
+        Contact's edit, paysync's own e-mail write-back) returns the flow that synced it and
+        starts nothing. ``checkpoint`` goes with the last submission."""
+        pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
+        for account_id in dict.fromkeys(a for a in account_ids if a):
+            for account in self.salesforce.records(account_soql, account_id):
+                pairs.append((account, self.billing_contact(account_id)))
+        flows: list[FlowRecord] = []
+        for index, (account, contact) in enumerate(pairs):
+            last = index == len(pairs) - 1
+            flows.append(
+                self.submit_account(
+                    engine, account, contact, checkpoint=checkpoint if last else None
+                )
+            )
+        return flows
 
     # -- triggers --------------------------------------------------------------------------
     def submit_account(
@@ -297,6 +336,10 @@ class CustomerSync:
                 "customer": customer.value.model_dump(mode="json"),
                 "mapping": customer.reason,
                 "raw": raw_account_input(account, contact, entry),
+                "billing_contact": {
+                    "id": None if contact is None else contact.get("Id"),
+                    "rule": self.config.billing_contact.reason(),
+                },
             },
             checkpoint=checkpoint,
         )

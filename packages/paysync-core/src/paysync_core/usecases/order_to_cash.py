@@ -524,6 +524,12 @@ class OrderToCash:
         return self._declined(ctx)
 
     def _capture_summary(self, ctx: StepContext) -> Mapping[str, object]:
+        mode = ctx.results["charge"].get(_MODE)
+        if mode not in ("authorization", "sale", "ach_sale"):  # a dry run: no charge yet
+            authorize = self.config.payment_mode == "authorize_capture" and not _is_ach(ctx)
+            mode = _mode(authorize)
+        if mode != "authorization":  # `plan` shows it as skipped, like the run records it
+            return {_SKIPPED: "sale mode: the sale captured the payment"}
         return {"transaction_id": ctx.results["charge"].get("transaction_id", "")}
 
     def _capture(self, ctx: StepContext) -> Mapping[str, str]:
@@ -571,7 +577,9 @@ class OrderToCash:
         fields = self.config.payment_fields
         record = payment_to_salesforce(payment, order, fields, links=_links(ctx))
         custom = salesforce_custom_values(
-            json.loads(charge.get("paytrace_details") or "{}"),
+            # the answer, over the reference values sent (a sale's answer does not echo its
+            # discretionary_data, so ``discretionary_data.<NAME>`` maps back from what was sent)
+            {**_reference(ctx), **json.loads(charge.get("paytrace_details") or "{}")},
             self.config.payment_custom_fields,
             sobject=fields.sobject,
         )

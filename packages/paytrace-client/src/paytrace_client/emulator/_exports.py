@@ -77,6 +77,8 @@ def txn_record(txn: Txn, tz: tzinfo, *, include_bin: bool) -> Json:
     }
     if txn.batch_number is not None:
         record["batch_number"] = txn.batch_number
+    if txn.discretionary_data:
+        record["discretionary_data"] = dict(txn.discretionary_data)
     return record
 
 

@@ -90,6 +90,9 @@ class Txn:
     parent_id: int | None = None
     level3_lines: int = 0
     auto_voided: bool = False
+    discretionary_data: dict[str, str] = field(default_factory=dict[str, str])
+    """``discretionary_data`` sent with the charge; echoed in its export record (reference
+    [I]: the field appears in responses; exporting it is inferred)."""
 
     @property
     def pending_settlement(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import _responses as r
 from ._context import Ctx, Handler
@@ -58,6 +58,14 @@ def _card_source(ctx: Ctx, body: Json, source: Source, errors: Errors) -> tuple[
     return protect_card(ctx, body, errors), ""
 
 
+def _discretionary(body: Json) -> dict[str, str]:
+    """The charge's ``discretionary_data`` object as name -> text (anything else: none)."""
+    data = body.get("discretionary_data")
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in cast("dict[object, object]", data).items()}
+
+
 def charge(ctx: Ctx, body: Json, kind: TxnType, source: Source) -> tuple[Outcome, Json]:
     """Sale or authorization from any card source."""
     state, config = ctx.state, ctx.config
@@ -95,6 +103,7 @@ def charge(ctx: Ctx, body: Json, kind: TxnType, source: Source) -> tuple[Outcome
         invoice_id=invoice_id,
         description=text(body, "description"),
         billing_address=billing,
+        discretionary_data=_discretionary(body),
     )
     if source == "protect_customer":
         from ._customers import profile_from_protect

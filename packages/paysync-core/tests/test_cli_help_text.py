@@ -1,0 +1,70 @@
+"""Help texts keep their ``[section]`` names (rich would read them as markup and drop them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import click
+import pytest
+import typer
+
+from paysync_core.cli import app, main
+
+_SECTION = re.compile(r"(?<!\\)\[[a-z][a-z_.<>]*\]|\\\[[a-z][a-z_.<>]*\]")
+
+
+def _commands(
+    command: click.Command, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, command
+    subcommands: dict[str, click.Command] = getattr(command, "commands", {})
+    for name, sub in sorted(subcommands.items()):
+        yield from _commands(sub, (*path, name))
+
+
+def _texts(command: click.Command) -> list[str]:
+    texts = [command.help or "", command.epilog or ""]
+    texts += [str(getattr(p, "help", None) or "") for p in command.params]
+    return texts
+
+
+def _tokens() -> list[tuple[tuple[str, ...], str]]:
+    root = typer.main.get_command(app)
+    found: list[tuple[tuple[str, ...], str]] = []
+    for path, command in _commands(root):
+        for text in _texts(command):
+            for token in _SECTION.findall(text):
+                found.append((path, token.replace("\\[", "[")))
+    return found
+
+
+#: Help texts in modules outside ``paysync_core.cli`` not yet escaped (owned elsewhere).
+_PENDING = {("reconcile", "[anomalies]")}
+
+
+def _cases() -> list[object]:
+    return [
+        pytest.param(
+            path,
+            token,
+            marks=pytest.mark.xfail(strict=True, reason="help text not escaped yet")
+            if (path[0] if path else "", token) in _PENDING
+            else (),
+        )
+        for path, token in _tokens()
+    ]
+
+
+def test_the_known_section_names_are_covered() -> None:
+    tokens = {token for _, token in _tokens()}
+    assert {"[alerts]", "[dashboard]"} <= tokens
+
+
+@pytest.mark.parametrize(("path", "token"), _cases())
+def test_section_names_survive_in_help(
+    path: tuple[str, ...], token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*path, "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert token in out, f"paysync {' '.join(path)} --help lost {token}"
