@@ -209,6 +209,38 @@ def _subscription(base: SalesforceEmulator) -> ObjectDef:
     )
 
 
+def _product2(system: tuple[FieldDef, ...]) -> ObjectDef:
+    return ObjectDef(
+        "Product2",
+        "01t",
+        "Product",
+        (
+            *system,
+            FieldDef("Name", length=255, nillable=False),
+            FieldDef("ProductCode", length=255),
+            FieldDef("Family", length=40),
+            FieldDef("IsActive", "boolean"),
+        ),
+    )
+
+
+def _opportunity_line_item(system: tuple[FieldDef, ...]) -> ObjectDef:
+    # a real org computes TotalPrice (Quantity x UnitPrice); the test world writes it
+    return ObjectDef(
+        "OpportunityLineItem",
+        "00k",
+        "Opportunity Product",
+        (
+            *system,
+            FieldDef("OpportunityId", "reference", reference_to=("Opportunity",)),
+            FieldDef("Product2Id", "reference", reference_to=("Product2",)),
+            FieldDef("Quantity", "double"),
+            FieldDef("UnitPrice", "currency"),
+            FieldDef("TotalPrice", "currency"),
+        ),
+    )
+
+
 def salesforce_org(
     fields: Mapping[str, Sequence[str]] | None = None, objects: Sequence[str] = ()
 ) -> SalesforceEmulator:
@@ -225,6 +257,8 @@ def salesforce_org(
         "Case": lambda: _case(system),
         "Task": lambda: _task(system),
         "Subscription__c": lambda: _subscription(base),
+        "Product2": lambda: _product2(system),
+        "OpportunityLineItem": lambda: _opportunity_line_item(system),
     }
     return SalesforceEmulator(objects=[*extended, *(builders[name]() for name in objects)])
 
@@ -470,11 +504,17 @@ class EmulatedFactory:
         )
 
     def for_order_to_cash(
-        self, *payment_fields: str, fields: Mapping[str, Sequence[str]] | None = None
+        self,
+        *payment_fields: str,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        objects: Sequence[str] = (),
     ) -> Emulated:
         """A world whose ``Payment__c`` has :data:`ORDER_TO_CASH_FIELDS` plus
-        ``payment_fields``, and the other objects' ``fields``."""
-        return self({"Payment__c": (*ORDER_TO_CASH_FIELDS, *payment_fields), **(fields or {})})
+        ``payment_fields``, the other objects' ``fields`` and the extra ``objects``."""
+        return self(
+            {"Payment__c": (*ORDER_TO_CASH_FIELDS, *payment_fields), **(fields or {})},
+            objects=objects,
+        )
 
     def for_customer_sync(self, *, capture: list[str] | None = None) -> Emulated:
         """A world whose ``Account`` has :data:`CUSTOMER_SYNC_FIELDS` (``capture``: as

@@ -236,8 +236,9 @@ def test_contact_poller_resyncs_the_account_of_an_edited_contact(
         "Contact", world.contact_id("buyer@northwind.example"), {"Email": "ap@northwind.example"}
     )
     contacts.poll(world.engine)
-    assert len(world.flow_ids(account_id) - before) == 1
-    world.run_all()
+    (new,) = world.flow_ids(account_id) - before
+    # (the first pass also submitted the seed org's Accounts: only this one is run)
+    assert world.engine.run_flow(new).state is FlowState.SUCCEEDED
     assert world.vault_email(account_id) == "ap@northwind.example"
 
 

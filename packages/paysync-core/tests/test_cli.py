@@ -49,6 +49,7 @@ def test_version() -> None:
 def test_dlq_verbs(ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--ledger", ledger, "dlq", "list", "--json"]) == 0
     [entry] = json.loads(capsys.readouterr().out)
+    assert "T" in entry["created_at"]  # ISO 8601, like `status --json`
     entry_id = str(entry["entry_id"])
     assert entry["reason"] == "permanent"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-import click
 import pytest
 import typer
 
@@ -14,17 +14,16 @@ from paysync_core.cli import app, main
 _SECTION = re.compile(r"(?<!\\)\[[a-z][a-z_.<>]*\]|\\\[[a-z][a-z_.<>]*\]")
 
 
-def _commands(
-    command: click.Command, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command of the tree (typer's own click types: no isinstance on ``click``)."""
     yield path, command
-    subcommands: dict[str, click.Command] = getattr(command, "commands", {})
+    subcommands: dict[str, Any] = getattr(command, "commands", {})
     for name, sub in sorted(subcommands.items()):
         yield from _commands(sub, (*path, name))
 
 
-def _texts(command: click.Command) -> list[str]:
-    texts = [command.help or "", command.epilog or ""]
+def _texts(command: Any) -> list[str]:
+    texts = [str(command.help or ""), str(command.epilog or "")]
     texts += [str(getattr(p, "help", None) or "") for p in command.params]
     return texts
 

@@ -81,18 +81,30 @@ def test_refund_with_no_run_is_submitted_not_failed(
     assert (report["outcome"], report["flows"][0]["state"]) == ("submitted", "pending")
 
 
-def test_run_once_that_dead_letters_exits_1(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_once_names_dead_letters_and_fails_on_them_when_asked(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
     sale = demo.served.seeded["pos_sale"]
-    submit = ["refund", "--payment-id", sale, "--amount", "600.00", "-c", str(demo.config)]
-    assert main([*submit, "--no-run"]) == 0
-    capsys.readouterr()
-    code = main(["run", "-c", str(demo.config), "--once", "--json", "-u", "refunds"])
+
+    def submit(amount: str) -> None:
+        args = ["refund", "--payment-id", sale, "--amount", amount, "-c", str(demo.config)]
+        assert main([*args, "--no-run"]) == 0
+        capsys.readouterr()
+
+    run = ["run", "-c", str(demo.config), "--once", "--json", "-u", "refunds"]
+    submit("600.00")
+    # a worker's pass: dead letters are routine (the DLQ has them), named on stderr
+    assert main(run) == 0
     captured = capsys.readouterr()
-    report = json.loads(captured.out.splitlines()[-1])
-    assert report["dead"] >= 1
-    assert code == 1
-    assert "dead-lettered in this pass" in captured.err
+    assert json.loads(captured.out.splitlines()[-1])["dead"] == 1
+    assert "1 flow(s) dead-lettered in this pass" in captured.err
     assert "see `paysync dlq list`" in captured.err
+    # a script that must not read a dead letter as success asks for exit 1
+    submit("700.00")
+    assert main([*run, "--fail-on-dead-letter"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.splitlines()[-1])["dead"] == 1
+    assert "dead-lettered in this pass: flow " in captured.err
 
 
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,8 +15,9 @@
 
 The ledger defaults to ``$PAYSYNC_LEDGER`` or ``paysync.db`` in the current directory.
 Exit codes: 0 success, 1 verification failure or operator error (and, for ``refund``,
-``import disputes`` and ``run --once``, a dead-lettered flow), 2 usage error, 3 (``refund``,
-``import disputes``) a flow not finished yet; each verb's ``--help`` lists its own.
+``import disputes`` and ``run --once --fail-on-dead-letter``, a dead-lettered flow), 2 usage
+error, 3 (``refund``, ``import disputes``) a flow not finished yet, (``alerts check``) an
+alert firing; each verb's ``--help`` lists its own.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -45,8 +46,15 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
+def _json_default(value: object) -> object:
+    # ISO 8601 with "T" like every other timestamp paysync prints (str() would use a space)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
 def dump_json(value: object, *, indent: int | None = None) -> str:
-    return json.dumps(value, default=str, sort_keys=True, indent=indent)
+    return json.dumps(value, default=_json_default, sort_keys=True, indent=indent)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -328,7 +328,7 @@ def _fusion_sources(
 
 
 @mapping_app.command("suggest")
-def suggest(  # noqa: PLR0912 - Salesforce or Fusion, saved or live
+def suggest(
     *,
     sobject: Annotated[
         str | None, typer.Option("--object", help="Salesforce object to map")

@@ -151,8 +151,5 @@ def plan(
     print_table(
         f"Plan: {entry.title}",
         ["#", "flow", "step", "system", "payload"],
-        [
-            (i + 1, w.use_case, w.step, w.system, _payload_cell(w))
-            for i, w in enumerate(writes)
-        ],
+        [(i + 1, w.use_case, w.step, w.system, _payload_cell(w)) for i, w in enumerate(writes)],
     )

@@ -18,14 +18,23 @@ from paysync_core._ledger import LedgerStore
 from paysync_core._open import open_ledger
 from paysync_core.app import PassReport, Ports, Runner, ports_from_config, select_usecases
 
-from ._common import console, dump_json, fail, load_config_or_exit, print_table, write_line
+from ._common import (
+    console,
+    dump_json,
+    err_console,
+    fail,
+    load_config_or_exit,
+    print_table,
+    write_line,
+)
 
 __all__ = ["RUN_EXIT_CODES", "ConfigOption", "UseCaseOption", "load", "run", "stop_on_signals"]
 
 RUN_EXIT_CODES = (
-    "Exit codes (--once): 0 the pass ran and no flow was dead-lettered; 1 a source or the "
-    "engine failed, a flow was dead-lettered in this pass (see `paysync dlq list`), or the "
-    "configuration is wrong; 2 usage error. Without --once: 0 after SIGINT / SIGTERM."
+    "Exit codes (--once): 0 the pass ran (flows it dead-lettered are counted in `dead`: "
+    "`paysync dlq list`); 1 a source or the engine failed, the configuration is wrong, or, "
+    "with --fail-on-dead-letter, a flow was dead-lettered in this pass; 2 usage error. "
+    "Without --once: 0 after SIGINT / SIGTERM."
 )
 
 ConfigOption = Annotated[
@@ -82,11 +91,35 @@ def _dead_letter_message(store: LedgerStore, dead: list[str]) -> str:
     return f"{len(dead)} flow(s) dead-lettered in this pass: {named}; see `paysync dlq list`"
 
 
+def _run_once(
+    runner: Runner, store: LedgerStore, *, as_json: bool, fail_on_dead_letter: bool
+) -> None:
+    """One pass; ends with exit 1 on a failed source or engine error (see RUN_EXIT_CODES)."""
+    report = runner.run_once()
+    _show(report, as_json)
+    if report.run.dead:
+        # A dead letter is routine for a worker (a human takes it from the DLQ), so it fails
+        # the pass only when asked; the message names the entries either way.
+        message = _dead_letter_message(store, report.run.dead)
+        if fail_on_dead_letter:
+            raise fail(message)
+        err_console.print(f"paysync: {message}", markup=False)
+    if report.poll_errors or report.run.errors:
+        raise typer.Exit(1)
+
+
 def run(
     config: ConfigOption = Path("paysync.toml"),
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit (tests, cron)")] = False,
     use_case: UseCaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON line per pass")] = False,
+    fail_on_dead_letter: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-dead-letter",
+            help="with --once: exit 1 when the pass dead-lettered a flow (for scripts)",
+        ),
+    ] = False,
 ) -> None:
     """Run the use cases against the configured systems until SIGINT / SIGTERM."""
     loaded = load(config)
@@ -115,12 +148,7 @@ def run(
             for name, why in selection.skipped.items():
                 console.print(f"skipped {name}: {why}")
         if once:
-            report = runner.run_once()
-            _show(report, as_json)
-            if report.run.dead:  # a script (cron) must not read this pass as a success
-                raise fail(_dead_letter_message(store, report.run.dead))
-            if report.poll_errors or report.run.errors:
-                raise typer.Exit(1)
+            _run_once(runner, store, as_json=as_json, fail_on_dead_letter=fail_on_dead_letter)
             return
         stop = threading.Event()
         with stop_on_signals(stop):

@@ -79,6 +79,7 @@ from ._fusion_cash import (
     post_receipt,
     receipt_for,
 )
+from ._opportunity_products import OpportunityProductLines
 from ._summaries import fusion_payload, known, salesforce_upsert
 
 __all__ = ["USE_CASE", "OrderToCash", "OrderToCashConfig"]
@@ -151,6 +152,10 @@ class OrderToCashConfig(BaseModel):
     """Payment value -> field of the Opportunity / Order that started the flow, written in
     the last step: ``transaction_id``, ``status`` (the ``Payment__c`` status), ``amount``,
     ``processed_at`` or ``method`` (``Card`` / ``ACH``). Empty: that record is not updated."""
+    product_lines: OpportunityProductLines | None = None
+    """The product line GL rules see, from the Opportunity's line items
+    (``OpportunityLineItem`` -> ``Product2.Family``; an Order: its Opportunity's). None (the
+    default): not read, no product line."""
 
     @field_validator("source_fields")
     @classmethod
@@ -315,6 +320,7 @@ class OrderToCash:
                 "mapping": order.reason,
                 **self._reference_input(record, "Opportunity"),
                 **self._method_input(record),
+                **self._product_line_input(order.value.source_id),
             },
             checkpoint=checkpoint,
         )
@@ -349,6 +355,7 @@ class OrderToCash:
                 "trigger": "Order",
                 **self._reference_input(record, "Order"),
                 **self._method_input(record),
+                **self._product_line_input(opportunity),
                 "links": {
                     "order": order.value.source_id,
                     "opportunity": str(opportunity) if opportunity else None,
@@ -356,6 +363,14 @@ class OrderToCash:
             },
             checkpoint=checkpoint,
         )
+
+    def _product_line_input(self, opportunity_id: object) -> dict[str, object]:
+        """The Opportunity's product line, read once and stored with the flow (none when
+        ``product_lines`` is unset or there is no Opportunity)."""
+        if self.config.product_lines is None or not opportunity_id:
+            return {}
+        line = self.config.product_lines.derive(self.salesforce, str(opportunity_id))
+        return {"product_line": {"value": line.value, "reason": line.reason}}
 
     def _reference_input(self, record: Mapping[str, Any], what: str) -> dict[str, object]:
         """The custom reference values of the trigger record (nothing when none are mapped)."""
@@ -634,11 +649,16 @@ class OrderToCash:
     def _canonical_invoice(self, ctx: StepContext) -> tuple[Invoice, str]:
         order = _order(ctx)
         card_type = ctx.results["vault_profile"].get("card_type")
+        recorded: object = ctx.input.get("product_line")
+        line = cast("dict[str, str | None]", recorded) if isinstance(recorded, dict) else {}
         gl = self.config.gl.derive(
             card_type=card_type,
             channel=order.channel,
+            product_line=line.get("value"),
             business_unit=self.config.fusion.business_unit,  # GL rules may key on the AR BU
         )
+        if line.get("reason"):
+            gl = Decision(gl.value, f"{gl.reason} ({line['reason']})")
         zone = ZoneInfo(self.config.ledger_timezone)
         processed_at = ctx.results["charge"]["processed_at"]
         # a dry run has no charge yet: the order's date stands in (the summary says so)
