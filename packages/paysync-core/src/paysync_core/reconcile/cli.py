@@ -195,7 +195,7 @@ def reconcile_command(
         bool, typer.Option("--anomalies", help="also flag anomalies in the same files")
     ] = False,
     anomaly_rules: Annotated[
-        Path | None, typer.Option(help="anomaly rules TOML (default: [anomalies] of --config)")
+        Path | None, typer.Option(help="anomaly rules TOML (default: \\[anomalies] of --config)")
     ] = None,
     engine: Annotated[str, typer.Option(help="auto, polars or python")] = "auto",
     tolerance: Annotated[str, typer.Option(help="amount tolerance of exact pairs")] = "0.00",
