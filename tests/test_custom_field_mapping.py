@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from paysync_core.app import ORDER_TO_CASH as ORDER_TO_CASH_ENTRY
-from paysync_core.app import Ports
+from paysync_core.app import EventStreams, Ports
+from paysync_core.app._usecases import OPPORTUNITY_TOPIC
 from paysync_core.mapping import DunningPolicy, paytrace_record_fields
+from paysync_core.sources import LedgerReplayStore
 from paysync_core.usecases import (
     EcommerceConfig,
     OrderToCashConfig,
@@ -27,8 +29,12 @@ from paysync_core.usecases import (
     RefundsConfig,
 )
 from paysync_core.usecases.ecommerce_order_to_cash import ECOMMERCE_USE_CASE
+from paysync_core.usecases.order_to_cash import USE_CASE as ORDER_TO_CASH_USE_CASE
 from paysync_core.usecases.recurring_billing import USE_CASE as RECURRING_USE_CASE
 from paytrace_client import CreditCard
+from salesforce_bridge._auth import SalesforceSession, StaticSessionGrant
+from salesforce_bridge.emulator import DEFAULT_BASE_URL, emulator_session
+from salesforce_bridge.events import CometdSubscriber, EventSubscription, subscribe
 
 if TYPE_CHECKING:
     from conftest import Emulated, EmulatedFactory, SubscriptionsFactory, WebRefundsFactory
@@ -308,6 +314,26 @@ def test_polled_opportunity_carries_the_mapped_fields_without_editing_the_soql(
     )
     engine = env.engine(build.definitions)
     source.poll(engine)
+    # the dry run shows the mapped reference values and why
+    (flow_id,) = _flow_ids(env)
+    flow = engine.flow(flow_id)
+    planned = {
+        w.step: w.payload
+        for w in engine.plan(
+            ORDER_TO_CASH_USE_CASE,
+            source_system="salesforce",
+            source_id=str(created.id),
+            version=1,
+            input=flow.input,
+        )
+    }
+    assert planned["charge"]["reference"] == {
+        "description": "Trade show",
+        "discretionary_data.SalesRepID": "REP-3",
+    }
+    assert "description = Opportunity.Campaign_Source__c (custom_fields)" in str(
+        planned["charge"]["reference_mapping"]
+    )
     report = engine.run_pending(max_workers=1)
     assert len(report.succeeded) == 1, report
     [sale] = env.exported(f"SF-{created.id}")
@@ -317,6 +343,11 @@ def test_polled_opportunity_carries_the_mapped_fields_without_editing_the_soql(
         "SELECT Sales_Rep__c FROM Payment__c WHERE Opportunity__c = {}", created.id
     )
     assert payment["Sales_Rep__c"] == "REP-3"  # mapped back from the discretionary data sent
+
+
+def _flow_ids(env: Emulated) -> list[str]:
+    with env.ledger.transaction() as tx:
+        return [f.flow_id for f in tx.list_flows()]
 
 
 def test_export_record_flattens_discretionary_data() -> None:
@@ -369,3 +400,57 @@ def test_bad_custom_field_options_name_the_key(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         model.model_validate(options)
+
+
+def test_closed_won_event_reads_the_mapped_fields_without_editing_the_soql(
+    emulated: EmulatedFactory,
+) -> None:
+    env = emulated.for_order_to_cash(fields={"Opportunity": ("Campaign_Source__c",)})
+    usecase = env.order_to_cash()
+    options = OrderToCashConfig.model_validate(
+        {
+            "xref": {"default_fusion_account": "1008"},
+            "custom_fields": {"Campaign_Source__c": "description"},
+        }
+    )
+
+    def open_stream(topic: str, store: LedgerReplayStore) -> EventSubscription:
+        session = SalesforceSession(access_token="00Dtoken", instance_url=DEFAULT_BASE_URL)
+        cometd = CometdSubscriber(
+            grant=StaticSessionGrant(session), http=emulator_session(env.salesforce_emulator)
+        )
+        return subscribe(topic, transport="cometd", cometd=cometd, store=store, replay="earliest")
+
+    ports = Ports(
+        store=env.ledger,
+        paytrace=usecase.paytrace,
+        fusion=usecase.fusion,
+        salesforce=usecase.salesforce,
+        events=EventStreams("cometd", (OPPORTUNITY_TOPIC,), open_stream),
+    )
+    assert ports.events is not None
+    try:
+        build = ORDER_TO_CASH_ENTRY.build(ports, options)
+        (source,) = build.sources
+        assert source.name == f"salesforce-events:{OPPORTUNITY_TOPIC}"
+        [created] = env.bridge.create_many(
+            "Opportunity",
+            [
+                {
+                    "Name": "Acme evented",
+                    "StageName": "Closed Won",
+                    "CloseDate": "2026-03-01",
+                    "Amount": 21.0,
+                    "AccountId": env.account_id(),
+                    "Campaign_Source__c": "Webinar",
+                }
+            ],
+        )
+        engine = env.engine(build.definitions)
+        assert sum(source.poll(engine) for _ in range(3)) == 1
+        report = engine.run_pending(max_workers=1)
+        assert len(report.succeeded) == 1, report
+    finally:
+        ports.events.close()
+    [sale] = env.exported(f"SF-{created.id}")
+    assert sale.description == f"Salesforce Opportunity {created.id}; Webinar"

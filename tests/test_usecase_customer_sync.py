@@ -16,6 +16,7 @@ import pytest
 from oracle_fusion_client import AccountAddress, CustomerAccountDetails, NewCustomerAccount
 from oracle_fusion_client.emulator import Fault
 from paysync_core import Engine, FlowRecord, FlowState, StepState
+from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import PayTraceProfilePoller
 from paysync_core.usecases.customer_sync import (
     FUSION_USE_CASE,
@@ -26,6 +27,7 @@ from paysync_core.usecases.customer_sync import (
 )
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client import Address as PayTraceAddress
+from paytrace_client import ProtectToken
 from paytrace_client.emulator import FaultRule
 from paytrace_client.models import CustomerRecord
 from salesforce_bridge.emulator import Fault as SalesforceFault
@@ -739,3 +741,36 @@ def test_conflict_rule_fusion_first_keeps_fusion_and_flows_it_back(
     flow = world.flow(flow_id)
     assert flow is not None
     assert flow.use_case == USE_CASE
+
+
+def test_an_account_without_a_card_syncs_to_fusion_and_gets_its_profile_later(
+    emulated: EmulatedFactory,
+) -> None:
+    env = emulated.for_customer_sync()
+    tokens: dict[str, ProtectToken] = {}
+    xref = CustomerXrefTable(env.ledger)
+    usecase = CustomerSync(
+        paytrace=PayTracePort(env.paytrace, token_source=tokens.get),
+        fusion=FusionPort(env.fusion),
+        salesforce=SalesforcePort(env.bridge),
+        xref=xref,
+    )
+    world = World(env, usecase, xref, env.engine(list(usecase.definitions())), [])
+    account_id = _northwind(world)
+    flow_id, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error  # no card yet is not a dead letter
+    steps = {s.name: s for s in world.engine.steps(flow_id)}
+    assert steps["paytrace_profile"].external_ids["action"] == "skipped"
+    assert "no payment token yet" in steps["paytrace_profile"].external_ids["reasons"]
+    account = world.account(account_id)
+    assert account["Fusion_Account_Number__c"] == f"SF-{account_id}"
+    assert account["Vault_Customer_ID__c"] is None
+    assert world.profiles(f"sf-{account_id}") == []
+
+    # the customer enters a card; the Account's next synced change creates the profile once
+    tokens[f"sf-{account_id}"] = env.protect_token()
+    env.bridge.update_many("Account", [{"Id": account_id, "BillingStreet": "12 Pine Avenue"}])
+    _, state, error = world.sync(account_id)
+    assert state is FlowState.SUCCEEDED, error
+    assert len(world.profiles(f"sf-{account_id}")) == 1
+    assert world.account(account_id)["Vault_Customer_ID__c"] == f"sf-{account_id}"

@@ -47,8 +47,12 @@ def test_order_to_cash_examples_load_and_show_status_map_and_currency() -> None:
     loaded = typing.cast("list[OrderToCashConfig]", _options("1", "order_to_cash"))
     assert any(o.fusion_status.captured.action == "none" for o in loaded)
     assert any(o.currency.ledger_currency == "EUR" for o in loaded)
-    # no product_lines option: the page says so and shows business-unit keyed rules instead
-    assert "product_lines" not in OrderToCashConfig.model_fields
+    # product lines from the Opportunity's line items, and business-unit keyed rules
+    lines = [o for o in loaded if o.product_lines is not None]
+    assert lines
+    assert lines[0].product_lines is not None
+    assert lines[0].product_lines.several == "largest"
+    assert [r.product_line for r in lines[0].gl.rules][:2] == ["Hardware", "Services"]
     assert any(any(r.business_unit for r in o.gl.rules) for o in loaded)
 
 

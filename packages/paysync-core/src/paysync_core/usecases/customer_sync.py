@@ -596,10 +596,16 @@ class CustomerSync:
         if record is None:
             token = self.paytrace.token_for(customer_id)
             if token is None:
-                raise NeedsHumanError(
-                    f"Account {customer.salesforce_account_id}: no vault profile {customer_id} "
-                    "and no payment token; the customer must enter a card (PayTrace Protect)"
-                )
+                # Most Accounts never pay by card: not an error. The profile is created by the
+                # sync that follows the customer entering a card (PayTrace Protect token).
+                return {
+                    "customer_id": "",
+                    "action": "skipped",
+                    "card_type": "",
+                    "last4": "",
+                    "reasons": f"no vault profile {customer_id} and no payment token yet: "
+                    "created once the customer enters a card (PayTrace Protect)",
+                }
             self.paytrace.create_profile(
                 customer_id, token, billing_address=address, email=customer.email
             )
@@ -723,7 +729,7 @@ class CustomerSync:
             else None
         )
         candidates: dict[str | None, str | None] = {
-            fields.vault_id: profile["customer_id"],
+            fields.vault_id: profile["customer_id"] or None,
             fields.fusion_account: ctx.results["fusion_account"]["account_number"],
             fields.payment_method: method,
         }

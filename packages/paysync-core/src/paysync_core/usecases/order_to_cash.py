@@ -463,12 +463,18 @@ class OrderToCash:
     # 2. charge
     def _charge_summary(self, ctx: StepContext) -> Mapping[str, object]:
         order = _order(ctx)
-        summary = {
+        summary: dict[str, object] = {
             "amount": str(order.amount),
             "invoice_id": _correlation(ctx, self.config.correlation_prefix),
         }
         if _is_ach(ctx):
             summary["endpoint"] = "checks/sale/by_customer"
+        # the custom-field mapping's values and why (the ACH debit takes none of them)
+        reference = {k: v for k, v in _reference(ctx).items() if not _is_ach(ctx)}
+        if reference:
+            summary["reference"] = reference
+        if "reference_mapping" in ctx.input:
+            summary["reference_mapping"] = str(ctx.input["reference_mapping"])
         return summary
 
     def _charge(self, ctx: StepContext) -> Mapping[str, str]:
