@@ -357,6 +357,12 @@ fusion_interval_seconds = 120
             [second] = _passes(capsys.readouterr().out)
             assert cast(dict[str, int], second["polled"])["fusion-changes"] == 1
             assert [r["Name"] for r in bridge.query(soql, "FU-4001")] == ["Fabrikam Holdings"]
+            # the Account poll of that pass read Salesforce before the rename reached it: that
+            # flow waits for the rename's flow and decides from Salesforce's new value, so
+            # it cannot revert Fusion
+            renamed = soap.details("FU-4001")
+            assert renamed is not None
+            assert renamed.party_name == "Fabrikam Holdings"
 
             # nothing changed since: nothing new
             assert main([*run, "--use-case", "customer_sync"]) == 0

@@ -62,7 +62,7 @@ def test_a_good_file_loads_with_defaults(tmp_path: Path, secret_file: Path) -> N
     assert config.paytrace.base_url == "http://127.0.0.1:8765"
     assert config.paytrace.export_timezone == "America/Los_Angeles"
     assert config.engine.workers == 32
-    assert config.engine.max_attempts == 5
+    assert config.engine.max_attempts == 12
     assert config.quota["paytrace"].per_minute == 500
     assert config.usecases["order_to_cash"].enabled
 

@@ -43,7 +43,9 @@ def test_paytrace_and_fusion_clients_reach_the_emulators() -> None:
         )
         clients = build_clients(
             config,
-            _resolver(PT_USER="api.user", PT_PASS="pw-secret-1", FU_USER="casey.brown", FU_PASS="x"),
+            _resolver(
+                PT_USER="api.user", PT_PASS="pw-secret-1", FU_USER="casey.brown", FU_PASS="x"
+            ),
         )
         assert clients.paytrace is not None
         assert clients.fusion is not None

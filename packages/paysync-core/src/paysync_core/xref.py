@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from ._errors import PaysyncError
 from ._ledger import LedgerStore, LedgerTransaction
+from ._model import FlowState
 
 __all__ = [
     "SYNCED_TABLE",
@@ -156,6 +157,12 @@ class CustomerXrefTable:
         content = cast(dict[str, Any], json.loads(str(row[1])))
         flow_id = None if row[2] is None else str(row[2])
         return SyncedState(str(row[0]), content, flow_id, str(row[3]))
+
+    def flow_state(self, flow_id: str) -> FlowState | None:
+        """The state of a flow of this ledger (``None``: unknown id)."""
+        with self._store.transaction() as tx:
+            flow = tx.get_flow(flow_id)
+        return None if flow is None else flow.state
 
     def record_synced(
         self,

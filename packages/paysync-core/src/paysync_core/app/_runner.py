@@ -248,7 +248,7 @@ class Runner:
             idle_sleep=config.engine.idle_sleep_seconds,
             # A long-running worker parks waits longer than a few seconds instead of sleeping:
             # its threads stay free, and the next pass (or cron run) resumes the flow.
-            policy=RetryPolicy(max_attempts=config.engine.max_attempts, park_after=RUN_PARK_AFTER),
+            policy=config.engine.retry_policy(park_after=RUN_PARK_AFTER),
             lease_ttl=timedelta(seconds=config.engine.lease_ttl_seconds),
             quotas=quotas,
             paytrace_overlap=timedelta(minutes=config.polling.paytrace_overlap_minutes),

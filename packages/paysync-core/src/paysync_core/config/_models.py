@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from paysync_core._retry import RetryPolicy
+
 __all__ = [
     "AlertRulesSection",
     "AlertsSection",
@@ -143,10 +145,29 @@ class SalesforceSection(_Section):
 class EngineSection(_Section):
     workers: int = Field(default=8, ge=1, le=512, description="flows in flight at once")
     lease_ttl_seconds: float = Field(default=300, gt=0, description="a dead worker's lease expiry")
-    max_attempts: int = Field(default=5, ge=1, le=100, description="attempts before dead-lettering")
+    max_attempts: int = Field(
+        default=12, ge=1, le=100, description="attempts before dead-lettering"
+    )
+    retry_base_seconds: float = Field(
+        default=1.0, ge=0, description="first retry's wait; each next one doubles (jittered)"
+    )
+    retry_max_delay_seconds: float = Field(
+        default=300, ge=0, description="longest wait between two attempts"
+    )
     idle_sleep_seconds: float = Field(
         default=1.0, gt=0, description="pause when nothing is pending"
     )
+
+    def retry_policy(self, *, park_after: float) -> RetryPolicy:
+        """The engine's retry policy. The defaults ride out an outage of about 20 minutes
+        (waits 1, 2, 4 ... 256 s, then 300 s) before a flow is dead-lettered; waits longer than
+        ``park_after`` park the flow instead of holding a worker thread."""
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay=self.retry_base_seconds,
+            max_delay=self.retry_max_delay_seconds,
+            park_after=park_after,
+        )
 
 
 class QuotaSection(_Section):

@@ -246,7 +246,6 @@ def apply_from_config(
     result: ReconcileResult, config_path: Path, ledger: str, *, schema: str = "paysync"
 ) -> ApplyReport:
     """:func:`apply_fixes` with the use cases, clients and ledger of ``paysync.toml``."""
-    from paysync_core import RetryPolicy
     from paysync_core._errors import PaysyncError
     from paysync_core.app import get_usecase, ports_from_config
     from paysync_core.config import load_config, usecase_options
@@ -270,7 +269,7 @@ def apply_from_config(
             build = entry.build(ports, usecase_options(config, entry.name, entry.options))
             definitions.update({d.use_case: d for d in build.definitions})
             registry[entry.name] = entry.flows
-        policy = RetryPolicy(max_attempts=config.engine.max_attempts, park_after=2.0)
+        policy = config.engine.retry_policy(park_after=2.0)
 
         def engine_for(definition: FlowDefinition) -> Engine:
             return Engine(store, [definition], policy=policy, classifier=ClientErrorClassifier())

@@ -66,9 +66,11 @@ from paysync_core import (
     Engine,
     FlowDefinition,
     FlowRecord,
+    FlowState,
     LedgerTransaction,
     LookupResult,
     NeedsHumanError,
+    RetryableError,
     Step,
     StepContext,
     SubmitHook,
@@ -492,6 +494,7 @@ class CustomerSync:
                 "salesforce_account_id": account_id,
                 "groups": dict(groups),
                 "base": dict(state.content) if state is not None else None,
+                "base_flow": state.flow_id if state is not None else None,
             },
             checkpoint=hook,
         )
@@ -576,6 +579,47 @@ class CustomerSync:
         """The three directions' flow definitions."""
         return (self.definition(), self.fusion_definition(), self.paytrace_definition())
 
+    # -- what a step decides from ---------------------------------------------------------
+    def _view(self, ctx: StepContext) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+        """The source's values and the synced base a step decides with.
+
+        A flow's input is what its source held when it was read. When that read followed
+        another sync of the Account that had not run yet (``base_flow``), the source may not
+        have had that sync's writes: deciding from the snapshot would revert them. So such a
+        flow waits for that sync to finish and then reads its source again."""
+        incoming, base = _incoming(ctx), _base(ctx)
+        after = ctx.input.get("base_flow")
+        if not isinstance(after, str) or not after or after == ctx.flow_id:
+            return incoming, base
+        state = self.xref.flow_state(after)
+        if state is not None and state not in (FlowState.SUCCEEDED, FlowState.DEAD):
+            raise RetryableError(
+                f"the earlier sync {after} of this customer has not finished: decided after it",
+                retry_after=5.0,
+            )
+        fresh = self._source_groups(ctx)
+        return (incoming if fresh is None else fresh), base
+
+    def _source_groups(self, ctx: StepContext) -> dict[str, Any] | None:
+        """What the flow's source holds now (``None``: no longer there)."""
+        source = _source(ctx)
+        if source == "salesforce":
+            current = self.targets.salesforce_current(_account_id(ctx))
+            if current is None:
+                return None
+            account, contact = current
+            customer = customer_from_account(
+                account, contact, paytrace_customer_id="-", fusion_account_number=None
+            )
+            return customer_groups(customer.value)
+        if source == "fusion":
+            fusion = cast(Mapping[str, Any], ctx.input.get("fusion") or {})
+            details = self.fusion.customer_account_details(str(fusion.get("customer_account")))
+            return None if details is None else groups_from_fusion(details).value
+        paytrace = cast(Mapping[str, Any], ctx.input.get("paytrace") or {})
+        record = self.paytrace.find_profile_record(str(paytrace.get("customer_id")))
+        return None if record is None else groups_from_paytrace(record).value
+
     # 1. PayTrace vault profile
     def _profile_ids(self, ctx: StepContext, record: CustomerRecord, action: str) -> dict[str, str]:
         self.xref.link(_account_id(ctx), paytrace_customer_id=record.customer_id)
@@ -611,7 +655,7 @@ class CustomerSync:
             )
             action = "created"
         else:
-            to_write = self.targets.paytrace_plan(record, "salesforce", _incoming(ctx), _base(ctx))
+            to_write = self.targets.paytrace_plan(record, "salesforce", *self._view(ctx))
             changed = self.targets.write_paytrace(record, "salesforce", to_write)
             action = f"updated {', '.join(changed)} (Salesforce wins)" if changed else "unchanged"
             reasons = to_write.reason()
@@ -626,7 +670,7 @@ class CustomerSync:
         record = self.paytrace.find_profile_record(customer_id)
         if record is None:
             return LookupResult.absent(f"no vault profile {customer_id}")
-        to_write = self.targets.paytrace_plan(record, "salesforce", _incoming(ctx), _base(ctx))
+        to_write = self.targets.paytrace_plan(record, "salesforce", *self._view(ctx))
         if to_write.writes:
             # The write did not (fully) land; repeating the update cannot duplicate anything.
             return LookupResult.absent(f"vault profile {customer_id}: {to_write.reason()}")
@@ -689,7 +733,7 @@ class CustomerSync:
         account = self.fusion.find_customer_account(number)
         if account is not None:
             # An existing account takes Salesforce's name and address where the rule says so.
-            to_write = self.targets.fusion_plan(number, "salesforce", _incoming(ctx), _base(ctx))
+            to_write = self.targets.fusion_plan(number, "salesforce", *self._view(ctx))
             if to_write is None:
                 raise NeedsHumanError(f"Fusion customer account {number} vanished while read")
             self.targets.write_fusion(number, to_write)
@@ -713,7 +757,7 @@ class CustomerSync:
         account = self.fusion.find_customer_account(number)
         if account is None:
             return LookupResult.absent(f"no Fusion customer account {number}")
-        to_write = self.targets.fusion_plan(number, "salesforce", _incoming(ctx), _base(ctx))
+        to_write = self.targets.fusion_plan(number, "salesforce", *self._view(ctx))
         if to_write is not None and to_write.writes:
             # an update that did not land: sending it again is harmless (set-to-value)
             return LookupResult.absent(f"Fusion customer account {number}: {to_write.reason()}")
@@ -761,7 +805,7 @@ class CustomerSync:
         return entry.salesforce_account_id if entry else None
 
     def _apply_salesforce(self, ctx: StepContext, account_id: str) -> dict[str, str]:
-        to_write = self.targets.salesforce_plan(account_id, _source(ctx), _groups(ctx), _base(ctx))
+        to_write = self.targets.salesforce_plan(account_id, _source(ctx), *self._view(ctx))
         if to_write is None:
             raise NeedsHumanError(f"Account {account_id} (cross-reference) is not in Salesforce")
         self.targets.write_salesforce(account_id, to_write)
@@ -769,7 +813,7 @@ class CustomerSync:
         return {"account_id": account_id, **_plan_ids(action, to_write)}
 
     def _found_salesforce(self, ctx: StepContext, account_id: str) -> LookupResult:
-        to_write = self.targets.salesforce_plan(account_id, _source(ctx), _groups(ctx), _base(ctx))
+        to_write = self.targets.salesforce_plan(account_id, _source(ctx), *self._view(ctx))
         if to_write is None or to_write.writes:
             return LookupResult.absent(f"Account {account_id} not written yet")
         ids = {"account_id": account_id, **_plan_ids("found", to_write)}
@@ -848,7 +892,7 @@ class CustomerSync:
         if record is None:
             # a profile needs a card, which only the customer enters (PayTrace Protect)
             return {"customer_id": "", "action": "no vault profile", "reasons": ""}
-        to_write = self.targets.paytrace_plan(record, _source(ctx), _groups(ctx), _base(ctx))
+        to_write = self.targets.paytrace_plan(record, _source(ctx), *self._view(ctx))
         changed = self.targets.write_paytrace(record, _source(ctx), to_write)
         action = f"updated {', '.join(changed)}" if changed else "unchanged"
         return {"customer_id": record.customer_id, **_plan_ids(action, to_write)}
@@ -857,7 +901,7 @@ class CustomerSync:
         record = self._vault_record(ctx)
         if record is None:
             return LookupResult.absent("no vault profile")
-        to_write = self.targets.paytrace_plan(record, _source(ctx), _groups(ctx), _base(ctx))
+        to_write = self.targets.paytrace_plan(record, _source(ctx), *self._view(ctx))
         if to_write.writes:
             return LookupResult.absent(f"vault profile {record.customer_id} not written yet")
         ids = {"customer_id": record.customer_id, **_plan_ids("found", to_write)}
@@ -871,9 +915,7 @@ class CustomerSync:
     def _fusion_from_other(self, ctx: StepContext) -> Mapping[str, str]:
         number = self._linked_number(ctx)
         to_write = (
-            self.targets.fusion_plan(number, _source(ctx), _groups(ctx), _base(ctx))
-            if number
-            else None
+            self.targets.fusion_plan(number, _source(ctx), *self._view(ctx)) if number else None
         )
         if number is None or to_write is None:
             return {"customer_account": number or "", "action": "no Fusion account", "reasons": ""}
@@ -885,7 +927,7 @@ class CustomerSync:
         number = self._linked_number(ctx)
         if number is None:
             return LookupResult.absent("no Fusion account in the cross-reference")
-        to_write = self.targets.fusion_plan(number, _source(ctx), _groups(ctx), _base(ctx))
+        to_write = self.targets.fusion_plan(number, _source(ctx), *self._view(ctx))
         if to_write is None or to_write.writes:
             return LookupResult.absent(f"Fusion customer account {number} not written yet")
         ids = {"customer_account": number, **_plan_ids("found", to_write)}
