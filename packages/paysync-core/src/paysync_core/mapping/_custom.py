@@ -17,15 +17,21 @@ lacks is left out and the explanation says so.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Annotated, Any, cast
+
+from pydantic import AfterValidator
 
 from paysync_core.mapping._rules import Decision
 
 __all__ = [
     "PAYTRACE_ANSWER_FIELDS",
     "PAYTRACE_REFERENCE_TARGETS",
+    "OrderCustomFieldMap",
+    "PaymentCustomFieldMap",
+    "ReferenceFieldMap",
     "paytrace_record_fields",
     "paytrace_reference_values",
     "salesforce_custom_values",
@@ -166,3 +172,13 @@ def salesforce_custom_values(
         values[field] = value
         reasons.append(f"{sobject}.{field} = PayTrace {source} ({option})")
     return Decision(values, "; ".join(reasons))
+
+
+#: Option types of the use-case configs (validated where the option is declared; errors name
+#: the option and the key).
+ReferenceFieldMap = Annotated[dict[str, str], AfterValidator(validate_reference_fields)]
+PaymentCustomFieldMap = Annotated[dict[str, str], AfterValidator(validate_payment_custom_fields)]
+OrderCustomFieldMap = Annotated[
+    dict[str, str],
+    AfterValidator(functools.partial(validate_payment_custom_fields, option="order_custom_fields")),
+]

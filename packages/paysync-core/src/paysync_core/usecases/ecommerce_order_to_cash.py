@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from paysync_core import (
     Engine,
@@ -47,8 +47,10 @@ from paysync_core.mapping import (
     FusionStatusMap,
     GlRule,
     GlTable,
+    OrderCustomFieldMap,
     OrderFieldMap,
     OrderHubConfig,
+    PaymentCustomFieldMap,
     PaymentFieldMap,
     ProductLineMapping,
     VaultXref,
@@ -61,7 +63,6 @@ from paysync_core.mapping import (
     paytrace_record_fields,
     receipt_to_fusion,
     salesforce_custom_values,
-    validate_payment_custom_fields,
     web_order_from_paytrace,
 )
 from paysync_core.ports import FusionPort, SalesforcePort
@@ -122,23 +123,13 @@ class EcommerceConfig(BaseModel):
     product_lines: ProductLineMapping | None = None
     """Where the web order's product line comes from, for GL rules keyed on it (none by
     default). The invoice's business unit is ``fusion.business_unit``."""
-    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    payment_custom_fields: PaymentCustomFieldMap = Field(default_factory=dict[str, str])
     """PayTrace field of the web sale's export record (``approval_code``, ``description``,
     ``customer_reference_id``, ``discretionary_data.<NAME>``, ...) -> ``Payment__c`` field
     (custom-field mapping; a value the record lacks is left out, and the reason says so)."""
-    order_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    order_custom_fields: OrderCustomFieldMap = Field(default_factory=dict[str, str])
     """PayTrace field of the web sale's export record -> field of the Salesforce ``Order``
     (as ``payment_custom_fields``)."""
-
-    @field_validator("payment_custom_fields")
-    @classmethod
-    def _payment_sources(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_payment_custom_fields(value)
-
-    @field_validator("order_custom_fields")
-    @classmethod
-    def _order_sources(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_payment_custom_fields(value, option="order_custom_fields")
 
 
 def _order(ctx: StepContext) -> Order:

@@ -52,7 +52,9 @@ from paysync_core.mapping import (
     FusionStatusMap,
     GlRule,
     GlTable,
+    PaymentCustomFieldMap,
     PaymentFieldMap,
+    ReferenceFieldMap,
     fusion_date,
     invoice_to_fusion,
     order_from_opportunity,
@@ -62,8 +64,6 @@ from paysync_core.mapping import (
     paytrace_reference_values,
     receipt_to_fusion,
     salesforce_custom_values,
-    validate_payment_custom_fields,
-    validate_reference_fields,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SaleOutcome, SalesforcePort, VaultProfile
 
@@ -129,11 +129,11 @@ class OrderToCashConfig(BaseModel):
     payment_mode: Literal["sale", "authorize_capture"] = "sale"
     """``sale`` charges at once; ``authorize_capture`` authorizes in ``charge`` and captures
     the authorization in ``capture`` (each resolved through the exports when unknown)."""
-    custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    custom_fields: ReferenceFieldMap = Field(default_factory=dict[str, str])
     """Salesforce Opportunity / Order field -> PayTrace reference field of the charge:
     ``description`` (appended), ``customer_reference_id`` or ``discretionary_data.<NAME>``.
     The trigger's record must carry the field (add it to the event handler's / poller's SOQL)."""
-    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    payment_custom_fields: PaymentCustomFieldMap = Field(default_factory=dict[str, str])
     """PayTrace answer field (``approval_code``, ``avs_response``, ...) -> ``Payment__c`` field."""
     payment_method: Literal["card", "ach"] = "card"
     """How the vault profile is charged: ``card`` (sale / authorization) or ``ach``
@@ -169,16 +169,6 @@ class OrderToCashConfig(BaseModel):
             if not target.strip():
                 raise ValueError(f"source_fields.{name}: the Salesforce field name is empty")
         return value
-
-    @field_validator("custom_fields")
-    @classmethod
-    def _reference_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_reference_fields(value)
-
-    @field_validator("payment_custom_fields")
-    @classmethod
-    def _payment_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_payment_custom_fields(value)
 
 
 _SOURCE_VALUES = frozenset({"transaction_id", "status", "amount", "processed_at", "method"})

@@ -27,7 +27,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
 from paysync_core import Engine, FlowDefinition, FlowRecord, LookupResult, Step, StepContext
@@ -35,7 +35,9 @@ from paysync_core.canonical import Customer, Order, PaymentStatus, Subscription
 from paysync_core.mapping import (
     Decision,
     DunningPolicy,
+    PaymentCustomFieldMap,
     PaymentFieldMap,
+    ReferenceFieldMap,
     SubscriptionFieldMap,
     SubscriptionOutcome,
     payment_from_paytrace,
@@ -44,8 +46,6 @@ from paysync_core.mapping import (
     salesforce_custom_values,
     soql_source_fields,
     subscription_from_salesforce,
-    validate_payment_custom_fields,
-    validate_reference_fields,
 )
 from paysync_core.ports import PayTracePort, SaleOutcome, SalesforcePort
 
@@ -82,23 +82,13 @@ class RecurringBillingConfig(BaseModel):
     payment_method_field: str | None = None
     """``Subscription__c`` field choosing the method per subscription (``ACH``, ``Check`` or
     ``eCheck`` -> ach, any other value -> card, empty -> ``payment_method``)."""
-    custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    custom_fields: ReferenceFieldMap = Field(default_factory=dict[str, str])
     """``Subscription__c`` field -> PayTrace reference field of each charge: ``description``
     (appended), ``customer_reference_id`` or ``discretionary_data.<NAME>`` (the scheduler's
     SOQL selects these fields itself; an ACH debit takes the description only)."""
-    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    payment_custom_fields: PaymentCustomFieldMap = Field(default_factory=dict[str, str])
     """PayTrace answer field of the charge (``approval_code``, ``avs_response``, the
     ``discretionary_data.<NAME>`` sent, ...) -> ``Payment__c`` field."""
-
-    @field_validator("custom_fields")
-    @classmethod
-    def _reference_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_reference_fields(value)
-
-    @field_validator("payment_custom_fields")
-    @classmethod
-    def _payment_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_payment_custom_fields(value)
 
 
 def _reference(ctx: StepContext) -> dict[str, str]:

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from oracle_fusion_client import NewCreditMemo
 from paysync_core import (
@@ -65,6 +65,7 @@ from paysync_core.mapping import (
     FusionStatusMap,
     GlRule,
     GlTable,
+    PaymentCustomFieldMap,
     ProductLineMapping,
     RefundFieldMap,
     VaultXref,
@@ -72,7 +73,6 @@ from paysync_core.mapping import (
     paytrace_record_fields,
     refund_status,
     salesforce_custom_values,
-    validate_payment_custom_fields,
 )
 from paysync_core.ports import FusionPort, PayTracePort, SalesforcePort
 from paytrace_client.models import ExportedTransaction
@@ -141,16 +141,11 @@ class RefundsConfig(BaseModel):
     void_lookback: timedelta = timedelta(days=3)
     """How far back (sale creation) voids are looked for: a sale can be voided only while it
     is pending settlement, so a few days cover weekends and a late batch."""
-    payment_custom_fields: dict[str, str] = Field(default_factory=dict[str, str])
+    payment_custom_fields: PaymentCustomFieldMap = Field(default_factory=dict[str, str])
     """PayTrace field of the refunded sale's export record (``description``,
     ``customer_reference_id``, ``discretionary_data.<NAME>``, ...) -> ``Payment__c`` field,
     written with the refund's status (custom-field mapping; card sales only: an ACH check
     record carries no such fields)."""
-
-    @field_validator("payment_custom_fields")
-    @classmethod
-    def _payment_sources(cls, value: dict[str, str]) -> dict[str, str]:
-        return validate_payment_custom_fields(value)
 
 
 def _request(ctx: StepContext) -> RefundRequest:
