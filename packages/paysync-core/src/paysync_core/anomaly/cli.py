@@ -13,7 +13,9 @@ given), and the rules default to the ``[anomalies]`` table of that file.
 ``fusion.csv`` / ``.parquet`` (receipts; used when it has an ``unapplied_cents`` column) and
 ``batches.csv``. ``anomalies_command`` is a plain typer command function: mount it with
 ``app.command("anomalies")(anomalies_command)``. Exit codes: 0 no flag, 1 flags found,
-2 bad input.
+2 bad input. ``--json`` is ``--format json``, and then a failure prints
+``{"ok": false, "error": {"kind", "message", "key"}}`` on stdout (see
+:mod:`paysync_core._cli_output`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from paysync_core._cli_output import error_json, json_errors
 from paysync_core.reconcile import ReconcileInputError, clients_from_config, pull_records
 
 from ._api import detect_anomalies
@@ -112,6 +115,7 @@ def _input_dir(
         yield Path(scratch)
 
 
+@json_errors
 def anomalies_command(
     *,
     input_dir: Annotated[
@@ -129,6 +133,9 @@ def anomalies_command(
     date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="last day, YYYY-MM-DD")] = None,  # noqa: UP045
     report_format: Annotated[str, typer.Option("--format", help="json (lines) or md")] = "md",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="same as --format json (errors too are JSON)")
+    ] = False,
     rules_file: Annotated[Optional[Path], typer.Option("--rules", help="rules TOML file")] = None,  # noqa: UP045
     output: Annotated[Optional[Path], typer.Option(help="report file (default: stdout)")] = None,  # noqa: UP045
     engine: Annotated[str, typer.Option(help="auto, polars or python")] = "auto",
@@ -138,6 +145,8 @@ def anomalies_command(
 ) -> None:
     """Flag duplicate charges, amount outliers, decline/refund spikes, batch drift and
     long-unapplied receipts, each with the statistic that tripped it."""
+    if as_json:
+        report_format = "json"
     try:
         if report_format not in ("json", "md"):
             raise AnomalyInputError("--format", f"{report_format!r} is not json or md")
@@ -163,7 +172,10 @@ def anomalies_command(
             )
     except ReconcileInputError as exc:  # AnomalyInputError, and the loaders' errors
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        # the rules of --config: a file that cannot be read is a configuration problem
+        if config is not None and exc.field == str(config):
+            raise error_json(str(exc), 2, kind="config", key="--config", exc=exc) from exc
+        raise error_json(str(exc), 2, key=exc.field, exc=exc) from exc
     text = render_anomalies(flags, report_format)  # checked above
     if output is None:
         typer.echo(text, nl=False)

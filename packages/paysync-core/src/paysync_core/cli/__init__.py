@@ -18,6 +18,16 @@ Exit codes: 0 success, 1 verification failure or operator error (and, for ``refu
 ``import disputes`` and ``run --once --fail-on-dead-letter``, a dead-lettered flow), 2 usage
 error, 3 (``refund``, ``import disputes``) a flow not finished yet, (``alerts check``) an
 alert firing; each verb's ``--help`` lists its own.
+
+With ``--json`` a verb that fails before printing its result writes one JSON object on
+stdout (same exit code; the message also goes to stderr)::
+
+    {"ok": false, "error": {"kind": "config", "message": "...", "key": "ledger.url"}}
+
+``kind``: ``config``, ``secret``, ``connection``, ``ledger``, ``not_found``, ``input``,
+``audit`` or ``error``; ``key``: the configuration key (or option) concerned, else ``null``.
+Messages never carry a secret value. Every verb with ``--json`` is wrapped in
+:func:`paysync_core._cli_output.json_errors`, the one place this is done.
 """
 
 from __future__ import annotations

@@ -15,7 +15,15 @@ from paysync_core._alerts import AlertReport
 from paysync_core._errors import ConfigurationError
 from paysync_core.config._alerts import build_alert_manager
 
-from ._common import console, dump_json, fail, ledger_store, load_config_or_exit, write_line
+from ._common import (
+    console,
+    dump_json,
+    fail,
+    json_errors,
+    ledger_store,
+    load_config_or_exit,
+    write_line,
+)
 
 __all__ = ["alerts_app"]
 
@@ -57,6 +65,7 @@ def _show(report: AlertReport, as_json: bool) -> None:
 
 
 @alerts_app.command("check")
+@json_errors
 def check(ctx: typer.Context, config: ConfigOption, as_json: JsonOption = False) -> None:
     """Evaluate every rule once; new incidents are delivered (one alert per incident).
 
@@ -75,6 +84,7 @@ def check(ctx: typer.Context, config: ConfigOption, as_json: JsonOption = False)
 
 
 @alerts_app.command("watch")
+@json_errors
 def watch(
     ctx: typer.Context,
     config: ConfigOption,

@@ -11,7 +11,15 @@ import typer
 from paysync_core._audit import AuditTrail
 from paysync_core._errors import AuditVerificationError
 
-from ._common import console, dump_json, err_console, ledger_store, write_line
+from ._common import (
+    console,
+    dump_json,
+    err_console,
+    error_json,
+    json_errors,
+    ledger_store,
+    write_line,
+)
 
 __all__ = ["audit_app"]
 
@@ -19,6 +27,7 @@ audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
+@json_errors
 def verify(
     ctx: typer.Context,
     expected_head: Annotated[
@@ -31,10 +40,8 @@ def verify(
         try:
             report = AuditTrail(store).verify(expected_head=expected_head)
         except AuditVerificationError as exc:
-            if as_json:
-                write_line(dump_json({"ok": False, "error": str(exc)}))
             err_console.print(f"audit trail INVALID: {exc}", markup=False)
-            raise typer.Exit(1) from None
+            raise error_json(str(exc), kind="audit", exc=exc) from None
     if as_json:
         write_line(dump_json({"ok": True, "count": report.count, "head": report.head}))
     else:

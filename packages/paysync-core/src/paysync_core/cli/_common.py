@@ -1,36 +1,54 @@
-"""What every ``paysync`` verb shares: the ledger option, JSON output, error handling."""
+"""What every ``paysync`` verb shares: the ledger option, JSON output, error handling.
+
+Every verb with ``--json`` is wrapped in :func:`json_errors` (see
+:mod:`paysync_core._cli_output` for the error object it prints when the verb fails);
+:func:`fail` prints the message on stderr and classifies the failure for it.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from paysync_core._cli_output import (
+    ERROR_KINDS,
+    CommandFailed,
+    dump_json,
+    err_console,
+    error_json,
+    json_errors,
+    write_line,
+)
 from paysync_core._errors import PaysyncError
 from paysync_core._ledger import LedgerStore
 from paysync_core._open import open_ledger
 from paysync_core.config import PaysyncConfig, load_config
 
 __all__ = [
+    "ERROR_KINDS",
     "CliState",
+    "CommandFailed",
+    "console",
     "dump_json",
+    "err_console",
+    "error_json",
     "fail",
+    "json_errors",
     "ledger_store",
     "load_config_or_exit",
     "print_table",
     "state",
+    "write_line",
 ]
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -46,21 +64,14 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def _json_default(value: object) -> object:
-    # ISO 8601 with "T" like every other timestamp paysync prints (str() would use a space)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
+def fail(message: str, code: int = 1, *, kind: str | None = None) -> CommandFailed:
+    """Print ``message`` on stderr and return the exit to raise.
 
-
-def dump_json(value: object, *, indent: int | None = None) -> str:
-    return json.dumps(value, default=_json_default, sort_keys=True, indent=indent)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` on stderr and return the exit to raise."""
+    Called inside an ``except`` block, the exception being handled classifies the failure
+    for ``--json`` (so call sites need not repeat it); ``kind`` overrides.
+    """
     err_console.print(f"paysync: {message}", markup=False)
-    return typer.Exit(code)
+    return error_json(message, code, kind=kind, exc=sys.exc_info()[1])
 
 
 def load_config_or_exit(path: Path) -> PaysyncConfig:
@@ -106,8 +117,3 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
         console.print(table)
     else:  # ``print(width=...)`` cannot exceed the console's own width: a wide console
         Console(file=console.file, highlight=False, width=_UNBOUNDED_WIDTH).print(table)
-
-
-def write_line(text: str) -> None:
-    """Plain stdout line (JSON lines must not pass through rich's wrapping)."""
-    sys.stdout.write(text + "\n")

@@ -10,7 +10,7 @@ import typer
 from paysync_core.config import ConfigCheckError, load_config, resolve_secrets
 from paysync_core.config._reference import config_reference
 
-from ._common import console, dump_json, err_console, fail, write_line
+from ._common import console, dump_json, err_console, fail, json_errors, write_line
 
 __all__ = ["config_app", "reference_markdown"]
 
@@ -22,6 +22,7 @@ ConfigOption = Annotated[
 
 
 @config_app.command("check")
+@json_errors
 def check(
     config: ConfigOption = Path("paysync.toml"),
     secrets: Annotated[

@@ -17,7 +17,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from paysync_core.app import DEMO_CREDENTIALS, DemoSummary, run_demo, serve_demo
 from paysync_core.app._serve import wait_until_stopped
 
-from ._common import console, dump_json, err_console, print_table, write_line
+from ._common import console, dump_json, err_console, json_errors, print_table, write_line
 from ._run import stop_on_signals
 
 __all__ = ["demo"]
@@ -100,6 +100,7 @@ def _serve(config_out: Path, ledger: Path, serve_for: float | None, as_json: boo
             wait_until_stopped(stop)
 
 
+@json_errors
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     ledger: Annotated[

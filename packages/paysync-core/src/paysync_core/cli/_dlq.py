@@ -12,7 +12,15 @@ import typer
 from paysync_core._dlq import DeadLetterQueue
 from paysync_core._model import DeadLetterStatus
 
-from ._common import console, dump_json, fail, ledger_store, print_table, write_line
+from ._common import (
+    console,
+    dump_json,
+    fail,
+    json_errors,
+    ledger_store,
+    print_table,
+    write_line,
+)
 
 __all__ = ["dlq_app"]
 
@@ -22,6 +30,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON output")]
 
 
 @dlq_app.command("list")
+@json_errors
 def list_entries(
     ctx: typer.Context,
     include_closed: Annotated[
@@ -57,6 +66,7 @@ def show(ctx: typer.Context, entry_id: str) -> None:
 
 
 @dlq_app.command("retry")
+@json_errors
 def retry(
     ctx: typer.Context,
     entry_id: str,
@@ -84,6 +94,7 @@ def retry(
 
 
 @dlq_app.command("resolve")
+@json_errors
 def resolve(
     ctx: typer.Context,
     entry_id: str,

@@ -41,7 +41,15 @@ from salesforce_bridge import (
     SObjectDescribe,
 )
 
-from ._common import console, dump_json, err_console, fail, load_config_or_exit, write_line
+from ._common import (
+    console,
+    dump_json,
+    err_console,
+    fail,
+    json_errors,
+    load_config_or_exit,
+    write_line,
+)
 
 __all__ = ["mapping_app"]
 
@@ -241,6 +249,7 @@ def _check_fusion(
 
 
 @mapping_app.command("check")
+@json_errors
 def check(
     *,
     config: ConfigOption = None,
@@ -328,6 +337,7 @@ def _fusion_sources(
 
 
 @mapping_app.command("suggest")
+@json_errors
 def suggest(
     *,
     sobject: Annotated[

@@ -14,7 +14,7 @@ from paysync_core._errors import PaysyncError
 from paysync_core.app import Ports, get_usecase, offline_ports, ports_from_config
 from paysync_core.config import PaysyncConfig, usecase_options
 
-from ._common import console, dump_json, fail, print_table, write_line
+from ._common import console, dump_json, fail, json_errors, print_table, write_line
 from ._run import load
 
 __all__ = ["plan"]
@@ -68,6 +68,7 @@ def _payload_cell(write: PlannedWrite) -> str:
     return f"skipped: {reason}" if reason is not None else dump_json(dict(write.payload))
 
 
+@json_errors
 def plan(
     use_case: Annotated[str, typer.Option("--use-case", "-u", help="registry name, e.g. refunds")],
     input_file: Annotated[Path, typer.Option("--input", "-i", help="the trigger's input (JSON)")],
@@ -90,7 +91,7 @@ def plan(
     try:
         entry = get_usecase(use_case)
     except PaysyncError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), kind="not_found") from None
     data = _input(input_file)
     scratch = SqliteLedger(":memory:")
     try:

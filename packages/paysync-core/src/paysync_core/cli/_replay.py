@@ -13,7 +13,15 @@ from paysync_core._errors import PaysyncError
 from paysync_core.app import get_usecase, registered, replay_flows
 from paysync_core.config import usecase_options
 
-from ._common import console, dump_json, fail, ledger_store, print_table, write_line
+from ._common import (
+    console,
+    dump_json,
+    fail,
+    json_errors,
+    ledger_store,
+    print_table,
+    write_line,
+)
 from ._run import load
 
 __all__ = ["replay"]
@@ -29,6 +37,7 @@ def _since(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+@json_errors
 def replay(
     ctx: typer.Context,
     *,
@@ -61,7 +70,7 @@ def replay(
         try:
             names = list(get_usecase(use_case).flows)
         except PaysyncError as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), kind="not_found") from None
     with ledger_store(ctx) as store:
         report = replay_flows(
             store, options, flow_ids=flow or (), use_cases=names, since=_since(since)

@@ -23,6 +23,7 @@ from ._common import (
     dump_json,
     err_console,
     fail,
+    json_errors,
     load_config_or_exit,
     print_table,
     write_line,
@@ -108,6 +109,7 @@ def _run_once(
         raise typer.Exit(1)
 
 
+@json_errors
 def run(
     config: ConfigOption = Path("paysync.toml"),
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit (tests, cron)")] = False,
@@ -128,7 +130,7 @@ def run(
     except PaysyncError as exc:
         raise fail(str(exc)) from None
     if not selection.chosen:
-        raise fail("no use case to run (each is disabled or lacks a system section)")
+        raise fail("no use case to run (each is disabled or lacks a system section)", kind="config")
     try:
         store = open_ledger(loaded.ledger.url, schema=loaded.ledger.db_schema)
     except PaysyncError as exc:

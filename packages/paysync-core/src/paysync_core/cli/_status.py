@@ -17,6 +17,7 @@ from paysync_core.sources import fusion_cursor_positions, salesforce_stream_posi
 from ._common import (
     console,
     dump_json,
+    json_errors,
     ledger_store,
     load_config_or_exit,
     print_table,
@@ -26,6 +27,7 @@ from ._common import (
 __all__ = ["status"]
 
 
+@json_errors
 def status(
     ctx: typer.Context,
     config: Annotated[

@@ -28,7 +28,7 @@ from paysync_core.app import Runner, get_usecase, ports_from_config
 from paysync_core.chargebacks import DisputeFileError
 from paysync_core.usecases import DeclinesChargebacks, Refunds
 
-from ._common import console, dump_json, fail, print_table, write_line
+from ._common import console, dump_json, fail, json_errors, print_table, write_line
 from ._run import ConfigOption, load
 
 __all__ = ["EXIT_CODES", "EXIT_NOT_FINISHED", "import_app", "refund"]
@@ -167,6 +167,7 @@ def _print_rows(title: str, rows: Sequence[dict[str, object]]) -> None:
 
 
 @import_app.command("disputes", epilog=EXIT_CODES)
+@json_errors
 def import_disputes(
     file: Annotated[Path, typer.Argument(help="dispute CSV (case_number,transaction_id,...)")],
     config: ConfigOption = Path("paysync.toml"),
@@ -221,6 +222,7 @@ def _refunds(config: Path) -> Generator[tuple[Runner, Refunds], None, None]:
         yield runner, usecase
 
 
+@json_errors
 def refund(
     *,
     payment_id: Annotated[

@@ -16,7 +16,9 @@ its flags to the reports. ``--fix`` writes the suggested fixes as a plan (a dry 
 ``reconcile_app`` is a typer app whose callback is the command, so it mounts as
 ``app.add_typer(reconcile_app, name="reconcile")``; ``reconcile_command`` is the same
 function for ``app.command("reconcile")``. Exit codes: 0 no discrepancy (and no anomaly),
-1 discrepancies (or anomalies) found, 2 bad input.
+1 discrepancies (or anomalies) found, 2 bad input. ``--json`` is ``--format json``, and then
+a failure prints ``{"ok": false, "error": {"kind", "message", "key"}}`` on stdout (see
+:mod:`paysync_core._cli_output`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from paysync_core._cli_output import error_json, json_errors
 
 from ._api import reconcile
 from ._apply import apply_from_config
@@ -169,6 +173,7 @@ def _emit(text: str, output: Path | None, result: ReconcileResult | None) -> Non
 
 
 @reconcile_app.callback(invoke_without_command=True)
+@json_errors
 def reconcile_command(
     ctx: typer.Context,
     *,
@@ -187,6 +192,9 @@ def reconcile_command(
     date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     report_format: Annotated[str, typer.Option("--format", help="json, csv, md or html")] = "md",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="same as --format json (errors too are JSON)")
+    ] = False,
     output: Annotated[Path | None, typer.Option(help="report file (default: stdout)")] = None,
     reports_dir: Annotated[
         Path | None, typer.Option(help="dashboard reports folder: <DIR>/<day>/*.html, .json")
@@ -209,6 +217,8 @@ def reconcile_command(
     ] = False,
 ) -> None:
     given = _Given(paytrace, fusion, salesforce, batches, config, workdir)
+    if as_json:
+        report_format = "json"
     flags: list[dict[str, Any]] | None = None
     sections: list[str] = []
     try:
@@ -249,7 +259,7 @@ def reconcile_command(
             plan = {**plan, **applied.as_json()}
     except ReconcileInputError as exc:  # AnomalyInputError is one too
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise error_json(str(exc), 2, key=exc.field, exc=exc) from exc
     _emit(render_report(result, report_format, html_sections=sections), output, result)
     if written is not None:
         typer.echo(f"dashboard report written to {written} (and .json)", err=True)
