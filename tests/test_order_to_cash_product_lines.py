@@ -103,4 +103,4 @@ def test_no_line_items_or_no_setting_keep_the_channel_rule(env: Emulated) -> Non
 
 def test_bad_product_line_option_names_the_key() -> None:
     with pytest.raises(ValueError, match=r"product_lines\.several"):
-        OrderToCashConfig.model_validate({"product_lines": {"several": "split"}})
+        OrderToCashConfig.model_validate({"product_lines": {"several": "spread"}})

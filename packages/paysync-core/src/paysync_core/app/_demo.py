@@ -256,7 +256,8 @@ def _customer_sync(world: DemoWorld, runner: Runner) -> str:
         iter(
             world.bridge.query(
                 "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
-                "BillingPostalCode, BillingCountry, LastModifiedDate FROM Account WHERE Id = {}",
+                "BillingPostalCode, BillingCountry, Phone, LastModifiedDate FROM Account "
+                "WHERE Id = {}",
                 account_id,
             )
         )

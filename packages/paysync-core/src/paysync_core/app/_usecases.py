@@ -384,12 +384,12 @@ DECLINES_CHARGEBACKS = register(
 # -- 5. customer and vault sync -------------------------------------------------------------
 _ACCOUNT_SOQL = (
     "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
-    "BillingPostalCode, BillingCountry, LastModifiedDate FROM Account "
+    "BillingPostalCode, BillingCountry, Phone, LastModifiedDate FROM Account "
     "WHERE LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
 )
 _ACCOUNT_BY_ID_SOQL = (
     "SELECT Id, Name, AccountNumber, BillingStreet, BillingCity, BillingState, "
-    "BillingPostalCode, BillingCountry FROM Account WHERE Id = {}"
+    "BillingPostalCode, BillingCountry, Phone FROM Account WHERE Id = {}"
 )
 _CHANGED_CONTACTS_SOQL = (
     "SELECT Id, AccountId, LastModifiedDate FROM Contact WHERE LastModifiedDate >= {} "

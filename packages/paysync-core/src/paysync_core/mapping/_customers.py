@@ -4,7 +4,7 @@ conflict rule deciding which system wins for each field.
 
 Conflict rule (:data:`CUSTOMER_FIELD_OWNERS`):
 
-* name, billing address, email: **Salesforce wins** (the CRM is where people edit them); a
+* name, billing address, email, phone: **Salesforce wins** (the CRM is where people edit them); a
   PayTrace profile that differs is updated;
 * payment method (card type, last 4, expiry): **PayTrace wins**, always: the card exists only
   in the PayTrace vault; Salesforce receives masked data only, never a PAN or CSC;
@@ -13,11 +13,14 @@ Conflict rule (:data:`CUSTOMER_FIELD_OWNERS`):
 * cross-reference ids: the first link wins; a later different id is refused (needs a human).
 
 Sync in every direction (Salesforce -> PayTrace/Fusion, Fusion -> Salesforce/PayTrace,
-PayTrace -> Salesforce/Fusion) works on three field groups, each a canonical value
+PayTrace -> Salesforce/Fusion) works on four field groups, each a canonical value
 (:func:`customer_groups`, :func:`groups_from_paytrace`, :func:`groups_from_fusion`): ``name``,
-``billing_address`` and ``email``. A flow carries what its source holds and the *base*, the
-content paysync last made consistent (:class:`paysync_core.xref.SyncedState`).
-:func:`decide_group` decides, per target and group, with a readable reason:
+``billing_address``, ``email`` and ``phone`` (Salesforce ``Account.Phone``, the PayTrace
+profile's ``phone``; Fusion holds neither email nor phone here: the SOAP organization and
+location services paysync uses carry no contact points). A flow carries what its source
+holds and the *base*, the content paysync last made consistent
+(:class:`paysync_core.xref.SyncedState`). :func:`decide_group` decides, per target and
+group, with a readable reason:
 
 * the source did not change the group (incoming = base): the target keeps its value (a change
   made there travels in its own direction);
@@ -26,8 +29,13 @@ content paysync last made consistent (:class:`paysync_core.xref.SyncedState`).
   **Salesforce wins** every group (the CRM is the customer master, as in
   :data:`CUSTOMER_FIELD_OWNERS`), then Fusion for name and billing address (the bill-to site
   invoices are addressed to), then PayTrace (its billing fields are a copy for AVS); for email
-  PayTrace comes before Fusion (Fusion holds none). An organisation whose bill-to addresses
-  are kept by Receivables sets ``billing_address = ["fusion", "salesforce", "paytrace"]``.
+  and phone PayTrace comes before Fusion (Fusion holds none). An organisation whose bill-to
+  addresses are kept by Receivables sets ``billing_address = ["fusion", "salesforce",
+  "paytrace"]``.
+
+A group missing from the synced state (``phone`` for Accounts synced before it was added) is
+"never synced": an empty value does not flow, a value flows once; a group the source does not
+read (an Account record queried without ``Phone``) is not part of its content at all.
 """
 
 from __future__ import annotations
@@ -63,13 +71,14 @@ __all__ = [
 
 CustomerSystem = Literal["salesforce", "paytrace", "fusion"]
 #: The field groups synced in every direction (card data is never one of them).
-CUSTOMER_FIELD_GROUPS = ("name", "billing_address", "email")
+CUSTOMER_FIELD_GROUPS = ("name", "billing_address", "email", "phone")
 _SYSTEMS: frozenset[str] = frozenset({"salesforce", "paytrace", "fusion"})
 
 CUSTOMER_FIELD_OWNERS: Mapping[str, str] = {
     "name": "salesforce",
     "billing_address": "salesforce",
     "email": "salesforce",
+    "phone": "salesforce",
     "payment_method": "paytrace",
     "fusion_account": "fusion",
 }
@@ -190,8 +199,10 @@ class CustomerConflictRule(BaseModel):
     """Winning order of the systems for the billing address."""
     email: tuple[CustomerSystem, ...] = Field(default=("salesforce", "paytrace", "fusion"))
     """Winning order of the systems for the email address."""
+    phone: tuple[CustomerSystem, ...] = Field(default=("salesforce", "paytrace", "fusion"))
+    """Winning order of the systems for the phone number (Salesforce ``Account.Phone``)."""
 
-    @field_validator("name", "billing_address", "email")
+    @field_validator("name", "billing_address", "email", "phone")
     @classmethod
     def _all_three(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(value) != len(_SYSTEMS) or frozenset(value) != _SYSTEMS:
@@ -217,13 +228,18 @@ def _address_group(address: Address | None) -> dict[str, str | None] | None:
     }
 
 
-def customer_groups(customer: Customer) -> dict[str, Any]:
-    """The synced content of a canonical customer (from a Salesforce Account)."""
-    return {
+def customer_groups(customer: Customer, account: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The synced content of a canonical customer (from a Salesforce Account); ``phone`` only
+    when ``account`` (the Account record read) carries ``Phone``: a query without it says
+    nothing about the phone, and content recorded before the phone group stays the same."""
+    groups: dict[str, Any] = {
         "name": customer.name,
         "billing_address": _address_group(customer.billing_address),
         "email": customer.email,
     }
+    if account is not None and "Phone" in account:
+        groups["phone"] = _text(account.get("Phone"))
+    return groups
 
 
 def groups_from_paytrace(record: CustomerRecord) -> Decision[dict[str, Any]]:
@@ -248,13 +264,15 @@ def groups_from_paytrace(record: CustomerRecord) -> Decision[dict[str, Any]]:
         notes.append("no billing street: address not synced")
     email = _text(record.email)
     groups["email"] = email.lower() if email else None
+    groups["phone"] = _text(record.phone)
     return Decision(groups, "; ".join(notes) or "billing fields of the vault profile")
 
 
 def groups_from_fusion(account: CustomerAccountDetails) -> Decision[dict[str, Any]]:
-    """A Fusion account's organization name and bill-to address; Fusion holds no email."""
+    """A Fusion account's organization name and bill-to address; Fusion holds no email and no
+    phone (the SOAP organization / location services used carry no contact points)."""
     groups: dict[str, Any] = {}
-    notes = ["no email in Fusion"]
+    notes = ["no email in Fusion", "no phone in Fusion"]
     if _text(account.party_name):
         groups["name"] = _text(account.party_name)
     if account.address is not None:
@@ -341,6 +359,8 @@ def salesforce_fields_from_groups(groups: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if "name" in groups:
         fields["Name"] = groups["name"]
+    if "phone" in groups:
+        fields["Phone"] = groups["phone"]
     if "billing_address" in groups:
         address: Mapping[str, Any] = groups["billing_address"] or {}
         fields.update(

@@ -329,19 +329,33 @@ class PayTracePort:
         return self._token_source(customer_id)
 
     def create_profile(
-        self, customer_id: str, token: ProtectToken, *, billing_address: Address, email: str | None
+        self,
+        customer_id: str,
+        token: ProtectToken,
+        *,
+        billing_address: Address,
+        email: str | None,
+        phone: str | None = None,
     ) -> None:
         """``customer/pt_protect_create``; 171 (taken) means an earlier attempt created it."""
         with contextlib.suppress(PayTraceDuplicateError):
             self.client.customers.create_protect(
-                customer_id, token, billing_address=billing_address, email=email
+                customer_id, token, billing_address=billing_address, email=email, phone=phone
             )
 
     def update_profile(
-        self, customer_id: str, *, billing_address: Address, email: str | None
+        self,
+        customer_id: str,
+        *,
+        billing_address: Address,
+        email: str | None,
+        phone: str | None = None,
     ) -> None:
-        """``customer/update`` of the contact fields only: the card stays as PayTrace has it."""
-        self.client.customers.update(customer_id, billing_address=billing_address, email=email)
+        """``customer/update`` of the contact fields only: the card stays as PayTrace has it
+        (``phone`` none: not sent, PayTrace keeps its own)."""
+        self.client.customers.update(
+            customer_id, billing_address=billing_address, email=email, phone=phone
+        )
 
     # -- ACH (checks) ----------------------------------------------------------------------
     def check_sale(

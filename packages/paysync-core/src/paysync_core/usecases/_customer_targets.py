@@ -1,7 +1,7 @@
 """Use case 5, writing one system's customer fields from another's (every direction).
 
 Each target is read first, :func:`~paysync_core.mapping.decide_group` decides per field group
-(name, billing address, email) whether the source's value goes, and only the winners are
+(name, billing address, email, phone) whether the source's value goes, and only the winners are
 sent, as set-to-value updates (``customer/update``, Fusion ``updateOrganization`` /
 ``updateLocation``, a Salesforce update by Id). Repeating a write is therefore harmless, and
 the lookup of a write whose answer was lost is the same reading: nothing left to write means
@@ -37,7 +37,7 @@ __all__ = ["ACCOUNT_FIELDS_SOQL", "CONTACT_SOQL", "CustomerTargets", "GroupPlan"
 
 ACCOUNT_FIELDS_SOQL = (
     "SELECT Id, Name, BillingStreet, BillingCity, BillingState, BillingPostalCode, "
-    "BillingCountry FROM Account WHERE Id = {}"
+    "BillingCountry, Phone FROM Account WHERE Id = {}"
 )
 CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
 
@@ -140,11 +140,15 @@ class CustomerTargets:
         PayTrace's own; returns the PayTrace fields that changed (none: nothing sent)."""
         merged = {**groups_from_paytrace(record).value, **to_write.writes}
         changed = paytrace_profile_differences(_as_customer(record.customer_id, merged), record)
+        phone = merged.get("phone")
+        if phone is not None and phone != (" ".join((record.phone or "").split()) or None):
+            changed.append("phone")  # like email, an empty phone is never sent (not cleared)
         if changed:
             self.paytrace.update_profile(
                 record.customer_id,
                 billing_address=paytrace_address_from_groups(merged),
                 email=merged.get("email"),
+                phone=phone,
             )
         return changed
 
@@ -163,7 +167,8 @@ class CustomerTargets:
         found = plan(
             source=source,
             target="fusion",
-            incoming={k: v for k, v in incoming.items() if k != "email"},  # Fusion holds none
+            # Fusion holds no email or phone (no contact points in the services used)
+            incoming={k: v for k, v in incoming.items() if k not in ("email", "phone")},
             current=groups_from_fusion(details).value,
             base=base,
             rule=self.rule,
@@ -219,7 +224,7 @@ class CustomerTargets:
             source=source,
             target="salesforce",
             incoming=incoming,
-            current=customer_groups(customer),
+            current=customer_groups(customer, account),
             base=base,
             rule=self.rule,
         )

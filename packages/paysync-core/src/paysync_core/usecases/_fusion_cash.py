@@ -9,7 +9,7 @@ a rate not loaded yet fails the step retryably and nothing is posted."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -26,6 +26,8 @@ from paysync_core.mapping import (
     receipt_to_fusion,
 )
 from paysync_core.ports import FusionPort
+
+from ._invoice_split import SplitLine, describe_lines, split_invoice
 
 __all__ = [
     "StepCalls",
@@ -120,8 +122,13 @@ def post_invoice(
     reason: str,
     *,
     currency: CurrencyConversionConfig | None = None,
+    lines: Sequence[SplitLine] = (),
 ) -> Mapping[str, str]:
+    """Posts ``invoice``: one line on its revenue account, or with ``lines`` (use case 1's
+    product line split) one line and REV distribution per line, summing to its amount."""
     payload = invoice_to_fusion(invoice, config)
+    if lines:
+        payload = split_invoice(payload, invoice.number, lines)
     conversion = _conversion(fusion, currency, invoice.currency, invoice.invoice_date)
     if conversion is not None:
         payload = payload.model_copy(update=conversion.value.document_fields())
@@ -129,6 +136,8 @@ def post_invoice(
     ids = dict(_invoice_ids(created.CustomerTransactionId, invoice, reason))
     if conversion is not None:
         ids["currency_conversion"] = conversion.reason
+    if lines:
+        ids["invoice_lines"] = "; ".join(describe_lines(lines))
     return ids
 
 

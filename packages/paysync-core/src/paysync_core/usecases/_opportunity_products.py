@@ -9,7 +9,8 @@ rows and their ``Product2.Family``:
 * every line of one family: that family;
 * several families: ``several`` decides: ``default`` uses ``default_product_line`` (none: no
   product line), ``largest`` uses the family with the largest ``TotalPrice`` (ties: the first
-  family by name).
+  family by name), ``split`` books one invoice line per family (amounts scaled to the charge,
+  each line's revenue account from the rules keyed on its family; see ``_invoice_split``).
 
 The product line is read once, at submit, and stored with the flow (with its explanation), so
 a re-run or ``paysync replay`` sees the same value even if the products change later.
@@ -47,22 +48,44 @@ def _amount(value: object) -> Decimal:
 class OpportunityProductLines(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    several: Literal["default", "largest"] = "default"
+    several: Literal["default", "largest", "split"] = "default"
     """When the lines span several families: ``default`` uses ``default_product_line``;
-    ``largest`` the family with the largest total."""
+    ``largest`` the family with the largest total; ``split`` one Fusion invoice line per family
+    (its share of the charge, its own GL rule)."""
     default_product_line: str | None = Field(default=None)
     """The product line of an Opportunity whose lines span several families (``several =
     "default"``); none: no product line, only rules without ``product_line`` match."""
 
+    def stored(self, salesforce: SalesforcePort, opportunity_id: str) -> dict[str, object]:
+        """What the flow stores: ``value`` and ``reason`` (:meth:`derive`), and with ``several =
+        "split"`` and several families, ``split``: ``[[family, total], ...]`` by family name
+        (``""``: line items without a family)."""
+        families = self._families(salesforce, opportunity_id)
+        line = self._decide(opportunity_id, families)
+        stored: dict[str, object] = {"value": line.value, "reason": line.reason}
+        if self.several == "split" and len(families) > 1 and any(families):
+            listed = ", ".join(f"{f or '(none)'} {t}" for f, t in sorted(families.items()))
+            if sum(families.values(), Decimal(0)) > 0:
+                stored["split"] = [[f, str(t)] for f, t in sorted(families.items())]
+                stored["reason"] = f"several families ({listed}): one invoice line per family"
+            else:  # nothing to scale the charge by: one line, rules without product_line
+                stored["reason"] = f"no product line: several families ({listed}), total not > 0"
+        return stored
+
     def derive(self, salesforce: SalesforcePort, opportunity_id: str) -> Decision[str | None]:
         """The Opportunity's product line, with the reason."""
-        lines = salesforce.records(_LINES_SOQL, opportunity_id)
-        if not lines:
-            return Decision(None, f"Opportunity {opportunity_id} has no line items")
+        return self._decide(opportunity_id, self._families(salesforce, opportunity_id))
+
+    def _families(self, salesforce: SalesforcePort, opportunity_id: str) -> dict[str, Decimal]:
         families: dict[str, Decimal] = {}
-        for line in lines:
+        for line in salesforce.records(_LINES_SOQL, opportunity_id):
             family = self._family(salesforce, line)
             families[family] = families.get(family, Decimal(0)) + _amount(line.get("TotalPrice"))
+        return families
+
+    def _decide(self, opportunity_id: str, families: dict[str, Decimal]) -> Decision[str | None]:
+        if not families:
+            return Decision(None, f"Opportunity {opportunity_id} has no line items")
         named = {f: total for f, total in families.items() if f}
         listed = ", ".join(f"{f or '(none)'} {t}" for f, t in sorted(families.items()))
         if len(named) == 1 and len(families) == 1:

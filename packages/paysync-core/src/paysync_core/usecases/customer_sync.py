@@ -155,6 +155,7 @@ RAW_ACCOUNT_FIELDS = (
     "BillingState",
     "BillingPostalCode",
     "BillingCountry",
+    "Phone",
 )
 
 
@@ -203,11 +204,19 @@ def _latest_flow(engine: Engine, account_id: str) -> FlowRecord | None:
         return tx.get_flow(str(rows[0][0])) if rows else None
 
 
+#: Groups added after synced states were recorded: absent from a state means never synced, so
+#: an empty value there is no change (else every Account would sync again after the upgrade).
+_LATER_GROUPS = frozenset({"phone"})
+
+
 def _unchanged(state: SyncedState | None, groups: Mapping[str, Any]) -> bool:
     """Every group the source holds equals the synced state."""
     if state is None:
         return False
-    return all(g in state.content and state.content[g] == v for g, v in groups.items())
+    return all(
+        state.content[g] == v if g in state.content else (g in _LATER_GROUPS and v is None)
+        for g, v in groups.items()
+    )
 
 
 def _groups(ctx: StepContext) -> dict[str, Any]:
@@ -311,7 +320,7 @@ class CustomerSync:
             fusion_account_number=entry.fusion_account_number if entry else None,
             paytrace_prefix=self.config.paytrace_prefix,
         )
-        groups = customer_groups(customer.value)
+        groups = customer_groups(customer.value, account)
         state = self.xref.synced(account_id) if account_id else None
         if state is None:
             # Flows recorded before the synced state existed: the latest flow of this Account
@@ -333,7 +342,9 @@ class CustomerSync:
             account_id=account_id,
             state=state,
             groups=groups,
-            content=customer.value.model_dump(mode="json"),
+            # the phone joins the content only when there is one: other Accounts keep theirs
+            content=customer.value.model_dump(mode="json")
+            | ({"phone": groups["phone"]} if groups.get("phone") else {}),
             payload={
                 "customer": customer.value.model_dump(mode="json"),
                 "mapping": customer.reason,
@@ -611,7 +622,7 @@ class CustomerSync:
             customer = customer_from_account(
                 account, contact, paytrace_customer_id="-", fusion_account_number=None
             )
-            return customer_groups(customer.value)
+            return customer_groups(customer.value, account)
         if source == "fusion":
             fusion = cast(Mapping[str, Any], ctx.input.get("fusion") or {})
             details = self.fusion.customer_account_details(str(fusion.get("customer_account")))
@@ -651,7 +662,11 @@ class CustomerSync:
                     "created once the customer enters a card (PayTrace Protect)",
                 }
             self.paytrace.create_profile(
-                customer_id, token, billing_address=address, email=customer.email
+                customer_id,
+                token,
+                billing_address=address,
+                email=customer.email,
+                phone=_incoming(ctx).get("phone"),
             )
             action = "created"
         else:
@@ -845,7 +860,8 @@ class CustomerSync:
             customer = customer_from_account(
                 current[0], current[1], paytrace_customer_id="-", fusion_account_number=number
             ).value
-            self.xref.record_synced(account_id, customer_groups(customer), flow_id=ctx.flow_id)
+            groups = customer_groups(customer, current[0])
+            self.xref.record_synced(account_id, groups, flow_id=ctx.flow_id)
         return {"account_id": account_id, "action": action, "reasons": ""}
 
     def _salesforce_from_fusion(self, ctx: StepContext) -> Mapping[str, str]:
@@ -949,6 +965,7 @@ class CustomerSync:
             "customer_id": customer.paytrace_customer_id or "",
             "billing_address": to_jsonable_python(customer_to_paytrace_address(customer)),
             "email": customer.email,
+            **({"phone": _incoming(ctx)["phone"]} if _incoming(ctx).get("phone") else {}),
         }
         # which one depends on the vault at run time; the card never passes through paysync
         return {

@@ -79,6 +79,7 @@ from ._fusion_cash import (
     post_receipt,
     receipt_for,
 )
+from ._invoice_split import SplitLine, allocate, describe_lines, split_invoice
 from ._opportunity_products import OpportunityProductLines
 from ._summaries import fusion_payload, known, salesforce_upsert
 
@@ -359,8 +360,9 @@ class OrderToCash:
         ``product_lines`` is unset or there is no Opportunity)."""
         if self.config.product_lines is None or not opportunity_id:
             return {}
-        line = self.config.product_lines.derive(self.salesforce, str(opportunity_id))
-        return {"product_line": {"value": line.value, "reason": line.reason}}
+        return {
+            "product_line": self.config.product_lines.stored(self.salesforce, str(opportunity_id))
+        }
 
     def _reference_input(self, record: Mapping[str, Any], what: str) -> dict[str, object]:
         """The custom reference values of the trigger record (nothing when none are mapped)."""
@@ -653,7 +655,10 @@ class OrderToCash:
             product_line=line.get("value"),
             business_unit=self.config.fusion.business_unit,  # GL rules may key on the AR BU
         )
-        if line.get("reason"):
+        if line.get("split"):
+            # not booked: each invoice line has its own account (the step's invoice_lines)
+            gl = Decision(gl.value, f"revenue account per invoice line ({line['reason']})")
+        elif line.get("reason"):
             gl = Decision(gl.value, f"{gl.reason} ({line['reason']})")
         zone = ZoneInfo(self.config.ledger_timezone)
         processed_at = ctx.results["charge"]["processed_at"]
@@ -678,12 +683,37 @@ class OrderToCash:
         skipped = self._not_posted(ctx)
         if skipped:
             return {_SKIPPED: skipped}
+        invoice, reason = self._canonical_invoice(ctx)
         return post_invoice(
             self.fusion,
             self.config.fusion,
-            *self._canonical_invoice(ctx),
+            invoice,
+            reason,
             currency=self.config.currency,
+            lines=self._split_lines(ctx, invoice),
         )
+
+    def _split_lines(self, ctx: StepContext, invoice: Invoice) -> list[SplitLine]:
+        """One line per product family (``several = "split"``, recorded at submit); none: the
+        invoice's single line."""
+        recorded: object = ctx.input.get("product_line")
+        stored = cast("dict[str, object]", recorded) if isinstance(recorded, dict) else {}
+        split = stored.get("split")
+        if not isinstance(split, list) or not split:
+            return []
+        pairs = cast("list[list[str]]", split)
+        families = [(str(family), Decimal(str(total))) for family, total in pairs]
+        shares = allocate(invoice.amount, families)
+        lines: list[SplitLine] = []
+        for family, amount in shares.value:
+            gl = self.config.gl.derive(
+                card_type=ctx.results["vault_profile"].get("card_type"),
+                channel=_order(ctx).channel,
+                product_line=family or None,
+                business_unit=self.config.fusion.business_unit,
+            )
+            lines.append(SplitLine(family, amount, gl.value, f"{gl.reason}; {shares.reason}"))
+        return lines
 
     def _find_invoice(self, ctx: StepContext) -> LookupResult:
         skipped = self._not_posted(ctx)
@@ -842,12 +872,19 @@ class OrderToCash:
         if skipped is not None:
             return skipped
         invoice, reason = self._canonical_invoice(ctx)
+        body = invoice_to_fusion(invoice, self.config.fusion)
+        lines = self._split_lines(ctx, invoice)
+        split: dict[str, object] = {}
+        if lines:
+            body = split_invoice(body, invoice.number, lines)
+            split["invoice_lines"] = describe_lines(lines)
         payload = fusion_payload(
             "receivablesInvoices",
-            invoice_to_fusion(invoice, self.config.fusion),
+            body,
             mapping=reason,
             fusion_status=self._status_summary(ctx),
             **self._conversion_summary(ctx, invoice),
+            **split,
         )
         return _dated(ctx, payload, "TransactionDate")
 
