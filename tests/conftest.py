@@ -358,6 +358,30 @@ class Emulated:
         )
         return opportunity
 
+    def closed_won_with_lines(
+        self, name: str, amount: str, *lines: tuple[str | None, str]
+    ) -> dict[str, Any]:
+        """A Closed Won Opportunity of the seeded Account with one line item per (product
+        family, total); the org needs the ``Product2`` and ``OpportunityLineItem`` objects."""
+        opportunity = self.closed_won(name, amount, self.account_id())
+        for index, (family, total) in enumerate(lines):
+            [product] = self.bridge.create_many(
+                "Product2", [{"Name": f"{name} {index}", "Family": family, "IsActive": True}]
+            )
+            self.bridge.create_many(
+                "OpportunityLineItem",
+                [
+                    {
+                        "OpportunityId": opportunity["Id"],
+                        "Product2Id": product.id,
+                        "Quantity": 1,
+                        "UnitPrice": float(total),
+                        "TotalPrice": float(total),
+                    }
+                ],
+            )
+        return opportunity
+
     def web_sale(self, order_number: str, amount: str) -> str:
         """A web store sale from a new vault customer -> its PayTrace transaction id."""
         customer = f"web-{order_number.lower()}"

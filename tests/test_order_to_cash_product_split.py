@@ -34,25 +34,7 @@ def env(emulated: EmulatedFactory) -> Emulated:
 
 
 def _opportunity(env: Emulated, amount: str, *lines: tuple[str | None, str]) -> dict[str, Any]:
-    """A Closed Won Opportunity with one line item per (family, total)."""
-    opportunity = env.closed_won(f"Acme split {amount}", amount, env.account_id())
-    for index, (family, total) in enumerate(lines):
-        [product] = env.bridge.create_many(
-            "Product2", [{"Name": f"S{index}", "Family": family, "IsActive": True}]
-        )
-        env.bridge.create_many(
-            "OpportunityLineItem",
-            [
-                {
-                    "OpportunityId": opportunity["Id"],
-                    "Product2Id": product.id,
-                    "Quantity": 1,
-                    "UnitPrice": float(total),
-                    "TotalPrice": float(total),
-                }
-            ],
-        )
-    return opportunity
+    return env.closed_won_with_lines(f"Acme split {amount}", amount, *lines)
 
 
 def _run(env: Emulated, opportunity: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
