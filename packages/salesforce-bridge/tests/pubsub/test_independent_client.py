@@ -29,7 +29,8 @@ import pubsub_api_pb2_grpc as pb2_grpc
 target, token, org = sys.argv[1:4]
 metadata = (("accesstoken", token), ("instanceurl", "https://x.my.salesforce.com"),
             ("tenantid", org))
-stub = pb2_grpc.PubSubStub(grpc.insecure_channel(target))
+channel = grpc.insecure_channel(target)
+stub = pb2_grpc.PubSubStub(channel)
 out = {}
 
 topic = stub.GetTopic(pb2.TopicRequest(topic_name="/event/Payment_Event__e"), metadata=metadata)
@@ -68,7 +69,10 @@ for response in stream:
         break
 stream.cancel()
 out.update(names=names, changed=changed, pending=pending)
-print(json.dumps(out))
+print(json.dumps(out), flush=True)
+# as the official sample's `with grpc.secure_channel(...)`: a channel left open can hang the
+# interpreter's exit on grpc's threads
+channel.close()
 """
 
 
