@@ -241,6 +241,27 @@ def _opportunity_line_item(system: tuple[FieldDef, ...]) -> ObjectDef:
     )
 
 
+def _account_contact_role(system: tuple[FieldDef, ...]) -> ObjectDef:
+    # Salesforce's standard junction of Contacts and Accounts with a Role (use case 5's
+    # billing contact by role); the seed org does not have it
+    return ObjectDef(
+        "AccountContactRole",
+        "02Z",
+        "Account Contact Role",
+        (
+            *system,
+            FieldDef("AccountId", "reference", nillable=False, reference_to=("Account",)),
+            FieldDef("ContactId", "reference", nillable=False, reference_to=("Contact",)),
+            FieldDef(
+                "Role",
+                "picklist",
+                picklist=("Billing Contact", "Decision Maker", "Technical Buyer"),
+            ),
+            FieldDef("IsPrimary", "boolean"),
+        ),
+    )
+
+
 def salesforce_org(
     fields: Mapping[str, Sequence[str]] | None = None, objects: Sequence[str] = ()
 ) -> SalesforceEmulator:
@@ -259,6 +280,7 @@ def salesforce_org(
         "Subscription__c": lambda: _subscription(base),
         "Product2": lambda: _product2(system),
         "OpportunityLineItem": lambda: _opportunity_line_item(system),
+        "AccountContactRole": lambda: _account_contact_role(system),
     }
     return SalesforceEmulator(objects=[*extended, *(builders[name]() for name in objects)])
 

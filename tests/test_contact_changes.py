@@ -73,6 +73,10 @@ class World:
         [row] = self.env.records("SELECT Id FROM Contact WHERE Email = {}", email)
         return str(row["Id"])
 
+    def contact_id_of(self, account_id: str) -> str:
+        [row] = self.env.records("SELECT Id FROM Contact WHERE AccountId = {}", account_id)
+        return str(row["Id"])
+
     def sync(self, account_id: str) -> str:
         """The Account synced as the Account trigger does (its billing contact)."""
         [account] = self.env.records(ACCOUNT_SOQL, account_id)
@@ -115,9 +119,15 @@ class World:
 
 
 def _world(
-    emulated: EmulatedFactory, store: LedgerStore, config: CustomerSyncConfig | None = None
+    emulated: EmulatedFactory,
+    store: LedgerStore,
+    config: CustomerSyncConfig | None = None,
+    *,
+    objects: tuple[str, ...] = (),
 ) -> World:
-    env = emulated({"Account": _ACCOUNT_FIELDS, "Contact": ("Billing_Contact__c",)})
+    env = emulated(
+        {"Account": _ACCOUNT_FIELDS, "Contact": ("Billing_Contact__c",)}, objects=objects
+    )
     usecase = env.customer_sync(CustomerXrefTable(store), config)
     engine = Engine(
         store,
@@ -287,3 +297,288 @@ def test_billing_contact_is_the_oldest_or_the_flagged_one(
 def test_bad_billing_contact_flag_names_the_key() -> None:
     with pytest.raises(ValueError, match=r"flag_field: 'Billing Contact' is not a Salesforce"):
         CustomerSyncConfig.model_validate({"billing_contact": {"flag_field": "Billing Contact"}})
+
+
+# -- the billing contact by AccountContactRole, deleted Contacts, cleared values ---------------
+ROLE = CustomerSyncConfig.model_validate({"billing_contact": {"role": "Billing Contact"}})
+PHONE_SOQL = ACCOUNT_SOQL.replace("BillingCountry FROM", "BillingCountry, Phone FROM")
+
+
+def _build_source(world: World, name: str, config: CustomerSyncConfig) -> Any:
+    """One of the registry build's sources (the clock a little ahead: the first poll's
+    lookback covers what the test just wrote)."""
+    ports = Ports(
+        store=world.store,
+        paytrace=world.usecase.paytrace,
+        fusion=world.usecase.fusion,
+        salesforce=world.usecase.salesforce,
+        clock=lambda: datetime.now(timezone.utc) + timedelta(seconds=5),
+    )
+    build = CUSTOMER_SYNC_ENTRY.build(ports, config)
+    [source] = [s for s in build.sources if s.name == name]
+    return source
+
+
+def _role(world: World, account_id: str, email: str, role: str, *, primary: bool) -> None:
+    [created] = world.env.bridge.create_many(
+        "AccountContactRole",
+        [
+            {
+                "AccountId": account_id,
+                "ContactId": world.contact_id(email),
+                "Role": role,
+                "IsPrimary": primary,
+            }
+        ],
+    )
+    assert created.success, created.errors
+
+
+def _delete_contact(world: World, email: str) -> None:
+    # DELETE /sobjects/Contact/<id> (the bridge has no delete: paysync never deletes)
+    sf: Any = world.env.bridge.simple_salesforce
+    sf.Contact.delete(world.contact_id(email))
+
+
+def _step(world: World, flow_id: str, name: str) -> dict[str, str]:
+    step = next(s for s in world.engine.steps(flow_id) if s.name == name)
+    return dict(step.external_ids)
+
+
+def test_billing_contact_by_role_primary_first_then_oldest_and_role_changes_poll(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory(), ROLE, objects=("AccountContactRole",))
+    account_id = world.account("a@northwind.example", "b@northwind.example", "c@northwind.example")
+    world.sync(account_id)
+    assert world.vault_email(account_id) == "a@northwind.example"  # no role: the oldest
+
+    roles = _build_source(world, "salesforce-contact-roles", ROLE)
+    # another role, and the billing role on the youngest Contact: the role holder wins
+    _role(world, account_id, "b@northwind.example", "Decision Maker", primary=True)
+    _role(world, account_id, "c@northwind.example", "Billing Contact", primary=False)
+    before = world.flow_ids(account_id)
+    roles.poll(world.engine)
+    (second,) = world.flow_ids(account_id) - before
+    world.run_all()
+    assert world.vault_email(account_id) == "c@northwind.example"
+    assert world.engine.flow(second).input["billing_contact"] == {
+        "id": world.contact_id("c@northwind.example"),
+        "rule": "billing contact: the Contact with role 'Billing Contact' (primary first, "
+        "then the oldest), else the oldest",
+    }
+
+    # a primary billing role on an older Contact: the primary one wins
+    _role(world, account_id, "b@northwind.example", "Billing Contact", primary=True)
+    roles.poll(world.engine)
+    world.run_all()
+    assert world.vault_email(account_id) == "b@northwind.example"
+    # polled again (the overlap reads the same rows): nothing new
+    done = world.flow_ids(account_id)
+    roles.poll(world.engine)
+    assert world.flow_ids(account_id) == done
+
+    # the primary role removed: the other role holder again (the recycle bin, queryAll)
+    removed = _build_source(world, "salesforce-contact-role-deletes", ROLE)
+    removed.poll(world.engine)
+    assert world.flow_ids(account_id) == done
+    [primary] = world.env.records(
+        "SELECT Id FROM AccountContactRole WHERE IsPrimary = true AND Role = {}",
+        "Billing Contact",
+    )
+    sf: Any = world.env.bridge.simple_salesforce
+    sf.AccountContactRole.delete(primary["Id"])
+    removed.poll(world.engine)
+    world.run_all()
+    assert world.vault_email(account_id) == "c@northwind.example"
+    _role(world, account_id, "b@northwind.example", "Billing Contact", primary=True)
+    assert world.usecase.billing_contact(account_id) == {
+        "Id": world.contact_id("b@northwind.example"),
+        "Email": "b@northwind.example",
+        "CreatedDate": world.env.records(
+            "SELECT CreatedDate FROM Contact WHERE Id = {}", world.contact_id("b@northwind.example")
+        )[0]["CreatedDate"],
+    }
+
+
+def test_billing_contact_role_of_a_contact_of_another_account(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory(), ROLE, objects=("AccountContactRole",))
+    account_id = world.account("buyer@northwind.example")
+    agency = world.account("ap@agency.example")  # contact roles are many-to-many
+    _role(world, account_id, "ap@agency.example", "Billing Contact", primary=True)
+    world.sync(account_id)
+    assert world.vault_email(account_id) == "ap@agency.example"
+    assert world.usecase.billing_contact(agency) is not None
+
+
+def test_role_and_flag_together_are_refused_naming_the_key() -> None:
+    with pytest.raises(ValueError, match="role: set either flag_field or role, not both"):
+        CustomerSyncConfig.model_validate(
+            {"billing_contact": {"flag_field": "Billing_Contact__c", "role": "Billing Contact"}}
+        )
+    with pytest.raises(ValueError, match="role: ' ' is not a Role picklist value"):
+        CustomerSyncConfig.model_validate({"billing_contact": {"role": " "}})
+
+
+def test_deleted_billing_contact_resyncs_the_account_by_event_once(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory())
+    account_id = world.account("first@northwind.example", "second@northwind.example")
+    other = world.account("keep@northwind.example", "extra@northwind.example")
+    world.sync(account_id)
+    world.sync(other)
+    _delete_contact(world, "first@northwind.example")
+    _delete_contact(world, "extra@northwind.example")  # not the billing contact: no change
+    before = world.flow_ids(account_id) | world.flow_ids(other)
+    source = world.contact_events()
+    try:
+        drain(source, world.engine)  # CREATEs (already synced) and the DELETEs
+        new = (world.flow_ids(account_id) | world.flow_ids(other)) - before
+        assert len(new) == 1
+        world.run_all()
+        assert world.vault_email(account_id) == "second@northwind.example"
+        # redelivered after a restart: the same flow
+        drain(world.contact_events(), world.engine)
+        assert world.flow_ids(account_id) | world.flow_ids(other) == before | new
+    finally:
+        source.close()
+    (flow_id,) = new
+    billing: Any = world.engine.flow(flow_id).input["billing_contact"]
+    assert billing["id"] == world.contact_id("second@northwind.example")
+
+
+def test_deleted_billing_contact_found_by_polling_the_recycle_bin(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory())
+    account_id = world.account("first@northwind.example", "second@northwind.example")
+    world.sync(account_id)
+    deletes = _build_source(world, "salesforce-contact-deletes", CustomerSyncConfig())
+    deletes.poll(world.engine)  # nothing deleted yet
+    before = world.flow_ids(account_id)
+    assert world.flow_ids(account_id) == before
+
+    _delete_contact(world, "first@northwind.example")
+    deletes.poll(world.engine)
+    (new,) = world.flow_ids(account_id) - before
+    assert world.engine.run_flow(new).state is FlowState.SUCCEEDED
+    assert world.vault_email(account_id) == "second@northwind.example"
+    deletes.poll(world.engine)  # the same delete read again (overlap): nothing new
+    assert world.flow_ids(account_id) == before | {new}
+
+    # the last Contact deleted: no e-mail; PayTrace cannot be told to blank it, and says so
+    _delete_contact(world, "second@northwind.example")
+    deletes.poll(world.engine)
+    (last,) = world.flow_ids(account_id) - before - {new}
+    assert world.engine.run_flow(last).state is FlowState.SUCCEEDED
+    assert world.vault_email(account_id) == "second@northwind.example"
+    reasons = _step(world, last, "paytrace_profile")["reasons"]
+    assert "PayTrace keeps email: clearing a profile field is not supported by the API" in reasons
+
+
+def test_values_cleared_in_salesforce_are_kept_in_paytrace_visibly_without_echo(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory())
+    account_id = world.account("buyer@northwind.example")
+    world.env.bridge.update_many("Account", [{"Id": account_id, "Phone": "(206) 555-0100"}])
+    [account] = world.env.records(PHONE_SOQL, account_id)
+    flow = world.usecase.submit_account(
+        world.engine, account, world.usecase.billing_contact(account_id)
+    )
+    assert world.engine.run_flow(flow.flow_id).state is FlowState.SUCCEEDED
+
+    # both emptied in Salesforce
+    world.env.bridge.update_many("Account", [{"Id": account_id, "Phone": None}])
+    world.usecase.salesforce.update(
+        "Contact", world.contact_id("buyer@northwind.example"), {"Email": None}
+    )
+    [account] = world.env.records(PHONE_SOQL, account_id)
+    cleared = world.usecase.submit_account(
+        world.engine, account, world.usecase.billing_contact(account_id)
+    )
+    assert cleared.flow_id != flow.flow_id
+    assert world.engine.run_flow(cleared.flow_id).state is FlowState.SUCCEEDED
+    ids = _step(world, cleared.flow_id, "paytrace_profile")
+    assert ids["action"] == "unchanged"
+    for field in ("email", "phone"):
+        assert (
+            f"PayTrace keeps {field}: clearing a profile field is not supported by the API"
+            in ids["reasons"]
+        )
+    [profile] = world.env.paytrace.customers.export(f"sf-{account_id}")
+    assert (profile.email, profile.phone) == ("buyer@northwind.example", "(206) 555-0100")
+    # Fusion holds neither: its step has nothing to write
+    assert _step(world, cleared.flow_id, "fusion_account")["action"] == "found"
+    state = world.usecase.xref.synced(account_id)
+    assert state is not None
+    assert (state.content["email"], state.content["phone"]) == (None, None)
+
+    # PayTrace's kept values are no change there: the poller starts nothing (no ping-pong)
+    poller = PayTraceProfilePoller(world.usecase.paytrace, world.usecase.submit_paytrace_profile)
+    poller.poll_report(world.engine)
+    assert poller.poll_report(world.engine).submitted == []
+    assert world.flow_ids(account_id) == {flow.flow_id, cleared.flow_id}
+    # the same Account read again: the same flow
+    assert world.usecase.submit_account(world.engine, account, None).flow_id == cleared.flow_id
+
+    # a later edit in PayTrace (the phone) flows, and the e-mail PayTrace kept is not revived
+    world.env.paytrace.customers.update(f"sf-{account_id}", phone="(425) 555-0123")
+    (edited,) = poller.poll_report(world.engine).submitted
+    assert world.engine.run_flow(edited).state is FlowState.SUCCEEDED
+    [after] = world.env.records(PHONE_SOQL, account_id)
+    assert after["Phone"] == "(425) 555-0123"
+    [contact] = world.env.records("SELECT Email FROM Contact WHERE AccountId = {}", account_id)
+    assert contact["Email"] is None
+    assert poller.poll_report(world.engine).submitted == []
+    # and an e-mail set in Salesforce again reaches PayTrace
+    world.usecase.salesforce.update(
+        "Contact", world.contact_id_of(account_id), {"Email": "ap@northwind.example"}
+    )
+    [account] = world.env.records(PHONE_SOQL, account_id)
+    again = world.usecase.submit_account(
+        world.engine, account, world.usecase.billing_contact(account_id)
+    )
+    assert world.engine.run_flow(again.flow_id).state is FlowState.SUCCEEDED
+    assert world.vault_email(account_id) == "ap@northwind.example"
+    assert poller.poll_report(world.engine).submitted == []
+
+
+def test_values_cleared_in_paytrace_clear_salesforce_by_the_conflict_rule(
+    emulated: EmulatedFactory, ledger_factory: StoreFactory
+) -> None:
+    world = _world(emulated, ledger_factory())
+    account_id = world.account("buyer@northwind.example")
+    world.env.bridge.update_many("Account", [{"Id": account_id, "Phone": "(206) 555-0100"}])
+    [account] = world.env.records(PHONE_SOQL, account_id)
+    synced = world.usecase.submit_account(
+        world.engine, account, world.usecase.billing_contact(account_id)
+    )
+    assert world.engine.run_flow(synced.flow_id).state is FlowState.SUCCEEDED
+    poller = PayTraceProfilePoller(world.usecase.paytrace, world.usecase.submit_paytrace_profile)
+    assert poller.poll_report(world.engine).submitted == []
+
+    # a merchant user empties both in the PayTrace portal (the API client never sends empties)
+    stored = world.env.paytrace_emulator.state.customers[f"sf-{account_id}"]
+    stored.email, stored.phone = "", ""
+    (flow_id,) = poller.poll_report(world.engine).submitted
+    assert world.engine.run_flow(flow_id).state is FlowState.SUCCEEDED
+    [after] = world.env.records(PHONE_SOQL, account_id)
+    assert after.get("Phone") is None
+    [contact] = world.env.records("SELECT Email FROM Contact WHERE AccountId = {}", account_id)
+    assert contact["Email"] is None
+    reasons = _step(world, flow_id, "salesforce_account")["reasons"]
+    assert "email: changed in paytrace, not in salesforce: paytrace wins" in reasons
+    assert "phone: changed in paytrace, not in salesforce: paytrace wins" in reasons
+    # Fusion holds neither email nor phone: nothing to write there
+    assert _step(world, flow_id, "fusion_account")["action"] == "unchanged"
+    # Salesforce's change coming back is paysync's own: the same flow
+    assert (
+        world.usecase.submit_account(
+            world.engine, after, world.usecase.billing_contact(account_id)
+        ).flow_id
+        == flow_id
+    )

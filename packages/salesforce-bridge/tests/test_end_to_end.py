@@ -138,6 +138,20 @@ def test_bridge_operations_in_process(emulator: SalesforceEmulator) -> None:
     assert bridge.api_usage.used == state["api_usage"]["used"]
 
 
+def test_query_include_deleted_reads_the_recycle_bin(emulator: SalesforceEmulator) -> None:
+    bridge = password_bridge(emulator)
+    [kept, gone] = bridge.create_many("Account", [{"Name": "Kept"}, {"Name": "Gone"}])
+    bridge.simple_salesforce.Account.delete(str(gone.id))
+    soql = "SELECT Id, Name, IsDeleted FROM Account WHERE Id IN ({}, {})"
+    live = [r.fields["Name"] for r in bridge.query(soql, kept.id, gone.id)]
+    assert live == ["Kept"]
+    every = {
+        r.fields["Name"]: r.fields["IsDeleted"]
+        for r in bridge.query(soql, kept.id, gone.id, include_deleted=True)
+    }
+    assert every == {"Kept": False, "Gone": True}
+
+
 def test_call_options_header_reaches_the_server(emulator: SalesforceEmulator) -> None:
     bridge = password_bridge(emulator)
     bridge.count("SELECT COUNT() FROM Account")

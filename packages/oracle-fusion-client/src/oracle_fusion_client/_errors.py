@@ -268,6 +268,9 @@ def _str_or_none(value: object) -> str | None:
 
 
 def _parse_json_error(data: Mapping[str, Any]) -> tuple[str | None, list[ErrorDetail], str | None]:
+    parts = data.get("parts")
+    if isinstance(parts, list):  # a failed batch lists only its failing parts
+        return _parse_batch_error(cast(list[object], parts))
     title = _str_or_none(data.get("title"))
     details: list[ErrorDetail] = []
     raw_details = data.get("o:errorDetails")
@@ -285,14 +288,31 @@ def _parse_json_error(data: Mapping[str, Any]) -> tuple[str | None, list[ErrorDe
     top_detail = _str_or_none(data.get("detail"))
     top_code = _str_or_none(data.get("o:errorCode"))
     if top_detail is not None or top_code is not None:
-        details.insert(
-            0,
-            ErrorDetail(
-                detail=top_detail or "",
-                error_code=top_code,
-                error_path=_str_or_none(data.get("o:errorPath")),
-            ),
+        top = ErrorDetail(
+            detail=top_detail or "",
+            error_code=top_code,
+            error_path=_str_or_none(data.get("o:errorPath")),
         )
+        if top not in details:  # the top level often repeats the first errorDetails entry
+            details.insert(0, top)
+    return title, details, top_detail
+
+
+def _parse_batch_error(parts: list[object]) -> tuple[str | None, list[ErrorDetail], str | None]:
+    title: str | None = None
+    details: list[ErrorDetail] = []
+    top_detail: str | None = None
+    for entry in parts:
+        if not isinstance(entry, dict):
+            continue
+        payload = cast(dict[str, Any], entry).get("payload")
+        if isinstance(payload, dict):
+            part_title, part_details, part_top = _parse_json_error(cast(dict[str, Any], payload))
+            title = title or part_title
+            top_detail = top_detail or part_top
+            details.extend(part_details)
+        elif isinstance(payload, str) and payload.strip():
+            details.append(ErrorDetail(detail=payload.strip(), error_code=None, error_path=None))
     return title, details, top_detail
 
 

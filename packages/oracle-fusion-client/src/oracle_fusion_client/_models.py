@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "ActionResult",
@@ -49,6 +49,22 @@ class FusionModel(BaseModel):
     """Base: unknown fields kept; ``to_dict()`` gives the wire form (unset fields left out)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_child_collections(cls, data: Any) -> Any:
+        """From REST-Framework-Version 3 an expanded child is a collection object
+        (``{"items": [...], "hasMore": ...}``), before that a bare array; accept both."""
+        if not isinstance(data, dict):
+            return data
+        raw = cast(dict[str, Any], data)
+        out = dict(raw)
+        for name, value in raw.items():
+            if name in cls.model_fields and isinstance(value, dict):
+                items = cast(dict[str, Any], value).get("items")
+                if isinstance(items, list):
+                    out[name] = items
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -298,21 +298,33 @@ class SalesforceBridge:
         return format_soql(soql, *args, **kwargs)
 
     def query(
-        self, soql: str, *args: Any, batch_size: int | None = None, **kwargs: Any
+        self,
+        soql: str,
+        *args: Any,
+        batch_size: int | None = None,
+        include_deleted: bool = False,
+        **kwargs: Any,
     ) -> Iterator[Record]:
         """Lazily yield every row, following ``nextRecordsUrl``; nothing is sent until iterated.
 
         Placeholders in ``soql`` are filled by :meth:`format_soql` from ``args``/``kwargs``.
         ``batch_size`` (200-2000) is sent as ``Sforce-Query-Options: batchSize=N``.
+        ``include_deleted`` reads through ``queryAll``: deleted (recycle bin) and archived rows
+        too, with ``IsDeleted`` true and the values they had.
         """
         text = format_soql(soql, *args, **kwargs) if args or kwargs else soql
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
-        return self._iterate(text, headers)
+        return self._iterate(text, headers, include_deleted=include_deleted)
 
-    def _iterate(self, soql: str, headers: dict[str, str]) -> Iterator[Record]:
+    def _iterate(
+        self, soql: str, headers: dict[str, str], *, include_deleted: bool = False
+    ) -> Iterator[Record]:
         sf = self.simple_salesforce
         first = self._attempts(
-            lambda: sf.query(soql, timeout=self.timeout, headers=headers), idempotent=True
+            lambda: sf.query(
+                soql, include_deleted=include_deleted, timeout=self.timeout, headers=headers
+            ),
+            idempotent=True,
         )
         page = cast("dict[str, Any]", first)
         while True:
@@ -325,6 +337,7 @@ class SalesforceBridge:
                 sf.query_more,
                 str(next_url),
                 identifier_is_url=True,
+                include_deleted=include_deleted,
                 timeout=self.timeout,
                 headers=headers,
             )

@@ -14,6 +14,7 @@ control endpoints (``/__emulator__/...``) are described in the package README.
 from ._app import EmulatorConfig, FusionEmulator
 from ._authcheck import AuthPolicy, TrustedIssuer
 from ._faults import Fault
+from ._idcs import IdcsClient
 from ._seed import default_seed
 from ._server import make_emulator_server, running_emulator
 
@@ -22,6 +23,7 @@ __all__ = [
     "EmulatorConfig",
     "Fault",
     "FusionEmulator",
+    "IdcsClient",
     "TrustedIssuer",
     "default_seed",
     "make_emulator_server",

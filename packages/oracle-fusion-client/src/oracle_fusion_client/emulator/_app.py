@@ -25,10 +25,12 @@ from ._describe import DESCRIBE_TYPE, describe_resource
 from ._describe import catalog as describe_catalog
 from ._erp import erp_get, erp_post
 from ._faults import Fault, FaultQueue
+from ._idcs import TOKEN_PATH, IdcsClient, IdcsError, token_response
 from ._render import COLLECTION_TYPE, ITEM_TYPE, child_collection, collection, dumps, error_body
 from ._render import render_item as render
-from ._soap import SERVICE_PATH, handle_soap, wsdl_text
+from ._soap import LEGACY_SERVICE_PATH, SERVICE_PATH, handle_soap, wsdl_text
 from ._state import READ_ONLY, RESOURCES, ApiError, State
+from ._tokenrelay import TOKEN_RELAY_PATH, TokenRelay
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -52,6 +54,26 @@ class EmulatorConfig:
     today: Callable[[], date] = date.today
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     """The clock of the who-columns (``CreationDate``, ``LastUpdateDate``) writes stamp."""
+    idcs_clients: tuple[IdcsClient, ...] = ()
+    """Applications of the emulated identity domain (``POST /oauth2/v1/token``); none means
+    any well-formed token request is granted."""
+
+
+def _body_suppressed(accept: str) -> bool:
+    """``Accept: application/vnd.oracle.adf.resourceitem+json;q=0`` asks for no response
+    body (reference §2 Media types): the status and headers still come back."""
+    for media_range in accept.split(","):
+        media, *params = (p.strip() for p in media_range.split(";"))
+        if media.lower() != ITEM_TYPE:
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value) == 0
+                except ValueError:
+                    return False
+    return False
 
 
 class FusionEmulator:
@@ -61,6 +83,7 @@ class FusionEmulator:
         self.config = config or EmulatorConfig()
         self.state = State(self.config.seed, clock=self.config.now)
         self.faults = FaultQueue()
+        self.token_relay = TokenRelay()
 
     # -- Python control API (the HTTP control endpoints call these) ----------------------
     def reset(self) -> None:
@@ -93,15 +116,16 @@ class FusionEmulator:
             fault = self.faults.take(request.method, path)
             if fault is not None:
                 self._pre_fault(fault)
-            if path == SERVICE_PATH:
-                return self._soap(request)
-            if path in CUSTOMER_SOAP_PATHS:
-                response = self._customer_soap(request, path)
-                if fault is not None and fault.kind == "timeout_after_commit":
-                    time.sleep(fault.delay)
-                    raise TimeoutError("the emulator committed, then timed out")
-                return response
-            user = self.config.auth.check(request.headers.get("Authorization"))
+            own = self._self_authenticated(request, path, fault)
+            if own is not None:
+                return own
+            authorization = request.headers.get("Authorization")
+            now = self.config.now()
+            user = self.token_relay.user_of(authorization, now) or self.config.auth.check(
+                authorization
+            )
+            if path.rstrip("/") == TOKEN_RELAY_PATH:
+                return self._relay(request.method, user)
             if path.startswith(CRM_ROOT + "/"):  # the crmRestApi accounts view
                 rest = [s for s in path[len(CRM_ROOT) + 1 :].split("/") if s]
                 params = dict(request.args.items())
@@ -112,11 +136,7 @@ class FusionEmulator:
             if fault is not None and fault.kind == "timeout_after_commit":
                 time.sleep(fault.delay)
                 raise TimeoutError("the emulator committed, then timed out")
-            status, payload, headers = result
-            if status == 304 or payload is None:
-                return Response(b"", status=status, headers=headers)
-            ctype = headers.pop("Content-Type", ITEM_TYPE)
-            return Response(dumps(payload), status=status, headers=headers, content_type=ctype)
+            return self._respond(request, result)
         except ApiError as exc:
             body, ctype = error_body(exc, framework)
             return Response(body, status=exc.status, headers=exc.headers, content_type=ctype)
@@ -128,9 +148,74 @@ class FusionEmulator:
             body, ctype = error_body(error, framework)
             return Response(body, status=500, content_type=ctype)
 
-    def _soap(self, request: Request) -> Response:
+    @staticmethod
+    def _respond(request: Request, result: Result) -> Response:
+        status, payload, headers = result
+        if status == 304 or payload is None:
+            return Response(b"", status=status, headers=headers)
+        if _body_suppressed(request.headers.get("Accept", "")):
+            headers.pop("Content-Type", None)
+            return Response(b"", status=status, headers=headers)
+        ctype = headers.pop("Content-Type", ITEM_TYPE)
+        return Response(dumps(payload), status=status, headers=headers, content_type=ctype)
+
+    def _self_authenticated(
+        self, request: Request, path: str, fault: Fault | None
+    ) -> Response | None:
+        """The endpoints that authenticate the caller themselves (SOAP, the identity
+        domain's token endpoint), or None for the REST API."""
+        if path in (SERVICE_PATH, LEGACY_SERVICE_PATH):
+            return self._soap(request, path)
+        if path == TOKEN_PATH:
+            return self._idcs_token(request)
+        if path in CUSTOMER_SOAP_PATHS:
+            response = self._customer_soap(request, path)
+            if fault is not None and fault.kind == "timeout_after_commit":
+                time.sleep(fault.delay)
+                raise TimeoutError("the emulator committed, then timed out")
+            return response
+        return None
+
+    def _idcs_token(self, request: Request) -> Response:
+        """The identity domain's token endpoint (see ``_idcs``)."""
+        if request.method != "POST":
+            raise ApiError(405, "Use POST for the token endpoint.")
+        now = self.config.now()
+        try:
+            _, _, body = token_response(
+                self.config.idcs_clients,
+                form=dict(request.form.items()),
+                authorization=request.headers.get("Authorization"),
+                content_type=request.headers.get("Content-Type", ""),
+                now=now,
+                sign=lambda user, client_id, scope: self.token_relay.issue_idcs(
+                    user, client_id, scope, now
+                ),
+            )
+        except IdcsError as exc:
+            headers = {"WWW-Authenticate": "Basic"} if exc.status == 401 else {}
+            return Response(
+                dumps(exc.body()),
+                status=exc.status,
+                headers={"Cache-Control": "no-store", **headers},
+                content_type="application/json",
+            )
+        return Response(
+            dumps(body),
+            status=200,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            content_type="application/json",
+        )
+
+    def _relay(self, method: str, user: str) -> Response:
+        if method != "GET":
+            raise ApiError(405, "Use GET for the token relay.")
+        token = self.token_relay.issue(user, self.config.now())
+        return Response(dumps(token), status=200, content_type="application/json")
+
+    def _soap(self, request: Request, path: str = SERVICE_PATH) -> Response:
         if request.method == "GET" and "wsdl" in {k.lower() for k in request.args}:
-            text = wsdl_text(request.host_url.rstrip("/") + SERVICE_PATH)
+            text = wsdl_text(request.host_url.rstrip("/") + path)
             return Response(text, content_type="text/xml; charset=UTF-8")
         if request.method != "POST":
             raise ApiError(405, "Use POST for SOAP requests, or GET ?WSDL.")
@@ -194,7 +279,9 @@ class FusionEmulator:
         if rest.strip("/") == "" and request.method == "POST":
             with self.state.lock:
                 self.state.actor = user  # the who-columns name the caller
-                return self._batch(body, base)
+                fv = request.headers.get("REST-Framework-Version", "")
+                framework = int(fv) if fv.isdigit() else self.config.default_framework_version
+                return self._batch(body, base, framework=framework)
         segments = [unquote(s) for s in self._raw_rest(request, rest).split("/") if s]
         with self.state.lock:
             self.state.actor = user
@@ -216,6 +303,10 @@ class FusionEmulator:
         raw = request.get_data()
         if not raw:
             return {}
+        content_type = request.headers.get("Content-Type", "")
+        if content_type and "json" not in content_type.lower():
+            # ADF reads resourceitem+json, action+json, batch+json or plain JSON only
+            raise ApiError(415, f"The media type {content_type.split(';')[0]} isn't supported.")
         try:
             value: object = json.loads(raw)
         except ValueError:
@@ -248,6 +339,8 @@ class FusionEmulator:
         if not segments or segments[0] not in RESOURCES:
             raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
         resource = segments[0]
+        fv = str(headers.get("rest-framework-version", ""))
+        framework = int(fv) if fv.isdigit() else self.config.default_framework_version
         if resource in READ_ONLY:
             if method != "GET":
                 raise ApiError(405, f"{method} isn't supported on {resource}.")
@@ -255,17 +348,28 @@ class FusionEmulator:
             views.refresh_currency_rates(self.state)
         if len(segments) == 1:
             if method == "GET":
-                page = collection(self.state, resource, params, base)
+                page = collection(self.state, resource, params, base, framework=framework)
                 return 200, page, {"Content-Type": COLLECTION_TYPE}
             if method == "POST":
                 upsert = headers.get("upsert-mode", "false").lower() == "true"
                 return self._create(resource, body, upsert=upsert, base=base)
             raise ApiError(405, f"{method} isn't supported on {resource}.")
         if len(segments) == 4:
-            return self._sub(method, resource, segments[1], segments[2:], body=body, base=base)
+            return self._sub(
+                method, resource, segments[1], segments[2:], body=body, base=base, params=params
+            )
         if len(segments) != 2:
             raise ApiError(404, f"The resource {'/'.join(segments)} doesn't exist.")
-        return self._item(method, resource, segments[1], params, headers, body=body, base=base)
+        return self._item(
+            method,
+            resource,
+            segments[1],
+            params,
+            headers,
+            body=body,
+            base=base,
+            framework=framework,
+        )
 
     @staticmethod
     def _describe(segments: list[str], base: str) -> Result:
@@ -277,11 +381,19 @@ class FusionEmulator:
         return 200, describe_resource(segments[0], base), {"Content-Type": DESCRIBE_TYPE}
 
     def _sub(
-        self, method: str, resource: str, key: str, rest: list[str], *, body: Any, base: str
+        self,
+        method: str,
+        resource: str,
+        key: str,
+        rest: list[str],
+        *,
+        body: Any,
+        base: str,
+        params: Mapping[str, str] | None = None,
     ) -> Result:
         kind, name = rest
         if kind == "child" and method == "GET":
-            page = child_collection(self.state, resource, key, name, base)
+            page = child_collection(self.state, resource, key, name, base, params=params)
             return 200, page, {"Content-Type": COLLECTION_TYPE}
         if kind == "child" and method == "POST" and name == "remittanceReferences":
             now = datetime.combine(self.config.today(), datetime.min.time(), timezone.utc)
@@ -314,6 +426,7 @@ class FusionEmulator:
         *,
         body: Mapping[str, Any],
         base: str,
+        framework: int = 1,
     ) -> Result:
         state = self.state
         state.get(resource, key)
@@ -321,7 +434,8 @@ class FusionEmulator:
         if method == "GET":
             if headers.get("if-none-match") == etag:
                 return 304, None, {"ETag": etag}
-            return 200, render(state, resource, key, params, base), {"ETag": etag}
+            item = render(state, resource, key, params, base, framework=framework)
+            return 200, item, {"ETag": etag}
         if method == "DELETE" and resource == "standardReceipts":
             state.delete(resource, key)
             return 204, None, {}
@@ -355,7 +469,20 @@ class FusionEmulator:
         item = render(self.state, resource, key, {}, base, children=True)
         return status, item, {"ETag": self.state.etag(resource, key)}
 
-    def _batch(self, body: Mapping[str, Any], base: str) -> Result:
+    def _batch(self, body: Mapping[str, Any], base: str, *, framework: int = 1) -> Result:
+        """All or none (reference §2 Batch): when a part fails nothing is kept and, from
+        framework 4, the answer lists only the failing part, its payload the JSON error."""
+        try:
+            return self._run_batch(body, base)
+        except ApiError as exc:
+            if framework < 4 or exc.part is None:
+                raise
+            payload = json.loads(error_body(exc, framework)[0])
+            failed = {**exc.part, "payload": payload}
+            batch_type = "application/vnd.oracle.adf.batch+json"
+            return exc.status, {"parts": [failed]}, {"Content-Type": batch_type}
+
+    def _run_batch(self, body: Mapping[str, Any], base: str) -> Result:
         parts = body.get("parts")
         if not isinstance(parts, list) or not parts:
             raise ApiError(400, "A batch request needs a non-empty parts array.")
@@ -372,6 +499,12 @@ class FusionEmulator:
                         raise ApiError(400, "Each part needs id, path and a valid operation.")
                     headers = {"if-match": str(part["ifMatch"])} if part.get("ifMatch") else {}
                     segments = [unquote(s) for s in str(part_path).split("?")[0].split("/") if s]
+                    if len(segments) == 4 and segments[2] == "action":
+                        # Oracle: "The action {ACTION_NAME} isn't enabled for batch execution"
+                        # (reference §2 Batch); the emulator enables none
+                        raise ApiError(
+                            400, f"The action {segments[3]} isn't enabled for batch execution."
+                        )
                     payload = cast(dict[str, Any], part.get("payload") or {})
                     _, out, _ = self.dispatch(
                         verbs[str(op)], segments, {}, headers, body=payload, base=base
@@ -379,6 +512,7 @@ class FusionEmulator:
                 except ApiError as exc:
                     self.state.restore(snapshot)
                     exc.path = str(part_id)
+                    exc.part = {"id": part_id, "path": part_path, "operation": op}
                     raise
                 except Exception:
                     self.state.restore(snapshot)

@@ -100,9 +100,9 @@ def _compare(actual: object, op: str, lit: _Literal) -> bool:
         return re.fullmatch(pattern, str(actual), re.DOTALL) is not None
     left: object = actual
     right: object = lit.text
-    if isinstance(actual, int | Decimal) and not isinstance(actual, bool):
-        try:
-            left, right = Decimal(actual), Decimal(lit.text)
+    if isinstance(actual, int | float | Decimal) and not isinstance(actual, bool):
+        try:  # a JSON number kept as float (child rows) compares by value, not as text
+            left, right = Decimal(str(actual)), Decimal(lit.text)
         except InvalidOperation:
             left, right = str(actual), lit.text
     elif isinstance(actual, bool):
@@ -128,6 +128,8 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.known = known
+        #: the attribute of the previous comparison: ``(Deptno>=10 and <= 30)`` reuses it
+        self.last_name: str | None = None
 
     def peek(self) -> tuple[str, object] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -168,12 +170,19 @@ class _Parser:
             if self.take()[0] != "rp":
                 raise QueryError("a parenthesis is not closed")
             return inner
-        if kind != "word":
+        if kind == "op" and self.last_name is not None:
+            name, op_kind, op = self.last_name, kind, value  # the attribute is implied
+        elif kind != "word":
             raise QueryError("an attribute name is expected")
-        name = str(value)
-        if self.known is not None and name not in self.known:
-            raise QueryError(f"unknown attribute {name}")
-        op_kind, op = self.take()
+        else:
+            name = str(value)
+            if self.known is not None and name not in self.known:
+                raise QueryError(f"unknown attribute {name}")
+            op_kind, op = self.take()
+        self.last_name = name
+        if op_kind == "word" and str(op).upper() == "IN":
+            literals = self.in_list()
+            return lambda r: any(_compare(r.get(name), "=", lit) for lit in literals)
         if op_kind == "word" and str(op).upper() == "LIKE":
             op = "LIKE"
         elif op_kind != "op":
@@ -186,6 +195,26 @@ class _Parser:
         literal = lit if isinstance(lit, _Literal) else _Literal(str(lit), quoted=False)
         operator = str(op)
         return lambda r: _compare(r.get(name), operator, literal)
+
+    def in_list(self) -> list[_Literal]:
+        """``IN ('a', 'b', 3)``: the literals up to the closing parenthesis."""
+        if self.take()[0] != "lp":
+            raise QueryError("IN needs a parenthesised list")
+        literals: list[_Literal] = []
+        while True:
+            kind, value = self.take()
+            if kind == "rp":
+                break
+            if kind == "lit" and isinstance(value, _Literal):
+                literals.append(value)
+            elif kind == "word":
+                words = [w.strip() for w in str(value).split(",")]
+                literals += [_Literal(w, quoted=False) for w in words if w]
+            else:
+                raise QueryError("IN lists values")
+        if not literals:
+            raise QueryError("IN needs at least one value")
+        return literals
 
 
 def compile_q(q: str, known: frozenset[str] | None = None) -> Predicate:

@@ -49,17 +49,37 @@ def dumps(payload: object) -> bytes:
     return json.dumps(payload, default=_default).encode()
 
 
+_TITLES: Mapping[int, str] = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    412: "Precondition Failed",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
 def error_body(error: ApiError, framework_version: int) -> tuple[bytes, str]:
     """The JSON error schema for framework >= 4, else Oracle's plain-text message."""
     if framework_version < 4:
         text = f"{error.detail}"
         return text.encode(), "text/plain; charset=UTF-8"
-    titles = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict"}
-    titles |= {412: "Precondition Failed", 429: "Too Many Requests", 503: "Service Unavailable"}
+    # The reference schema (§2 Errors) is ``type, title, status, detail, o:errorCode,
+    # o:errorPath, o:errorDetails[…]``: the first problem is repeated at the top level so a
+    # client reading either place finds the Oracle message and code.
     body: dict[str, Any] = {
         "type": "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
-        "title": titles.get(error.status, "Error"),
+        "title": _TITLES.get(error.status, "Error"),
         "status": str(error.status),
+        "detail": error.detail,
+        "o:errorCode": error.code,
+        "o:errorPath": error.path,
         "o:errorDetails": [
             {"detail": error.detail, "o:errorCode": error.code, "o:errorPath": error.path}
         ],
@@ -94,38 +114,107 @@ def render_item(
     base: str,
     *,
     children: bool = False,
+    framework: int = 1,
 ) -> dict[str, Any]:
-    """One item: children only when expanded (or just written), ``fields``, links."""
+    """One item: children only when expanded (or just written), ``fields``, links.
+
+    ``fields=A,B;Child:C,D`` selects parent attributes and, per child, the child's; with
+    ``fields`` present ``expand`` is ignored (reference §2: "fields+expand → fields wins").
+    From framework version 3 an expanded child is a collection object with ``hasMore``.
+    """
     record = state.get(resource, key)
     child_names = RESOURCES[resource][1]
     expand = {e.strip() for e in params.get("expand", "").split(",") if e.strip()}
     out: dict[str, Any] = {}
-    fields = params.get("fields", "").split(";", 1)[0]
-    wanted = {f.strip() for f in fields.split(",") if f.strip()}
+    wanted, child_fields = _parse_fields(params.get("fields", ""))
+    only_data = params.get("onlyData", "false").lower() == "true"
     for name, value in record.items():
         if name in child_names:
-            if children or "all" in expand or name in expand:
+            if children:
                 out[name] = value
+                continue
+            rows = _child_rows(name, value, params, expand, child_fields)
+            if rows is None:
+                continue
+            if framework >= 3:
+                href = f"{base}/{resource}/{key}/child/{name}"
+                out[name] = _child_page(rows, name, href, only_data=only_data)
+            else:
+                out[name] = rows
             continue
         if name == "applications":
             continue
         if wanted and name not in wanted:
             continue
         out[name] = value
-    if params.get("onlyData", "false").lower() != "true":
-        out["links"] = _links(base, resource, key, state.etag(resource, key))
+    if not only_data:
+        etag = state.etag(resource, key)
+        out["links"] = _links(base, resource, key, etag)
+        if framework >= 6:  # reference §2: from version 6 the ETag is also in the body
+            out["@context"] = {"key": key, "headers": {"ETag": etag}}
     return out
+
+
+def _child_rows(
+    name: str,
+    value: object,
+    params: Mapping[str, str],
+    expand: set[str],
+    child_fields: Mapping[str, set[str]],
+) -> list[Any] | None:
+    """The rows of child ``name`` to render, or None when it is not asked for."""
+    rows = cast(list[Any], value or [])
+    if params.get("fields"):
+        if name not in child_fields:
+            return None
+        return [_select(r, child_fields[name]) for r in rows]
+    if "all" in expand or name in expand:
+        return rows
+    return None
+
+
+def _parse_fields(spec: str) -> tuple[set[str], dict[str, set[str]]]:
+    """``A,B;Child:C,D`` -> ({A, B}, {Child: {C, D}}); an empty set means every attribute."""
+    head, *rest = spec.split(";")
+    parent = {f.strip() for f in head.split(",") if f.strip()}
+    per_child: dict[str, set[str]] = {}
+    for part in rest:
+        child, _, attrs = part.partition(":")
+        if child.strip():
+            per_child[child.strip()] = {a.strip() for a in attrs.split(",") if a.strip()}
+    return parent, per_child
+
+
+def _select(row: object, wanted: set[str]) -> object:
+    if not wanted or not isinstance(row, dict):
+        return row
+    return {k: v for k, v in cast(dict[str, Any], row).items() if k in wanted}
+
+
+def _child_page(rows: list[Any], name: str, href: str, *, only_data: bool) -> dict[str, Any]:
+    page: dict[str, Any] = {
+        "items": rows,
+        "count": len(rows),
+        "hasMore": False,
+        "limit": DEFAULT_LIMIT,
+        "offset": 0,
+    }
+    if not only_data:
+        page["links"] = [{"rel": "self", "href": href, "name": name, "kind": "collection"}]
+    return page
 
 
 def _order_key(value: object) -> tuple[int, object]:
     if value is None:
         return (0, "")
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return (1, Decimal(value))
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return (1, Decimal(str(value)))
     return (2, str(value))
 
 
-def collection(state: State, resource: str, params: Mapping[str, str], base: str) -> dict[str, Any]:
+def collection(
+    state: State, resource: str, params: Mapping[str, str], base: str, *, framework: int = 1
+) -> dict[str, Any]:
     """A collection GET of a ``fscmRestApi`` resource (see :func:`collection_page`)."""
     finders = {"PrimaryKey": (RESOURCES[resource][0],), **FINDERS.get(resource, {})}
     return collection_page(
@@ -134,7 +223,9 @@ def collection(state: State, resource: str, params: Mapping[str, str], base: str
         params,
         base,
         finders=finders,
-        render=lambda key, _record: render_item(state, resource, key, params, base),
+        render=lambda key, _record: render_item(
+            state, resource, key, params, base, framework=framework
+        ),
     )
 
 
@@ -197,10 +288,29 @@ def collection_page(
 
 
 def child_collection(
-    state: State, resource: str, key: str, child: str, base: str
+    state: State,
+    resource: str,
+    key: str,
+    child: str,
+    base: str,
+    *,
+    params: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``GET …/{key}/child/{child}``: pages, filters and orders like any collection."""
     record = state.get(resource, key)
     if child not in RESOURCES[resource][1]:
         raise ApiError(404, f"The child {child} of {resource} doesn't exist.")
     items = cast(list[dict[str, Any]], record.get(child) or [])
-    return {"items": items, "count": len(items), "hasMore": False, "limit": 25, "offset": 0}
+    query = dict(params or {})
+    wanted, _ = _parse_fields(query.get("fields", ""))
+    page = collection_page(
+        [(str(i), row) for i, row in enumerate(items)],
+        f"{resource}/{key}/child/{child}",
+        query,
+        base,
+        finders={},
+        render=lambda _key, row: cast(dict[str, Any], _select(dict(row), wanted)),
+    )
+    if "links" in page:
+        page["links"][0]["name"] = child
+    return page

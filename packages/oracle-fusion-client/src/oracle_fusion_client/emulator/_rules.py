@@ -118,6 +118,9 @@ def create_receipt(state: State, body: Mapping[str, Any], today: date, *, upsert
         "ReceiptAtRisk": "N",
         "ReceivablesSpecialist": None,
         "Comments": body.get("Comments"),
+        # reference §3.1: the card attributes close the documented key order (null unless an
+        # electronic receipt method sent them)
+        **{name: body.get(name) for name in _CARD_ATTRIBUTES},
     }
     extra = {k: v for k, v in body.items() if k not in record}
     record.update(extra)
@@ -144,6 +147,15 @@ def _transaction_header(state: State, body: Mapping[str, Any], currency_attr: st
         )
     if state.account(number=body.get("BillToCustomerNumber")) is None:
         raise oracle_error("AR_BILL_TO_CUST_NOT_FOUND", path="BillToCustomerNumber")
+
+
+_CARD_ATTRIBUTES = (
+    "CreditCardTokenNumber",
+    "CardHolderFirstName",
+    "CardHolderLastName",
+    "CreditCardExpirationDate",
+    "CreditCardIssuerCode",
+)
 
 
 def create_invoice(state: State, body: Mapping[str, Any], today: date) -> str:

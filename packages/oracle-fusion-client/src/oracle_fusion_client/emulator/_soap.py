@@ -18,9 +18,11 @@ from ._authcheck import AuthPolicy
 from ._erp import erp_post, job_log, job_status
 from ._state import ApiError, State
 
-__all__ = ["SERVICE_PATH", "handle_soap", "wsdl_text"]
+__all__ = ["LEGACY_SERVICE_PATH", "SERVICE_PATH", "handle_soap", "wsdl_text"]
 
 SERVICE_PATH = "/fscmService/ErpIntegrationService"
+#: the older address integrators still use (reference §5.2), same service
+LEGACY_SERVICE_PATH = "/publicFinancialCommonErpIntegration/ErpIntegrationService"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 ERP_NS = "http://xmlns.oracle.com/apps/financials/commonModules/shared/model/erpIntegrationService/"
 TYPES_NS = ERP_NS + "types/"

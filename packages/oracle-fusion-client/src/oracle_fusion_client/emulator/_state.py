@@ -74,6 +74,8 @@ class ApiError(Exception):
         self.code = code
         self.path = path
         self.headers = dict(headers or {})
+        #: the batch part (id, path, operation) that failed, when raised inside a batch
+        self.part: dict[str, Any] | None = None
 
 
 def oracle_error(code: str, *, path: str | None = None, **values: str) -> ApiError:

@@ -118,12 +118,12 @@ def add_remittance_reference(
             raise oracle_error("FND_CMN_REQ_ATTRIB_API_SERV", path=name, ATTRIBUTE_NAME=name)
     if body["ReceiptMatchBy"] not in {"Purchase Order", "Transaction Number", "Sales Order"}:
         raise ApiError(400, "The value of ReceiptMatchBy isn't valid.", path="ReceiptMatchBy")
-    stamp = now.isoformat(timespec="seconds")
     reference: dict[str, Any] = {
         "RemittanceReferenceId": state.new_id(),
         **dict(body),
-        "CreationDate": stamp,
-        "LastUpdateDate": stamp,
+        # the reference's two forms: "2018-08-17T03:55:50+00:00", "…50.095+00:00"
+        "CreationDate": now.isoformat(timespec="seconds"),
+        "LastUpdateDate": now.isoformat(timespec="milliseconds"),
     }
     if "ReferenceAmount" in body:
         reference["ReferenceAmount"] = money(body["ReferenceAmount"], "ReferenceAmount")

@@ -52,6 +52,7 @@ from paysync_core.usecases import (
     SettlementToGl,
     SettlementToGlConfig,
 )
+from paysync_core.usecases.customer_sync import QueryAllPort
 from paysync_core.xref import CustomerXrefTable
 from paytrace_client.models import ExportedTransaction
 
@@ -395,6 +396,21 @@ _CHANGED_CONTACTS_SOQL = (
     "SELECT Id, AccountId, LastModifiedDate FROM Contact WHERE LastModifiedDate >= {} "
     "ORDER BY LastModifiedDate LIMIT 2000"
 )
+#: Contacts deleted since (``queryAll``: the recycle bin, ``SystemModstamp`` = deletion time)
+_DELETED_CONTACTS_SOQL = (
+    "SELECT Id, AccountId, SystemModstamp FROM Contact WHERE IsDeleted = true "
+    "AND SystemModstamp >= {} ORDER BY SystemModstamp LIMIT 2000"
+)
+#: AccountContactRole rows deleted since (queryAll: the recycle bin)
+_DELETED_ROLES_SOQL = (
+    "SELECT Id, AccountId, SystemModstamp FROM AccountContactRole WHERE IsDeleted = true "
+    "AND SystemModstamp >= {} ORDER BY SystemModstamp LIMIT 2000"
+)
+#: AccountContactRole rows changed since (use case 5's billing contact by role)
+_CHANGED_ROLES_SOQL = (
+    "SELECT Id, AccountId, LastModifiedDate FROM AccountContactRole "
+    "WHERE LastModifiedDate >= {} ORDER BY LastModifiedDate LIMIT 2000"
+)
 
 
 class FusionPartyChanges:
@@ -510,13 +526,52 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
             clock=ports.clock,
             soql_args=lambda since: (since,),
         )
+    extra: list[Source] = []
+    if isinstance(contacts, SoqlSource):
+        # deletes never show in a LastModifiedDate poll: Contacts in the recycle bin
+        # (queryAll) re-sync their Account with its next billing contact
+        extra.append(
+            SoqlSource(
+                "salesforce-contact-deletes",
+                QueryAllPort(salesforce.bridge),
+                _DELETED_CONTACTS_SOQL,
+                from_contact,
+                clock=ports.clock,
+                soql_args=lambda since: (since,),
+                cursor_field="SystemModstamp",
+            )
+        )
+    if options.billing_contact.role is not None:
+        # a contact role added or changed can make another Contact the billing contact
+        extra.append(
+            SoqlSource(
+                "salesforce-contact-roles",
+                salesforce,
+                _CHANGED_ROLES_SOQL,
+                from_contact,
+                clock=ports.clock,
+                soql_args=lambda since: (since,),
+            )
+        )
+        # a role removed (recycle bin, queryAll): the next holder, or the oldest Contact
+        extra.append(
+            SoqlSource(
+                "salesforce-contact-role-deletes",
+                QueryAllPort(salesforce.bridge),
+                _DELETED_ROLES_SOQL,
+                from_contact,
+                clock=ports.clock,
+                soql_args=lambda since: (since,),
+                cursor_field="SystemModstamp",
+            )
+        )
     # vault profiles changed in PayTrace (customer/export has no timestamp: a digest each)
     profiles = PayTraceProfilePoller(usecase.paytrace, usecase.submit_paytrace_profile)
     # customers renamed or moved in Fusion: the CRM accounts, on the shared Fusion poller
     parties = FusionPartyChanges(usecase, CrmAccounts.from_client(usecase.fusion.client))
     return UseCaseBuild(
         definitions=usecase.definitions(),
-        sources=(source, contacts, profiles),
+        sources=(source, contacts, *extra, profiles),
         fusion_resources=(parties.resource(),),
         submit_json=submit,
         instance=usecase,

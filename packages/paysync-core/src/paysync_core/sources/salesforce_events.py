@@ -64,6 +64,7 @@ _CREATE = (
     "channel TEXT PRIMARY KEY, replay_id TEXT NOT NULL, updated_at TEXT NOT NULL)"
 )
 _RELEVANT = {"CREATE", "UPDATE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"}
+_DELETES = {"DELETE", "GAP_DELETE"}
 
 
 def _utc_now() -> datetime:
@@ -303,9 +304,11 @@ class BillingContacts:
     through the port (``contact_soql``, one ``{}``: the Contact id), then
     :meth:`CustomerSync.submit_contact_accounts` re-reads the Account and its billing contact.
     Updates touching none of ``fields`` (``Email``, ``AccountId``, and the configured flag)
-    are skipped unread; deletes are not synced (the Account's next change picks the new
-    billing contact). Echoes are harmless: the flow is keyed by the synced content, so
-    paysync's own e-mail write-back returns the flow that made it.
+    are skipped unread. A deleted Contact (``DELETE``: ``recordIds`` only) is read from the
+    recycle bin (``queryAll``, :meth:`CustomerSync.deleted_contact_accounts`) for its
+    ``AccountId``, and the Account syncs with its next billing contact (or none; deleting
+    another Contact changes nothing synced). Echoes are harmless: the flow is keyed by the
+    synced content, so paysync's own e-mail write-back returns the flow that made it.
     """
 
     def __init__(
@@ -326,6 +329,13 @@ class BillingContacts:
     def __call__(
         self, engine: Engine, event: SalesforceEvent, /, *, checkpoint: SubmitHook
     ) -> list[FlowRecord]:
+        deleted = self._deleted(event)
+        if deleted:
+            # the billing contact deleted: the Account syncs with the next one (or none)
+            accounts = self.customer_sync.deleted_contact_accounts(deleted)
+            return self.customer_sync.submit_contact_accounts(
+                engine, accounts, account_soql=self.account_soql, checkpoint=checkpoint
+            )
         change = _change(event, "Contact")
         if change is None:
             return []
@@ -341,6 +351,15 @@ class BillingContacts:
         return self.customer_sync.submit_contact_accounts(
             engine, accounts, account_soql=self.account_soql, checkpoint=checkpoint
         )
+
+    @staticmethod
+    def _deleted(event: SalesforceEvent) -> list[str]:
+        """The Contact ids a ``DELETE`` change event announces (none for other events)."""
+        if not isinstance(event, ChangeEvent) or event.header.entity_name != "Contact":
+            return []
+        if event.header.change_type not in _DELETES:
+            return []
+        return list(event.header.record_ids)
 
 
 class SalesforceEventSource:

@@ -40,6 +40,8 @@ ACCOUNT_FIELDS_SOQL = (
     "BillingCountry, Phone FROM Account WHERE Id = {}"
 )
 CONTACT_SOQL = "SELECT Id, Email FROM Contact WHERE AccountId = {} ORDER BY CreatedDate LIMIT 1"
+#: Profile fields PayTrace cannot be told to blank (see :meth:`CustomerTargets.paytrace_plan`)
+_NOT_CLEARABLE = ("email", "phone")
 
 
 @dataclass
@@ -124,7 +126,7 @@ class CustomerTargets:
         base: Mapping[str, Any] | None,
     ) -> GroupPlan:
         current = groups_from_paytrace(record).value
-        return plan(
+        found = plan(
             source=source,
             target="paytrace",
             incoming=incoming,
@@ -132,6 +134,15 @@ class CustomerTargets:
             base=base,
             rule=self.rule,
         )
+        for group in _NOT_CLEARABLE:
+            if group in found.writes and found.writes[group] is None:
+                # The API reference documents no way to blank a profile field (customer/update
+                # takes the fields to set; an empty one is left out): said, not silently kept.
+                del found.writes[group]
+                found.reasons.append(
+                    f"PayTrace keeps {group}: clearing a profile field is not supported by the API"
+                )
+        return found
 
     def write_paytrace(
         self, record: CustomerRecord, source: CustomerSystem, to_write: GroupPlan

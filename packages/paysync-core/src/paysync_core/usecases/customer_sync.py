@@ -44,6 +44,11 @@ Steps of ``customer_vault_sync``:
    Fusion own flows back.
 
 Which system owns which field is :data:`paysync_core.mapping.CUSTOMER_FIELD_OWNERS`.
+
+PayTrace cannot be told to blank a profile's e-mail or phone (no documented way; the step's
+``reasons`` say ``PayTrace keeps email: ...``). The synced state then records, besides the
+empty value, the value PayTrace keeps (``paytrace_kept``): read back from the vault it is no
+change made in PayTrace, so it never flows back to Salesforce.
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ from paytrace_client.models import CustomerRecord
 
 from ._billing_contact import BillingContactRule
 from ._customer_targets import ACCOUNT_FIELDS_SOQL, CustomerTargets, GroupPlan
+from ._query_all import QueryAllPort
 from ._summaries import salesforce_upsert
 
 __all__ = [
@@ -102,12 +108,15 @@ __all__ = [
     "AccountFields",
     "CustomerSync",
     "CustomerSyncConfig",
+    "QueryAllPort",
     "raw_account_input",
 ]
 
 USE_CASE = "customer_vault_sync"
 FUSION_USE_CASE = "customer_vault_sync_fusion"
 PAYTRACE_USE_CASE = "customer_vault_sync_paytrace"
+#: A deleted Contact's Account (``queryAll``: the recycle bin keeps its field values).
+DELETED_CONTACTS_SOQL = "SELECT Id, AccountId FROM Contact WHERE Id IN {} AND IsDeleted = true"
 #: Trading Community's AccountNumber is VARCHAR2(30)
 FUSION_ACCOUNT_NUMBER_MAX = 30
 
@@ -141,7 +150,8 @@ class CustomerSyncConfig(BaseModel):
     """Which system wins a field group changed on both sides since the last sync."""
     billing_contact: BillingContactRule = Field(default=BillingContactRule())
     """Which Contact of an Account is its billing contact (the e-mail synced both ways):
-    the oldest Contact by default, or the oldest one with ``flag_field`` set."""
+    the oldest Contact by default, the oldest one with ``flag_field`` set, or the one holding
+    the ``AccountContactRole`` ``role`` (primary first)."""
 
 
 #: The Account fields the mapping reads, kept raw in the flow input for ``paysync replay``.
@@ -209,6 +219,37 @@ def _latest_flow(engine: Engine, account_id: str) -> FlowRecord | None:
 _LATER_GROUPS = frozenset({"phone"})
 
 
+#: Synced-state key: the values PayTrace keeps because it cannot be told to blank a profile
+#: field (group -> value), so that reading them back there is no change (no resurrection).
+_KEPT = "paytrace_kept"
+_NOT_CLEARABLE = ("email", "phone")
+
+
+def _kept(state: SyncedState | None) -> dict[str, Any]:
+    kept = state.content.get(_KEPT) if state is not None else None
+    return dict(cast(Mapping[str, Any], kept)) if isinstance(kept, Mapping) else {}
+
+
+def _kept_after_salesforce(state: SyncedState | None, groups: Mapping[str, Any]) -> dict[str, Any]:
+    """What PayTrace keeps once Salesforce's ``groups`` are synced: a value emptied in
+    Salesforce stays in the profile (the last synced one, or the one already kept)."""
+    before = _kept(state)
+    kept: dict[str, Any] = {}
+    for group in _NOT_CLEARABLE:
+        if group not in groups or groups[group] is not None:
+            continue
+        previous = state.content.get(group) if state is not None else None
+        value = previous if previous is not None else before.get(group)
+        if value is not None:
+            kept[group] = value
+    return kept
+
+
+def _masked(groups: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str, Any]:
+    """PayTrace's groups with a value it keeps (could not blank) read as the empty one."""
+    return {g: (None if g in kept and kept[g] == v else v) for g, v in groups.items()}
+
+
 def _unchanged(state: SyncedState | None, groups: Mapping[str, Any]) -> bool:
     """Every group the source holds equals the synced state."""
     if state is None:
@@ -268,7 +309,24 @@ class CustomerSync:
     def billing_contact(self, account_id: str) -> Mapping[str, Any] | None:
         """The Account's billing contact by the configured rule (``None``: no Contact)."""
         rule = self.config.billing_contact
-        return rule.choose(self.salesforce.records(rule.soql(), account_id))
+        contacts = self.salesforce.records(rule.soql(), account_id)
+        if rule.role is None:
+            return rule.choose(contacts)
+        roles = self.salesforce.records(rule.role_soql(), account_id, rule.role)
+        # a role may name a Contact of another Account (contact roles are many-to-many)
+        known = {str(c.get("Id")) for c in contacts}
+        others = sorted({str(r["ContactId"]) for r in roles if r.get("ContactId")} - known)
+        if others:
+            contacts = [*contacts, *self.salesforce.records(rule.contacts_soql(), others)]
+        return rule.choose(contacts, roles)
+
+    def deleted_contact_accounts(self, contact_ids: list[str]) -> list[str]:
+        """The Accounts of deleted Contacts (read through ``queryAll``: a delete event carries
+        the Contact ids only). A Contact no longer in the recycle bin names none."""
+        if not contact_ids:
+            return []
+        deleted = QueryAllPort(self.salesforce.bridge).records(DELETED_CONTACTS_SOQL, contact_ids)
+        return [str(row["AccountId"]) for row in deleted if row.get("AccountId")]
 
     def submit_contact_accounts(
         self,
@@ -334,6 +392,7 @@ class CustomerSync:
             found = self._flow(engine, state)
             if found is not None:
                 return self._existing(engine, found, checkpoint)
+        kept = _kept_after_salesforce(state, groups)
         return self._submit(
             engine,
             USE_CASE,
@@ -345,6 +404,7 @@ class CustomerSync:
             # the phone joins the content only when there is one: other Accounts keep theirs
             content=customer.value.model_dump(mode="json")
             | ({"phone": groups["phone"]} if groups.get("phone") else {}),
+            kept=kept if kept or _kept(state) else None,
             payload={
                 "customer": customer.value.model_dump(mode="json"),
                 "mapping": customer.reason,
@@ -431,7 +491,10 @@ class CustomerSync:
         state = self.xref.synced(entry.salesforce_account_id)
         if state is None:
             return self._adopt(entry.salesforce_account_id, mapped.value)
-        if _unchanged(state, mapped.value):
+        # a value emptied in Salesforce that PayTrace keeps is no change made in PayTrace
+        kept = _kept(state)
+        groups = _masked(mapped.value, kept)
+        if _unchanged(state, groups):
             found = self._flow(engine, state)
             if found is not None:
                 return self._existing(engine, found, checkpoint)
@@ -442,8 +505,9 @@ class CustomerSync:
             source_id=record.customer_id,
             account_id=entry.salesforce_account_id,
             state=state,
-            groups=mapped.value,
-            content=mapped.value,
+            groups=groups,
+            content=groups,
+            kept={g: v for g, v in kept.items() if mapped.value.get(g) == v} if kept else None,
             payload={"paytrace": {"customer_id": record.customer_id}, "mapping": mapped.reason},
             checkpoint=checkpoint,
         )
@@ -481,6 +545,7 @@ class CustomerSync:
         content: object,
         payload: Mapping[str, Any],
         checkpoint: SubmitHook | None,
+        kept: Mapping[str, Any] | None = None,
     ) -> FlowRecord:
         # The version names the content and the flow it follows (not a modification time):
         # the same content read twice (an event and a poll, a write-back) is the same flow,
@@ -490,7 +555,9 @@ class CustomerSync:
 
         def hook(tx: LedgerTransaction, flow: FlowRecord) -> None:
             if account_id:
-                self.xref.record_synced(account_id, groups, flow_id=flow.flow_id, tx=tx)
+                # kept: what PayTrace holds for a group emptied elsewhere (None: unchanged)
+                recorded = {**groups, **({} if kept is None else {_KEPT: dict(kept)})}
+                self.xref.record_synced(account_id, recorded, flow_id=flow.flow_id, tx=tx)
             if checkpoint is not None:
                 checkpoint(tx, flow)
 
@@ -629,7 +696,10 @@ class CustomerSync:
             return None if details is None else groups_from_fusion(details).value
         paytrace = cast(Mapping[str, Any], ctx.input.get("paytrace") or {})
         record = self.paytrace.find_profile_record(str(paytrace.get("customer_id")))
-        return None if record is None else groups_from_paytrace(record).value
+        if record is None:
+            return None
+        state = self.xref.synced(str(ctx.input.get("salesforce_account_id") or ""))
+        return _masked(groups_from_paytrace(record).value, _kept(state))
 
     # 1. PayTrace vault profile
     def _profile_ids(self, ctx: StepContext, record: CustomerRecord, action: str) -> dict[str, str]:
