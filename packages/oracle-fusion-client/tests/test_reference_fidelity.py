@@ -16,7 +16,7 @@ import jwt
 import pytest
 import requests
 
-from oracle_fusion_client import CustomerAccountActivity
+from oracle_fusion_client import BasicAuth, CustomerAccountActivity, FusionClient, Query
 from oracle_fusion_client.emulator import (
     AuthPolicy,
     EmulatorConfig,
@@ -554,3 +554,80 @@ def test_date_effective_and_sandbox_headers_are_accepted(http: requests.Session)
         },
     )
     assert response.status_code == 201
+
+
+def test_client_reads_framework_4_expanded_children(emulator: FusionEmulator) -> None:
+    client = FusionClient(
+        base_url=BASE, auth=BasicAuth("FIN_USER", "Welcome1"), session=emulator.session(BASE)
+    )
+    assert client.http.framework_version == "4"
+    raw = emulator.session(BASE)
+    raw.auth = ("FIN_USER", "Welcome1")
+    invoice_id = _post_invoice(raw).json()["CustomerTransactionId"]
+    fetched = client.receivables_invoices.get(
+        invoice_id, Query(expand=["receivablesInvoiceLines", "receivablesInvoiceInstallments"])
+    )
+    lines = fetched.model.receivablesInvoiceLines or []
+    assert [line.Description for line in lines] == ["Laptop", "Battery", "Charger"]
+    installments = fetched.model.receivablesInvoiceInstallments or []
+    assert isinstance(installments[0]["InstallmentId"], int)
+
+
+# -- §3.3 receivablesCreditMemos ------------------------------------------------------------
+
+CREDIT_MEMO = {
+    "BusinessUnit": "Vision Operations",
+    "TransactionSource": "Manual",
+    "TransactionType": "Credit Memo",
+    "TransactionDate": "2018-02-20",
+    "BillToCustomerName": "Total Internet",
+    "BillToCustomerNumber": "1008",
+    "ShipToCustomerSite": "1042",
+    "CreditMemoComments": "Damaged goods",
+    "GenerateBill": "Yes",
+    "CreditMemoCurrency": "EUR",
+    "ConversionRateType": "User",
+    "ConversionRate": "0.8751",
+    "CreditReason": "Damaged",
+    "receivablesCreditMemoLines": [
+        {
+            "LineDescription": "Item-01",
+            "LineNumber": 1,
+            "LineQuantityCredit": 2,
+            "UnitSellingPrice": -5243,
+            "TaxClassificationCode": "VAT20",
+        }
+    ],
+}
+
+
+def test_credit_memo_create_get_and_patch_with_etag(http: requests.Session) -> None:
+    created = http.post(f"{ROOT}/receivablesCreditMemos", json=CREDIT_MEMO)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["CreditMemoCurrency"] == "EUR"
+    assert body["receivablesCreditMemoLines"][0]["UnitSellingPrice"] == -5243
+    url = f"{ROOT}/receivablesCreditMemos/{body['CustomerTransactionId']}"
+    etag = http.get(url).headers["ETag"]
+    patched = http.patch(url, json={"CreditMemoComments": "Returned"}, headers={"If-Match": etag})
+    assert patched.status_code == 200
+    assert patched.json()["CreditMemoComments"] == "Returned"
+    assert (
+        http.patch(url, json={"CreditMemoComments": "x"}, headers={"If-Match": etag}).status_code
+        == 412
+    )
+    refused = http.patch(url, json={"CreditMemoCurrency": "USD"})
+    assert refused.status_code == 400
+    assert refused.text == "The attribute CreditMemoCurrency can't be updated."
+    assert http.delete(url).status_code == 405  # no DELETE on credit memos
+
+
+def test_etag_lists_and_wildcards(http: requests.Session) -> None:
+    invoice_id = _post_invoice(http).json()["CustomerTransactionId"]
+    url = f"{ROOT}/receivablesInvoices/{invoice_id}"
+    etag = http.get(url).headers["ETag"]
+    assert http.get(url, headers={"If-None-Match": "*"}).status_code == 304
+    assert http.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert http.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert http.patch(url, json={}, headers={"If-Match": '"a", "b"'}).status_code == 412
+    assert http.patch(url, json={}, headers={"If-Match": "*"}).status_code == 200

@@ -117,3 +117,24 @@ def test_unmodified_zeep_over_http_with_ws_security() -> None:
         with pytest.raises(Fault):
             wrong.service.getESSJobStatus(requestId=request_id)
         assert len(emulator.state.gl_journal_lines) == 2
+
+
+def test_unknown_request_is_a_fault_with_adf_service_error_detail() -> None:
+    session = FusionEmulator().session(BASE)
+    session.auth = ("FIN_USER", "Welcome1")
+    client: Any = zeep.Client(wsdl=bundled_wsdl(), transport=Transport(session=session))
+    service: Any = client.create_service(
+        f"{{{SERVICE_NS}}}ErpIntegrationServiceSoapHttp",
+        f"{BASE}/fscmService/ErpIntegrationService",
+    )
+    with pytest.raises(Fault) as info:
+        service.getESSJobStatus(requestId=12345)
+    raised: Any = info.value
+    assert raised.message == "The ESS request 12345 doesn't exist."
+    assert str(raised.code).endswith("Client")
+    detail: Any = raised.detail
+    ns = "{http://xmlns.oracle.com/adf/svc/errors/}"
+    assert detail.findtext(f"{ns}ServiceErrorMessage/{ns}message") == (
+        "The ESS request 12345 doesn't exist."
+    )
+    assert detail.findtext(f"{ns}ServiceErrorMessage/{ns}severity") == "SEVERITY_ERROR"

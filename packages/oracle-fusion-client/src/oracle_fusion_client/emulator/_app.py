@@ -59,6 +59,21 @@ class EmulatorConfig:
     any well-formed token request is granted."""
 
 
+#: resource -> its PATCH rule (reference §3.2 invoices, §3.3 credit memos)
+_PATCHERS: Mapping[str, Callable[[State, str, Mapping[str, Any]], None]] = {
+    "receivablesInvoices": rules.patch_invoice,
+    "receivablesCreditMemos": rules.patch_credit_memo,
+}
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    """RFC 9110 list matching: ``*``, or any listed tag (a weak ``W/`` prefix ignored)."""
+    if header is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 def _body_suppressed(accept: str) -> bool:
     """``Accept: application/vnd.oracle.adf.resourceitem+json;q=0`` asks for no response
     body (reference §2 Media types): the status and headers still come back."""
@@ -432,18 +447,18 @@ class FusionEmulator:
         state.get(resource, key)
         etag = state.etag(resource, key)
         if method == "GET":
-            if headers.get("if-none-match") == etag:
+            if _etag_matches(headers.get("if-none-match"), etag):
                 return 304, None, {"ETag": etag}
             item = render(state, resource, key, params, base, framework=framework)
             return 200, item, {"ETag": etag}
         if method == "DELETE" and resource == "standardReceipts":
             state.delete(resource, key)
             return 204, None, {}
-        if method in {"PATCH", "PUT"} and resource == "receivablesInvoices":
+        if method in {"PATCH", "PUT"} and resource in _PATCHERS:
             if_match = headers.get("if-match")
-            if if_match is not None and if_match not in {"*", etag}:
+            if if_match is not None and not _etag_matches(if_match, etag):
                 raise ApiError(412, "The resource was changed by another request.")
-            rules.patch_invoice(state, key, body)
+            _PATCHERS[resource](state, key, body)
             item = render(state, resource, key, {}, base)
             return 200, item, {"ETag": state.etag(resource, key)}
         raise ApiError(405, f"{method} isn't supported on {resource}/{key}.")

@@ -61,12 +61,23 @@ def _envelope(build: Callable[[ET.Element], None]) -> bytes:
     return ET.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
-def fault(code: str, message: str) -> bytes:
+ADF_ERRORS_NS = "http://xmlns.oracle.com/adf/svc/errors/"
+
+
+def fault(code: str, message: str, *, error_code: str | None = None) -> bytes:
+    """A SOAP 1.1 fault whose ``detail`` carries ADF's ``ServiceErrorMessage``
+    (``{http://xmlns.oracle.com/adf/svc/errors/}``: code, message, severity; reference §5.2)."""
+
     def build(body: ET.Element) -> None:
         element = ET.SubElement(body, f"{{{SOAP_ENV}}}Fault")
         # the Envelope's namespace gets the generated prefix ns0
         ET.SubElement(element, "faultcode").text = f"ns0:{code}"
         ET.SubElement(element, "faultstring").text = message
+        detail = ET.SubElement(element, "detail")
+        service_error = ET.SubElement(detail, f"{{{ADF_ERRORS_NS}}}ServiceErrorMessage")
+        ET.SubElement(service_error, f"{{{ADF_ERRORS_NS}}}code").text = error_code or ""
+        ET.SubElement(service_error, f"{{{ADF_ERRORS_NS}}}message").text = message
+        ET.SubElement(service_error, f"{{{ADF_ERRORS_NS}}}severity").text = "SEVERITY_ERROR"
 
     return _envelope(build)
 
@@ -120,7 +131,7 @@ def read_request(
 
 def api_fault(exc: ApiError) -> tuple[int, bytes]:
     """A refusal of the emulated state as Fusion answers it over SOAP."""
-    return 500, fault("Server" if exc.status >= 500 else "Client", exc.detail)
+    return 500, fault("Server" if exc.status >= 500 else "Client", exc.detail, error_code=exc.code)
 
 
 def handle_soap(
