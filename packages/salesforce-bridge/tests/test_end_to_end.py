@@ -141,7 +141,8 @@ def test_bridge_operations_in_process(emulator: SalesforceEmulator) -> None:
 def test_query_include_deleted_reads_the_recycle_bin(emulator: SalesforceEmulator) -> None:
     bridge = password_bridge(emulator)
     [kept, gone] = bridge.create_many("Account", [{"Name": "Kept"}, {"Name": "Gone"}])
-    bridge.simple_salesforce.Account.delete(str(gone.id))
+    # DELETE /sobjects/Account/<id> through simple-salesforce (the bridge itself never deletes)
+    bridge.simple_salesforce.restful(f"sobjects/Account/{gone.id}", method="DELETE")
     soql = "SELECT Id, Name, IsDeleted FROM Account WHERE Id IN ({}, {})"
     live = [r.fields["Name"] for r in bridge.query(soql, kept.id, gone.id)]
     assert live == ["Kept"]
