@@ -15,6 +15,7 @@ from paysync_core.sources import (
     BillingContacts,
     ClosedWonOpportunities,
     CustomerAccounts,
+    EventHandler,
     FusionChange,
     FusionResource,
     OrderCreated,
@@ -113,6 +114,16 @@ def _order_to_cash_fields(options: OrderToCashConfig) -> tuple[str, ...]:
     return (*soql_source_fields(options.custom_fields), options.payment_method_field or "")
 
 
+def _event_or_poll(ports: Ports, topic: str, handler: EventHandler, poll: Source) -> Source:
+    """The event stream of ``topic`` when it is a configured channel, else ``poll``: a use
+    case hears of a Salesforce change one way, never both."""
+    if ports.events is not None:
+        source = ports.events.source(topic, handler, ports.store)
+        if source is not None:
+            return source
+    return poll
+
+
 def _field(data: Mapping[str, Any], name: str, what: str) -> Any:
     if name not in data:
         raise ValueError(f"input: {name} is missing ({what})")
@@ -140,24 +151,19 @@ def _order_to_cash(ports: Ports, options: OrderToCashConfig) -> UseCaseBuild:
     salesforce = ports.need_salesforce(name)
     sources: list[Source] = []
     if "opportunity" in options.triggers:
-        source: Source | None = None
-        if ports.events is not None:
-            handler = ClosedWonOpportunities(
-                usecase,
-                salesforce,
-                soql=_selecting(OPPORTUNITY_BY_ID_SOQL, _order_to_cash_fields(options)),
-            )
-            source = ports.events.source(OPPORTUNITY_TOPIC, handler, ports.store)
-        if source is None:
-            source = SoqlSource(
-                "salesforce-opportunities",
-                salesforce,
-                _selecting(_OPPORTUNITY_SOQL, _order_to_cash_fields(options)),
-                submit,
-                clock=ports.clock,
-                soql_args=lambda since: (stage, since),
-            )
-        sources.append(source)
+        fields = _order_to_cash_fields(options)
+        handler = ClosedWonOpportunities(
+            usecase, salesforce, soql=_selecting(OPPORTUNITY_BY_ID_SOQL, fields)
+        )
+        poll = SoqlSource(
+            "salesforce-opportunities",
+            salesforce,
+            _selecting(_OPPORTUNITY_SOQL, fields),
+            submit,
+            clock=ports.clock,
+            soql_args=lambda since: (stage, since),
+        )
+        sources.append(_event_or_poll(ports, OPPORTUNITY_TOPIC, handler, poll))
     if "order" in options.triggers:
         sources.extend(_order_sources(ports, usecase, salesforce))
 
@@ -495,37 +501,31 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
             )
         ]
 
-    source: Source | None = None
-    if ports.events is not None:
-        # the same fields as the polled rows without LastModifiedDate: both transports give
-        # an Account the same flow version, so switching transports starts no new flow
-        handler = CustomerAccounts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL)
-        source = ports.events.source(ACCOUNT_TOPIC, handler, ports.store)
-    if source is None:
-        source = SoqlSource(
-            "salesforce-accounts",
-            salesforce,
-            _ACCOUNT_SOQL,
-            from_account,
-            clock=ports.clock,
-            soql_args=lambda since: (since,),
-        )
+    # the same fields as the polled rows without LastModifiedDate: both transports give an
+    # Account the same flow version, so switching transports starts no new flow
+    source = _event_or_poll(
+        ports,
+        ACCOUNT_TOPIC,
+        CustomerAccounts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL),
+        SoqlSource(
+            "salesforce-accounts", salesforce, _ACCOUNT_SOQL, from_account, clock=ports.clock
+        ),
+    )
     # Contact-only changes (an e-mail edited, the billing flag moved) re-sync the Account:
     # the ContactChangeEvent topic when it is a configured channel, else Contacts polled by
     # LastModifiedDate
-    contacts: Source | None = None
-    if ports.events is not None:
-        on_contact = BillingContacts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL)
-        contacts = ports.events.source(CONTACT_TOPIC, on_contact, ports.store)
-    if contacts is None:
-        contacts = SoqlSource(
+    contacts = _event_or_poll(
+        ports,
+        CONTACT_TOPIC,
+        BillingContacts(usecase, salesforce, account_soql=_ACCOUNT_BY_ID_SOQL),
+        SoqlSource(
             "salesforce-contacts",
             salesforce,
             _CHANGED_CONTACTS_SOQL,
             from_contact,
             clock=ports.clock,
-            soql_args=lambda since: (since,),
-        )
+        ),
+    )
     extra: list[Source] = []
     if isinstance(contacts, SoqlSource):
         # deletes never show in a LastModifiedDate poll: Contacts in the recycle bin
@@ -537,7 +537,6 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
                 _DELETED_CONTACTS_SOQL,
                 from_contact,
                 clock=ports.clock,
-                soql_args=lambda since: (since,),
                 cursor_field="SystemModstamp",
             )
         )
@@ -550,7 +549,6 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
                 _CHANGED_ROLES_SOQL,
                 from_contact,
                 clock=ports.clock,
-                soql_args=lambda since: (since,),
             )
         )
         # a role removed (recycle bin, queryAll): the next holder, or the oldest Contact
@@ -561,7 +559,6 @@ def _customer_sync(ports: Ports, options: CustomerSyncConfig) -> UseCaseBuild:
                 _DELETED_ROLES_SOQL,
                 from_contact,
                 clock=ports.clock,
-                soql_args=lambda since: (since,),
                 cursor_field="SystemModstamp",
             )
         )
