@@ -39,6 +39,7 @@ from paysync_core import (
     RetryPolicy,
     SqliteLedger,
 )
+from paysync_core.app._demo_world import case_object, task_object
 from paysync_core.mapping import CustomerXref, FusionStatusMap, VaultXref
 from paysync_core.ports import ClientErrorClassifier, FusionPort, PayTracePort, SalesforcePort
 from paysync_core.usecases import (
@@ -143,44 +144,6 @@ def _system_fields(base: SalesforceEmulator, of: str, names: set[str]) -> tuple[
     return tuple(f for f in base.org.obj(of).fields if f.name in names)
 
 
-def _case(system: tuple[FieldDef, ...]) -> ObjectDef:
-    return ObjectDef(
-        "Case",
-        "500",
-        "Case",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("New", "Working", "Closed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Medium", "Low")),
-            FieldDef("Origin", length=40),
-            FieldDef("AccountId", "reference", reference_to=("Account",)),
-            FieldDef("Dispute_Case_Number__c", external_id=True, unique=True, length=40),
-            FieldDef("Dispute_Amount__c", "currency"),
-            FieldDef("Dispute_Reason_Code__c", length=10),
-            FieldDef("Transaction_ID__c", length=64),
-        ),
-    )
-
-
-def _task(system: tuple[FieldDef, ...]) -> ObjectDef:
-    return ObjectDef(
-        "Task",
-        "00T",
-        "Task",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("Not Started", "Completed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Normal", "Low")),
-            FieldDef("WhatId", "reference", reference_to=("Account",)),
-            FieldDef("Paysync_Key__c", external_id=True, unique=True, length=64),
-        ),
-    )
-
-
 def _subscription(base: SalesforceEmulator) -> ObjectDef:
     system = _system_fields(base, "Payment__c", {"Id", "IsDeleted", "CreatedDate"})
     others = _system_fields(
@@ -275,8 +238,8 @@ def salesforce_org(
     audit_fields = {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate"}
     system = _system_fields(base, "Account", {*audit_fields, "SystemModstamp"})
     builders: dict[str, Callable[[], ObjectDef]] = {
-        "Case": lambda: _case(system),
-        "Task": lambda: _task(system),
+        "Case": lambda: case_object(system),
+        "Task": lambda: task_object(system),
         "Subscription__c": lambda: _subscription(base),
         "Product2": lambda: _product2(system),
         "OpportunityLineItem": lambda: _opportunity_line_item(system),

@@ -29,7 +29,15 @@ from salesforce_bridge.emulator import (
 
 from ._registry import Ports
 
-__all__ = ["DEMO_CARD", "FUSION_URL", "DemoClock", "DemoWorld", "demo_salesforce_emulator"]
+__all__ = [
+    "DEMO_CARD",
+    "FUSION_URL",
+    "DemoClock",
+    "DemoWorld",
+    "case_object",
+    "demo_salesforce_emulator",
+    "task_object",
+]
 
 FUSION_URL = "https://fusion.emulator"
 #: PayTrace's public sandbox Visa: only ever handed to the emulator's Protect stand-in.
@@ -54,6 +62,46 @@ def _system_fields(base: SalesforceEmulator) -> tuple[FieldDef, ...]:
     return tuple(f for f in base.org.obj("Account").fields if f.name in names)
 
 
+def case_object(system: tuple[FieldDef, ...]) -> ObjectDef:
+    """``Case`` as the chargeback follow-up writes it (``system``: the audit fields)."""
+    return ObjectDef(
+        "Case",
+        "500",
+        "Case",
+        (
+            *system,
+            FieldDef("Subject", length=255),
+            FieldDef("Description", "textarea", length=32000),
+            FieldDef("Status", "picklist", picklist=("New", "Working", "Closed")),
+            FieldDef("Priority", "picklist", picklist=("High", "Medium", "Low")),
+            FieldDef("Origin", length=40),
+            FieldDef("AccountId", "reference", reference_to=("Account",)),
+            FieldDef("Dispute_Case_Number__c", external_id=True, unique=True, length=40),
+            FieldDef("Dispute_Amount__c", "currency"),
+            FieldDef("Dispute_Reason_Code__c", length=10),
+            FieldDef("Transaction_ID__c", length=64),
+        ),
+    )
+
+
+def task_object(system: tuple[FieldDef, ...]) -> ObjectDef:
+    """``Task`` as the decline follow-up writes it, keyed by ``Paysync_Key__c``."""
+    return ObjectDef(
+        "Task",
+        "00T",
+        "Task",
+        (
+            *system,
+            FieldDef("Subject", length=255),
+            FieldDef("Description", "textarea", length=32000),
+            FieldDef("Status", "picklist", picklist=("Not Started", "Completed")),
+            FieldDef("Priority", "picklist", picklist=("High", "Normal", "Low")),
+            FieldDef("WhatId", "reference", reference_to=("Account",)),
+            FieldDef("Paysync_Key__c", external_id=True, unique=True, length=64),
+        ),
+    )
+
+
 def demo_salesforce_emulator() -> SalesforceEmulator:
     """The seed org plus what the seven use cases write."""
     base = SalesforceEmulator(seed=False)
@@ -76,38 +124,7 @@ def demo_salesforce_emulator() -> SalesforceEmulator:
             FieldDef("Account__c", "reference", reference_to=("Account",)),
         ),
     )
-    case = ObjectDef(
-        "Case",
-        "500",
-        "Case",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("New", "Working", "Closed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Medium", "Low")),
-            FieldDef("Origin", length=40),
-            FieldDef("AccountId", "reference", reference_to=("Account",)),
-            FieldDef("Dispute_Case_Number__c", external_id=True, unique=True, length=40),
-            FieldDef("Dispute_Amount__c", "currency"),
-            FieldDef("Dispute_Reason_Code__c", length=10),
-            FieldDef("Transaction_ID__c", length=64),
-        ),
-    )
-    task = ObjectDef(
-        "Task",
-        "00T",
-        "Task",
-        (
-            *system,
-            FieldDef("Subject", length=255),
-            FieldDef("Description", "textarea", length=32000),
-            FieldDef("Status", "picklist", picklist=("Not Started", "Completed")),
-            FieldDef("Priority", "picklist", picklist=("High", "Normal", "Low")),
-            FieldDef("WhatId", "reference", reference_to=("Account",)),
-            FieldDef("Paysync_Key__c", external_id=True, unique=True, length=64),
-        ),
-    )
+    case, task = case_object(system), task_object(system)
     payment = base.org.obj("Payment__c").with_fields(
         FieldDef("Opportunity__c", "reference", reference_to=("Opportunity",)),
         FieldDef("Card_Type__c", length=40),
