@@ -1,10 +1,11 @@
 """Shared fixtures: a real RSA key and self-signed certificate generated per session; an
-emulator on a clock a test moves."""
+emulator on a clock a test moves; a balanced journal FBDI zip for the SOAP import tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from cryptography import x509
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from oracle_fusion_client import GlInterfaceLine, build_fbdi_zip
 from oracle_fusion_client.emulator import EmulatorConfig, FusionEmulator
 
 
@@ -99,3 +101,22 @@ def clock() -> FusionClock:
 def emulator(clock: FusionClock) -> FusionEmulator:
     """A Fusion emulator whose time is ``clock`` (a module's own ``emulator`` overrides it)."""
     return FusionEmulator(EmulatorConfig(now=clock))
+
+
+@pytest.fixture(scope="session")
+def journal_zip() -> bytes:
+    """A two-line balanced ``GlInterface.csv`` zip (the FBDI builder only writes the file)."""
+
+    def line(dr: str | None, cr: str | None) -> GlInterfaceLine:
+        return GlInterfaceLine(
+            ledger_id=1,
+            accounting_date=date(2026, 1, 31),
+            source="Paysync",
+            category="Receipts",
+            currency="USD",
+            segments=["01", "000", "1110"],
+            entered_dr=Decimal(dr) if dr else None,
+            entered_cr=Decimal(cr) if cr else None,
+        )
+
+    return build_fbdi_zip({"GlInterface.csv": [line("5", None).row(), line(None, "5").row()]})

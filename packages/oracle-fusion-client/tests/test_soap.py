@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from decimal import Decimal
 
 import pytest
 import requests
@@ -13,8 +12,6 @@ from oracle_fusion_client import (
     BasicAuth,
     ErpIntegrationSoap,
     FusionSoapFaultError,
-    GlInterfaceLine,
-    build_fbdi_zip,
     bundled_wsdl,
 )
 from oracle_fusion_client.emulator import (
@@ -30,27 +27,9 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 TYPES = "http://xmlns.oracle.com/apps/financials/commonModules/shared/model/erpIntegrationService/types/"
 
 
-def _document() -> bytes:
-    from datetime import date
-
-    def line(dr: str | None, cr: str | None) -> GlInterfaceLine:
-        return GlInterfaceLine(
-            ledger_id=1,
-            accounting_date=date(2026, 1, 31),
-            source="Paysync",
-            category="Receipts",
-            currency="USD",
-            segments=["01", "000", "1110"],
-            entered_dr=Decimal(dr) if dr else None,
-            entered_cr=Decimal(cr) if cr else None,
-        )
-
-    return build_fbdi_zip({"GlInterface.csv": [line("5", None).row(), line(None, "5").row()]})
-
-
-def _run_import(soap: ErpIntegrationSoap) -> int:
+def _run_import(soap: ErpIntegrationSoap, document: bytes) -> int:
     request_id = soap.import_bulk_data(
-        _document(),
+        document,
         file_name="GlInterface_1.zip",
         document_account="fin$/generalLedger$/import$",
         job_name="/oracle/apps/ess/financials/generalLedger/programs/common,JournalImportLauncher",
@@ -64,12 +43,12 @@ def _run_import(soap: ErpIntegrationSoap) -> int:
     return request_id
 
 
-def test_zeep_in_process_with_the_bundled_wsdl() -> None:
+def test_zeep_in_process_with_the_bundled_wsdl(journal_zip: bytes) -> None:
     emulator = FusionEmulator()
     soap = ErpIntegrationSoap(
         base_url=BASE, auth=BasicAuth("u", "p"), session=emulator.session(BASE), wsdl=bundled_wsdl()
     )
-    request_id = _run_import(soap)
+    request_id = _run_import(soap, journal_zip)
     assert len(emulator.state.gl_journal_lines) == 2
     files = soap.download_ess_job_execution_details(request_id, "LOG")
     with zipfile.ZipFile(io.BytesIO(files[0])) as archive:
@@ -84,19 +63,19 @@ def test_zeep_in_process_with_the_bundled_wsdl() -> None:
     assert soap.get_ess_job_status(job) == "WAIT"
 
 
-def test_zeep_over_http_with_the_served_wsdl() -> None:
+def test_zeep_over_http_with_the_served_wsdl(journal_zip: bytes) -> None:
     with running_emulator() as (url, emulator):
         wsdl = requests.get(f"{url}/fscmService/ErpIntegrationService?WSDL", timeout=10)
         assert wsdl.status_code == 200
         assert f"{url}/fscmService/ErpIntegrationService" in wsdl.text
         soap = ErpIntegrationSoap(base_url=url, auth=BasicAuth("u", "p"))
-        request_id = _run_import(soap)
+        request_id = _run_import(soap, journal_zip)
         assert len(emulator.state.gl_journal_lines) == 2
         (log,) = soap.download_ess_job_execution_details(request_id, "LOG")
         with zipfile.ZipFile(io.BytesIO(log)) as archive:
             assert "GlInterface.csv: 2 rows" in archive.read(archive.namelist()[0]).decode()
         document_id = soap.upload_file_to_ucm(
-            _document(), file_name="j.zip", document_account="fin$/generalLedger$/import$"
+            journal_zip, file_name="j.zip", document_account="fin$/generalLedger$/import$"
         )
         assert emulator.state.ucm[document_id]["FileName"] == "j.zip"
         job = soap.submit_ess_job_request("/oracle/apps/ess/x", "APXIAWRE", ["1", "#NULL"])

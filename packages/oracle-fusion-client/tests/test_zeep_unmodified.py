@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from zeep.exceptions import Fault
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from oracle_fusion_client import GlInterfaceLine, build_fbdi_zip, bundled_wsdl
+from oracle_fusion_client import bundled_wsdl
 from oracle_fusion_client.emulator import (
     AuthPolicy,
     EmulatorConfig,
@@ -33,28 +31,10 @@ SERVICE_NS = (
 JOB = "/oracle/apps/ess/financials/generalLedger/programs/common,JournalImportLauncher"
 
 
-def _zip() -> bytes:
-    """A two-line balanced GlInterface.csv (the FBDI builder only writes the file)."""
-
-    def line(dr: str | None, cr: str | None) -> GlInterfaceLine:
-        return GlInterfaceLine(
-            ledger_id=1,
-            accounting_date=date(2026, 1, 31),
-            source="Paysync",
-            category="Receipts",
-            currency="USD",
-            segments=["01", "000", "1110"],
-            entered_dr=Decimal(dr) if dr else None,
-            entered_cr=Decimal(cr) if cr else None,
-        )
-
-    return build_fbdi_zip({"GlInterface.csv": [line("5", None).row(), line(None, "5").row()]})
-
-
-def _import(service: Any) -> int:
+def _import(service: Any, document: bytes) -> int:
     request_id: int = service.importBulkData(
         document={
-            "Content": _zip(),
+            "Content": document,
             "FileName": "GlInterface_1.zip",
             "ContentType": "zip",
             "DocumentTitle": "GlInterface_1",
@@ -71,7 +51,7 @@ def _import(service: Any) -> int:
     return request_id
 
 
-def test_unmodified_zeep_with_the_bundled_wsdl() -> None:
+def test_unmodified_zeep_with_the_bundled_wsdl(journal_zip: bytes) -> None:
     emulator = FusionEmulator()
     session = emulator.session(BASE)
     session.auth = ("FIN_USER", "Welcome1")
@@ -80,7 +60,7 @@ def test_unmodified_zeep_with_the_bundled_wsdl() -> None:
         f"{{{SERVICE_NS}}}ErpIntegrationServiceSoapHttp",
         f"{BASE}/fscmService/ErpIntegrationService",
     )
-    request_id = _import(service)
+    request_id = _import(service, journal_zip)
     statuses: list[str] = [service.getESSJobStatus(requestId=request_id) for _ in range(3)]
     assert statuses == ["WAIT", "RUNNING", "SUCCEEDED"]
     assert len(emulator.state.gl_journal_lines) == 2
@@ -95,7 +75,7 @@ def test_unmodified_zeep_with_the_bundled_wsdl() -> None:
         assert "GlInterface.csv: 2 rows" in archive.read(archive.namelist()[0]).decode()
 
 
-def test_unmodified_zeep_over_http_with_ws_security() -> None:
+def test_unmodified_zeep_over_http_with_ws_security(journal_zip: bytes) -> None:
     policy = AuthPolicy(strict=True, users={"FIN_USER": "Welcome1"})
     with running_emulator(FusionEmulator(EmulatorConfig(auth=policy))) as (url, emulator):
         client = zeep.Client(
@@ -104,7 +84,7 @@ def test_unmodified_zeep_over_http_with_ws_security() -> None:
             transport=Transport(session=requests.Session()),
         )
         service: Any = client.service  # the address the served WSDL names
-        request_id = _import(service)
+        request_id = _import(service, journal_zip)
         assert [service.getESSJobStatus(requestId=request_id) for _ in range(3)] == [
             "WAIT",
             "RUNNING",
